@@ -1,0 +1,132 @@
+# multiarch-controller: build, tests, checks and the local sandbox.
+#
+#   make              build bin/multiarch-controller
+#   make test         everything CI runs (installs missing tools when root)
+#   make demo         the local end-to-end sandbox
+#   make check        unit tests under valgrind
+#   make lint         clang-tidy, cppcheck and the banned-call check
+#   make fuzz         every libFuzzer target for FUZZ_SECONDS each
+#   make cluster-up / cluster-down   the local test cluster and registry
+
+VERSION := $(shell cat VERSION)
+GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+export PATH := /usr/local/go/bin:$(PATH)
+
+PKGS := libcurl yaml-0.1 libcjson libwebsockets libcrypto
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CC ?= cc
+WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla -Wpointer-arith \
+	-Wundef -Wnull-dereference -Wimplicit-fallthrough
+# warnings are errors under CI and in `make test`
+WERROR ?= $(if $(CI),-Werror,)
+CPPFLAGS := -I. -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DMAC_VERSION='"$(VERSION)"' -DMAC_COMMIT='"$(GIT_COMMIT)"'
+CFLAGS ?= -O2 -g
+BASE_CFLAGS = -std=c17 $(WARNINGS) $(WERROR) $(PKG_CFLAGS)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+LIB_SRCS := $(sort $(wildcard util/*.c registry/*.c kube/*.c controller/*.c))
+CMD_SRCS := $(sort $(wildcard cmd/*.c))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+ALL_SRCS := $(LIB_SRCS) $(CMD_SRCS)
+
+BIN := bin/multiarch-controller
+REL_OBJS := $(patsubst %.c,build/release/%.o,$(ALL_SRCS))
+ASAN_LIB_OBJS := $(patsubst %.c,build/asan/%.o,$(LIB_SRCS))
+DBG_LIB_OBJS := $(patsubst %.c,build/debug/%.o,$(LIB_SRCS))
+FUZZ_LIB_OBJS := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRCS))
+UNIT_ASAN := $(patsubst tests/unit/%.c,build/asan/tests/unit/%,$(UNIT_SRCS))
+UNIT_DBG := $(patsubst tests/unit/%.c,build/debug/tests/unit/%,$(UNIT_SRCS))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/tests/fuzz/%,$(FUZZ_SRCS))
+FUZZ_SECONDS ?= 20
+FUZZ_CC ?= clang
+
+.SECONDARY:
+
+.PHONY: all deps test unit check lint fuzz demo demo-down cluster-up cluster-down tools integration cli-test clean
+
+all: $(BIN)
+
+$(BIN): $(REL_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
+
+build/release/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+build/asan/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+build/debug/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -O0 -g -MMD -MP -c $< -o $@
+
+build/fuzz/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+
+build/asan/tests/unit/%: build/asan/tests/unit/%.o $(ASAN_LIB_OBJS)
+	$(CC) $(SAN_FLAGS) $^ $(PKG_LIBS) -lcmocka -o $@
+
+build/debug/tests/unit/%: build/debug/tests/unit/%.o $(DBG_LIB_OBJS)
+	$(CC) $^ $(PKG_LIBS) -lcmocka -o $@
+
+build/fuzz/tests/fuzz/%: build/fuzz/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined $^ $(PKG_LIBS) -o $@
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+# Installs what the build and the tests need (Debian packages; Go tools are built by tools).
+deps:
+	@tests/env/install-deps.sh
+
+# Builds the pinned control plane, kubectl and kwok from their Go modules (cached outside the repo).
+tools: deps
+	@tests/env/build-tools.sh >/dev/null
+
+unit: $(UNIT_ASAN)
+	@tests/unit/run.sh asan $(UNIT_ASAN)
+
+check: $(UNIT_DBG)
+	@tests/unit/run.sh valgrind $(UNIT_DBG)
+
+lint:
+	@tests/lint.sh $(CPPFLAGS) $(PKG_CFLAGS)
+
+fuzz: $(FUZZ_BINS)
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+cli-test: $(BIN)
+	@tests/cli.sh $(BIN)
+
+integration: $(BIN) tools
+	@tests/integration/run.sh
+
+test: deps
+	@rm -rf build/results
+	$(MAKE) --no-print-directory WERROR=-Werror all
+	$(MAKE) --no-print-directory WERROR=-Werror unit
+	$(MAKE) --no-print-directory WERROR=-Werror check
+	$(MAKE) --no-print-directory WERROR=-Werror lint
+	$(MAKE) --no-print-directory WERROR=-Werror fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) --no-print-directory cli-test
+	$(MAKE) --no-print-directory integration
+	@tests/summary.sh
+
+cluster-up: tools
+	@tests/env/cluster-up.sh
+
+cluster-down:
+	@tests/env/cluster-down.sh
+
+demo: deps $(BIN)
+	@tests/demo.sh
+
+demo-down: cluster-down
+
+clean:
+	rm -rf build bin

@@ -1,0 +1,32 @@
+/* The registry library's error descriptions and detail formatting. */
+#include "registry/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+const char *reg_strerror(enum reg_err err)
+{
+	switch (err) {
+	case REG_OK:
+		return "success";
+	case REG_E_INVALID:
+		return "invalid input";
+	case REG_E_TOO_LONG:
+		return "input too long";
+	case REG_E_NOMEM:
+		return "out of memory";
+	}
+	return "unknown error";
+}
+
+enum reg_err reg_fail(char *errbuf, size_t errlen, enum reg_err err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errbuf && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(errbuf, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}

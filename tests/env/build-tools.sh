@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Builds the pinned upstream test tools (etcd, Kubernetes control plane, kubectl, kwok) from their Go modules and caches them.
+#
+# Usage: tests/env/build-tools.sh            build what is missing, print the bin dir
+#        tests/env/build-tools.sh --print    print the bin dir only
+#
+# Every tool is built through the Go module proxy into
+# ${MAC_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/multiarch-controller/tools}/<name>-<version>/
+# and stamped with its version; a tool whose binary exists is not rebuilt.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/env/versions.sh
+. "$here/versions.sh"
+
+tools_dir=${MAC_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/multiarch-controller/tools}
+bin_dir="$tools_dir/bin"
+
+if [ "${1:-}" = "--print" ]; then
+	echo "$bin_dir"
+	exit 0
+fi
+
+command -v go >/dev/null || { echo "build-tools: go is not installed (needed to build the test control plane)" >&2; exit 1; }
+mkdir -p "$bin_dir"
+
+log() { echo "build-tools: $*" >&2; }
+
+# wrapper_module DIR MODULE VERSION LOCAL_REPLACE_VERSION
+# Writes DIR/go.mod requiring MODULE@VERSION, and turns every replace of the
+# upstream go.mod that points at a local folder (./staging/..., ../api) into a
+# replace by the published module at LOCAL_REPLACE_VERSION. The list comes from
+# the tag's own go.mod, never typed by hand.
+wrapper_module() {
+	local dir=$1 module=$2 version=$3 local_version=$4 upstream_mod go_line
+	upstream_mod=$(go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+	[ -f "$upstream_mod" ] || { log "cannot download the go.mod of $module@$version"; return 1; }
+	go_line=$(grep -m1 '^go ' "$upstream_mod" || echo "go 1.24")
+	mkdir -p "$dir"
+	{
+		echo "module mac.local/tools"
+		echo
+		echo "$go_line"
+		echo
+		echo "require $module $version"
+		echo
+		echo "replace ("
+		awk -v v="$local_version" '
+			/^replace[ \t]*\(/ { inblock = 1; next }
+			inblock && /^\)/ { inblock = 0; next }
+			{
+				line = $0
+				if (!inblock) {
+					if (line !~ /^replace[ \t]/) next
+					sub(/^replace[ \t]+/, "", line)
+				}
+				sub(/^[ \t]+/, "", line)
+				n = split(line, f, /[ \t]+/)
+				for (i = 2; i < n; i++) {
+					if (f[i] == "=>" && f[i + 1] ~ /^\.\.?\// && f[i + 1] !~ /FORBIDDEN/) printf "\t%s => %s %s\n", f[1], f[1], v
+				}
+			}' "$upstream_mod"
+		echo ")"
+	} > "$dir/go.mod"
+}
+
+# build_tool NAME VERSION MODULE LOCAL_VERSION LDFLAGS PACKAGE...
+# Builds every PACKAGE (main packages of MODULE) into the tool's own folder,
+# then links them into bin/. Skips the build when all binaries exist.
+build_tool() {
+	local name=$1 version=$2 module=$3 local_version=$4 ldflags=$5
+	shift 5
+	local out="$tools_dir/$name-$version" pkg missing=0 work
+	for pkg in "$@"; do
+		[ -x "$out/$(basename "$pkg")" ] || missing=1
+	done
+	if [ $missing = 1 ]; then
+		log "building $name $version from $module (cached in $out)"
+		work=$(mktemp -d)
+		wrapper_module "$work" "$module" "$version" "$local_version"
+		(
+			cd "$work"
+			go get "${@/%/@$version}" >/dev/null 2>&1 || go get "$@"
+			mkdir -p "$out.partial"
+			CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$out.partial/" "$@"
+		)
+		rm -rf "$work" "$out"
+		mv "$out.partial" "$out"
+		echo "$module $version" > "$out/VERSION"
+	fi
+	for pkg in "$@"; do
+		ln -sfn "$out/$(basename "$pkg")" "$bin_dir/$(basename "$pkg")"
+	done
+}
+
+k8s_minor=${KUBE_VERSION#v1.}; k8s_minor=${k8s_minor%%.*}
+k8s_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$k8s_minor -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION"
+
+build_tool etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 "$ETCD_VERSION" \
+	"-s -w" go.etcd.io/etcd/server/v3
+# the etcd main package is the module root: name its binary etcd
+[ -e "$bin_dir/etcd" ] || ln -sfn "$tools_dir/etcd-$ETCD_VERSION/v3" "$bin_dir/etcd"
+rm -f "$bin_dir/v3"
+
+build_tool kubernetes "$KUBE_VERSION" k8s.io/kubernetes "v0.${KUBE_VERSION#v1.}" "$k8s_ldflags" \
+	k8s.io/kubernetes/cmd/kube-apiserver \
+	k8s.io/kubernetes/cmd/kube-controller-manager \
+	k8s.io/kubernetes/cmd/kube-scheduler \
+	k8s.io/kubernetes/cmd/kubectl
+
+build_tool kwok "$KWOK_VERSION" sigs.k8s.io/kwok "$KWOK_VERSION" \
+	"-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
+
+echo "$bin_dir"

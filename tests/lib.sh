@@ -1,0 +1,39 @@
+# Shell test helpers: named expectations that count passes and failures, and one summary line at the end.
+# shellcheck shell=bash
+
+T_PASSED=0
+T_FAILED=0
+
+pass() { T_PASSED=$((T_PASSED + 1)); echo "ok   $1"; }
+fail() {
+	T_FAILED=$((T_FAILED + 1))
+	echo "FAIL $1"
+	[ $# -lt 2 ] || printf '%s\n' "$2" | head -n 20 | sed 's/^/    /'
+}
+
+# expect_eq NAME WANT GOT
+expect_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "want: $2"$'\n'"got:  $3"; fi; }
+
+# expect_match NAME EXTENDED_REGEX TEXT
+expect_match() { if printf '%s\n' "$3" | grep -qE -- "$2"; then pass "$1"; else fail "$1" "no match for /$2/ in:"$'\n'"$3"; fi; }
+
+# expect_no_match NAME EXTENDED_REGEX TEXT
+expect_no_match() { if printf '%s\n' "$3" | grep -qE -- "$2"; then fail "$1" "unexpected match for /$2/ in:"$'\n'"$3"; else pass "$1"; fi; }
+
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.2 s until it succeeds; returns 1 on timeout.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $deadline ] || return 1
+		sleep 0.2
+	done
+}
+
+# finish SUITE: records the counts for the overall summary and prints the suite's summary line.
+finish() {
+	mkdir -p build/results
+	echo "$T_PASSED $T_FAILED" >"build/results/$1.count"
+	echo "$1: $T_PASSED passed, $T_FAILED failed"
+	[ "$T_FAILED" -eq 0 ]
+}
