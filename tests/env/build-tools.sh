@@ -64,32 +64,34 @@ wrapper_module() {
 	} > "$dir/go.mod"
 }
 
-# build_tool NAME VERSION MODULE LOCAL_VERSION LDFLAGS PACKAGE...
-# Builds every PACKAGE (main packages of MODULE) into the tool's own folder,
-# then links them into bin/. Skips the build when all binaries exist.
+# build_tool NAME VERSION MODULE LOCAL_VERSION LDFLAGS BINARY=PACKAGE...
+# Builds every PACKAGE (a main package of MODULE) as BINARY in the tool's own
+# folder, then links the binaries into bin/. Skips the build when the folder
+# is complete (a failed build leaves only a .partial folder behind).
 build_tool() {
 	local name=$1 version=$2 module=$3 local_version=$4 ldflags=$5
 	shift 5
-	local out="$tools_dir/$name-$version" pkg missing=0 work
-	for pkg in "$@"; do
-		[ -x "$out/$(basename "$pkg")" ] || missing=1
-	done
-	if [ $missing = 1 ]; then
+	local out="$tools_dir/$name-$version" pair work pkgs=()
+	for pair in "$@"; do pkgs+=("${pair#*=}"); done
+	if [ ! -f "$out/VERSION" ]; then
 		log "building $name $version from $module (cached in $out)"
 		work=$(mktemp -d)
 		wrapper_module "$work" "$module" "$version" "$local_version"
+		rm -rf "$out.partial"
+		mkdir -p "$out.partial"
 		(
 			cd "$work"
-			go get "${@/%/@$version}" >/dev/null 2>&1 || go get "$@"
-			mkdir -p "$out.partial"
-			CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$out.partial/" "$@"
+			go get "${pkgs[@]/%/@$version}"
+			for pair in "$@"; do
+				CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$out.partial/${pair%%=*}" "${pair#*=}"
+			done
 		)
 		rm -rf "$work" "$out"
+		echo "$module $version" >"$out.partial/VERSION"
 		mv "$out.partial" "$out"
-		echo "$module $version" > "$out/VERSION"
 	fi
-	for pkg in "$@"; do
-		ln -sfn "$out/$(basename "$pkg")" "$bin_dir/$(basename "$pkg")"
+	for pair in "$@"; do
+		ln -sfn "$out/${pair%%=*}" "$bin_dir/${pair%%=*}"
 	done
 }
 
@@ -97,18 +99,15 @@ k8s_minor=${KUBE_VERSION#v1.}; k8s_minor=${k8s_minor%%.*}
 k8s_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$k8s_minor -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION"
 
 build_tool etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 "$ETCD_VERSION" \
-	"-s -w" go.etcd.io/etcd/server/v3
-# the etcd main package is the module root: name its binary etcd
-[ -e "$bin_dir/etcd" ] || ln -sfn "$tools_dir/etcd-$ETCD_VERSION/v3" "$bin_dir/etcd"
-rm -f "$bin_dir/v3"
+	"-s -w" etcd=go.etcd.io/etcd/server/v3
 
 build_tool kubernetes "$KUBE_VERSION" k8s.io/kubernetes "v0.${KUBE_VERSION#v1.}" "$k8s_ldflags" \
-	k8s.io/kubernetes/cmd/kube-apiserver \
-	k8s.io/kubernetes/cmd/kube-controller-manager \
-	k8s.io/kubernetes/cmd/kube-scheduler \
-	k8s.io/kubernetes/cmd/kubectl
+	kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
+	kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
+	kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler \
+	kubectl=k8s.io/kubernetes/cmd/kubectl
 
 build_tool kwok "$KWOK_VERSION" sigs.k8s.io/kwok "$KWOK_VERSION" \
-	"-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
+	"-s -w" kwok=sigs.k8s.io/kwok/cmd/kwok
 
 echo "$bin_dir"

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Starts the local test cluster on loopback: etcd, kube-apiserver (TLS, RBAC, audit), controller-manager,
+# scheduler, kwok with fake amd64 and arm64 nodes, and a plain-HTTP registry; writes the cluster env file.
+#
+# Environment: MAC_CLUSTER_DIR (state, default .local/cluster), MAC_CLUSTER_ENV (default .local/cluster.env),
+# MAC_NODES_AMD64 / MAC_NODES_ARM64 (fake nodes per architecture, default 2 each).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/env/common.sh
+. "$here/common.sh"
+
+dir=$MAC_CLUSTER_DIR
+nodes_amd64=${MAC_NODES_AMD64:-2}
+nodes_arm64=${MAC_NODES_ARM64:-2}
+
+if alive "$dir" kube-apiserver && [ -f "$MAC_CLUSTER_ENV" ]; then
+	env_log "the cluster in $dir is already up; env: $MAC_CLUSTER_ENV"
+	exit 0
+fi
+"$here/cluster-down.sh" >/dev/null 2>&1 || true
+
+bin=$("$here/build-tools.sh")
+export PATH="$bin:$PATH"
+started=$SECONDS
+
+on_error() {
+	env_log "cluster-up failed; logs are in $dir/logs; stopping what was started"
+	"$here/cluster-down.sh" >/dev/null 2>&1 || true
+}
+trap on_error ERR
+trap 'on_error; exit 130' INT
+trap 'on_error; exit 143' TERM
+
+rm -rf "$dir"
+mkdir -p "$dir/pki" "$dir/logs" "$dir/pids"
+pki=$dir/pki
+
+# --- certificates: one private CA; serving cert for the apiserver; client certs per identity
+openssl ecparam -name prime256v1 -genkey -noout -out "$pki/ca.key" 2>/dev/null
+openssl req -x509 -new -key "$pki/ca.key" -subj "/CN=multiarch-test-ca" -days 30 -out "$pki/ca.crt" 2>/dev/null
+
+# issue NAME SUBJECT [SAN]
+issue() {
+	local name=$1 subject=$2 san=${3:-}
+	openssl ecparam -name prime256v1 -genkey -noout -out "$pki/$name.key" 2>/dev/null
+	openssl req -new -key "$pki/$name.key" -subj "$subject" -out "$pki/$name.csr" 2>/dev/null
+	if [ -n "$san" ]; then
+		printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$san" >"$pki/$name.ext"
+	else
+		printf 'extendedKeyUsage=clientAuth\n' >"$pki/$name.ext"
+	fi
+	openssl x509 -req -in "$pki/$name.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 30 \
+		-extfile "$pki/$name.ext" -out "$pki/$name.crt" 2>/dev/null
+	rm -f "$pki/$name.csr" "$pki/$name.ext"
+}
+issue apiserver "/CN=kube-apiserver" \
+	"IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:10.96.0.1"
+issue admin "/O=system:masters/CN=mac-admin"
+issue controller-manager "/CN=system:kube-controller-manager"
+issue scheduler "/CN=system:kube-scheduler"
+issue kwok "/O=system:masters/CN=kwok"
+openssl ecparam -name prime256v1 -genkey -noout -out "$pki/sa.key" 2>/dev/null
+openssl ec -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
+
+etcd_port=$(free_port)
+etcd_peer_port=$(free_port)
+api_port=$(free_port)
+kwok_port=$(free_port)
+server="https://127.0.0.1:$api_port"
+
+# kubeconfig NAME: a kubeconfig for the identity NAME, with certificates embedded
+kubeconfig() {
+	local f="$dir/$1.kubeconfig"
+	kubectl config set-cluster local --server="$server" --certificate-authority="$pki/ca.crt" --embed-certs --kubeconfig="$f" >/dev/null
+	kubectl config set-credentials "$1" --client-certificate="$pki/$1.crt" --client-key="$pki/$1.key" --embed-certs --kubeconfig="$f" >/dev/null
+	kubectl config set-context local --cluster=local --user="$1" --kubeconfig="$f" >/dev/null
+	kubectl config use-context local --kubeconfig="$f" >/dev/null
+}
+for who in admin controller-manager scheduler kwok; do kubeconfig "$who"; done
+admin="$dir/admin.kubeconfig"
+
+# --- etcd (loopback only)
+start_bg etcd "$dir" etcd --name=mac-test --data-dir="$dir/etcd" \
+	--listen-client-urls="http://127.0.0.1:$etcd_port" --advertise-client-urls="http://127.0.0.1:$etcd_port" \
+	--listen-peer-urls="http://127.0.0.1:$etcd_peer_port" --initial-advertise-peer-urls="http://127.0.0.1:$etcd_peer_port" \
+	--initial-cluster="mac-test=http://127.0.0.1:$etcd_peer_port" --unsafe-no-fsync --log-level=warn
+wait_until 60 etcd curl -fsS "http://127.0.0.1:$etcd_port/health"
+
+# --- kube-apiserver
+start_bg kube-apiserver "$dir" kube-apiserver \
+	--etcd-servers="http://127.0.0.1:$etcd_port" \
+	--bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" \
+	--cert-dir="$dir/apiserver-certs" \
+	--tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" --client-ca-file="$pki/ca.crt" \
+	--authorization-mode=RBAC \
+	--service-account-issuer=https://kubernetes.default.svc.cluster.local \
+	--service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
+	--service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true --profiling=false --endpoint-reconciler-type=none \
+	--audit-policy-file="$here/audit-policy.yaml" --audit-log-path="$dir/logs/audit.log" \
+	--audit-log-maxsize=200 --audit-log-maxbackup=1
+wait_until 120 kube-apiserver curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" "$server/readyz"
+
+# --- controller-manager and scheduler (no serving port: nothing scrapes them here)
+start_bg kube-controller-manager "$dir" kube-controller-manager \
+	--kubeconfig="$dir/controller-manager.kubeconfig" --secure-port=0 --leader-elect=false \
+	--service-account-private-key-file="$pki/sa.key" --root-ca-file="$pki/ca.crt" \
+	--use-service-account-credentials=true --controllers='*'
+start_bg kube-scheduler "$dir" kube-scheduler \
+	--kubeconfig="$dir/scheduler.kubeconfig" --secure-port=0 --leader-elect=false
+
+# --- kwok: the simulated kubelets of the fake nodes
+start_bg kwok "$dir" kwok --kubeconfig="$dir/kwok.kubeconfig" --config="$here/kwok-stages.yaml" \
+	--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+	--node-lease-duration-seconds=40 --server-address="127.0.0.1:$kwok_port"
+
+# --- fake nodes
+{
+	for arch in amd64 arm64; do
+		count=$nodes_amd64
+		[ $arch = arm64 ] && count=$nodes_arm64
+		for i in $(seq 1 "$count"); do
+			cat <<NODE
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: fake-$arch-$i
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: "0"
+  labels:
+    kubernetes.io/arch: $arch
+    kubernetes.io/os: linux
+    kubernetes.io/hostname: fake-$arch-$i
+    type: kwok
+NODE
+		done
+	done
+} | kubectl --kubeconfig="$admin" apply -f - >/dev/null
+
+want=$((nodes_amd64 + nodes_arm64))
+ready_nodes() {
+	[ "$(kubectl --kubeconfig="$admin" get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' |
+		grep -c True)" -ge "$want" ]
+}
+wait_until 120 "$want fake nodes Ready (kwok log: $dir/logs/kwok.log)" ready_nodes
+# the node lifecycle controller lifts the not-ready taint once it sees the nodes Ready
+untainted() {
+	[ -z "$(kubectl --kubeconfig="$admin" get nodes -o jsonpath='{range .items[*]}{.spec.taints[*].key}{"\n"}{end}' | grep not-ready)" ]
+}
+wait_until 120 "the nodes' not-ready taint to be lifted (controller-manager log: $dir/logs/kube-controller-manager.log)" untainted
+# the controller-manager is working once the default service account exists
+wait_until 120 "the default service account (controller-manager log: $dir/logs/kube-controller-manager.log)" \
+	kubectl --kubeconfig="$admin" get serviceaccount default -n default
+for c in kube-controller-manager kube-scheduler kwok; do
+	alive "$dir" $c || { env_log "$c exited; see $dir/logs/$c.log"; false; }
+done
+
+# --- registry (plain HTTP on loopback)
+registry=$("$here/registry.sh" start plain)
+
+cat >"$MAC_CLUSTER_ENV" <<ENV
+# written by tests/env/cluster-up.sh; source it to use the local test cluster
+export KUBECONFIG=$admin
+export REGISTRY=$registry
+export MAC_CLUSTER_DIR=$dir
+export MAC_CLUSTER_CA=$pki/ca.crt
+export MAC_APISERVER=$server
+export MAC_TOOLS_BIN=$bin
+export PATH=$bin:\$PATH
+ENV
+trap - ERR INT TERM
+env_log "cluster up in $((SECONDS - started))s: apiserver $server, registry $registry, $want fake nodes; env: $MAC_CLUSTER_ENV"

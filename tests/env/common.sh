@@ -1,0 +1,85 @@
+# Shared helpers of the local test environment scripts: free ports, background processes by pid, readiness waits.
+# shellcheck shell=bash
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+MAC_CLUSTER_DIR=${MAC_CLUSTER_DIR:-$repo_root/.local/cluster}
+MAC_CLUSTER_ENV=${MAC_CLUSTER_ENV:-$repo_root/.local/cluster.env}
+
+env_log() { echo "${0##*/}: $*" >&2; }
+
+# free_port: prints a loopback TCP port nobody listens on and this run has not handed out yet.
+# Ports come from 20000-32767, below the kernel's ephemeral range.
+free_port() {
+	local p tries=0
+	while [ $tries -lt 200 ]; do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12768))
+		tries=$((tries + 1))
+		case " ${MAC_USED_PORTS:-} " in *" $p "*) continue ;; esac
+		if [ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ]; then
+			MAC_USED_PORTS="${MAC_USED_PORTS:-} $p"
+			mkdir -p "$MAC_CLUSTER_DIR"
+			echo "$p" >>"$MAC_CLUSTER_DIR/ports"
+			echo "$p"
+			return 0
+		fi
+	done
+	env_log "no free port found"
+	return 1
+}
+
+# start_bg NAME DIR COMMAND...: starts COMMAND in its own process group, output to DIR/logs/NAME.log, pid in DIR/pids/NAME.pid.
+start_bg() {
+	local name=$1 dir=$2
+	shift 2
+	mkdir -p "$dir/logs" "$dir/pids"
+	setsid "$@" >>"$dir/logs/$name.log" 2>&1 </dev/null &
+	echo $! >"$dir/pids/$name.pid"
+	echo $! >>"$dir/all-pids"
+}
+
+# leftovers DIR: prints every process and listening port this environment ever started that is still there.
+leftovers() {
+	local dir=$1 pid port
+	for pid in $(cat "$dir/all-pids" 2>/dev/null); do
+		kill -0 "$pid" 2>/dev/null && echo "process $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80))"
+	done
+	for port in $(cat "$dir/ports" 2>/dev/null); do
+		[ -z "$(ss -Htln "sport = :$port" 2>/dev/null)" ] || echo "port $port"
+	done
+}
+
+# alive DIR NAME: true when the process recorded for NAME runs.
+alive() {
+	local pid
+	pid=$(cat "$1/pids/$2.pid" 2>/dev/null) || return 1
+	kill -0 "$pid" 2>/dev/null
+}
+
+# stop_pid DIR NAME: TERM, then KILL after 10 s, the process group recorded for NAME; removes its pid file.
+stop_pid() {
+	local dir=$1 name=$2 pid i
+	pid=$(cat "$dir/pids/$name.pid" 2>/dev/null) || return 0
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+		for i in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.2
+		done
+		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+	fi
+	rm -f "$dir/pids/$name.pid"
+}
+
+# wait_until SECONDS WHAT COMMAND...: polls COMMAND until it succeeds; on timeout names WHAT and fails.
+wait_until() {
+	local limit=$1 what=$2 deadline
+	shift 2
+	deadline=$((SECONDS + limit))
+	until "$@" >/dev/null 2>&1; do
+		if [ $SECONDS -ge $deadline ]; then
+			env_log "timed out after ${limit}s waiting for $what"
+			return 1
+		fi
+		sleep 0.2
+	done
+}
