@@ -1,4 +1,5 @@
 /* multiarch-controller: entry point, dispatching to the subcommands. */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,9 +44,18 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(name, "--version") == 0)
 		return cmd_version(1, argv + 1);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(name, commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(name, commands[i].name) == 0) {
+			int rc;
+			if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+				cli_error(NULL, "cannot initialise libcurl");
+				return CLI_EXIT_FAILURE;
+			}
+			rc = commands[i].run(argc - 1, argv + 1);
+			curl_global_cleanup();
+			return rc;
+		}
+	}
 	if (name[0] == '-')
 		cli_error(NULL, "unknown flag '%s' (see 'multiarch-controller --help')", name);
 	else

@@ -15,6 +15,22 @@ const char *reg_strerror(enum reg_err err)
 		return "input too long";
 	case REG_E_NOMEM:
 		return "out of memory";
+	case REG_E_IO:
+		return "local i/o error";
+	case REG_E_NETWORK:
+		return "registry unreachable";
+	case REG_E_HTTP:
+		return "unexpected registry answer";
+	case REG_E_AUTH:
+		return "authentication failed";
+	case REG_E_NOT_FOUND:
+		return "not found";
+	case REG_E_DIGEST:
+		return "digest mismatch";
+	case REG_E_CONFLICT:
+		return "conflicting sources";
+	case REG_E_UNSUPPORTED:
+		return "unsupported";
 	}
 	return "unknown error";
 }

@@ -79,14 +79,19 @@ build_tool() {
 		wrapper_module "$work" "$module" "$version" "$local_version"
 		rm -rf "$out.partial"
 		mkdir -p "$out.partial"
-		(
+		if ! (
 			cd "$work"
 			go get "${pkgs[@]/%/@$version}"
 			for pair in "$@"; do
 				CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$out.partial/${pair%%=*}" "${pair#*=}"
 			done
-		)
+		) >"$out.partial/build.log" 2>&1; then
+			log "building $name failed; the last lines of $out.partial/build.log:"
+			tail -n 20 "$out.partial/build.log" >&2
+			return 1
+		fi
 		rm -rf "$work" "$out"
+		rm -f "$out.partial/build.log"
 		echo "$module $version" >"$out.partial/VERSION"
 		mv "$out.partial" "$out"
 	fi

@@ -1,0 +1,123 @@
+/* WWW-Authenticate challenges of registries (RFC 7235 with the distribution token-auth parameters). */
+#include "registry/challenge.h"
+
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+
+static bool is_tchar(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Reads a token or quoted-string value at *p into dst (cap bytes). Advances *p. Returns false when malformed or too long. */
+static bool read_value(const char **p, char *dst, size_t cap)
+{
+	const char *s = *p;
+	size_t n = 0;
+
+	if (*s == '"') {
+		s++;
+		while (*s && *s != '"') {
+			if (*s == '\\' && s[1])
+				s++;
+			if (n + 1 >= cap)
+				return false;
+			dst[n++] = *s++;
+		}
+		if (*s != '"')
+			return false;
+		s++;
+	} else {
+		while (is_tchar(*s) || *s == '/' || *s == ':' || *s == '=' || *s == '@' || *s == '?' || *s == '[' || *s == ']') {
+			if (n + 1 >= cap)
+				return false;
+			dst[n++] = *s++;
+		}
+		if (n == 0)
+			return false;
+	}
+	dst[n] = '\0';
+	*p = s;
+	return true;
+}
+
+enum reg_err reg_challenge_parse(const char *header, struct reg_challenge *out, char *errbuf, size_t errlen)
+{
+	const char *p = header;
+	char value[REG_CHALLENGE_PARAM_MAX];
+	bool chosen = false;
+
+	memset(out, 0, sizeof(*out));
+	if (strnlen(header, REG_CHALLENGE_MAX + 1) > REG_CHALLENGE_MAX)
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "WWW-Authenticate header is longer than %d bytes", REG_CHALLENGE_MAX);
+
+	while (*(p = skip_ws(p))) {
+		const char *name = p;
+		size_t name_len;
+		enum reg_auth_scheme scheme = REG_AUTH_NONE;
+
+		while (is_tchar(*p))
+			p++;
+		name_len = (size_t)(p - name);
+		if (name_len == 0)
+			return reg_fail(errbuf, errlen, REG_E_INVALID, "malformed WWW-Authenticate header at offset %zu", (size_t)(name - header));
+		if (name_len == 5 && strncasecmp(name, "basic", 5) == 0)
+			scheme = REG_AUTH_BASIC;
+		else if (name_len == 6 && strncasecmp(name, "bearer", 6) == 0)
+			scheme = REG_AUTH_BEARER;
+		if (scheme != REG_AUTH_NONE && !chosen) {
+			out->scheme = scheme;
+			chosen = true;
+		} else {
+			scheme = REG_AUTH_NONE; /* parameters of a skipped challenge are read and dropped */
+		}
+
+		/* auth-params: name=value separated by commas, until the next scheme name */
+		for (;;) {
+			const char *param, *save;
+			size_t param_len;
+			char *dst = NULL;
+
+			p = skip_ws(p);
+			while (*p == ',')
+				p = skip_ws(p + 1);
+			save = p;
+			param = p;
+			while (is_tchar(*p))
+				p++;
+			param_len = (size_t)(p - param);
+			p = skip_ws(p);
+			if (param_len == 0 || *p != '=') {
+				p = save; /* a new challenge (or the end) starts here */
+				break;
+			}
+			p = skip_ws(p + 1);
+			if (scheme != REG_AUTH_NONE) {
+				if (param_len == 5 && strncasecmp(param, "realm", 5) == 0)
+					dst = out->realm;
+				else if (param_len == 7 && strncasecmp(param, "service", 7) == 0)
+					dst = out->service;
+				else if (param_len == 5 && strncasecmp(param, "scope", 5) == 0)
+					dst = out->scope;
+				else if (param_len == 5 && strncasecmp(param, "error", 5) == 0)
+					dst = out->error;
+			}
+			if (!read_value(&p, dst ? dst : value, REG_CHALLENGE_PARAM_MAX))
+				return reg_fail(errbuf, errlen, REG_E_INVALID, "malformed or oversized value of \"%.*s\" in WWW-Authenticate header",
+						(int)(param_len > 64 ? 64 : param_len), param);
+		}
+	}
+	if (!chosen)
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "WWW-Authenticate offers neither Basic nor Bearer authentication");
+	if (out->scheme == REG_AUTH_BEARER && !out->realm[0])
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "WWW-Authenticate Bearer challenge has no realm");
+	return REG_OK;
+}

@@ -1,0 +1,713 @@
+/* The registry HTTP client: one reused connection, TLS with private CAs, plain HTTP for named hosts,
+ * Basic and Bearer-token authentication from WWW-Authenticate challenges, and bounded retries. */
+#include "registry/client.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "registry/challenge.h"
+#include "registry/credentials.h"
+#include "util/backoff.h"
+
+#define HOSTS_MAX 16
+#define TOKENS_MAX 32
+#define TOKEN_MAX 8192
+#define AUTH_HEADER_MAX (2 * REG_CRED_FIELD_MAX * 4 / 3 + 64) /* "Basic " + base64 of user:password */
+#define TOKEN_RESPONSE_MAX (64 * 1024)
+#define SCOPE_MAX 2048
+#define CA_BUNDLE_MAX (4 * 1024 * 1024)
+#define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+#define DEFAULT_BODY_MAX (64 * 1024)
+
+/* What we learnt about one registry host: how it authenticates and our credentials for it. */
+struct host_auth {
+	char host[256];
+	bool credentials_loaded;
+	bool have_credentials;
+	struct reg_credentials credentials;
+	enum reg_auth_scheme scheme; /* REG_AUTH_NONE until a challenge was seen */
+	char realm[REG_CHALLENGE_PARAM_MAX];
+	char service[REG_CHALLENGE_PARAM_MAX];
+};
+
+struct cached_token {
+	char host[256];
+	char scope[SCOPE_MAX];
+	char token[TOKEN_MAX];
+	struct timespec expires; /* CLOCK_MONOTONIC */
+};
+
+/*
+ * Invariants: curl is the one easy handle, reused so connections stay open;
+ * hosts[0..host_count) and tokens[0..token_count) hold secrets and are wiped
+ * on free; ca_blob is NULL or the system CAs followed by opts.ca_file.
+ */
+struct reg_client {
+	struct reg_client_options opts;
+	CURL *curl;
+	struct dynbuf ca_blob;
+	struct host_auth hosts[HOSTS_MAX];
+	size_t host_count;
+	struct cached_token tokens[TOKENS_MAX];
+	size_t token_count;
+	uint64_t rng;
+	unsigned long requests;
+};
+
+void reg_client_options_init(struct reg_client_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->connect_timeout_ms = 10000;
+	o->low_speed_time_s = 30;
+	o->max_retries = 4;
+	o->backoff_base_ms = 250;
+	o->backoff_cap_ms = 8000;
+	o->retry_after_cap_s = 30;
+}
+
+/* Appends the file at path to b. Returns false when it cannot be read or passes the cap. */
+static bool append_file(struct dynbuf *b, const char *path)
+{
+	char chunk[8192];
+	size_t n;
+	bool ok = true;
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return false;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (dynbuf_add(b, chunk, n) != DYNBUF_OK) {
+			ok = false;
+			break;
+		}
+	if (ferror(f))
+		ok = false;
+	fclose(f);
+	return ok;
+}
+
+enum reg_err reg_client_new(const struct reg_client_options *opts, struct reg_client **out, char *errbuf, size_t errlen)
+{
+	struct reg_client *c;
+
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory creating the registry client");
+	c->opts = *opts;
+	if (!c->opts.connect_timeout_ms)
+		c->opts.connect_timeout_ms = 10000;
+	if (!c->opts.low_speed_time_s)
+		c->opts.low_speed_time_s = 30;
+	if (!c->opts.backoff_base_ms)
+		c->opts.backoff_base_ms = 250;
+	if (!c->opts.backoff_cap_ms)
+		c->opts.backoff_cap_ms = 8000;
+	if (!c->opts.retry_after_cap_s)
+		c->opts.retry_after_cap_s = 30;
+	c->rng = rng_seed();
+	dynbuf_init(&c->ca_blob, CA_BUNDLE_MAX);
+	if (opts->ca_file) {
+		/* trust the system's CAs and the private ones together */
+		if (access(SYSTEM_CA_BUNDLE, R_OK) == 0 && (!append_file(&c->ca_blob, SYSTEM_CA_BUNDLE) || dynbuf_addstr(&c->ca_blob, "\n"))) {
+			reg_client_free(c);
+			return reg_fail(errbuf, errlen, REG_E_IO, "cannot read the system CA bundle %s", SYSTEM_CA_BUNDLE);
+		}
+		if (!append_file(&c->ca_blob, opts->ca_file)) {
+			reg_client_free(c);
+			return reg_fail(errbuf, errlen, REG_E_IO, "cannot read CA file %s (or it is larger than %d bytes)", opts->ca_file,
+					CA_BUNDLE_MAX);
+		}
+	}
+	c->curl = curl_easy_init();
+	if (!c->curl) {
+		reg_client_free(c);
+		return reg_fail(errbuf, errlen, REG_E_NOMEM, "cannot create a curl handle");
+	}
+	*out = c;
+	return REG_OK;
+}
+
+void reg_client_free(struct reg_client *c)
+{
+	if (!c)
+		return;
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	dynbuf_free(&c->ca_blob);
+	OPENSSL_cleanse(c->hosts, sizeof(c->hosts));
+	OPENSSL_cleanse(c->tokens, sizeof(c->tokens));
+	free(c);
+}
+
+unsigned long reg_client_request_count(const struct reg_client *c)
+{
+	return c->requests;
+}
+
+void reg_response_free(struct reg_response *resp)
+{
+	if (resp)
+		dynbuf_free(&resp->body);
+}
+
+static bool is_insecure(const struct reg_client *c, const char *host)
+{
+	for (size_t i = 0; i < c->opts.insecure_count; i++)
+		if (strcmp(c->opts.insecure_hosts[i], host) == 0)
+			return true;
+	return false;
+}
+
+/* The auth record of host, created on first use; NULL when the table is full. */
+static struct host_auth *host_auth_for(struct reg_client *c, const char *host)
+{
+	for (size_t i = 0; i < c->host_count; i++)
+		if (strcmp(c->hosts[i].host, host) == 0)
+			return &c->hosts[i];
+	if (c->host_count == HOSTS_MAX || strlen(host) >= sizeof(c->hosts[0].host))
+		return NULL;
+	snprintf(c->hosts[c->host_count].host, sizeof(c->hosts[0].host), "%s", host);
+	return &c->hosts[c->host_count++];
+}
+
+/* Loads credentials for h from the docker config once. Only a helper-held credential is an error. */
+static enum reg_err load_credentials(struct reg_client *c, struct host_auth *h, char *errbuf, size_t errlen)
+{
+	enum reg_err err;
+
+	if (h->credentials_loaded)
+		return REG_OK;
+	h->credentials_loaded = true;
+	if (!c->opts.docker_config_dir)
+		return REG_OK;
+	/* docker config keys name Docker Hub "docker.io" or "index.docker.io", not its API host */
+	err = reg_credentials_load(c->opts.docker_config_dir, strcmp(h->host, "registry-1.docker.io") == 0 ? "docker.io" : h->host,
+				   &h->credentials, errbuf, errlen);
+	if (err == REG_OK)
+		h->have_credentials = true;
+	else if (err == REG_E_NOT_FOUND)
+		err = REG_OK;
+	return err;
+}
+
+static double now_monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *find_token(struct reg_client *c, const char *host, const char *scope)
+{
+	double now = now_monotonic();
+
+	for (size_t i = 0; i < c->token_count; i++) {
+		struct cached_token *t = &c->tokens[i];
+		double exp = (double)t->expires.tv_sec + (double)t->expires.tv_nsec / 1e9;
+		if (strcmp(t->host, host) == 0 && strcmp(t->scope, scope) == 0 && exp > now)
+			return t->token;
+	}
+	return NULL;
+}
+
+static void store_token(struct reg_client *c, const char *host, const char *scope, const char *token, long expires_in)
+{
+	struct cached_token *t = NULL;
+	double exp;
+
+	for (size_t i = 0; i < c->token_count; i++)
+		if (strcmp(c->tokens[i].host, host) == 0 && strcmp(c->tokens[i].scope, scope) == 0)
+			t = &c->tokens[i];
+	if (!t)
+		t = c->token_count < TOKENS_MAX ? &c->tokens[c->token_count++] : &c->tokens[rng_next(&c->rng) % TOKENS_MAX];
+	snprintf(t->host, sizeof(t->host), "%s", host);
+	snprintf(t->scope, sizeof(t->scope), "%s", scope);
+	snprintf(t->token, sizeof(t->token), "%s", token);
+	/* refresh a little before the registry's deadline */
+	exp = now_monotonic() + (double)expires_in * 0.9;
+	t->expires.tv_sec = (time_t)exp;
+	t->expires.tv_nsec = (long)((exp - (double)t->expires.tv_sec) * 1e9);
+}
+
+/* Per-attempt state filled by the curl callbacks. */
+struct transfer {
+	struct reg_response *resp;
+	size_t body_max;
+	FILE *download;
+	bool too_big;
+	char challenge[REG_CHALLENGE_MAX + 1];
+	long retry_after_s;
+	long status; /* of the response being received, from its status line */
+};
+
+/* Copies a header value (trimmed) into dst when the line's name matches name. */
+static bool header_value(const char *line, size_t len, const char *name, char *dst, size_t cap)
+{
+	size_t n = strlen(name);
+
+	if (len <= n || strncasecmp(line, name, n) != 0 || line[n] != ':')
+		return false;
+	line += n + 1;
+	len -= n + 1;
+	while (len && (*line == ' ' || *line == '\t')) {
+		line++;
+		len--;
+	}
+	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' '))
+		len--;
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(dst, line, len);
+	dst[len] = '\0';
+	return true;
+}
+
+static size_t on_header(char *line, size_t size, size_t nmemb, void *userp)
+{
+	struct transfer *t = userp;
+	size_t len = size * nmemb;
+	char value[64];
+
+	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+		/* a new response of a redirect chain: forget the previous one's headers */
+		t->resp->content_type[0] = t->resp->docker_digest[0] = t->resp->location[0] = '\0';
+		t->challenge[0] = '\0';
+		t->retry_after_s = -1;
+		t->status = 0;
+		if (len > 9) {
+			const char *sp = memchr(line, ' ', len);
+			if (sp)
+				t->status = strtol(sp + 1, NULL, 10);
+		}
+		return len;
+	}
+	header_value(line, len, "Content-Type", t->resp->content_type, sizeof(t->resp->content_type));
+	header_value(line, len, "Docker-Content-Digest", t->resp->docker_digest, sizeof(t->resp->docker_digest));
+	header_value(line, len, "Location", t->resp->location, sizeof(t->resp->location));
+	if (!t->challenge[0])
+		header_value(line, len, "WWW-Authenticate", t->challenge, sizeof(t->challenge));
+	if (header_value(line, len, "Retry-After", value, sizeof(value))) {
+		char *end = NULL;
+		long v = strtol(value, &end, 10);
+		/* only the delay-seconds form; an HTTP date falls back to our own backoff */
+		t->retry_after_s = (end != value && *end == '\0' && v >= 0) ? v : -1;
+	}
+	return len;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct transfer *t = userp;
+	size_t len = size * nmemb;
+
+	/* only a successful body goes to the download file; error bodies are kept for messages */
+	if (t->download && t->status >= 200 && t->status < 300)
+		return fwrite(data, 1, len, t->download) == len ? len : 0;
+	if (dynbuf_len(&t->resp->body) + len > t->body_max) {
+		t->too_big = true;
+		return 0;
+	}
+	return dynbuf_add(&t->resp->body, data, len) == DYNBUF_OK ? len : 0;
+}
+
+static bool retryable_curl(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Builds the absolute URL of req into buf. */
+static bool request_url(const struct reg_client *c, const struct reg_request *req, char *buf, size_t len)
+{
+	int n;
+
+	if (strncmp(req->path, "http://", 7) == 0 || strncmp(req->path, "https://", 8) == 0)
+		n = snprintf(buf, len, "%s", req->path);
+	else
+		n = snprintf(buf, len, "%s://%s%s", is_insecure(c, req->host) ? "http" : "https", req->host, req->path);
+	return n > 0 && (size_t)n < len;
+}
+
+/* Sends one HTTP request (no retry, no auth handshake) with the given Authorization header value. */
+static CURLcode send_once(struct reg_client *c, const struct reg_request *req, const char *authorization, struct transfer *t,
+			  char *curl_error)
+{
+	char url[4096], header[AUTH_HEADER_MAX + 32];
+	struct curl_slist *headers = NULL;
+	CURL *h = c->curl;
+	CURLcode rc;
+	bool is_head = strcmp(req->method, "HEAD") == 0;
+
+	if (!request_url(c, req, url, sizeof(url))) {
+		snprintf(curl_error, CURL_ERROR_SIZE, "request URL is too long");
+		return CURLE_URL_MALFORMAT;
+	}
+	curl_easy_reset(h);
+	curl_error[0] = '\0';
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->opts.connect_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->opts.low_speed_time_s);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "multiarch-controller");
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
+	if (c->ca_blob.len) {
+		struct curl_blob blob = {.data = c->ca_blob.data, .len = c->ca_blob.len, .flags = CURL_BLOB_NOCOPY};
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+	}
+	/* blob downloads are redirected to storage; curl drops our Authorization on a host change */
+	if (strcmp(req->method, "GET") == 0 || is_head) {
+		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+	}
+	if (is_head)
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	else if (strcmp(req->method, "GET") != 0)
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+	if (req->upload) {
+		rewind(req->upload);
+		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h, CURLOPT_READDATA, req->upload);
+		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->upload_len);
+	} else if (req->body || strcmp(req->method, "PUT") == 0 || strcmp(req->method, "POST") == 0 ||
+		   strcmp(req->method, "PATCH") == 0) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+	}
+	if (req->accept) {
+		snprintf(header, sizeof(header), "Accept: %s", req->accept);
+		headers = curl_slist_append(headers, header);
+	}
+	snprintf(header, sizeof(header), "Content-Type: %s", req->content_type ? req->content_type : "");
+	if (req->content_type || req->body || req->upload)
+		headers = curl_slist_append(headers, req->content_type ? header : "Content-Type: application/octet-stream");
+	if (authorization) {
+		snprintf(header, sizeof(header), "Authorization: %s", authorization);
+		headers = curl_slist_append(headers, header);
+	}
+	headers = curl_slist_append(headers, "Expect:");
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+
+	if (t->download) {
+		rewind(t->download);
+		if (ftruncate(fileno(t->download), 0) != 0) {
+			snprintf(curl_error, CURL_ERROR_SIZE, "cannot truncate the download file: %s", strerror(errno));
+			curl_slist_free_all(headers);
+			return CURLE_WRITE_ERROR;
+		}
+	}
+	dynbuf_reset(&t->resp->body);
+	t->resp->status = 0;
+	t->too_big = false;
+	t->challenge[0] = '\0';
+	t->retry_after_s = -1;
+	c->requests++;
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &t->resp->status);
+	OPENSSL_cleanse(header, sizeof(header));
+	curl_slist_free_all(headers);
+	return rc;
+}
+
+/* Appends "&scope=X" for every space-separated scope, escaped. */
+static bool add_scopes(CURL *h, struct dynbuf *url, const char *scopes)
+{
+	const char *p = scopes;
+
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		if (n) {
+			char *esc = curl_easy_escape(h, p, (int)n);
+			bool ok = esc && dynbuf_addf(url, "&scope=%s", esc) == DYNBUF_OK;
+			curl_free(esc);
+			if (!ok)
+				return false;
+		}
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	return true;
+}
+
+/*
+ * Fetches a bearer token for scope from h's realm, with our credentials when
+ * we have them, and caches it under cache_scope (the scope requests name).
+ */
+static enum reg_err fetch_token(struct reg_client *c, struct host_auth *h, const char *scope, const char *cache_scope, char *errbuf,
+				size_t errlen)
+{
+	struct dynbuf url, form;
+	struct reg_response resp = {0};
+	struct transfer t = {.resp = &resp, .body_max = TOKEN_RESPONSE_MAX};
+	char curl_error[CURL_ERROR_SIZE], *esc;
+	struct curl_slist *headers = NULL;
+	cJSON *json = NULL;
+	const cJSON *tok, *exp;
+	long expires_in = 60;
+	enum reg_err err = REG_OK;
+	CURLcode rc;
+
+	dynbuf_init(&url, 8192);
+	dynbuf_init(&form, 16384);
+	dynbuf_init(&resp.body, TOKEN_RESPONSE_MAX);
+	esc = curl_easy_escape(c->curl, h->service, 0);
+	if (!esc || dynbuf_addf(&url, "%s%sservice=%s", h->realm, strchr(h->realm, '?') ? "&" : "?", esc) != DYNBUF_OK ||
+	    !add_scopes(c->curl, &url, scope)) {
+		curl_free(esc);
+		err = reg_fail(errbuf, errlen, REG_E_NOMEM, "token request URL for %s is too long", h->host);
+		goto out;
+	}
+	curl_free(esc);
+	if (strncmp(h->realm, "https://", 8) != 0 && strncmp(h->realm, "http://", 7) != 0) {
+		err = reg_fail(errbuf, errlen, REG_E_AUTH, "registry %s names a token realm that is not an http(s) URL", h->host);
+		goto out;
+	}
+
+	for (unsigned attempt = 0;; attempt++) {
+		curl_easy_reset(c->curl);
+		curl_easy_setopt(c->curl, CURLOPT_URL, dynbuf_str(&url));
+		curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, curl_error);
+		curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, c->opts.connect_timeout_ms);
+		curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 60L);
+		curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "multiarch-controller");
+		curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, &t);
+		curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+		curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &t);
+		if (c->ca_blob.len) {
+			struct curl_blob blob = {.data = c->ca_blob.data, .len = c->ca_blob.len, .flags = CURL_BLOB_NOCOPY};
+			curl_easy_setopt(c->curl, CURLOPT_CAINFO_BLOB, &blob);
+		}
+		if (h->have_credentials && h->credentials.identity_token[0]) {
+			/* OAuth2 refresh-token grant (docker login with an identity token) */
+			char *e_tok = curl_easy_escape(c->curl, h->credentials.identity_token, 0);
+			char *e_srv = curl_easy_escape(c->curl, h->service, 0);
+			dynbuf_reset(&form);
+			if (!e_tok || !e_srv ||
+			    dynbuf_addf(&form, "grant_type=refresh_token&client_id=multiarch-controller&refresh_token=%s&service=%s", e_tok,
+					e_srv) != DYNBUF_OK ||
+			    !add_scopes(c->curl, &form, scope)) {
+				if (e_tok)
+					OPENSSL_cleanse(e_tok, strlen(e_tok));
+				curl_free(e_tok);
+				curl_free(e_srv);
+				err = reg_fail(errbuf, errlen, REG_E_NOMEM, "token request for %s is too long", h->host);
+				goto out;
+			}
+			OPENSSL_cleanse(e_tok, strlen(e_tok));
+			curl_free(e_tok);
+			curl_free(e_srv);
+			curl_easy_setopt(c->curl, CURLOPT_URL, h->realm);
+			curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, dynbuf_str(&form));
+		} else if (h->have_credentials) {
+			curl_easy_setopt(c->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+			curl_easy_setopt(c->curl, CURLOPT_USERNAME, h->credentials.username);
+			curl_easy_setopt(c->curl, CURLOPT_PASSWORD, h->credentials.password);
+		}
+		headers = curl_slist_append(NULL, "Accept: application/json");
+		curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
+		dynbuf_reset(&resp.body);
+		resp.status = 0;
+		c->requests++;
+		rc = curl_easy_perform(c->curl);
+		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp.status);
+		curl_slist_free_all(headers);
+		headers = NULL;
+		if (rc == CURLE_OK && resp.status < 500 && resp.status != 429)
+			break;
+		if (attempt >= c->opts.max_retries) {
+			err = rc != CURLE_OK ? reg_fail(errbuf, errlen, REG_E_NETWORK, "token server of %s: %s", h->host, curl_error)
+					     : reg_fail(errbuf, errlen, REG_E_HTTP, "token server of %s answered %ld after %u retries", h->host,
+							resp.status, attempt);
+			goto out;
+		}
+		sleep_ms(backoff_delay_ms(attempt, c->opts.backoff_base_ms, c->opts.backoff_cap_ms, &c->rng));
+	}
+	if (resp.status == 401 || resp.status == 403) {
+		err = reg_fail(errbuf, errlen, REG_E_AUTH, "token server of %s refused %s for scope \"%s\" (HTTP %ld)", h->host,
+			       h->have_credentials ? "our credentials" : "anonymous access", scope, resp.status);
+		goto out;
+	}
+	if (resp.status != 200) {
+		err = reg_fail(errbuf, errlen, REG_E_AUTH, "token server of %s answered HTTP %ld", h->host, resp.status);
+		goto out;
+	}
+	json = cJSON_ParseWithLength(dynbuf_str(&resp.body), dynbuf_len(&resp.body));
+	tok = cJSON_GetObjectItemCaseSensitive(json, "token");
+	if (!cJSON_IsString(tok) || !tok->valuestring[0])
+		tok = cJSON_GetObjectItemCaseSensitive(json, "access_token");
+	if (!cJSON_IsString(tok) || !tok->valuestring[0] || strlen(tok->valuestring) >= TOKEN_MAX) {
+		err = reg_fail(errbuf, errlen, REG_E_AUTH, "token server of %s sent no usable token", h->host);
+		goto out;
+	}
+	exp = cJSON_GetObjectItemCaseSensitive(json, "expires_in");
+	if (cJSON_IsNumber(exp) && exp->valuedouble >= 1 && exp->valuedouble < 86400 * 30)
+		expires_in = (long)exp->valuedouble;
+	store_token(c, h->host, cache_scope, tok->valuestring, expires_in);
+out:
+	if (json) {
+		char *printed = cJSON_PrintUnformatted(json);
+		if (printed) {
+			OPENSSL_cleanse(printed, strlen(printed));
+			free(printed);
+		}
+	}
+	cJSON_Delete(json);
+	if (resp.body.data)
+		OPENSSL_cleanse(resp.body.data, resp.body.alloc);
+	if (form.data)
+		OPENSSL_cleanse(form.data, form.alloc);
+	dynbuf_free(&resp.body);
+	dynbuf_free(&url);
+	dynbuf_free(&form);
+	return err;
+}
+
+/* Writes the Authorization value for host h and scope into buf ("" for none). */
+static void authorization_for(struct reg_client *c, struct host_auth *h, const char *scope, char *buf, size_t len)
+{
+	const char *tok;
+
+	buf[0] = '\0';
+	if (h->scheme == REG_AUTH_BASIC && h->have_credentials && h->credentials.username[0]) {
+		char plain[2 * REG_CRED_FIELD_MAX + 2];
+		unsigned char b64[sizeof(plain) * 4 / 3 + 8];
+		int n = snprintf(plain, sizeof(plain), "%s:%s", h->credentials.username, h->credentials.password);
+		if (n > 0 && (size_t)n < sizeof(plain)) {
+			EVP_EncodeBlock(b64, (unsigned char *)plain, n);
+			snprintf(buf, len, "Basic %s", (char *)b64);
+		}
+		OPENSSL_cleanse(plain, sizeof(plain));
+		OPENSSL_cleanse(b64, sizeof(b64));
+	} else if (h->scheme == REG_AUTH_BEARER && (tok = find_token(c, h->host, scope))) {
+		snprintf(buf, len, "Bearer %s", tok);
+	}
+}
+
+enum reg_err reg_client_do(struct reg_client *c, const struct reg_request *req, struct reg_response *resp, char *errbuf,
+			   size_t errlen)
+{
+	struct transfer t;
+	struct host_auth *h;
+	char curl_error[CURL_ERROR_SIZE], auth[AUTH_HEADER_MAX];
+	const char *scope = req->scope ? req->scope : "";
+	unsigned attempt = 0;
+	bool answered_challenge = false;
+	enum reg_err err = REG_OK;
+	CURLcode rc;
+
+	memset(resp, 0, sizeof(*resp));
+	dynbuf_init(&resp->body, req->body_max ? req->body_max : DEFAULT_BODY_MAX);
+	memset(&t, 0, sizeof(t));
+	t.resp = resp;
+	t.body_max = req->body_max ? req->body_max : DEFAULT_BODY_MAX;
+	t.download = req->download;
+	h = host_auth_for(c, req->host);
+	if (!h)
+		return reg_fail(errbuf, errlen, REG_E_NOMEM, "too many registry hosts in one run (at most %d)", HOSTS_MAX);
+	err = load_credentials(c, h, errbuf, errlen);
+	if (err)
+		return err;
+
+	for (;;) {
+		authorization_for(c, h, scope, auth, sizeof(auth));
+		rc = send_once(c, req, auth[0] ? auth : NULL, &t, curl_error);
+		OPENSSL_cleanse(auth, sizeof(auth));
+		if (t.too_big) {
+			err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "%s %s%s: the answer is larger than %zu bytes", req->method, req->host,
+				       req->path, t.body_max);
+			break;
+		}
+		if (rc == CURLE_OK && resp->status == 401 && !answered_challenge) {
+			struct reg_challenge ch;
+			char cherr[REG_ERRBUF_SIZE];
+			answered_challenge = true;
+			if (reg_challenge_parse(t.challenge, &ch, cherr, sizeof(cherr)) != REG_OK) {
+				err = reg_fail(errbuf, errlen, REG_E_AUTH, "registry %s asks for authentication: %s", req->host, cherr);
+				break;
+			}
+			h->scheme = ch.scheme;
+			snprintf(h->realm, sizeof(h->realm), "%s", ch.realm);
+			snprintf(h->service, sizeof(h->service), "%s", ch.service);
+			if (ch.scheme == REG_AUTH_BASIC && !h->have_credentials) {
+				err = reg_fail(errbuf, errlen, REG_E_AUTH,
+					       "registry %s requires a login and no credentials for it were given (use --docker-config)", req->host);
+				break;
+			}
+			if (ch.scheme == REG_AUTH_BEARER) {
+				/* ask for the scope this request needs; without one, for what the challenge names */
+				err = fetch_token(c, h, scope[0] ? scope : ch.scope, scope, errbuf, errlen);
+				if (err)
+					break;
+			}
+			continue;
+		}
+		if (rc == CURLE_OK && resp->status == 401) {
+			err = reg_fail(errbuf, errlen, REG_E_AUTH, "registry %s refused %s for %s %s", req->host,
+				       h->have_credentials ? "the credentials" : "anonymous access", req->method, req->path);
+			break;
+		}
+		if (rc == CURLE_OK && resp->status != 429 && resp->status < 500)
+			break;
+		if (rc != CURLE_OK && !retryable_curl(rc)) {
+			err = reg_fail(errbuf, errlen, REG_E_NETWORK, "%s %s: %s", req->method, req->host,
+				       curl_error[0] ? curl_error : curl_easy_strerror(rc));
+			break;
+		}
+		if (attempt >= c->opts.max_retries) {
+			if (rc != CURLE_OK)
+				err = reg_fail(errbuf, errlen, REG_E_NETWORK, "%s %s%s failed after %u retries: %s", req->method, req->host,
+					       req->path, attempt, curl_error[0] ? curl_error : curl_easy_strerror(rc));
+			else
+				err = reg_fail(errbuf, errlen, REG_E_HTTP, "%s %s%s: the registry answered %ld after %u retries", req->method,
+					       req->host, req->path, resp->status, attempt);
+			break;
+		}
+		{
+			unsigned delay = backoff_delay_ms(attempt, c->opts.backoff_base_ms, c->opts.backoff_cap_ms, &c->rng);
+			if (rc == CURLE_OK && t.retry_after_s >= 0) {
+				long cap = (long)c->opts.retry_after_cap_s;
+				unsigned wanted = (unsigned)((t.retry_after_s > cap ? cap : t.retry_after_s) * 1000);
+				if (wanted > delay)
+					delay = wanted;
+			}
+			sleep_ms(delay);
+		}
+		attempt++;
+		resp->retries = attempt;
+	}
+	return err;
+}

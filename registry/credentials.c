@@ -1,0 +1,210 @@
+/* Registry credentials from a docker config.json: auths entries (auth, username/password, identitytoken). */
+#include "registry/credentials.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/dynbuf.h"
+
+/* Reduces a config key ("https://host/v1/", "http://host") to its host part, into buf. */
+static void key_host(const char *key, char *buf, size_t len)
+{
+	const char *start = strstr(key, "://");
+	size_t n;
+
+	start = start ? start + 3 : key;
+	n = strcspn(start, "/");
+	snprintf(buf, len, "%.*s", (int)n, start);
+}
+
+static bool host_matches(const char *key, const char *host)
+{
+	char kh[512];
+
+	key_host(key, kh, sizeof(kh));
+	if (strcmp(kh, host) == 0)
+		return true;
+	if (strcmp(host, "docker.io") == 0)
+		return strcmp(kh, "index.docker.io") == 0 || strcmp(kh, "registry-1.docker.io") == 0;
+	return false;
+}
+
+static bool copy_secret(char *dst, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= REG_CRED_FIELD_MAX)
+		return false;
+	memcpy(dst, src, n + 1);
+	return true;
+}
+
+/* Decodes base64 "user:password" into out. */
+static bool decode_auth(const char *b64, struct reg_credentials *out)
+{
+	size_t in_len = strlen(b64), pad = 0;
+	unsigned char *raw;
+	int n;
+	char *colon;
+	bool ok = false;
+
+	if (in_len == 0 || in_len % 4 != 0 || in_len > 4 * REG_CRED_FIELD_MAX)
+		return false;
+	raw = malloc(in_len / 4 * 3 + 1);
+	if (!raw)
+		return false;
+	n = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)in_len);
+	if (n >= 0) {
+		if (b64[in_len - 1] == '=')
+			pad++;
+		if (b64[in_len - 2] == '=')
+			pad++;
+		n -= (int)pad;
+		raw[n] = '\0';
+		colon = memchr(raw, ':', (size_t)n);
+		if (colon && strlen((char *)raw) == (size_t)n) {
+			*colon = '\0';
+			ok = copy_secret(out->username, (char *)raw) && copy_secret(out->password, colon + 1);
+		}
+	}
+	OPENSSL_cleanse(raw, in_len / 4 * 3 + 1);
+	free(raw);
+	return ok;
+}
+
+static const char *string_field(const cJSON *obj, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+enum reg_err reg_credentials_parse(const char *json, size_t len, const char *host, struct reg_credentials *out, char *errbuf,
+				   size_t errlen)
+{
+	cJSON *root;
+	const cJSON *auths, *entry, *helpers;
+	const char *store;
+	enum reg_err err = REG_E_NOT_FOUND;
+
+	memset(out, 0, sizeof(*out));
+	if (len > REG_CONFIG_MAX)
+		return reg_fail(errbuf, errlen, REG_E_TOO_LONG, "docker config is larger than %d bytes", REG_CONFIG_MAX);
+	root = cJSON_ParseWithLength(json, len);
+	if (!root || !cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "docker config is not a JSON object");
+	}
+
+	helpers = cJSON_GetObjectItemCaseSensitive(root, "credHelpers");
+	if (cJSON_IsObject(helpers)) {
+		cJSON_ArrayForEach(entry, helpers) {
+			if (entry->string && host_matches(entry->string, host)) {
+				err = reg_fail(errbuf, errlen, REG_E_UNSUPPORTED,
+					       "credentials for %s are in the credential helper \"%s\" (credHelpers), which is not supported; "
+					       "put them in config.json \"auths\" (e.g. a kubernetes.io/dockerconfigjson Secret)",
+					       host, cJSON_IsString(entry) ? entry->valuestring : "?");
+				goto out;
+			}
+		}
+	}
+
+	auths = cJSON_GetObjectItemCaseSensitive(root, "auths");
+	if (auths && !cJSON_IsObject(auths)) {
+		err = reg_fail(errbuf, errlen, REG_E_INVALID, "docker config: \"auths\" is not an object");
+		goto out;
+	}
+	cJSON_ArrayForEach(entry, auths) {
+		const char *auth, *user, *pass, *token;
+
+		if (!entry->string || !host_matches(entry->string, host))
+			continue;
+		if (!cJSON_IsObject(entry)) {
+			err = reg_fail(errbuf, errlen, REG_E_INVALID, "docker config: the auths entry for %s is not an object", host);
+			goto out;
+		}
+		auth = string_field(entry, "auth");
+		user = string_field(entry, "username");
+		pass = string_field(entry, "password");
+		token = string_field(entry, "identitytoken");
+		if (auth && auth[0]) {
+			if (!decode_auth(auth, out)) {
+				reg_credentials_clear(out);
+				err = reg_fail(errbuf, errlen, REG_E_INVALID,
+					       "docker config: the \"auth\" value for %s is not base64 of user:password", host);
+				goto out;
+			}
+		} else if (user && pass) {
+			if (!copy_secret(out->username, user) || !copy_secret(out->password, pass)) {
+				reg_credentials_clear(out);
+				err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "docker config: the username or password for %s is too long", host);
+				goto out;
+			}
+		}
+		if (token && token[0] && !copy_secret(out->identity_token, token)) {
+			reg_credentials_clear(out);
+			err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "docker config: the identitytoken for %s is too long", host);
+			goto out;
+		}
+		if (out->username[0] || out->identity_token[0]) {
+			err = REG_OK;
+			goto out;
+		}
+	}
+
+	store = string_field(root, "credsStore");
+	if (store && store[0])
+		err = reg_fail(errbuf, errlen, REG_E_UNSUPPORTED,
+			       "docker config has no auths entry for %s and keeps credentials in the credential store \"%s\", which is not "
+			       "supported; put them in config.json \"auths\"",
+			       host, store);
+	else
+		err = reg_fail(errbuf, errlen, REG_E_NOT_FOUND, "docker config has no credentials for %s", host);
+out:
+	cJSON_Delete(root);
+	return err;
+}
+
+enum reg_err reg_credentials_load(const char *dir, const char *host, struct reg_credentials *out, char *errbuf, size_t errlen)
+{
+	char path[4096];
+	struct dynbuf buf;
+	char chunk[8192];
+	size_t n;
+	FILE *f;
+	enum reg_err err;
+
+	memset(out, 0, sizeof(*out));
+	if ((size_t)snprintf(path, sizeof(path), "%s/config.json", dir) >= sizeof(path))
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "docker config folder path is too long");
+	f = fopen(path, "rb");
+	if (!f)
+		return reg_fail(errbuf, errlen, REG_E_IO, "cannot open %s: %s", path, strerror(errno));
+	dynbuf_init(&buf, REG_CONFIG_MAX);
+	err = REG_OK;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (dynbuf_add(&buf, chunk, n) != DYNBUF_OK) {
+			err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "%s is larger than %d bytes", path, REG_CONFIG_MAX);
+			break;
+		}
+	}
+	if (!err && ferror(f))
+		err = reg_fail(errbuf, errlen, REG_E_IO, "cannot read %s", path);
+	fclose(f);
+	if (!err)
+		err = reg_credentials_parse(dynbuf_str(&buf), dynbuf_len(&buf), host, out, errbuf, errlen);
+	if (buf.data)
+		OPENSSL_cleanse(buf.data, buf.len);
+	dynbuf_free(&buf);
+	return err;
+}
+
+void reg_credentials_clear(struct reg_credentials *c)
+{
+	OPENSSL_cleanse(c, sizeof(*c));
+}

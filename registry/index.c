@@ -1,0 +1,644 @@
+/* Index assembly: merges per-arch images (by digest) into one OCI image index, pushes it to a tag,
+ * and reads it back, copying nothing but descriptors unless a source lives in another repository. */
+#include "registry/index.h"
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry/reference.h"
+
+#define SCOPE_LEN 1200
+#define PATH_LEN 1024
+#define LINE_LEN 512
+
+/* A manifest fetched from a source repository, to be placed in the target repository when they differ. */
+struct fetched {
+	char *bytes;
+	size_t len;
+	char digest[REG_DIGEST_STR_MAX];
+	struct reg_manifest manifest;
+};
+
+/* One source: its reference, the platform asked for it, and what was fetched for it. */
+struct source {
+	struct reg_ref ref;
+	const char *text;
+	bool has_want;
+	struct reg_platform want;
+	bool cross_repo;
+	struct fetched top;      /* the source manifest itself */
+	struct fetched *children; /* an index's child manifests, fetched only when copying */
+	size_t child_count;
+};
+
+/* One entry of the index being built. */
+struct entry {
+	char *json;
+	bool has_platform;
+	struct reg_platform platform;
+	size_t source;
+};
+
+struct build {
+	struct reg_client *c;
+	struct reg_ref target;
+	struct source sources[REG_INDEX_SOURCES_MAX];
+	size_t source_count;
+	struct entry entries[REG_INDEX_SOURCES_MAX * 4];
+	size_t entry_count;
+	reg_progress_fn progress;
+	void *ctx;
+	struct reg_index_result *result;
+};
+
+static void say(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct build *b, const char *fmt, ...)
+{
+	char line[LINE_LEN];
+	va_list ap;
+
+	if (!b->progress)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	b->progress(b->ctx, line);
+}
+
+static void fetched_free(struct fetched *f)
+{
+	free(f->bytes);
+	reg_manifest_free(&f->manifest);
+	memset(f, 0, sizeof(*f));
+}
+
+static void build_free(struct build *b)
+{
+	reg_ref_free(&b->target);
+	for (size_t i = 0; i < b->source_count; i++) {
+		struct source *s = &b->sources[i];
+		reg_ref_free(&s->ref);
+		fetched_free(&s->top);
+		for (size_t j = 0; j < s->child_count; j++)
+			fetched_free(&s->children[j]);
+		free(s->children);
+	}
+	for (size_t i = 0; i < b->entry_count; i++)
+		free(b->entries[i].json);
+}
+
+/*
+ * GETs /v2/REPO/KIND/DIGEST from host with scope pull, checks it hashes to
+ * digest, and hands the bytes to the caller (*bytes, *len). what names the
+ * object in messages.
+ */
+static enum reg_err get_verified(struct reg_client *c, const char *host, const char *repo, const char *kind, const char *digest,
+				 size_t body_max, const char *what, char **bytes, size_t *len, char *content_type, size_t ct_len,
+				 char *errbuf, size_t errlen)
+{
+	char path[PATH_LEN], scope[SCOPE_LEN];
+	struct reg_request req = {0};
+	struct reg_response resp;
+	enum reg_err err;
+
+	snprintf(path, sizeof(path), "/v2/%s/%s/%s", repo, kind, digest);
+	snprintf(scope, sizeof(scope), "repository:%s:pull", repo);
+	req.method = "GET";
+	req.host = host;
+	req.path = path;
+	req.accept = strcmp(kind, "manifests") == 0 ? REG_MT_ACCEPT_ALL : NULL;
+	req.scope = scope;
+	req.body_max = body_max;
+	err = reg_client_do(c, &req, &resp, errbuf, errlen);
+	if (err == REG_E_TOO_LONG)
+		err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "%s is larger than %zu bytes", what, body_max);
+	else if (!err && resp.status == 404)
+		err = reg_fail(errbuf, errlen, REG_E_NOT_FOUND, "%s: the registry has no %s %s in %s/%s", what,
+			       strcmp(kind, "manifests") == 0 ? "manifest" : "blob", digest, host, repo);
+	else if (!err && resp.status == 403)
+		err = reg_fail(errbuf, errlen, REG_E_AUTH, "%s: the registry denies reading %s/%s", what, host, repo);
+	else if (!err && resp.status != 200)
+		err = reg_fail(errbuf, errlen, REG_E_HTTP, "%s: the registry answered HTTP %ld", what, resp.status);
+	else if (!err && !reg_digest_matches(digest, resp.body.data ? resp.body.data : "", resp.body.len)) {
+		char got[REG_DIGEST_STR_MAX];
+		reg_sha256(resp.body.data ? resp.body.data : "", resp.body.len, got);
+		err = reg_fail(errbuf, errlen, REG_E_DIGEST, "%s: the registry sent content whose digest is %s, not %s", what, got, digest);
+	}
+	if (!err) {
+		if (content_type)
+			snprintf(content_type, ct_len, "%s", resp.content_type);
+		*bytes = dynbuf_take(&resp.body, len);
+		if (!*bytes)
+			err = reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory reading %s", what);
+	}
+	reg_response_free(&resp);
+	return err;
+}
+
+/* Fetches and parses the manifest digest of repo into f. */
+static enum reg_err fetch_manifest(struct reg_client *c, const struct reg_ref *ref, const char *digest, const char *what,
+				   struct fetched *f, char *errbuf, size_t errlen)
+{
+	char content_type[256], detail[REG_ERRBUF_SIZE];
+	enum reg_err err;
+
+	err = get_verified(c, ref->api_host, ref->repository, "manifests", digest, REG_MANIFEST_MAX, what, &f->bytes, &f->len,
+			   content_type, sizeof(content_type), errbuf, errlen);
+	if (err)
+		return err;
+	snprintf(f->digest, sizeof(f->digest), "%s", digest);
+	err = reg_manifest_parse(f->bytes, f->len, content_type, &f->manifest, detail, sizeof(detail));
+	if (err)
+		return reg_fail(errbuf, errlen, err, "%s: %s", what, detail);
+	return REG_OK;
+}
+
+static enum reg_err add_entry(struct build *b, char *json, bool has_platform, const struct reg_platform *p, size_t source,
+			      char *errbuf, size_t errlen)
+{
+	struct entry *e;
+
+	if (!json)
+		return reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory building the index");
+	if (b->entry_count == sizeof(b->entries) / sizeof(b->entries[0])) {
+		free(json);
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "the index would have more than %zu entries",
+				sizeof(b->entries) / sizeof(b->entries[0]));
+	}
+	e = &b->entries[b->entry_count++];
+	e->json = json;
+	e->has_platform = has_platform;
+	if (p)
+		e->platform = *p;
+	e->source = source;
+	return REG_OK;
+}
+
+/* The descriptor of an image manifest source, with the platform read from its config. */
+static enum reg_err image_entry(struct build *b, size_t i, char *errbuf, size_t errlen)
+{
+	struct source *s = &b->sources[i];
+	const struct reg_descriptor *config = &s->top.manifest.blobs[0];
+	char *config_bytes = NULL, what[LINE_LEN], os_version[256], os_features[1024], detail[REG_ERRBUF_SIZE];
+	size_t config_len = 0;
+	struct reg_platform p;
+	cJSON *desc = NULL, *platform;
+	enum reg_err err;
+
+	snprintf(what, sizeof(what), "source %s: config blob", s->text);
+	err = get_verified(b->c, s->ref.api_host, s->ref.repository, "blobs", config->digest, REG_CONFIG_BLOB_MAX, what, &config_bytes,
+			   &config_len, NULL, 0, errbuf, errlen);
+	if (err)
+		return err;
+	err = reg_config_platform(config_bytes, config_len, &p, os_version, sizeof(os_version), os_features, sizeof(os_features), detail,
+				  sizeof(detail));
+	free(config_bytes);
+	if (err)
+		return reg_fail(errbuf, errlen, err, "source %s: %s", s->text, detail);
+
+	desc = cJSON_CreateObject();
+	platform = cJSON_CreateObject();
+	if (!desc || !platform) {
+		cJSON_Delete(desc);
+		cJSON_Delete(platform);
+		return reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory building the index");
+	}
+	cJSON_AddStringToObject(desc, "mediaType", s->top.manifest.media_type);
+	cJSON_AddStringToObject(desc, "digest", s->top.digest);
+	cJSON_AddNumberToObject(desc, "size", (double)s->top.len);
+	cJSON_AddStringToObject(platform, "architecture", p.arch);
+	cJSON_AddStringToObject(platform, "os", p.os);
+	if (os_version[0])
+		cJSON_AddStringToObject(platform, "os.version", os_version);
+	if (os_features[0])
+		cJSON_AddItemToObject(platform, "os.features", cJSON_Parse(os_features));
+	if (p.variant[0])
+		cJSON_AddStringToObject(platform, "variant", p.variant);
+	cJSON_AddItemToObject(desc, "platform", platform);
+	err = add_entry(b, cJSON_PrintUnformatted(desc), true, &p, i, errbuf, errlen);
+	cJSON_Delete(desc);
+	return err;
+}
+
+/* Reads one source: its manifest, its platform(s), and for a copy its children. */
+static enum reg_err read_source(struct build *b, size_t i, char *errbuf, size_t errlen)
+{
+	struct source *s = &b->sources[i];
+	char what[LINE_LEN], pbuf[REG_PLATFORM_STR_MAX], wbuf[REG_PLATFORM_STR_MAX];
+	size_t first = b->entry_count, platforms = 0;
+	enum reg_err err;
+
+	snprintf(what, sizeof(what), "source %s", s->text);
+	err = fetch_manifest(b->c, &s->ref, s->ref.digest, what, &s->top, errbuf, errlen);
+	if (err)
+		return err;
+
+	if (s->top.manifest.kind == REG_KIND_IMAGE) {
+		err = image_entry(b, i, errbuf, errlen);
+		if (err)
+			return err;
+	} else {
+		struct reg_manifest *m = &s->top.manifest;
+		if (s->cross_repo) {
+			s->children = calloc(m->entry_count ? m->entry_count : 1, sizeof(*s->children));
+			if (!s->children)
+				return reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory reading %s", what);
+		}
+		for (size_t j = 0; j < m->entry_count; j++) {
+			const struct reg_index_entry *e = &m->entries[j];
+			char *json = strdup(e->json);
+			err = add_entry(b, json, e->has_platform, e->has_platform ? &e->platform : NULL, i, errbuf, errlen);
+			if (err)
+				return err;
+			if (s->cross_repo) {
+				snprintf(what, sizeof(what), "source %s: child %s", s->text, e->desc.digest);
+				err = fetch_manifest(b->c, &s->ref, e->desc.digest, what, &s->children[j], errbuf, errlen);
+				if (err)
+					return err;
+				s->child_count = j + 1;
+				if (s->children[j].manifest.kind != REG_KIND_IMAGE)
+					return reg_fail(errbuf, errlen, REG_E_UNSUPPORTED, "%s is itself an index; nested indexes are not supported",
+							what);
+			}
+		}
+	}
+
+	for (size_t j = first; j < b->entry_count; j++) {
+		struct entry *e = &b->entries[j];
+		if (!e->has_platform)
+			continue;
+		platforms++;
+		reg_platform_format(&e->platform, pbuf, sizeof(pbuf));
+		if (s->has_want && !reg_platform_equal(&e->platform, &s->want)) {
+			reg_platform_format(&s->want, wbuf, sizeof(wbuf));
+			return reg_fail(errbuf, errlen, REG_E_CONFLICT, "source %s is %s, not %s as asked", s->text, pbuf, wbuf);
+		}
+		say(b, "%s <- %s", pbuf, s->text);
+	}
+	if (platforms == 0)
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "source %s has no platform image (only attestations)", s->text);
+	return REG_OK;
+}
+
+static enum reg_err check_duplicates(struct build *b, char *errbuf, size_t errlen)
+{
+	char pbuf[REG_PLATFORM_STR_MAX];
+
+	for (size_t i = 0; i < b->entry_count; i++)
+		for (size_t j = i + 1; j < b->entry_count; j++) {
+			const struct entry *x = &b->entries[i], *y = &b->entries[j];
+			if (!x->has_platform || !y->has_platform || !reg_platform_equal(&x->platform, &y->platform))
+				continue;
+			reg_platform_format(&x->platform, pbuf, sizeof(pbuf));
+			if (x->source == y->source)
+				return reg_fail(errbuf, errlen, REG_E_CONFLICT, "source %s holds %s twice", b->sources[x->source].text, pbuf);
+			return reg_fail(errbuf, errlen, REG_E_CONFLICT, "two sources are %s: %s and %s; give one source per platform", pbuf,
+					b->sources[x->source].text, b->sources[y->source].text);
+		}
+	return REG_OK;
+}
+
+/* Plain request helper: sends and maps transport errors; the caller reads resp. */
+static enum reg_err send_request(struct build *b, const char *method, const char *host, const char *path, const char *scope,
+			 const char *content_type, const void *body, size_t body_len, FILE *upload, size_t upload_len,
+			 struct reg_response *resp, char *errbuf, size_t errlen)
+{
+	struct reg_request req = {0};
+
+	req.method = method;
+	req.host = host;
+	req.path = path;
+	req.scope = scope;
+	req.content_type = content_type;
+	req.body = body;
+	req.body_len = body_len;
+	req.upload = upload;
+	req.upload_len = upload_len;
+	return reg_client_do(b->c, &req, resp, errbuf, errlen);
+}
+
+/* Streams the blob digest of the source repository into a temporary file, checked against its digest. */
+static enum reg_err download_blob(struct build *b, const struct source *s, const struct reg_descriptor *d, FILE **out, char *errbuf,
+				  size_t errlen)
+{
+	char path[PATH_LEN], scope[SCOPE_LEN], buf[65536];
+	struct reg_request req = {0};
+	struct reg_response resp;
+	EVP_MD_CTX *md;
+	unsigned char hash[EVP_MAX_MD_SIZE];
+	unsigned int hash_len = 0;
+	char got[REG_DIGEST_STR_MAX];
+	size_t n, pos;
+	long long total = 0;
+	enum reg_err err;
+	FILE *f = tmpfile();
+
+	*out = NULL;
+	if (!f)
+		return reg_fail(errbuf, errlen, REG_E_IO, "cannot create a temporary file to copy blob %s", d->digest);
+	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", s->ref.repository, d->digest);
+	snprintf(scope, sizeof(scope), "repository:%s:pull", s->ref.repository);
+	req.method = "GET";
+	req.host = s->ref.api_host;
+	req.path = path;
+	req.scope = scope;
+	req.download = f;
+	err = reg_client_do(b->c, &req, &resp, errbuf, errlen);
+	if (!err && resp.status != 200)
+		err = reg_fail(errbuf, errlen, resp.status == 404 ? REG_E_NOT_FOUND : REG_E_HTTP, "blob %s of %s: the registry answered HTTP %ld",
+			       d->digest, s->text, resp.status);
+	reg_response_free(&resp);
+	if (err) {
+		fclose(f);
+		return err;
+	}
+	/* check the content before uploading it anywhere */
+	md = EVP_MD_CTX_new();
+	if (!md || fflush(f) != 0) {
+		EVP_MD_CTX_free(md);
+		fclose(f);
+		return reg_fail(errbuf, errlen, REG_E_NOMEM, "cannot hash blob %s", d->digest);
+	}
+	rewind(f);
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		EVP_DigestUpdate(md, buf, n);
+		total += (long long)n;
+	}
+	EVP_DigestFinal_ex(md, hash, &hash_len);
+	EVP_MD_CTX_free(md);
+	pos = (size_t)snprintf(got, sizeof(got), "sha256:");
+	for (unsigned int i = 0; i < hash_len; i++, pos += 2)
+		snprintf(got + pos, sizeof(got) - pos, "%02x", hash[i]);
+	if (strcmp(got, d->digest) != 0 || total != d->size) {
+		fclose(f);
+		return reg_fail(errbuf, errlen, REG_E_DIGEST, "blob %s of %s: the registry sent %lld bytes hashing to %s", d->digest, s->text,
+				total, got);
+	}
+	*out = f;
+	return REG_OK;
+}
+
+/* Puts blob d of source s into the target repository: present already, mounted, or copied. */
+static enum reg_err place_blob(struct build *b, const struct source *s, const struct reg_descriptor *d, char *errbuf, size_t errlen)
+{
+	char path[PATH_LEN], scope[SCOPE_LEN], location[2048 + REG_DIGEST_STR_MAX + 16];
+	const char *target_repo = b->target.repository, *host = b->target.api_host;
+	bool same_host = strcmp(s->ref.api_host, host) == 0;
+	struct reg_response resp;
+	FILE *f = NULL;
+	enum reg_err err;
+
+	snprintf(scope, sizeof(scope), "repository:%s:pull,push", target_repo);
+	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", target_repo, d->digest);
+	err = send_request(b, "HEAD", host, path, scope, NULL, NULL, 0, NULL, 0, &resp, errbuf, errlen);
+	if (!err && resp.status == 200) {
+		reg_response_free(&resp);
+		return REG_OK;
+	}
+	reg_response_free(&resp);
+	if (err)
+		return err;
+
+	if (same_host) {
+		snprintf(scope, sizeof(scope), "repository:%s:pull,push repository:%s:pull", target_repo, s->ref.repository);
+		snprintf(path, sizeof(path), "/v2/%s/blobs/uploads/?mount=%s&from=%s", target_repo, d->digest, s->ref.repository);
+	} else {
+		snprintf(path, sizeof(path), "/v2/%s/blobs/uploads/", target_repo);
+	}
+	err = send_request(b, "POST", host, path, scope, NULL, NULL, 0, NULL, 0, &resp, errbuf, errlen);
+	if (!err && resp.status == 201) {
+		reg_response_free(&resp);
+		b->result->mounted_blobs++;
+		return REG_OK;
+	}
+	if (!err && resp.status != 202)
+		err = reg_fail(errbuf, errlen, REG_E_HTTP, "cannot start uploading blob %s to %s/%s: HTTP %ld", d->digest, host, target_repo,
+			       resp.status);
+	if (!err && !resp.location[0])
+		err = reg_fail(errbuf, errlen, REG_E_HTTP, "the registry started an upload of %s without a Location", d->digest);
+	if (!err)
+		snprintf(location, sizeof(location), "%s%sdigest=%s", resp.location, strchr(resp.location, '?') ? "&" : "?", d->digest);
+	reg_response_free(&resp);
+	if (err)
+		return err;
+
+	/* the registry answered 202: it will not mount, so copy the bytes */
+	err = download_blob(b, s, d, &f, errbuf, errlen);
+	if (err)
+		return err;
+	snprintf(scope, sizeof(scope), "repository:%s:pull,push", target_repo);
+	err = send_request(b, "PUT", host, location, scope, "application/octet-stream", NULL, 0, f, (size_t)d->size, &resp, errbuf, errlen);
+	fclose(f);
+	if (!err && resp.status != 201)
+		err = reg_fail(errbuf, errlen, REG_E_HTTP, "uploading blob %s to %s/%s: HTTP %ld", d->digest, host, target_repo, resp.status);
+	reg_response_free(&resp);
+	if (!err)
+		b->result->copied_blobs++;
+	return err;
+}
+
+/* Places a fetched manifest and its blobs in the target repository, under its own digest. */
+static enum reg_err place_manifest(struct build *b, const struct source *s, const struct fetched *f, char *errbuf, size_t errlen)
+{
+	char path[PATH_LEN], scope[SCOPE_LEN];
+	struct reg_response resp;
+	enum reg_err err;
+
+	for (size_t i = 0; i < f->manifest.blob_count; i++) {
+		err = place_blob(b, s, &f->manifest.blobs[i], errbuf, errlen);
+		if (err)
+			return err;
+	}
+	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", b->target.repository, f->digest);
+	snprintf(scope, sizeof(scope), "repository:%s:pull,push", b->target.repository);
+	err = send_request(b, "PUT", b->target.api_host, path, scope, f->manifest.media_type, f->bytes, f->len, NULL, 0, &resp, errbuf, errlen);
+	if (!err && resp.status != 201 && resp.status != 200)
+		err = reg_fail(errbuf, errlen, REG_E_HTTP, "copying manifest %s to %s/%s: HTTP %ld %.200s", f->digest, b->target.api_host,
+			       b->target.repository, resp.status, dynbuf_str(&resp.body));
+	else if (!err && resp.docker_digest[0] && strcmp(resp.docker_digest, f->digest) != 0)
+		err = reg_fail(errbuf, errlen, REG_E_DIGEST, "the registry stored manifest %s as %s", f->digest, resp.docker_digest);
+	reg_response_free(&resp);
+	if (!err)
+		b->result->copied_manifests++;
+	return err;
+}
+
+char *reg_index_document(char *const *entries_json, size_t entry_count, const char *const *annotation_keys,
+			 const char *const *annotation_values, size_t annotation_count)
+{
+	cJSON *doc = cJSON_CreateObject(), *manifests = cJSON_CreateArray(), *annotations = NULL;
+	char *text = NULL;
+
+	if (!doc || !manifests)
+		goto out;
+	cJSON_AddNumberToObject(doc, "schemaVersion", 2);
+	cJSON_AddStringToObject(doc, "mediaType", REG_MT_OCI_INDEX);
+	for (size_t i = 0; i < entry_count; i++) {
+		cJSON *e = cJSON_Parse(entries_json[i]);
+		if (!e)
+			goto out;
+		cJSON_AddItemToArray(manifests, e);
+	}
+	cJSON_AddItemToObject(doc, "manifests", manifests);
+	manifests = NULL;
+	if (annotation_count) {
+		annotations = cJSON_CreateObject();
+		if (!annotations)
+			goto out;
+		for (size_t i = 0; i < annotation_count; i++)
+			cJSON_AddStringToObject(annotations, annotation_keys[i], annotation_values[i]);
+		cJSON_AddItemToObject(doc, "annotations", annotations);
+	}
+	text = cJSON_PrintUnformatted(doc);
+out:
+	cJSON_Delete(manifests);
+	cJSON_Delete(doc);
+	return text;
+}
+
+/* PUTs the index to the tag, then reads it back by tag and compares it byte for byte. */
+static enum reg_err push_and_verify(struct build *b, const char *doc, size_t len, char *errbuf, size_t errlen)
+{
+	char path[PATH_LEN], scope[SCOPE_LEN];
+	struct reg_request req = {0};
+	struct reg_response resp;
+	enum reg_err err;
+
+	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", b->target.repository, b->target.tag);
+	snprintf(scope, sizeof(scope), "repository:%s:pull,push", b->target.repository);
+	err = send_request(b, "PUT", b->target.api_host, path, scope, REG_MT_OCI_INDEX, doc, len, NULL, 0, &resp, errbuf, errlen);
+	if (!err && resp.status != 201 && resp.status != 200)
+		err = reg_fail(errbuf, errlen, REG_E_HTTP, "pushing the index to %s/%s:%s: HTTP %ld %.300s", b->target.domain,
+			       b->target.repository, b->target.tag, resp.status, dynbuf_str(&resp.body));
+	else if (!err && resp.docker_digest[0] && strcmp(resp.docker_digest, b->result->digest) != 0)
+		err = reg_fail(errbuf, errlen, REG_E_DIGEST, "the registry stored the index as %s, not %s", resp.docker_digest, b->result->digest);
+	reg_response_free(&resp);
+	if (err)
+		return err;
+
+	req.method = "GET";
+	req.host = b->target.api_host;
+	req.path = path;
+	req.accept = REG_MT_OCI_INDEX;
+	req.scope = scope;
+	req.body_max = REG_MANIFEST_MAX;
+	err = reg_client_do(b->c, &req, &resp, errbuf, errlen);
+	if (!err && resp.status != 200)
+		err = reg_fail(errbuf, errlen, REG_E_HTTP, "reading the index back from %s/%s:%s: HTTP %ld", b->target.domain,
+			       b->target.repository, b->target.tag, resp.status);
+	else if (!err && (resp.body.len != len || memcmp(resp.body.data, doc, len) != 0))
+		err = reg_fail(errbuf, errlen, REG_E_DIGEST, "the index read back from %s/%s:%s differs from the one pushed", b->target.domain,
+			       b->target.repository, b->target.tag);
+	else if (!err && resp.docker_digest[0] && strcmp(resp.docker_digest, b->result->digest) != 0)
+		err = reg_fail(errbuf, errlen, REG_E_DIGEST, "the tag %s now names %s, not the index pushed (%s)", b->target.tag,
+			       resp.docker_digest, b->result->digest);
+	reg_response_free(&resp);
+	return err;
+}
+
+enum reg_err reg_index_push(struct reg_client *c, const struct reg_index_request *req, struct reg_index_result *result,
+			    reg_progress_fn progress, void *ctx, char *errbuf, size_t errlen)
+{
+	struct build *b;
+	char detail[REG_ERRBUF_SIZE], *doc = NULL, *entry_json[sizeof(((struct build *)0)->entries) / sizeof(struct entry)];
+	enum reg_err err;
+
+	memset(result, 0, sizeof(*result));
+	if (req->source_count == 0 || req->source_count > REG_INDEX_SOURCES_MAX)
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "an index needs 1 to %d sources", REG_INDEX_SOURCES_MAX);
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory");
+	b->c = c;
+	b->progress = progress;
+	b->ctx = ctx;
+	b->result = result;
+
+	err = reg_ref_parse(req->target, &b->target, detail, sizeof(detail));
+	if (err) {
+		err = reg_fail(errbuf, errlen, err, "target %s: %s", req->target, detail);
+		goto out;
+	}
+	if (b->target.digest[0] || !b->target.tag[0]) {
+		err = reg_fail(errbuf, errlen, REG_E_INVALID, "target %s must name a tag and no digest", req->target);
+		goto out;
+	}
+	for (size_t i = 0; i < req->source_count; i++) {
+		struct source *s = &b->sources[i];
+		s->text = req->sources[i].ref;
+		b->source_count = i + 1;
+		err = reg_ref_parse(s->text, &s->ref, detail, sizeof(detail));
+		if (err) {
+			err = reg_fail(errbuf, errlen, err, "source %s: %s", s->text, detail);
+			goto out;
+		}
+		if (!s->ref.digest[0]) {
+			err = reg_fail(errbuf, errlen, REG_E_INVALID, "source %s must name its image by digest (REF@sha256:HEX)", s->text);
+			goto out;
+		}
+		if (req->sources[i].platform) {
+			s->has_want = true;
+			err = reg_platform_parse(req->sources[i].platform, &s->want, detail, sizeof(detail));
+			if (err) {
+				err = reg_fail(errbuf, errlen, err, "source %s: %s", s->text, detail);
+				goto out;
+			}
+		}
+		s->cross_repo = strcmp(s->ref.api_host, b->target.api_host) != 0 || strcmp(s->ref.repository, b->target.repository) != 0;
+	}
+
+	for (size_t i = 0; i < b->source_count; i++) {
+		err = read_source(b, i, errbuf, errlen);
+		if (err)
+			goto out;
+	}
+	err = check_duplicates(b, errbuf, errlen);
+	if (err)
+		goto out;
+
+	/* every child must live in the target repository before the index names it */
+	for (size_t i = 0; i < b->source_count; i++) {
+		struct source *s = &b->sources[i];
+		if (!s->cross_repo)
+			continue;
+		for (size_t j = 0; j < s->child_count; j++) {
+			err = place_manifest(b, s, &s->children[j], errbuf, errlen);
+			if (err)
+				goto out;
+		}
+		err = place_manifest(b, s, &s->top, errbuf, errlen);
+		if (err)
+			goto out;
+		say(b, "copied %s into %s/%s", s->text, b->target.domain, b->target.repository);
+	}
+
+	for (size_t i = 0; i < b->entry_count; i++) {
+		entry_json[i] = b->entries[i].json;
+		if (b->entries[i].has_platform)
+			result->platform_count++;
+		else
+			result->attestation_count++;
+	}
+	doc = reg_index_document(entry_json, b->entry_count, req->annotation_keys, req->annotation_values, req->annotation_count);
+	if (!doc) {
+		err = reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory building the index");
+		goto out;
+	}
+	result->size = strlen(doc);
+	reg_sha256(doc, result->size, result->digest);
+	err = push_and_verify(b, doc, result->size, errbuf, errlen);
+	if (!err)
+		say(b, "pushed %s/%s:%s (%zu platforms, %zu attestations), read back and verified", b->target.domain, b->target.repository,
+		    b->target.tag, result->platform_count, result->attestation_count);
+out:
+	free(doc);
+	build_free(b);
+	free(b);
+	return err;
+}

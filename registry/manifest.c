@@ -1,0 +1,255 @@
+/* OCI and Docker manifests and indexes: media types, descriptors, digests, and image config platforms. */
+#include "registry/manifest.h"
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry/reference.h"
+
+static void hex_digest(const char *algorithm, const EVP_MD *md, const void *data, size_t len, char *out, size_t out_len)
+{
+	unsigned char hash[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	size_t pos;
+
+	EVP_Digest(data, len, hash, &n, md, NULL);
+	pos = (size_t)snprintf(out, out_len, "%s:", algorithm);
+	for (unsigned int i = 0; i < n && pos + 2 < out_len; i++, pos += 2)
+		snprintf(out + pos, out_len - pos, "%02x", hash[i]);
+}
+
+void reg_sha256(const void *data, size_t len, char *out)
+{
+	hex_digest("sha256", EVP_sha256(), data, len, out, REG_DIGEST_STR_MAX);
+}
+
+bool reg_digest_matches(const char *digest, const void *data, size_t len)
+{
+	char got[REG_DIGEST_STR_MAX];
+
+	if (strncmp(digest, "sha256:", 7) == 0)
+		hex_digest("sha256", EVP_sha256(), data, len, got, sizeof(got));
+	else if (strncmp(digest, "sha512:", 7) == 0)
+		hex_digest("sha512", EVP_sha512(), data, len, got, sizeof(got));
+	else
+		return false;
+	return strcmp(got, digest) == 0;
+}
+
+static const char *str_item(const cJSON *obj, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Reads a descriptor object: mediaType, digest and size are all required and checked. */
+static enum reg_err read_descriptor(const cJSON *obj, const char *what, size_t index, struct reg_descriptor *d, char *errbuf,
+				    size_t errlen)
+{
+	const char *mt = str_item(obj, "mediaType"), *digest = str_item(obj, "digest");
+	const cJSON *size = cJSON_GetObjectItemCaseSensitive(obj, "size");
+
+	if (!cJSON_IsObject(obj))
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "%s %zu is not an object", what, index);
+	if (!mt || !mt[0] || strlen(mt) >= sizeof(d->media_type))
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "%s %zu has no valid mediaType", what, index);
+	if (!digest || !reg_digest_valid(digest))
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "%s %zu has no valid sha256 digest", what, index);
+	if (!cJSON_IsNumber(size) || size->valuedouble < 0 || size->valuedouble > 1e15 ||
+	    size->valuedouble != (double)(long long)size->valuedouble)
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "%s %zu has no valid size", what, index);
+	snprintf(d->media_type, sizeof(d->media_type), "%s", mt);
+	snprintf(d->digest, sizeof(d->digest), "%s", digest);
+	d->size = (long long)size->valuedouble;
+	return REG_OK;
+}
+
+static bool is_index_type(const char *mt)
+{
+	return strcmp(mt, REG_MT_OCI_INDEX) == 0 || strcmp(mt, REG_MT_DOCKER_LIST) == 0;
+}
+
+static bool is_image_type(const char *mt)
+{
+	return strcmp(mt, REG_MT_OCI_MANIFEST) == 0 || strcmp(mt, REG_MT_DOCKER_MANIFEST) == 0;
+}
+
+/* The media type part of a Content-Type value ("type; charset=..." -> "type"). */
+static void bare_media_type(const char *content_type, char *buf, size_t len)
+{
+	size_t n = content_type ? strcspn(content_type, "; ") : 0;
+
+	snprintf(buf, len, "%.*s", (int)n, content_type ? content_type : "");
+}
+
+static enum reg_err read_entries(const cJSON *manifests, struct reg_manifest *out, char *errbuf, size_t errlen)
+{
+	size_t n = (size_t)cJSON_GetArraySize(manifests), i = 0;
+	const cJSON *e;
+	enum reg_err err;
+
+	if (n > REG_INDEX_ENTRIES_MAX)
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "index has %zu entries, more than %d", n, REG_INDEX_ENTRIES_MAX);
+	out->entries = calloc(n ? n : 1, sizeof(*out->entries));
+	if (!out->entries)
+		return reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory reading an index");
+	cJSON_ArrayForEach(e, manifests) {
+		struct reg_index_entry *entry = &out->entries[i];
+		const cJSON *platform = cJSON_GetObjectItemCaseSensitive(e, "platform");
+		const cJSON *annotations = cJSON_GetObjectItemCaseSensitive(e, "annotations");
+		const char *ref_type = annotations ? str_item(annotations, "vnd.docker.reference.type") : NULL;
+
+		err = read_descriptor(e, "index entry", i, &entry->desc, errbuf, errlen);
+		if (err)
+			return err;
+		out->entry_count = ++i;
+		entry->json = cJSON_PrintUnformatted(e);
+		if (!entry->json)
+			return reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory reading an index");
+		if (ref_type && strcmp(ref_type, "attestation-manifest") == 0)
+			entry->attestation = true;
+		if (cJSON_IsObject(platform)) {
+			const char *os = str_item(platform, "os"), *arch = str_item(platform, "architecture");
+			const char *variant = str_item(platform, "variant");
+			if (os && arch && strcmp(os, "unknown") == 0 && strcmp(arch, "unknown") == 0)
+				entry->attestation = true;
+			else if (!entry->attestation &&
+				 reg_platform_from_fields(os, arch, variant, &entry->platform, errbuf, errlen) == REG_OK)
+				entry->has_platform = true;
+			else if (!entry->attestation)
+				return reg_fail(errbuf, errlen, REG_E_UNSUPPORTED, "index entry %zu has an unsupported platform %s/%s", i - 1,
+						os ? os : "?", arch ? arch : "?");
+		} else if (!entry->attestation) {
+			return reg_fail(errbuf, errlen, REG_E_INVALID, "index entry %zu (%s) has no platform", i - 1, entry->desc.digest);
+		}
+	}
+	return REG_OK;
+}
+
+enum reg_err reg_manifest_parse(const char *data, size_t len, const char *content_type, struct reg_manifest *out, char *errbuf,
+				size_t errlen)
+{
+	cJSON *root;
+	const cJSON *schema, *manifests, *config, *layers, *layer;
+	const char *mt;
+	char header_mt[REG_MEDIA_TYPE_MAX];
+	enum reg_err err = REG_OK;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	root = cJSON_ParseWithLength(data, len);
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "manifest is not a JSON object");
+	}
+	schema = cJSON_GetObjectItemCaseSensitive(root, "schemaVersion");
+	if (cJSON_IsNumber(schema) && schema->valueint == 1) {
+		err = reg_fail(errbuf, errlen, REG_E_UNSUPPORTED, "Docker schema 1 manifests are not supported; push the image again as OCI or schema 2");
+		goto out;
+	}
+	if (!cJSON_IsNumber(schema) || schema->valueint != 2) {
+		err = reg_fail(errbuf, errlen, REG_E_INVALID, "manifest has no schemaVersion 2");
+		goto out;
+	}
+	manifests = cJSON_GetObjectItemCaseSensitive(root, "manifests");
+	config = cJSON_GetObjectItemCaseSensitive(root, "config");
+	layers = cJSON_GetObjectItemCaseSensitive(root, "layers");
+	mt = str_item(root, "mediaType");
+	bare_media_type(content_type, header_mt, sizeof(header_mt));
+	if (!mt || !mt[0])
+		mt = (is_index_type(header_mt) || is_image_type(header_mt)) ? header_mt
+		     : cJSON_IsArray(manifests)				 ? REG_MT_OCI_INDEX
+		     : cJSON_IsObject(config)				 ? REG_MT_OCI_MANIFEST
+									 : "";
+	if (strlen(mt) >= sizeof(out->media_type) || (!is_index_type(mt) && !is_image_type(mt))) {
+		err = reg_fail(errbuf, errlen, REG_E_UNSUPPORTED, "unsupported manifest media type \"%.100s\"", mt);
+		goto out;
+	}
+	snprintf(out->media_type, sizeof(out->media_type), "%s", mt);
+
+	if (is_index_type(mt)) {
+		out->kind = REG_KIND_INDEX;
+		if (!cJSON_IsArray(manifests)) {
+			err = reg_fail(errbuf, errlen, REG_E_INVALID, "index has no manifests array");
+			goto out;
+		}
+		err = read_entries(manifests, out, errbuf, errlen);
+		goto out;
+	}
+
+	out->kind = REG_KIND_IMAGE;
+	if (!cJSON_IsObject(config) || !cJSON_IsArray(layers)) {
+		err = reg_fail(errbuf, errlen, REG_E_INVALID, "image manifest needs a config object and a layers array");
+		goto out;
+	}
+	if ((size_t)cJSON_GetArraySize(layers) + 1 > REG_MANIFEST_BLOBS_MAX) {
+		err = reg_fail(errbuf, errlen, REG_E_INVALID, "image manifest has more than %d layers", REG_MANIFEST_BLOBS_MAX - 1);
+		goto out;
+	}
+	out->blobs = calloc((size_t)cJSON_GetArraySize(layers) + 1, sizeof(*out->blobs));
+	if (!out->blobs) {
+		err = reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory reading a manifest");
+		goto out;
+	}
+	err = read_descriptor(config, "config", 0, &out->blobs[0], errbuf, errlen);
+	if (err)
+		goto out;
+	out->blob_count = 1;
+	i = 0;
+	cJSON_ArrayForEach(layer, layers) {
+		err = read_descriptor(layer, "layer", i++, &out->blobs[out->blob_count], errbuf, errlen);
+		if (err)
+			goto out;
+		out->blob_count++;
+	}
+out:
+	cJSON_Delete(root);
+	if (err)
+		reg_manifest_free(out);
+	return err;
+}
+
+void reg_manifest_free(struct reg_manifest *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->entry_count; i++)
+		free(m->entries[i].json);
+	free(m->entries);
+	free(m->blobs);
+	memset(m, 0, sizeof(*m));
+}
+
+enum reg_err reg_config_platform(const char *data, size_t len, struct reg_platform *platform, char *os_version, size_t os_version_len,
+				 char *os_features, size_t os_features_len, char *errbuf, size_t errlen)
+{
+	cJSON *root = cJSON_ParseWithLength(data, len);
+	const cJSON *features;
+	const char *version;
+	enum reg_err err;
+
+	os_version[0] = '\0';
+	os_features[0] = '\0';
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "image config is not a JSON object");
+	}
+	err = reg_platform_from_fields(str_item(root, "os"), str_item(root, "architecture"), str_item(root, "variant"), platform, errbuf,
+				       errlen);
+	version = str_item(root, "os.version");
+	if (!err && version && strlen(version) < os_version_len)
+		snprintf(os_version, os_version_len, "%s", version);
+	features = cJSON_GetObjectItemCaseSensitive(root, "os.features");
+	if (!err && cJSON_IsArray(features) && cJSON_GetArraySize(features) > 0) {
+		char *text = cJSON_PrintUnformatted(features);
+		if (text && strlen(text) < os_features_len)
+			snprintf(os_features, os_features_len, "%s", text);
+		free(text);
+	}
+	cJSON_Delete(root);
+	return err;
+}
