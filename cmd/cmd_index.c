@@ -134,7 +134,7 @@ int cmd_index(int argc, char **argv)
 			break;
 		}
 		case 'a': {
-			char *eq = strchr(optarg, '=');
+			char *eq = optarg ? strchr(optarg, '=') : NULL;
 			if (req.annotation_count == REG_INDEX_ANNOTATIONS_MAX) {
 				cli_error("index", "too many --annotation flags (at most %d)", REG_INDEX_ANNOTATIONS_MAX);
 				return CLI_EXIT_USAGE;

@@ -52,7 +52,7 @@ static bool read_value(const char **p, char *dst, size_t cap)
 enum reg_err reg_challenge_parse(const char *header, struct reg_challenge *out, char *errbuf, size_t errlen)
 {
 	const char *p = header;
-	char value[REG_CHALLENGE_PARAM_MAX];
+	char value[REG_CHALLENGE_PARAM_MAX] = "";
 	bool chosen = false;
 
 	memset(out, 0, sizeof(*out));

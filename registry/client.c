@@ -21,12 +21,12 @@
 #define HOSTS_MAX 16
 #define TOKENS_MAX 32
 #define TOKEN_MAX 8192
-#define AUTH_HEADER_MAX (2 * REG_CRED_FIELD_MAX * 4 / 3 + 64) /* "Basic " + base64 of user:password */
-#define TOKEN_RESPONSE_MAX (64 * 1024)
+#define AUTH_HEADER_MAX ((size_t)2 * REG_CRED_FIELD_MAX * 4 / 3 + 64) /* "Basic " + base64 of user:password */
+#define TOKEN_RESPONSE_MAX ((size_t)64 * 1024)
 #define SCOPE_MAX 2048
-#define CA_BUNDLE_MAX (4 * 1024 * 1024)
+#define CA_BUNDLE_MAX ((size_t)4 * 1024 * 1024)
 #define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
-#define DEFAULT_BODY_MAX (64 * 1024)
+#define DEFAULT_BODY_MAX ((size_t)64 * 1024)
 
 /* What we learnt about one registry host: how it authenticates and our credentials for it. */
 struct host_auth {
@@ -124,7 +124,7 @@ enum reg_err reg_client_new(const struct reg_client_options *opts, struct reg_cl
 		}
 		if (!append_file(&c->ca_blob, opts->ca_file)) {
 			reg_client_free(c);
-			return reg_fail(errbuf, errlen, REG_E_IO, "cannot read CA file %s (or it is larger than %d bytes)", opts->ca_file,
+			return reg_fail(errbuf, errlen, REG_E_IO, "cannot read CA file %s (or it is larger than %zu bytes)", opts->ca_file,
 					CA_BUNDLE_MAX);
 		}
 	}

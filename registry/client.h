@@ -10,7 +10,7 @@
 #include "registry/error.h"
 #include "util/dynbuf.h"
 
-#define REG_MANIFEST_MAX (4 * 1024 * 1024) /* largest manifest or index accepted */
+#define REG_MANIFEST_MAX ((size_t)4 * 1024 * 1024) /* largest manifest or index accepted */
 #define REG_INSECURE_MAX 16                 /* --insecure-registry entries */
 
 struct reg_client_options {

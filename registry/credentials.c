@@ -53,7 +53,7 @@ static bool decode_auth(const char *b64, struct reg_credentials *out)
 	char *colon;
 	bool ok = false;
 
-	if (in_len == 0 || in_len % 4 != 0 || in_len > 4 * REG_CRED_FIELD_MAX)
+	if (in_len == 0 || in_len % 4 != 0 || in_len > (size_t)4 * REG_CRED_FIELD_MAX)
 		return false;
 	raw = malloc(in_len / 4 * 3 + 1);
 	if (!raw)
@@ -94,7 +94,7 @@ enum reg_err reg_credentials_parse(const char *json, size_t len, const char *hos
 
 	memset(out, 0, sizeof(*out));
 	if (len > REG_CONFIG_MAX)
-		return reg_fail(errbuf, errlen, REG_E_TOO_LONG, "docker config is larger than %d bytes", REG_CONFIG_MAX);
+		return reg_fail(errbuf, errlen, REG_E_TOO_LONG, "docker config is larger than %zu bytes", REG_CONFIG_MAX);
 	root = cJSON_ParseWithLength(json, len);
 	if (!root || !cJSON_IsObject(root)) {
 		cJSON_Delete(root);
@@ -189,7 +189,7 @@ enum reg_err reg_credentials_load(const char *dir, const char *host, struct reg_
 	err = REG_OK;
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		if (dynbuf_add(&buf, chunk, n) != DYNBUF_OK) {
-			err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "%s is larger than %d bytes", path, REG_CONFIG_MAX);
+			err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "%s is larger than %zu bytes", path, REG_CONFIG_MAX);
 			break;
 		}
 	}

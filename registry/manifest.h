@@ -19,7 +19,7 @@
 #define REG_MEDIA_TYPE_MAX 256
 #define REG_MANIFEST_BLOBS_MAX 1024    /* config + layers of one image manifest */
 #define REG_INDEX_ENTRIES_MAX 256      /* entries of one index */
-#define REG_CONFIG_BLOB_MAX (8 * 1024 * 1024)
+#define REG_CONFIG_BLOB_MAX ((size_t)8 * 1024 * 1024)
 
 struct reg_descriptor {
 	char media_type[REG_MEDIA_TYPE_MAX];

@@ -1,0 +1,28 @@
+/* libFuzzer target: WWW-Authenticate parsing never crashes or overruns, and a Bearer result always has a realm. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry/challenge.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+	struct reg_challenge ch;
+	char err[REG_ERRBUF_SIZE];
+
+	if (!s)
+		return 0;
+	memcpy(s, data, size);
+	s[size] = '\0';
+	if (reg_challenge_parse(s, &ch, err, sizeof(err)) == REG_OK) {
+		if (ch.scheme == REG_AUTH_NONE || (ch.scheme == REG_AUTH_BEARER && !ch.realm[0]))
+			abort();
+		if (strlen(ch.realm) >= REG_CHALLENGE_PARAM_MAX || strlen(ch.scope) >= REG_CHALLENGE_PARAM_MAX)
+			abort();
+	}
+	free(s);
+	return 0;
+}

@@ -1,0 +1,105 @@
+/* Unit tests for registry/challenge: WWW-Authenticate parsing as registries send it, and its refusals. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "registry/challenge.h"
+
+static void test_bearer_with_quoted_params(void **state)
+{
+	struct reg_challenge ch;
+	char err[REG_ERRBUF_SIZE];
+	(void)state;
+
+	assert_int_equal(reg_challenge_parse("Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
+					     "scope=\"repository:library/alpine:pull\"",
+					     &ch, err, sizeof(err)),
+			 REG_OK);
+	assert_int_equal(ch.scheme, REG_AUTH_BEARER);
+	assert_string_equal(ch.realm, "https://auth.docker.io/token");
+	assert_string_equal(ch.service, "registry.docker.io");
+	assert_string_equal(ch.scope, "repository:library/alpine:pull");
+}
+
+static void test_case_spaces_tokens_and_escapes(void **state)
+{
+	struct reg_challenge ch;
+	char err[REG_ERRBUF_SIZE];
+	(void)state;
+
+	assert_int_equal(reg_challenge_parse("  bEaReR  realm = \"https://a/t\" , error=insufficient_scope ,service=reg.io", &ch, err,
+					     sizeof(err)),
+			 REG_OK);
+	assert_string_equal(ch.realm, "https://a/t");
+	assert_string_equal(ch.service, "reg.io");
+	assert_string_equal(ch.error, "insufficient_scope");
+	assert_int_equal(reg_challenge_parse("Basic realm=\"say \\\"hi\\\"\"", &ch, err, sizeof(err)), REG_OK);
+	assert_int_equal(ch.scheme, REG_AUTH_BASIC);
+	assert_string_equal(ch.realm, "say \"hi\"");
+}
+
+static void test_first_supported_challenge_wins(void **state)
+{
+	struct reg_challenge ch;
+	char err[REG_ERRBUF_SIZE];
+	(void)state;
+
+	assert_int_equal(reg_challenge_parse("Negotiate abc, Basic realm=\"r1\", Bearer realm=\"https://x\"", &ch, err, sizeof(err)),
+			 REG_OK);
+	assert_int_equal(ch.scheme, REG_AUTH_BASIC);
+	assert_string_equal(ch.realm, "r1");
+	assert_int_equal(reg_challenge_parse("Digest realm=\"x\", nonce=\"y\", Bearer realm=\"https://t\",service=s", &ch, err,
+					     sizeof(err)),
+			 REG_OK);
+	assert_int_equal(ch.scheme, REG_AUTH_BEARER);
+	assert_string_equal(ch.service, "s");
+}
+
+static void expect_invalid(const char *header, const char *fragment)
+{
+	struct reg_challenge ch;
+	char err[REG_ERRBUF_SIZE] = "";
+
+	assert_int_equal(reg_challenge_parse(header, &ch, err, sizeof(err)), REG_E_INVALID);
+	if (!strstr(err, fragment))
+		fail_msg("\"%s\": error \"%s\" does not mention \"%s\"", header, err, fragment);
+}
+
+static void test_refusals(void **state)
+{
+	char *big;
+	(void)state;
+
+	expect_invalid("", "neither Basic nor Bearer");
+	expect_invalid("Negotiate", "neither Basic nor Bearer");
+	expect_invalid("Bearer service=\"x\"", "no realm");
+	expect_invalid("Bearer realm=\"unterminated", "malformed");
+	expect_invalid("Bearer realm=", "malformed");
+	expect_invalid(";;;", "malformed");
+	big = malloc(REG_CHALLENGE_MAX + 100);
+	assert_non_null(big);
+	memset(big, 'a', REG_CHALLENGE_MAX + 99);
+	big[REG_CHALLENGE_MAX + 99] = '\0';
+	expect_invalid(big, "longer than");
+	memcpy(big, "Bearer realm=\"", 14);
+	big[REG_CHALLENGE_MAX - 10] = '"';
+	big[REG_CHALLENGE_MAX - 9] = '\0';
+	expect_invalid(big, "oversized");
+	free(big);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bearer_with_quoted_params),
+		cmocka_unit_test(test_case_spaces_tokens_and_escapes),
+		cmocka_unit_test(test_first_supported_challenge_wins),
+		cmocka_unit_test(test_refusals),
+	};
+	return cmocka_run_group_tests_name("challenge", tests, NULL, NULL);
+}
