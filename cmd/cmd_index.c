@@ -195,7 +195,8 @@ int cmd_index(int argc, char **argv)
 	fprintf(stderr, "index: %lu registry requests\n", reg_client_request_count(client));
 	reg_client_free(client);
 	if (rc != REG_OK) {
-		cli_error("index", "%s; nothing was pushed to the tag", err);
+		cli_error("index", "%s; %s", err,
+			  result.pushed ? "the index was pushed but could not be verified" : "the tag was not changed");
 		return CLI_EXIT_FAILURE;
 	}
 	if (digest_file && !write_digest_file(digest_file, result.digest))

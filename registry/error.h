@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 /* Size of the caller-supplied buffer that receives an error's detail, NUL included. */
-#define REG_ERRBUF_SIZE 256
+#define REG_ERRBUF_SIZE 1024
 
 enum reg_err {
 	REG_OK = 0,

@@ -521,6 +521,7 @@ static enum reg_err push_and_verify(struct build *b, const char *doc, size_t len
 	reg_response_free(&resp);
 	if (err)
 		return err;
+	b->result->pushed = true;
 
 	req.method = "GET";
 	req.host = b->target.api_host;

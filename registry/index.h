@@ -3,6 +3,7 @@
 #ifndef MAC_REGISTRY_INDEX_H
 #define MAC_REGISTRY_INDEX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "registry/client.h"
@@ -34,6 +35,7 @@ struct reg_index_result {
 	size_t copied_manifests;         /* manifests copied from other repositories */
 	size_t mounted_blobs;            /* blobs mounted from other repositories */
 	size_t copied_blobs;             /* blobs downloaded and uploaded again */
+	bool pushed;                     /* the PUT to the tag was accepted (even if the read-back then failed) */
 };
 
 /* Called with one line of progress ("linux/arm64 <- REF"); may be NULL. */

@@ -26,6 +26,8 @@ checks=(
 	"openssl:openssl"
 	"curl:curl"
 	"jq:jq"
+	"/usr/bin/python3:python3"
+	"docker:docker.io"
 	"git:git"
 )
 

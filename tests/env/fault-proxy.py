@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""Fault-injecting HTTP proxy for registry tests, on loopback only.
+
+Forwards every request to --upstream (plain HTTP) and logs "METHOD PATH STATUS" per request to --log.
+Faults are taken in order from --faults, a comma-separated list of KIND[xCOUNT][@PATH_SUBSTRING]:
+  503      answer 503 Service Unavailable
+  429      answer 429 Too Many Requests with Retry-After: 1
+  reset    close the connection without answering (TCP reset)
+  slow     wait 2 s, then forward
+  corrupt  forward a GET, then flip one byte of its response body
+Each fault hits the next COUNT (default 1) requests whose path contains PATH_SUBSTRING (default: any).
+Prints the port it listens on as its first line. Stops after --lifetime seconds (default 600).
+"""
+import argparse
+import http.client
+import http.server
+import socket
+import struct
+import sys
+import threading
+import time
+
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization"}
+
+
+class Faults:
+    def __init__(self, spec):
+        self.lock = threading.Lock()
+        self.items = []
+        for part in filter(None, (p.strip() for p in spec.split(","))):
+            kind, _, path = part.partition("@")
+            kind, _, count = kind.partition("x")
+            if kind not in ("503", "429", "reset", "slow", "corrupt"):
+                raise SystemExit("fault-proxy: unknown fault kind %r" % kind)
+            self.items.append([kind, int(count or 1), path])
+
+    def take(self, method, path):
+        with self.lock:
+            for item in self.items:
+                # a body can only be corrupted on a GET: other requests leave the fault for later
+                if item[1] > 0 and item[2] in path and (item[0] != "corrupt" or method == "GET"):
+                    item[1] -= 1
+                    return item[0]
+        return None
+
+
+def make_handler(upstream, faults, log):
+    host, port = upstream.rsplit(":", 1)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *args):
+            pass
+
+        def record(self, status):
+            with log_lock:
+                log.write("%s %s %s\n" % (self.command, self.path, status))
+                log.flush()
+
+        def relay(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            fault = faults.take(self.command, self.path)
+            if fault == "reset":
+                self.record("reset")
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+                self.close_connection = True
+                return
+            if fault in ("503", "429"):
+                self.record(fault)
+                self.send_response(int(fault))
+                if fault == "429":
+                    self.send_header("Retry-After", "1")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if fault == "slow":
+                time.sleep(2)
+            conn = http.client.HTTPConnection(host, int(port), timeout=60)
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+            conn.request(self.command, self.path, body=body if (body or self.command in ("PUT", "POST", "PATCH")) else None,
+                         headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            if fault == "corrupt" and data:
+                data = bytes([data[0] ^ 0x20]) + data[1:]
+            self.record(resp.status)
+            self.send_response(resp.status)
+            for k, v in resp.getheaders():
+                if k.lower() not in HOP_BY_HOP and k.lower() != "content-length":
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+            conn.close()
+
+        do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = relay
+
+    log_lock = threading.Lock()
+    return Handler
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--upstream", required=True, help="HOST:PORT of the plain-HTTP registry")
+    ap.add_argument("--faults", default="", help="the fault plan, see above")
+    ap.add_argument("--log", default="/dev/null", help="where to log one line per request")
+    ap.add_argument("--lifetime", type=float, default=600)
+    args = ap.parse_args()
+    log = open(args.log, "a", buffering=1)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(args.upstream, Faults(args.faults), log))
+    server.daemon_threads = True
+    print(server.server_address[1], flush=True)
+    threading.Timer(args.lifetime, server.shutdown).start()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
