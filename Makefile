@@ -41,6 +41,7 @@ UNIT_ASAN := $(patsubst tests/unit/%.c,build/asan/tests/unit/%,$(UNIT_SRCS))
 UNIT_DBG := $(patsubst tests/unit/%.c,build/debug/tests/unit/%,$(UNIT_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/tests/fuzz/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 20
+FUZZ_TEST_SECONDS ?= 10
 FUZZ_CC ?= clang
 
 .SECONDARY:
@@ -112,7 +113,7 @@ test: deps
 	$(MAKE) --no-print-directory WERROR=-Werror unit
 	$(MAKE) --no-print-directory WERROR=-Werror check
 	$(MAKE) --no-print-directory WERROR=-Werror lint
-	$(MAKE) --no-print-directory WERROR=-Werror fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) --no-print-directory WERROR=-Werror fuzz FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)
 	$(MAKE) --no-print-directory cli-test
 	$(MAKE) --no-print-directory integration
 	@tests/summary.sh

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Starts or stops a local registry (Debian's docker-registry) on loopback: plain HTTP, or TLS from a private CA
-# with htpasswd basic auth.
+# Starts or stops a local registry (Debian's docker-registry) on loopback: plain HTTP; TLS from a private CA
+# with htpasswd basic auth; or plain HTTP with token auth from a test token server (tests/env/token-server.py).
 #
-# Usage: tests/env/registry.sh start plain|basic-tls [NAME]   prints HOST:PORT; writes $MAC_CLUSTER_DIR/registry-NAME/env
+# Usage: tests/env/registry.sh start plain|basic-tls|token [NAME]   prints HOST:PORT; writes $MAC_CLUSTER_DIR/registry-NAME/env
 #        tests/env/registry.sh stop NAME
-# NAME defaults to the mode. The env file exports REGISTRY_ADDR, and for basic-tls REGISTRY_CA, REGISTRY_USER,
-# REGISTRY_PASSWORD.
+# NAME defaults to the mode. The env file exports REGISTRY_ADDR; for basic-tls also REGISTRY_CA, REGISTRY_USER,
+# REGISTRY_PASSWORD; for token REGISTRY_USER, REGISTRY_PASSWORD, REGISTRY_REFRESH_TOKEN and REGISTRY_TOKEN_LOG
+# (one line per token request).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/env/common.sh
@@ -20,24 +21,26 @@ rdir="$dir/registry-$name"
 case $action in
 stop)
 	stop_pid "$dir" "registry-$mode"
+	stop_pid "$dir" "token-$mode"
 	exit 0
 	;;
 start) ;;
 *)
-	echo "usage: $0 start plain|basic-tls [NAME] | stop NAME" >&2
+	echo "usage: $0 start plain|basic-tls|token [NAME] | stop NAME" >&2
 	exit 2
 	;;
 esac
 case $mode in
-plain | basic-tls) ;;
+plain | basic-tls | token) ;;
 *)
-	echo "registry.sh: unknown mode '$mode' (plain or basic-tls)" >&2
+	echo "registry.sh: unknown mode '$mode' (plain, basic-tls or token)" >&2
 	exit 2
 	;;
 esac
 
 command -v docker-registry >/dev/null || { env_log "docker-registry is not installed (apt-get install docker-registry)"; exit 1; }
 stop_pid "$dir" "registry-$name"
+stop_pid "$dir" "token-$name"
 rm -rf "$rdir"
 mkdir -p "$rdir/storage"
 port=$(free_port)
@@ -72,6 +75,33 @@ if [ "$mode" = basic-tls ]; then
 		echo "export REGISTRY_CA=$rdir/ca.crt"
 		echo "export REGISTRY_USER=$user"
 		echo "export REGISTRY_PASSWORD=$password"
+	} >>"$rdir/env"
+fi
+
+if [ "$mode" = token ]; then
+	openssl ecparam -name prime256v1 -genkey -noout -out "$rdir/token.key" 2>/dev/null
+	openssl req -x509 -new -key "$rdir/token.key" -subj "/CN=multiarch-test-token-issuer" -days 30 -out "$rdir/token.crt" 2>/dev/null
+	user=pusher
+	password=$(openssl rand -hex 12)
+	refresh=$(openssl rand -hex 16)
+	: >"$rdir/token-requests.log"
+	start_bg "token-$name" "$dir" "$here/token-server.py" --key "$rdir/token.key" --cert "$rdir/token.crt" \
+		--issuer multiarch-test-issuer --service multiarch-test-registry --user "$user" --password "$password" \
+		--refresh-token "$refresh" --log "$rdir/token-requests.log"
+	wait_until 30 "token server $name (log: $dir/logs/token-$name.log)" test -s "$dir/logs/token-$name.log"
+	token_port=$(head -n1 "$dir/logs/token-$name.log")
+	echo "$token_port" >>"$dir/ports"
+	auth_block="auth:
+  token:
+    realm: http://127.0.0.1:$token_port/token
+    service: multiarch-test-registry
+    issuer: multiarch-test-issuer
+    rootcertbundle: $rdir/token.crt"
+	{
+		echo "export REGISTRY_USER=$user"
+		echo "export REGISTRY_PASSWORD=$password"
+		echo "export REGISTRY_REFRESH_TOKEN=$refresh"
+		echo "export REGISTRY_TOKEN_LOG=$rdir/token-requests.log"
 	} >>"$rdir/env"
 fi
 

@@ -9,7 +9,7 @@ bin=bin/multiarch-controller
 work=$(mktemp -d)
 proxy_pid=""
 stop_proxy() { [ -z "$proxy_pid" ] || kill "$proxy_pid" 2>/dev/null; wait "$proxy_pid" 2>/dev/null; proxy_pid=""; }
-trap 'stop_proxy; tests/env/registry.sh stop idx-tls >/dev/null 2>&1; rm -rf "$work"' EXIT
+trap 'stop_proxy; tests/env/registry.sh stop idx-tls >/dev/null 2>&1; tests/env/registry.sh stop idx-token >/dev/null 2>&1; rm -rf "$work"' EXIT
 R=$REGISTRY
 fresh=never-pushed-$RANDOM
 
@@ -161,6 +161,33 @@ expect_match "wrong password: refused" "refused the credentials" "$err"
 expect_no_match "wrong password: not printed" "wrong-password" "$out$err"
 index --image "$tls/secure/app:1.0" --source "$tls/secure/app@$amd"
 expect_match "an unknown CA: the TLS error is named" "certificate" "$err"
+
+# --- token auth: bearer tokens from the registry's token server, per scope, cached, and from an identity token
+tok=$(tests/env/registry.sh start token idx-token)
+. "$MAC_CLUSTER_DIR/registry-idx-token/env"
+for a in amd64 arm64; do
+	skopeo copy --quiet --dest-tls-verify=false --dest-creds "$REGISTRY_USER:$REGISTRY_PASSWORD" "oci:$work/layout:$a" \
+		"docker://$tok/tok/app:build-$a" >/dev/null
+done
+printf '{"auths":{"%s":{"auth":"%s"}}}' "$tok" "$(printf '%s:%s' "$REGISTRY_USER" "$REGISTRY_PASSWORD" | base64 -w0)" >"$work/docker/config.json"
+: >"$REGISTRY_TOKEN_LOG"
+index --image "$tok/tok/app:1.0" --source "$tok/tok/app@$amd" --source "$tok/tok/app@$arm" --insecure-registry "$tok" \
+	--docker-config "$work/docker"
+expect_eq "token auth with a password: exit 0" 0 "$rc"
+expect_eq "token auth: the same index as on the plain registry" "$plain_digest" "$(tail -n1 <<<"$out")"
+expect_eq "token auth: one token per scope, each reused (pull for sources, pull,push for the tag)" \
+	"GET repository:tok/app:pull 200|GET repository:tok/app:pull,push 200" "$(paste -sd'|' "$REGISTRY_TOKEN_LOG")"
+printf '{"auths":{"%s":{"identitytoken":"%s"}}}' "$tok" "$REGISTRY_REFRESH_TOKEN" >"$work/docker/config.json"
+: >"$REGISTRY_TOKEN_LOG"
+index --image "$tok/tok/app:1.0" --source "$tok/tok/app@$amd" --source "$tok/tok/app@$arm" --insecure-registry "$tok" \
+	--docker-config "$work/docker"
+expect_eq "token auth with an identity token (refresh grant): exit 0" 0 "$rc"
+expect_match "the identity token is used in a POST refresh grant" "^POST repository:tok/app:pull 200" "$(cat "$REGISTRY_TOKEN_LOG")"
+expect_no_match "the identity token is never printed" "$REGISTRY_REFRESH_TOKEN" "$out$err"
+printf '{"auths":{"%s":{"auth":"%s"}}}' "$tok" "$(printf '%s:nope' "$REGISTRY_USER" | base64 -w0)" >"$work/docker/config.json"
+index --image "$tok/tok/app:1.0" --source "$tok/tok/app@$amd" --insecure-registry "$tok" --docker-config "$work/docker"
+expect_match "token auth with a wrong password: the token server's refusal is named" "token server of .* refused our credentials" "$err"
+tests/env/registry.sh stop idx-token
 
 # --- faults between us and the registry: retried within budget, or a clean failure with nothing pushed
 # start_proxy FAULTS: a fault proxy in front of the plain registry; sets P (its address)
