@@ -17,6 +17,7 @@
 #include "registry/challenge.h"
 #include "registry/credentials.h"
 #include "util/backoff.h"
+#include "util/fileio.h"
 
 #define HOSTS_MAX 16
 #define TOKENS_MAX 32
@@ -74,27 +75,6 @@ void reg_client_options_init(struct reg_client_options *o)
 	o->retry_after_cap_s = 30;
 }
 
-/* Appends the file at path to b. Returns false when it cannot be read or passes the cap. */
-static bool append_file(struct dynbuf *b, const char *path)
-{
-	char chunk[8192];
-	size_t n;
-	bool ok = true;
-	FILE *f = fopen(path, "rb");
-
-	if (!f)
-		return false;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (dynbuf_add(b, chunk, n) != DYNBUF_OK) {
-			ok = false;
-			break;
-		}
-	if (ferror(f))
-		ok = false;
-	fclose(f);
-	return ok;
-}
-
 enum reg_err reg_client_new(const struct reg_client_options *opts, struct reg_client **out, char *errbuf, size_t errlen)
 {
 	struct reg_client *c;
@@ -118,11 +98,11 @@ enum reg_err reg_client_new(const struct reg_client_options *opts, struct reg_cl
 	dynbuf_init(&c->ca_blob, CA_BUNDLE_MAX);
 	if (opts->ca_file) {
 		/* trust the system's CAs and the private ones together */
-		if (access(SYSTEM_CA_BUNDLE, R_OK) == 0 && (!append_file(&c->ca_blob, SYSTEM_CA_BUNDLE) || dynbuf_addstr(&c->ca_blob, "\n"))) {
+		if (access(SYSTEM_CA_BUNDLE, R_OK) == 0 && (file_read_all(SYSTEM_CA_BUNDLE, &c->ca_blob) || dynbuf_addstr(&c->ca_blob, "\n"))) {
 			reg_client_free(c);
 			return reg_fail(errbuf, errlen, REG_E_IO, "cannot read the system CA bundle %s", SYSTEM_CA_BUNDLE);
 		}
-		if (!append_file(&c->ca_blob, opts->ca_file)) {
+		if (file_read_all(opts->ca_file, &c->ca_blob)) {
 			reg_client_free(c);
 			return reg_fail(errbuf, errlen, REG_E_IO, "cannot read CA file %s (or it is larger than %zu bytes)", opts->ca_file,
 					CA_BUNDLE_MAX);

@@ -3,13 +3,14 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <openssl/evp.h>
+#include <openssl/crypto.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/dynbuf.h"
+#include "util/fileio.h"
 
 /* Reduces a config key ("https://host/v1/", "http://host") to its host part, into buf. */
 static void key_host(const char *key, char *buf, size_t len)
@@ -47,32 +48,19 @@ static bool copy_secret(char *dst, const char *src)
 /* Decodes base64 "user:password" into out. */
 static bool decode_auth(const char *b64, struct reg_credentials *out)
 {
-	size_t in_len = strlen(b64), pad = 0;
 	unsigned char *raw;
-	int n;
+	size_t n;
 	char *colon;
 	bool ok = false;
 
-	if (in_len == 0 || in_len % 4 != 0 || in_len > (size_t)4 * REG_CRED_FIELD_MAX)
+	if (strlen(b64) > (size_t)4 * REG_CRED_FIELD_MAX || !base64_decode(b64, strlen(b64), &raw, &n))
 		return false;
-	raw = malloc(in_len / 4 * 3 + 1);
-	if (!raw)
-		return false;
-	n = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)in_len);
-	if (n >= 0) {
-		if (b64[in_len - 1] == '=')
-			pad++;
-		if (b64[in_len - 2] == '=')
-			pad++;
-		n -= (int)pad;
-		raw[n] = '\0';
-		colon = memchr(raw, ':', (size_t)n);
-		if (colon && strlen((char *)raw) == (size_t)n) {
-			*colon = '\0';
-			ok = copy_secret(out->username, (char *)raw) && copy_secret(out->password, colon + 1);
-		}
+	colon = memchr(raw, ':', n);
+	if (colon && strlen((char *)raw) == n) {
+		*colon = '\0';
+		ok = copy_secret(out->username, (char *)raw) && copy_secret(out->password, colon + 1);
 	}
-	OPENSSL_cleanse(raw, in_len / 4 * 3 + 1);
+	OPENSSL_cleanse(raw, n);
 	free(raw);
 	return ok;
 }
@@ -174,29 +162,19 @@ enum reg_err reg_credentials_load(const char *dir, const char *host, struct reg_
 {
 	char path[4096];
 	struct dynbuf buf;
-	char chunk[8192];
-	size_t n;
-	FILE *f;
-	enum reg_err err;
+	enum reg_err err = REG_OK;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((size_t)snprintf(path, sizeof(path), "%s/config.json", dir) >= sizeof(path))
 		return reg_fail(errbuf, errlen, REG_E_INVALID, "docker config folder path is too long");
-	f = fopen(path, "rb");
-	if (!f)
-		return reg_fail(errbuf, errlen, REG_E_IO, "cannot open %s: %s", path, strerror(errno));
 	dynbuf_init(&buf, REG_CONFIG_MAX);
-	err = REG_OK;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (dynbuf_add(&buf, chunk, n) != DYNBUF_OK) {
-			err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "%s is larger than %zu bytes", path, REG_CONFIG_MAX);
-			break;
-		}
-	}
-	if (!err && ferror(f))
-		err = reg_fail(errbuf, errlen, REG_E_IO, "cannot read %s", path);
-	fclose(f);
-	if (!err)
+	rc = file_read_all(path, &buf);
+	if (rc == EFBIG)
+		err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "%s is larger than %zu bytes", path, REG_CONFIG_MAX);
+	else if (rc)
+		err = reg_fail(errbuf, errlen, REG_E_IO, "cannot read %s: %s", path, strerror(rc));
+	else
 		err = reg_credentials_parse(dynbuf_str(&buf), dynbuf_len(&buf), host, out, errbuf, errlen);
 	if (buf.data)
 		OPENSSL_cleanse(buf.data, buf.len);

@@ -1,0 +1,554 @@
+/* Where the API server is and who we are: kubeconfig files (merged, with every auth kind) and in-cluster config. */
+#include "kube/config.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "util/dynbuf.h"
+#include "util/fileio.h"
+
+#define KUBE_CONFIG_FILES_MAX 16
+#define PEM_FILE_MAX ((size_t)4 * 1024 * 1024)
+
+/* One kubeconfig file of a merged list. */
+struct kc_file {
+	char *path;
+	char *dir;
+	yaml_document_t doc;
+	bool has_doc;
+};
+
+struct kc_set {
+	struct kc_file files[KUBE_CONFIG_FILES_MAX];
+	size_t count;
+};
+
+static void kc_set_free(struct kc_set *set)
+{
+	for (size_t i = 0; i < set->count; i++) {
+		if (set->files[i].has_doc)
+			yaml_document_delete(&set->files[i].doc);
+		free(set->files[i].path);
+		free(set->files[i].dir);
+	}
+	set->count = 0;
+}
+
+static yaml_node_t *root_map(struct kc_file *f)
+{
+	yaml_node_t *root = f->has_doc ? yaml_document_get_root_node(&f->doc) : NULL;
+
+	return root && root->type == YAML_MAPPING_NODE ? root : NULL;
+}
+
+/* The value of key in a mapping node, or NULL. */
+static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map, const char *key)
+{
+	if (!map || map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key);
+		if (k && k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, key) == 0)
+			return yaml_document_get_node(doc, p->value);
+	}
+	return NULL;
+}
+
+static const char *scalar(yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+/*
+ * Reads a string field of map into *out (a copy, or NULL when absent or
+ * empty). A present field that is not a string is an error naming where.
+ */
+static enum kube_err get_string(struct kc_file *f, yaml_node_t *map, const char *key, const char *where, char **out, char *errbuf,
+				size_t errlen)
+{
+	yaml_node_t *n = map_get(&f->doc, map, key);
+	const char *s = scalar(n);
+
+	*out = NULL;
+	if (n && !s)
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.%s must be a string", f->path, where, key);
+	if (s && s[0]) {
+		*out = strdup(s);
+		if (!*out)
+			return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory reading kubeconfig %s", f->path);
+	}
+	return KUBE_OK;
+}
+
+/* Finds the entry named name in the list key ("clusters") of f, and returns its inner map (e.g. "cluster"). */
+static yaml_node_t *find_named(struct kc_file *f, const char *list_key, const char *inner_key, const char *name)
+{
+	yaml_node_t *list = map_get(&f->doc, root_map(f), list_key);
+
+	if (!list || list->type != YAML_SEQUENCE_NODE)
+		return NULL;
+	for (yaml_node_item_t *it = list->data.sequence.items.start; it < list->data.sequence.items.top; it++) {
+		yaml_node_t *entry = yaml_document_get_node(&f->doc, *it);
+		const char *n = scalar(map_get(&f->doc, entry, "name"));
+		if (n && strcmp(n, name) == 0) {
+			yaml_node_t *inner = map_get(&f->doc, entry, inner_key);
+			return inner ? inner : entry; /* an entry without its inner map still "exists" (and fails later) */
+		}
+	}
+	return NULL;
+}
+
+/* Path relative to the folder of f, or path itself when absolute. Caller frees. */
+static char *resolve(const struct kc_file *f, const char *path)
+{
+	char *out;
+	size_t n;
+
+	if (path[0] == '/' || !f->dir)
+		return strdup(path);
+	n = strlen(f->dir) + strlen(path) + 2;
+	out = malloc(n);
+	if (out)
+		snprintf(out, n, "%s/%s", f->dir, path);
+	return out;
+}
+
+/* Loads PEM data from a base64 -data field or a file field of map into *pem. */
+static enum kube_err get_pem(struct kc_file *f, yaml_node_t *map, const char *data_key, const char *file_key, const char *where,
+			     char **pem, size_t *len, char *errbuf, size_t errlen)
+{
+	char *data = NULL, *file = NULL, *path = NULL;
+	struct dynbuf buf;
+	enum kube_err err;
+	int rc;
+
+	*pem = NULL;
+	*len = 0;
+	err = get_string(f, map, data_key, where, &data, errbuf, errlen);
+	if (!err)
+		err = get_string(f, map, file_key, where, &file, errbuf, errlen);
+	if (err)
+		goto out;
+	if (data) {
+		if (!base64_decode(data, strlen(data), (unsigned char **)pem, len))
+			err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.%s is not valid base64", f->path, where, data_key);
+	} else if (file) {
+		path = resolve(f, file);
+		dynbuf_init(&buf, PEM_FILE_MAX);
+		rc = path ? file_read_all(path, &buf) : ENOMEM;
+		if (rc) {
+			dynbuf_free(&buf);
+			err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.%s: cannot read %s: %s", f->path, where, file_key,
+					path ? path : file, strerror(rc));
+		} else {
+			*pem = dynbuf_take(&buf, len);
+		}
+	}
+out:
+	if (data)
+		OPENSSL_cleanse(data, strlen(data));
+	free(data);
+	free(file);
+	free(path);
+	return err;
+}
+
+/* Loads one kubeconfig file. missing_ok: a file that does not exist is skipped (returns KUBE_OK, nothing added). */
+static enum kube_err load_file(struct kc_set *set, const char *path, bool missing_ok, char *errbuf, size_t errlen)
+{
+	struct kc_file *f;
+	struct dynbuf buf;
+	yaml_parser_t parser;
+	const char *slash;
+	enum kube_err err = KUBE_OK;
+	int rc;
+
+	if (set->count == KUBE_CONFIG_FILES_MAX)
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "too many kubeconfig files (at most %d)", KUBE_CONFIG_FILES_MAX);
+	dynbuf_init(&buf, KUBE_CONFIG_FILE_MAX);
+	rc = file_read_all(path, &buf);
+	if (rc == ENOENT && missing_ok) {
+		dynbuf_free(&buf);
+		return KUBE_OK;
+	}
+	if (rc) {
+		dynbuf_free(&buf);
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "cannot read kubeconfig %s: %s", path,
+				 rc == EFBIG ? "larger than 4 MiB" : strerror(rc));
+	}
+	f = &set->files[set->count];
+	memset(f, 0, sizeof(*f));
+	f->path = strdup(path);
+	slash = strrchr(path, '/');
+	f->dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
+	if (!f->path || !f->dir) {
+		free(f->path);
+		free(f->dir);
+		dynbuf_free(&buf);
+		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory reading kubeconfig %s", path);
+	}
+	set->count++;
+	if (!yaml_parser_initialize(&parser)) {
+		dynbuf_free(&buf);
+		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "cannot initialise the YAML parser");
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)dynbuf_str(&buf), dynbuf_len(&buf));
+	if (!yaml_parser_load(&parser, &f->doc)) {
+		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: invalid YAML at line %zu: %s", path,
+				parser.problem_mark.line + 1, parser.problem ? parser.problem : "unknown problem");
+	} else {
+		yaml_node_t *root = yaml_document_get_root_node(&f->doc);
+		f->has_doc = true;
+		if (root && root->type != YAML_MAPPING_NODE)
+			err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: the top level is not a mapping", path);
+	}
+	yaml_parser_delete(&parser);
+	dynbuf_free(&buf);
+	return err;
+}
+
+static enum kube_err read_exec(struct kc_file *f, yaml_node_t *exec, const char *user, struct kube_config *out, char *errbuf,
+			       size_t errlen)
+{
+	char where[300];
+	yaml_node_t *args, *env;
+	enum kube_err err;
+
+	snprintf(where, sizeof(where), "users[%s].user.exec", user);
+	if (exec->type != YAML_MAPPING_NODE)
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s must be a mapping", f->path, where);
+	out->has_exec = true;
+	err = get_string(f, exec, "apiVersion", where, &out->exec.api_version, errbuf, errlen);
+	if (!err)
+		err = get_string(f, exec, "command", where, &out->exec.command, errbuf, errlen);
+	if (!err)
+		err = get_string(f, exec, "installHint", where, &out->exec.install_hint, errbuf, errlen);
+	if (err)
+		return err;
+	if (!out->exec.api_version || (strcmp(out->exec.api_version, "client.authentication.k8s.io/v1") != 0 &&
+				       strcmp(out->exec.api_version, "client.authentication.k8s.io/v1beta1") != 0))
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG,
+				 "kubeconfig %s: %s.apiVersion \"%s\" is not supported (use client.authentication.k8s.io/v1 or v1beta1)", f->path,
+				 where, out->exec.api_version ? out->exec.api_version : "");
+	if (!out->exec.command)
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s has no command", f->path, where);
+	if (strchr(out->exec.command, '/') && out->exec.command[0] != '/') {
+		/* a relative command with a folder is relative to the kubeconfig, as kubectl does */
+		char *abs = resolve(f, out->exec.command);
+		if (!abs)
+			return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
+		free(out->exec.command);
+		out->exec.command = abs;
+	}
+	args = map_get(&f->doc, exec, "args");
+	if (args && args->type == YAML_SEQUENCE_NODE) {
+		for (yaml_node_item_t *it = args->data.sequence.items.start; it < args->data.sequence.items.top; it++) {
+			const char *a = scalar(yaml_document_get_node(&f->doc, *it));
+			if (!a)
+				return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.args must be strings", f->path, where);
+			if (out->exec.argc == KUBE_EXEC_ARGS_MAX)
+				return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s has more than %d args", f->path, where,
+						 KUBE_EXEC_ARGS_MAX);
+			out->exec.args[out->exec.argc] = strdup(a);
+			if (!out->exec.args[out->exec.argc++])
+				return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
+		}
+	} else if (args && !(args->type == YAML_SCALAR_NODE && !scalar(args)[0])) {
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.args must be a list", f->path, where);
+	}
+	env = map_get(&f->doc, exec, "env");
+	if (env && env->type == YAML_SEQUENCE_NODE) {
+		for (yaml_node_item_t *it = env->data.sequence.items.start; it < env->data.sequence.items.top; it++) {
+			yaml_node_t *e = yaml_document_get_node(&f->doc, *it);
+			const char *name = scalar(map_get(&f->doc, e, "name")), *value = scalar(map_get(&f->doc, e, "value"));
+			if (!name || !name[0] || !value)
+				return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.env entries need a name and a value", f->path,
+						 where);
+			if (out->exec.envc == KUBE_EXEC_ENV_MAX)
+				return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s has more than %d env entries", f->path,
+						 where, KUBE_EXEC_ENV_MAX);
+			out->exec.env_names[out->exec.envc] = strdup(name);
+			out->exec.env_values[out->exec.envc] = strdup(value);
+			if (!out->exec.env_names[out->exec.envc] || !out->exec.env_values[out->exec.envc])
+				return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
+			out->exec.envc++;
+		}
+	} else if (env && !(env->type == YAML_SCALAR_NODE && !scalar(env)[0])) {
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.env must be a list", f->path, where);
+	}
+	return KUBE_OK;
+}
+
+static enum kube_err read_cluster(struct kc_file *f, yaml_node_t *cluster, const char *name, struct kube_config *out, char *errbuf,
+				  size_t errlen)
+{
+	char where[300], *insecure = NULL;
+	enum kube_err err;
+	size_t n;
+
+	snprintf(where, sizeof(where), "clusters[%s].cluster", name);
+	if (cluster->type != YAML_MAPPING_NODE)
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s must be a mapping", f->path, where);
+	err = get_string(f, cluster, "server", where, &out->server, errbuf, errlen);
+	if (!err)
+		err = get_string(f, cluster, "tls-server-name", where, &out->tls_server_name, errbuf, errlen);
+	if (!err)
+		err = get_string(f, cluster, "proxy-url", where, &out->proxy_url, errbuf, errlen);
+	if (!err)
+		err = get_string(f, cluster, "insecure-skip-tls-verify", where, &insecure, errbuf, errlen);
+	if (!err)
+		err = get_pem(f, cluster, "certificate-authority-data", "certificate-authority", where, &out->ca_pem, &out->ca_len, errbuf,
+			      errlen);
+	if (err) {
+		free(insecure);
+		return err;
+	}
+	out->insecure = insecure && strcmp(insecure, "true") == 0;
+	free(insecure);
+	if (!out->server)
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s has no server", f->path, where);
+	if (strncmp(out->server, "https://", 8) != 0 && strncmp(out->server, "http://", 7) != 0)
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.server \"%s\" is not an http(s) URL", f->path, where,
+				 out->server);
+	n = strlen(out->server);
+	while (n > 8 && out->server[n - 1] == '/')
+		out->server[--n] = '\0';
+	return KUBE_OK;
+}
+
+static enum kube_err read_user(struct kc_file *f, yaml_node_t *user, const char *name, struct kube_config *out, char *errbuf,
+			       size_t errlen)
+{
+	char where[300], *token_file = NULL;
+	yaml_node_t *exec;
+	enum kube_err err;
+
+	snprintf(where, sizeof(where), "users[%s].user", name);
+	if (user->type != YAML_MAPPING_NODE)
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s must be a mapping", f->path, where);
+	if (map_get(&f->doc, user, "auth-provider"))
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG,
+				 "kubeconfig %s: %s.auth-provider is not supported; use an exec plugin (gke-gcloud-auth-plugin, kubelogin, "
+				 "aws eks get-token)",
+				 f->path, where);
+	err = get_string(f, user, "token", where, &out->token, errbuf, errlen);
+	if (!err)
+		err = get_string(f, user, "tokenFile", where, &token_file, errbuf, errlen);
+	if (!err)
+		err = get_string(f, user, "username", where, &out->username, errbuf, errlen);
+	if (!err)
+		err = get_string(f, user, "password", where, &out->password, errbuf, errlen);
+	if (!err)
+		err = get_pem(f, user, "client-certificate-data", "client-certificate", where, &out->cert_pem, &out->cert_len, errbuf, errlen);
+	if (!err)
+		err = get_pem(f, user, "client-key-data", "client-key", where, &out->key_pem, &out->key_len, errbuf, errlen);
+	if (!err && token_file) {
+		out->token_file = resolve(f, token_file);
+		if (!out->token_file)
+			err = kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
+	}
+	free(token_file);
+	if (err)
+		return err;
+	if (!out->cert_pem != !out->key_pem)
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s has a client %s but no client %s", f->path, where,
+				 out->cert_pem ? "certificate" : "key", out->cert_pem ? "key" : "certificate");
+	if (!out->username != !out->password)
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s needs both username and password", f->path, where);
+	exec = map_get(&f->doc, user, "exec");
+	if (exec)
+		return read_exec(f, exec, name, out, errbuf, errlen);
+	return KUBE_OK;
+}
+
+enum kube_err kube_config_from_kubeconfig(const char *paths, const char *context, struct kube_config *out, char *errbuf,
+					  size_t errlen)
+{
+	struct kc_set set = {0};
+	char *list = strdup(paths), *save = NULL, *tok, source[512];
+	const char *current = NULL, *cluster_name = NULL, *user_name = NULL, *ns = NULL;
+	bool single = !strchr(paths, ':');
+	struct kc_file *ctx_file = NULL, *cluster_file = NULL, *user_file = NULL;
+	yaml_node_t *ctx = NULL, *cluster = NULL, *user = NULL;
+	enum kube_err err = KUBE_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (!list)
+		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
+	for (tok = strtok_r(list, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+		err = load_file(&set, tok, !single, errbuf, errlen);
+		if (err)
+			goto out;
+	}
+	if (set.count == 0) {
+		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "none of the kubeconfig files %s exists", paths);
+		goto out;
+	}
+	for (size_t i = 0; i < set.count && !current; i++) {
+		const char *c = scalar(map_get(&set.files[i].doc, root_map(&set.files[i]), "current-context"));
+		if (c && c[0])
+			current = c;
+	}
+	if (context && context[0])
+		current = context;
+	if (!current) {
+		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: no current-context is set and no --context was given", paths);
+		goto out;
+	}
+	for (size_t i = 0; i < set.count && !ctx; i++)
+		if ((ctx = find_named(&set.files[i], "contexts", "context", current)))
+			ctx_file = &set.files[i];
+	if (!ctx) {
+		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: context \"%s\" is not defined", paths, current);
+		goto out;
+	}
+	cluster_name = scalar(map_get(&ctx_file->doc, ctx, "cluster"));
+	user_name = scalar(map_get(&ctx_file->doc, ctx, "user"));
+	ns = scalar(map_get(&ctx_file->doc, ctx, "namespace"));
+	if (!cluster_name || !cluster_name[0]) {
+		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: contexts[%s].context has no cluster", ctx_file->path, current);
+		goto out;
+	}
+	for (size_t i = 0; i < set.count && !cluster; i++)
+		if ((cluster = find_named(&set.files[i], "clusters", "cluster", cluster_name)))
+			cluster_file = &set.files[i];
+	if (!cluster) {
+		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: cluster \"%s\" (of context \"%s\") is not defined", paths,
+				cluster_name, current);
+		goto out;
+	}
+	err = read_cluster(cluster_file, cluster, cluster_name, out, errbuf, errlen);
+	if (err)
+		goto out;
+	if (user_name && user_name[0]) {
+		for (size_t i = 0; i < set.count && !user; i++)
+			if ((user = find_named(&set.files[i], "users", "user", user_name)))
+				user_file = &set.files[i];
+		if (!user) {
+			err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: user \"%s\" (of context \"%s\") is not defined", paths,
+					user_name, current);
+			goto out;
+		}
+		err = read_user(user_file, user, user_name, out, errbuf, errlen);
+		if (err)
+			goto out;
+	}
+	out->namespace = strdup(ns && ns[0] ? ns : "default");
+	snprintf(source, sizeof(source), "kubeconfig %s, context %s", ctx_file->path, current);
+	out->source = strdup(source);
+	if (!out->namespace || !out->source)
+		err = kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
+out:
+	kc_set_free(&set);
+	free(list);
+	if (err)
+		kube_config_free(out);
+	return err;
+}
+
+enum kube_err kube_config_in_cluster(const char *sa_dir, struct kube_config *out, char *errbuf, size_t errlen)
+{
+	const char *host = getenv("KUBERNETES_SERVICE_HOST"), *port = getenv("KUBERNETES_SERVICE_PORT");
+	char path[4096], server[512];
+	struct dynbuf buf;
+	enum kube_err err = KUBE_OK;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!host || !host[0] || !port || !port[0])
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "not running in a cluster: KUBERNETES_SERVICE_HOST and _PORT are not set");
+	snprintf(server, sizeof(server), strchr(host, ':') ? "https://[%s]:%s" : "https://%s:%s", host, port);
+	snprintf(path, sizeof(path), "%s/ca.crt", sa_dir);
+	dynbuf_init(&buf, PEM_FILE_MAX);
+	rc = file_read_all(path, &buf);
+	if (rc) {
+		dynbuf_free(&buf);
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "in-cluster: cannot read %s: %s", path, strerror(rc));
+	}
+	out->ca_pem = dynbuf_take(&buf, &out->ca_len);
+	snprintf(path, sizeof(path), "%s/token", sa_dir);
+	out->token_file = strdup(path);
+	out->server = strdup(server);
+	out->source = strdup("in-cluster service account");
+	snprintf(path, sizeof(path), "%s/namespace", sa_dir);
+	dynbuf_init(&buf, 256);
+	if (file_read_all(path, &buf) == 0 && dynbuf_len(&buf) > 0) {
+		char *ns = dynbuf_take(&buf, NULL);
+		if (ns)
+			ns[strcspn(ns, "\r\n ")] = '\0';
+		out->namespace = ns;
+	} else {
+		dynbuf_free(&buf);
+		out->namespace = strdup("default");
+	}
+	if (!out->ca_pem || !out->token_file || !out->server || !out->source || !out->namespace)
+		err = kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
+	else if (access(out->token_file, R_OK) != 0)
+		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "in-cluster: cannot read the service account token %s: %s", out->token_file,
+				strerror(errno));
+	if (err)
+		kube_config_free(out);
+	return err;
+}
+
+enum kube_err kube_config_load(const char *explicit_path, const char *context, struct kube_config *out, char *errbuf, size_t errlen)
+{
+	const char *env = getenv("KUBECONFIG"), *home = getenv("HOME");
+	char path[4096];
+
+	if (explicit_path && explicit_path[0])
+		return kube_config_from_kubeconfig(explicit_path, context, out, errbuf, errlen);
+	if (env && env[0])
+		return kube_config_from_kubeconfig(env, context, out, errbuf, errlen);
+	if (getenv("KUBERNETES_SERVICE_HOST"))
+		return kube_config_in_cluster(KUBE_DEFAULT_SA_DIR, out, errbuf, errlen);
+	if (home && home[0]) {
+		snprintf(path, sizeof(path), "%s/.kube/config", home);
+		if (access(path, F_OK) == 0)
+			return kube_config_from_kubeconfig(path, context, out, errbuf, errlen);
+	}
+	memset(out, 0, sizeof(*out));
+	return kube_fail(errbuf, errlen, KUBE_E_CONFIG,
+			 "no cluster configuration: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run in a cluster");
+}
+
+static void free_secret(char *s, size_t len)
+{
+	if (s) {
+		OPENSSL_cleanse(s, len ? len : strlen(s));
+		free(s);
+	}
+}
+
+void kube_config_free(struct kube_config *c)
+{
+	if (!c)
+		return;
+	free(c->server);
+	free(c->ca_pem);
+	free(c->tls_server_name);
+	free(c->proxy_url);
+	free_secret(c->token, 0);
+	free(c->token_file);
+	free(c->cert_pem);
+	free_secret(c->key_pem, c->key_len);
+	free(c->username);
+	free_secret(c->password, 0);
+	free(c->exec.api_version);
+	free(c->exec.command);
+	free(c->exec.install_hint);
+	for (size_t i = 0; i < c->exec.argc; i++)
+		free(c->exec.args[i]);
+	for (size_t i = 0; i < c->exec.envc; i++) {
+		free(c->exec.env_names[i]);
+		free(c->exec.env_values[i]);
+	}
+	free(c->namespace);
+	free(c->source);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,20 @@
+/* RFC 3339 timestamps as the Kubernetes API writes them (Time and MicroTime). */
+#ifndef MAC_UTIL_TIMEFMT_H
+#define MAC_UTIL_TIMEFMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#define RFC3339_MAX 40
+
+/* Parses "2006-01-02T15:04:05[.frac](Z|+hh:mm|-hh:mm)" into seconds since the epoch (fractions dropped). */
+bool rfc3339_parse(const char *s, time_t *out);
+
+/* Writes t as "2006-01-02T15:04:05Z" (UTC) into buf (at least RFC3339_MAX bytes). */
+void rfc3339_format(time_t t, char *buf, size_t len);
+
+/* Writes the current time with microseconds, "2006-01-02T15:04:05.000000Z", into buf. */
+void rfc3339_micro_now(char *buf, size_t len);
+
+#endif
