@@ -1,0 +1,689 @@
+/* The Kubernetes API client: pooled curl handles sharing one connection cache, every auth kind, timeouts,
+ * rate limiting, bounded retries, and typed errors from API Status bodies. Thread-safe. */
+#include "kube/client.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "kube/exec.h"
+#include "kube/ratelimit.h"
+#include "util/backoff.h"
+#include "util/fileio.h"
+
+#define POOL_MAX 16
+#define TOKEN_FILE_MAX ((size_t)64 * 1024)
+#define RETRY_AFTER_CAP_S 30
+
+/* A curl handle of the pool with the headers it was given; busy while a caller holds it. */
+struct pooled {
+	CURL *h;
+	struct curl_slist *headers;
+	struct curl_slist *connect_to;
+	bool busy;
+	char url[KUBE_PATH_MAX + 512];
+};
+
+/*
+ * Invariants: pool[0..pool_count) are created handles, each attached to
+ * share (one connection cache, DNS cache and TLS session cache for all);
+ * share_locks serialise the share; lock guards the pool, the token-file
+ * cache and the exec credential, which are read under it.
+ */
+struct kube_client {
+	const struct kube_config *cfg;
+	struct kube_client_options opts;
+	CURLSH *share;
+	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+	pthread_mutex_t lock;
+	pthread_cond_t pool_free;
+	struct pooled pool[POOL_MAX];
+	size_t pool_count;
+	/* token file cache */
+	char *file_token;
+	struct timespec file_mtime;
+	off_t file_size;
+	/* exec credential cache */
+	struct kube_exec_credential exec_cred;
+	bool have_exec_cred;
+	struct kube_ratelimit limiter;
+	uint64_t rng;
+	unsigned long requests;
+	char host_port[512];     /* for CONNECT_TO with tls-server-name */
+};
+
+void kube_client_options_init(struct kube_client_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->max_retries = 3;
+	o->connect_timeout_ms = 10000;
+	o->request_timeout_s = 60;
+	o->user_agent = "multiarch-controller";
+}
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *userp)
+{
+	struct kube_client *c = userp;
+	(void)h;
+	(void)access;
+	pthread_mutex_lock(&c->share_locks[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *userp)
+{
+	struct kube_client *c = userp;
+	(void)h;
+	pthread_mutex_unlock(&c->share_locks[data]);
+}
+
+enum kube_err kube_client_new(const struct kube_config *cfg, const struct kube_client_options *opts, struct kube_client **out,
+			      char *errbuf, size_t errlen)
+{
+	struct kube_client *c;
+
+	*out = NULL;
+	if (!cfg->server)
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "the configuration has no server");
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
+	c->cfg = cfg;
+	if (opts)
+		c->opts = *opts;
+	else
+		kube_client_options_init(&c->opts);
+	if (!c->opts.connect_timeout_ms)
+		c->opts.connect_timeout_ms = 10000;
+	if (!c->opts.request_timeout_s)
+		c->opts.request_timeout_s = 60;
+	if (!c->opts.user_agent)
+		c->opts.user_agent = "multiarch-controller";
+	c->rng = rng_seed();
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->pool_free, NULL);
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&c->share_locks[i], NULL);
+	kube_ratelimit_init(&c->limiter, c->opts.qps, c->opts.burst);
+	c->share = curl_share_init();
+	if (!c->share) {
+		kube_client_free(c);
+		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "cannot create a curl share handle");
+	}
+	curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
+	curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+	curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
+	curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	if (cfg->tls_server_name) {
+		/* connect to the server's address, but name (SNI, verification) the tls-server-name */
+		const char *hp = strstr(cfg->server, "://");
+		snprintf(c->host_port, sizeof(c->host_port), "%.*s", (int)strcspn(hp ? hp + 3 : cfg->server, "/"), hp ? hp + 3 : cfg->server);
+	}
+	*out = c;
+	return KUBE_OK;
+}
+
+void kube_client_free(struct kube_client *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->pool_count; i++) {
+		curl_easy_cleanup(c->pool[i].h);
+		curl_slist_free_all(c->pool[i].headers);
+		curl_slist_free_all(c->pool[i].connect_to);
+	}
+	if (c->share)
+		curl_share_cleanup(c->share);
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&c->share_locks[i]);
+	if (c->file_token) {
+		OPENSSL_cleanse(c->file_token, strlen(c->file_token));
+		free(c->file_token);
+	}
+	kube_exec_credential_free(&c->exec_cred);
+	kube_ratelimit_destroy(&c->limiter);
+	pthread_cond_destroy(&c->pool_free);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+unsigned long kube_client_request_count(struct kube_client *c)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->requests;
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+void kube_response_free(struct kube_response *r)
+{
+	if (r)
+		dynbuf_free(&r->body);
+}
+
+void kube_client_invalidate_credentials(struct kube_client *c)
+{
+	pthread_mutex_lock(&c->lock);
+	kube_exec_credential_free(&c->exec_cred);
+	c->have_exec_cred = false;
+	c->file_mtime.tv_sec = 0;
+	c->file_mtime.tv_nsec = 0;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Re-reads the token file when its size or modification time changed (a projected token rotates). Called locked. */
+static enum kube_err refresh_file_token(struct kube_client *c, char *errbuf, size_t errlen)
+{
+	struct stat st;
+	struct dynbuf buf;
+	int rc;
+
+	if (stat(c->cfg->token_file, &st) != 0)
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "cannot read the token file %s: %s", c->cfg->token_file, strerror(errno));
+	if (c->file_token && st.st_mtim.tv_sec == c->file_mtime.tv_sec && st.st_mtim.tv_nsec == c->file_mtime.tv_nsec &&
+	    st.st_size == c->file_size)
+		return KUBE_OK;
+	dynbuf_init(&buf, TOKEN_FILE_MAX);
+	rc = file_read_all(c->cfg->token_file, &buf);
+	if (rc) {
+		dynbuf_free(&buf);
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "cannot read the token file %s: %s", c->cfg->token_file, strerror(rc));
+	}
+	if (c->file_token) {
+		OPENSSL_cleanse(c->file_token, strlen(c->file_token));
+		free(c->file_token);
+	}
+	c->file_token = dynbuf_take(&buf, NULL);
+	if (!c->file_token)
+		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
+	c->file_token[strcspn(c->file_token, "\r\n")] = '\0';
+	c->file_mtime = st.st_mtim;
+	c->file_size = st.st_size;
+	return KUBE_OK;
+}
+
+/* Runs the exec plugin when there is no credential or it expires within 10 s. Called locked. */
+static enum kube_err refresh_exec(struct kube_client *c, char *errbuf, size_t errlen)
+{
+	time_t now = time(NULL);
+
+	if (c->have_exec_cred && (c->exec_cred.expires == 0 || c->exec_cred.expires > now + 10))
+		return KUBE_OK;
+	kube_exec_credential_free(&c->exec_cred);
+	c->have_exec_cred = false;
+	if (kube_exec_run(&c->cfg->exec, &c->exec_cred, errbuf, errlen) != KUBE_OK)
+		return KUBE_E_EXEC;
+	c->have_exec_cred = true;
+	return KUBE_OK;
+}
+
+/* Sets the URL, TLS, proxy, timeouts and credentials of p for path. Called with c->lock held. */
+static enum kube_err configure(struct kube_client *c, struct pooled *p, const char *path, char *errbuf, size_t errlen)
+{
+	const struct kube_config *cfg = c->cfg;
+	CURL *h = p->h;
+	char header[16384];
+	const char *token = NULL, *cert = cfg->cert_pem, *key = cfg->key_pem;
+	size_t cert_len = cfg->cert_len, key_len = cfg->key_len;
+	enum kube_err err;
+
+	curl_easy_reset(h);
+	curl_slist_free_all(p->headers);
+	curl_slist_free_all(p->connect_to);
+	p->headers = NULL;
+	p->connect_to = NULL;
+	if (cfg->tls_server_name) {
+		char connect_to[1024];
+		const char *port = strrchr(c->host_port, ':');
+		snprintf(p->url, sizeof(p->url), "https://%s%s%s", cfg->tls_server_name, port ? port : "", path);
+		snprintf(connect_to, sizeof(connect_to), "%s%s:%s", cfg->tls_server_name, port ? port : ":443", c->host_port);
+		p->connect_to = curl_slist_append(NULL, connect_to);
+		curl_easy_setopt(h, CURLOPT_CONNECT_TO, p->connect_to);
+	} else {
+		snprintf(p->url, sizeof(p->url), "%s%s", cfg->server, path);
+	}
+	curl_easy_setopt(h, CURLOPT_URL, p->url);
+	curl_easy_setopt(h, CURLOPT_SHARE, c->share);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->opts.connect_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, c->opts.user_agent);
+	if (cfg->ca_pem) {
+		struct curl_blob blob = {.data = cfg->ca_pem, .len = cfg->ca_len, .flags = CURL_BLOB_COPY};
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+	}
+	if (cfg->insecure) {
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (cfg->proxy_url)
+		curl_easy_setopt(h, CURLOPT_PROXY, cfg->proxy_url);
+
+	if (cfg->has_exec) {
+		err = refresh_exec(c, errbuf, errlen);
+		if (err)
+			return err;
+		token = c->exec_cred.token;
+		if (c->exec_cred.cert_pem && c->exec_cred.key_pem) {
+			cert = c->exec_cred.cert_pem;
+			cert_len = strlen(cert);
+			key = c->exec_cred.key_pem;
+			key_len = strlen(key);
+		}
+	}
+	if (!token && cfg->token)
+		token = cfg->token;
+	if (!token && cfg->token_file) {
+		err = refresh_file_token(c, errbuf, errlen);
+		if (err)
+			return err;
+		token = c->file_token;
+	}
+	if (cert && key) {
+		struct curl_blob cb = {.data = (void *)cert, .len = cert_len, .flags = CURL_BLOB_COPY};
+		struct curl_blob kb = {.data = (void *)key, .len = key_len, .flags = CURL_BLOB_COPY};
+		curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cb);
+		curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &kb);
+		curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+	if (token) {
+		snprintf(header, sizeof(header), "Authorization: Bearer %s", token);
+		p->headers = curl_slist_append(p->headers, header);
+		OPENSSL_cleanse(header, sizeof(header));
+	} else if (cfg->username && cfg->password) {
+		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(h, CURLOPT_USERNAME, cfg->username);
+		curl_easy_setopt(h, CURLOPT_PASSWORD, cfg->password);
+	}
+	p->headers = curl_slist_append(p->headers, "Accept: application/json");
+	if (!p->headers)
+		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, p->headers);
+	return KUBE_OK;
+}
+
+void *kube_client_acquire(struct kube_client *c, const char *path, char *errbuf, size_t errlen)
+{
+	struct pooled *p = NULL;
+
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		for (size_t i = 0; i < c->pool_count && !p; i++)
+			if (!c->pool[i].busy)
+				p = &c->pool[i];
+		if (!p && c->pool_count < POOL_MAX) {
+			p = &c->pool[c->pool_count];
+			p->h = curl_easy_init();
+			if (!p->h) {
+				pthread_mutex_unlock(&c->lock);
+				kube_fail(errbuf, errlen, KUBE_E_NOMEM, "cannot create a curl handle");
+				return NULL;
+			}
+			c->pool_count++;
+		}
+		if (p)
+			break;
+		pthread_cond_wait(&c->pool_free, &c->lock);
+	}
+	p->busy = true;
+	if (configure(c, p, path, errbuf, errlen) != KUBE_OK) {
+		p->busy = false;
+		pthread_cond_signal(&c->pool_free);
+		pthread_mutex_unlock(&c->lock);
+		return NULL;
+	}
+	c->requests++;
+	pthread_mutex_unlock(&c->lock);
+	return p;
+}
+
+void *kube_handle_curl(void *handle)
+{
+	return ((struct pooled *)handle)->h;
+}
+
+void kube_client_release(struct kube_client *c, void *handle)
+{
+	struct pooled *p = handle;
+
+	pthread_mutex_lock(&c->lock);
+	/* the handle keeps its connection in the shared cache; its options are reset on the next use */
+	p->busy = false;
+	pthread_cond_signal(&c->pool_free);
+	pthread_mutex_unlock(&c->lock);
+}
+
+struct body_sink {
+	struct dynbuf *body;
+	bool too_big;
+	long retry_after_s;
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct body_sink *s = userp;
+	size_t len = size * nmemb;
+
+	if (dynbuf_add(s->body, data, len) != DYNBUF_OK) {
+		s->too_big = true;
+		return 0;
+	}
+	return len;
+}
+
+static size_t on_header(char *line, size_t size, size_t nmemb, void *userp)
+{
+	struct body_sink *s = userp;
+	size_t len = size * nmemb;
+
+	if (len > 12 && strncasecmp(line, "Retry-After:", 12) == 0) {
+		char *end = NULL;
+		long v = strtol(line + 12, &end, 10);
+		if (end != line + 12 && v >= 0)
+			s->retry_after_s = v;
+	}
+	return len;
+}
+
+static bool is_read(const char *method)
+{
+	return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+}
+
+enum kube_err kube_request(struct kube_client *c, const char *method, const char *path, const char *content_type, const char *body,
+			   size_t body_len, struct kube_response *resp, char *errbuf, size_t errlen)
+{
+	struct body_sink sink;
+	char curl_error[CURL_ERROR_SIZE], ct_header[128];
+	struct curl_slist *extra = NULL;
+	enum kube_err err = KUBE_OK;
+	bool reauthed = false;
+	unsigned attempt = 0;
+
+	memset(resp, 0, sizeof(*resp));
+	dynbuf_init(&resp->body, KUBE_BODY_MAX);
+	for (;;) {
+		struct pooled *p;
+		CURLcode rc;
+		bool retry = false;
+		unsigned delay;
+
+		kube_ratelimit_wait(&c->limiter);
+		p = kube_client_acquire(c, path, errbuf, errlen);
+		if (!p)
+			return c->cfg->has_exec ? KUBE_E_EXEC : KUBE_E_CONFIG;
+		dynbuf_reset(&resp->body);
+		memset(&sink, 0, sizeof(sink));
+		sink.body = &resp->body;
+		sink.retry_after_s = -1;
+		curl_error[0] = '\0';
+		curl_easy_setopt(p->h, CURLOPT_ERRORBUFFER, curl_error);
+		curl_easy_setopt(p->h, CURLOPT_TIMEOUT, c->opts.request_timeout_s);
+		curl_easy_setopt(p->h, CURLOPT_WRITEFUNCTION, on_body);
+		curl_easy_setopt(p->h, CURLOPT_WRITEDATA, &sink);
+		curl_easy_setopt(p->h, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(p->h, CURLOPT_HEADERDATA, &sink);
+		if (strcmp(method, "GET") != 0)
+			curl_easy_setopt(p->h, CURLOPT_CUSTOMREQUEST, method);
+		if (body) {
+			curl_easy_setopt(p->h, CURLOPT_POSTFIELDS, body);
+			curl_easy_setopt(p->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+			snprintf(ct_header, sizeof(ct_header), "Content-Type: %s", content_type ? content_type : KUBE_CT_JSON);
+			extra = curl_slist_append(NULL, ct_header);
+			for (struct curl_slist *h = p->headers; h && extra; h = h->next)
+				extra = curl_slist_append(extra, h->data);
+			curl_easy_setopt(p->h, CURLOPT_HTTPHEADER, extra);
+		}
+		rc = curl_easy_perform(p->h);
+		resp->status = 0;
+		curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &resp->status);
+		kube_client_release(c, p);
+		if (extra) {
+			/* the list copied the Authorization header: wipe it before freeing */
+			for (struct curl_slist *h = extra; h; h = h->next)
+				if (strncmp(h->data, "Authorization:", 14) == 0)
+					OPENSSL_cleanse(h->data, strlen(h->data));
+			curl_slist_free_all(extra);
+			extra = NULL;
+		}
+
+		if (sink.too_big) {
+			err = kube_fail(errbuf, errlen, KUBE_E_TOO_LONG, "%s %s: the answer is larger than %zu bytes", method, path, KUBE_BODY_MAX);
+			break;
+		}
+		if (rc != CURLE_OK) {
+			err = kube_fail(errbuf, errlen, KUBE_E_NETWORK, "%s %s%s: %s", method, c->cfg->server, path,
+					curl_error[0] ? curl_error : curl_easy_strerror(rc));
+			/* a refused connection never reached the server, so any verb may be sent again */
+			retry = rc == CURLE_COULDNT_CONNECT || (is_read(method) && (rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_RECV_ERROR ||
+									  rc == CURLE_GOT_NOTHING || rc == CURLE_SEND_ERROR ||
+									  rc == CURLE_PARTIAL_FILE || rc == CURLE_HTTP2 ||
+									  rc == CURLE_HTTP2_STREAM));
+		} else {
+			err = kube_err_from_http(resp->status);
+			if (err) {
+				kube_status_parse(resp->body.data, resp->body.len, resp->status, &resp->st);
+				if (sink.retry_after_s >= 0)
+					resp->st.retry_after_s = sink.retry_after_s;
+				kube_fail(errbuf, errlen, err, "%s %s: %ld %s%s%s", method, path, resp->status, resp->st.reason,
+					  resp->st.reason[0] ? ": " : "", resp->st.message);
+				if (err == KUBE_E_UNAUTHORIZED && c->cfg->has_exec && !reauthed) {
+					/* the plugin's credential may have been revoked early: run it again once */
+					reauthed = true;
+					kube_client_invalidate_credentials(c);
+					continue;
+				}
+				retry = err == KUBE_E_TOO_MANY || (err == KUBE_E_SERVER && (is_read(method) || resp->status == 503));
+			}
+		}
+		if (!retry || attempt >= c->opts.max_retries)
+			break;
+		delay = backoff_delay_ms(attempt, 200, 5000, &c->rng);
+		if (rc == CURLE_OK && resp->st.retry_after_s >= 0) {
+			long s = resp->st.retry_after_s > RETRY_AFTER_CAP_S ? RETRY_AFTER_CAP_S : resp->st.retry_after_s;
+			delay = (unsigned)(s * 1000) > delay ? (unsigned)(s * 1000) : delay;
+		}
+		sleep_ms(delay);
+		attempt++;
+	}
+	return err;
+}
+
+/* Percent-escapes s into out (at most out_len bytes); returns false when it does not fit. */
+static bool escape(const char *s, char *out, size_t out_len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
+			     ch == '_' || ch == '~';
+		if (n + (plain ? 1 : 3) >= out_len)
+			return false;
+		if (plain) {
+			out[n++] = (char)ch;
+		} else {
+			out[n++] = '%';
+			out[n++] = hex[ch >> 4];
+			out[n++] = hex[ch & 15];
+		}
+	}
+	out[n] = '\0';
+	return true;
+}
+
+/* Appends "/" and the escaped segment to buf. */
+static bool add_segment(char *buf, size_t len, const char *segment)
+{
+	size_t used = strlen(buf);
+
+	if (used + 2 > len)
+		return false;
+	buf[used++] = '/';
+	buf[used] = '\0';
+	return escape(segment, buf + used, len - used);
+}
+
+bool kube_path(char *buf, size_t len, const char *group, const char *version, const char *ns, const char *resource,
+	       const char *name, const char *subresource)
+{
+	if (len == 0)
+		return false;
+	buf[0] = '\0';
+	if (!group || !group[0]) {
+		if (!add_segment(buf, len, "api"))
+			return false;
+	} else if (!add_segment(buf, len, "apis") || !add_segment(buf, len, group)) {
+		return false;
+	}
+	if (!add_segment(buf, len, version))
+		return false;
+	if (ns && ns[0] && (!add_segment(buf, len, "namespaces") || !add_segment(buf, len, ns)))
+		return false;
+	if (resource && !add_segment(buf, len, resource))
+		return false;
+	if (name && name[0] && !add_segment(buf, len, name))
+		return false;
+	if (subresource && subresource[0] && !add_segment(buf, len, subresource))
+		return false;
+	return true;
+}
+
+bool kube_query(char *buf, size_t len, const char *key, const char *value)
+{
+	size_t used = strlen(buf);
+	char escaped[8192];
+	int n;
+
+	if (!escape(value, escaped, sizeof(escaped)))
+		return false;
+	n = snprintf(buf + used, len - used, "%s%s=%s", strchr(buf, '?') ? "&" : "?", key, escaped);
+	return n > 0 && (size_t)n < len - used;
+}
+
+enum kube_err kube_delete(struct kube_client *c, const char *path, const char *propagation, const char *uid,
+			  const char *resource_version, struct kube_response *resp, char *errbuf, size_t errlen)
+{
+	cJSON *opts = cJSON_CreateObject(), *pre = NULL;
+	char *body;
+	enum kube_err err;
+
+	if (!opts)
+		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
+	cJSON_AddStringToObject(opts, "apiVersion", "v1");
+	cJSON_AddStringToObject(opts, "kind", "DeleteOptions");
+	if (propagation)
+		cJSON_AddStringToObject(opts, "propagationPolicy", propagation);
+	if (uid || resource_version) {
+		pre = cJSON_AddObjectToObject(opts, "preconditions");
+		if (pre && uid)
+			cJSON_AddStringToObject(pre, "uid", uid);
+		if (pre && resource_version)
+			cJSON_AddStringToObject(pre, "resourceVersion", resource_version);
+	}
+	body = cJSON_PrintUnformatted(opts);
+	cJSON_Delete(opts);
+	if (!body)
+		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
+	err = kube_request(c, "DELETE", path, KUBE_CT_JSON, body, strlen(body), resp, errbuf, errlen);
+	free(body);
+	return err;
+}
+
+enum kube_err kube_apply(struct kube_client *c, const char *path, const char *field_manager, bool force, const char *body,
+			 struct kube_response *resp, char *errbuf, size_t errlen)
+{
+	char full[KUBE_PATH_MAX];
+
+	snprintf(full, sizeof(full), "%s", path);
+	if (!kube_query(full, sizeof(full), "fieldManager", field_manager) || (force && !kube_query(full, sizeof(full), "force", "true"))) {
+		memset(resp, 0, sizeof(*resp));
+		return kube_fail(errbuf, errlen, KUBE_E_INVALID, "apply path is too long");
+	}
+	return kube_request(c, "PATCH", full, KUBE_CT_APPLY_PATCH, body, strlen(body), resp, errbuf, errlen);
+}
+
+enum kube_err kube_list(struct kube_client *c, const char *path, unsigned limit, kube_item_fn fn, void *ctx, char *rv, size_t rv_len,
+			unsigned *pages, char *errbuf, size_t errlen)
+{
+	char page_path[KUBE_PATH_MAX + 8192], cont[4096] = "", limit_str[16];
+	bool restarted = false;
+	enum kube_err err = KUBE_OK;
+
+	if (pages)
+		*pages = 0;
+	snprintf(limit_str, sizeof(limit_str), "%u", limit ? limit : 500);
+	for (;;) {
+		struct kube_response resp;
+		cJSON *list;
+		const cJSON *items, *item, *meta, *next, *list_rv;
+		bool stop = false;
+
+		snprintf(page_path, sizeof(page_path), "%s", path);
+		if (!kube_query(page_path, sizeof(page_path), "limit", limit_str) ||
+		    (cont[0] && !kube_query(page_path, sizeof(page_path), "continue", cont)))
+			return kube_fail(errbuf, errlen, KUBE_E_INVALID, "list path is too long");
+		err = kube_request(c, "GET", page_path, NULL, NULL, 0, &resp, errbuf, errlen);
+		if (err == KUBE_E_GONE && cont[0] && !restarted) {
+			/* the continue token expired: start over once, as client-go's pager does */
+			kube_response_free(&resp);
+			restarted = true;
+			cont[0] = '\0';
+			if (pages)
+				*pages = 0;
+			continue;
+		}
+		if (err) {
+			kube_response_free(&resp);
+			return err;
+		}
+		if (pages)
+			(*pages)++;
+		list = cJSON_ParseWithLength(dynbuf_str(&resp.body), dynbuf_len(&resp.body));
+		kube_response_free(&resp);
+		items = cJSON_GetObjectItemCaseSensitive(list, "items");
+		meta = cJSON_GetObjectItemCaseSensitive(list, "metadata");
+		if (!cJSON_IsObject(list) || (items && !cJSON_IsArray(items) && !cJSON_IsNull(items))) {
+			cJSON_Delete(list);
+			return kube_fail(errbuf, errlen, KUBE_E_HTTP, "GET %s: the answer is not a list", page_path);
+		}
+		if (!cJSON_IsArray(items))
+			items = NULL;
+		cJSON_ArrayForEach(item, items) {
+			if (fn && !fn(ctx, item)) {
+				stop = true;
+				break;
+			}
+		}
+		list_rv = cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion");
+		if (rv && cJSON_IsString(list_rv))
+			snprintf(rv, rv_len, "%s", list_rv->valuestring);
+		next = cJSON_GetObjectItemCaseSensitive(meta, "continue");
+		if (!stop && cJSON_IsString(next) && next->valuestring[0]) {
+			if (strlen(next->valuestring) >= sizeof(cont)) {
+				cJSON_Delete(list);
+				return kube_fail(errbuf, errlen, KUBE_E_TOO_LONG, "GET %s: the continue token is longer than %zu bytes", path,
+						 sizeof(cont) - 1);
+			}
+			snprintf(cont, sizeof(cont), "%s", next->valuestring);
+			cJSON_Delete(list);
+			continue;
+		}
+		cJSON_Delete(list);
+		return KUBE_OK;
+	}
+}

@@ -1,0 +1,332 @@
+/* Watches: newline-delimited JSON events split with a capped buffer, bookmarks, resume by resourceVersion,
+ * and the list-then-watch reflector that relists on 410 Gone and backs off on connection errors. */
+#include "kube/watch.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/backoff.h"
+
+void kube_linebuf_init(struct kube_linebuf *lb, size_t max_line)
+{
+	dynbuf_init(&lb->buf, max_line);
+}
+
+void kube_linebuf_free(struct kube_linebuf *lb)
+{
+	dynbuf_free(&lb->buf);
+}
+
+/* Hands one finished line (without its newline) to fn, dropping a trailing CR and skipping empty lines. */
+static bool emit(const char *line, size_t len, kube_line_fn fn, void *ctx)
+{
+	if (len && line[len - 1] == '\r')
+		len--;
+	return len == 0 || fn(ctx, line, len);
+}
+
+enum kube_err kube_linebuf_feed(struct kube_linebuf *lb, const char *data, size_t len, kube_line_fn fn, void *ctx)
+{
+	while (len) {
+		const char *nl = memchr(data, '\n', len);
+		size_t part = nl ? (size_t)(nl - data) : len;
+
+		if (dynbuf_len(&lb->buf) == 0 && nl) {
+			/* a whole line inside this chunk: no copy */
+			if (!emit(data, part, fn, ctx))
+				return KUBE_E_STOPPED;
+		} else {
+			if (dynbuf_add(&lb->buf, data, part) != DYNBUF_OK)
+				return KUBE_E_TOO_LONG;
+			if (nl) {
+				bool go = emit(lb->buf.data, lb->buf.len, fn, ctx);
+				dynbuf_reset(&lb->buf);
+				if (!go)
+					return KUBE_E_STOPPED;
+			}
+		}
+		if (!nl)
+			break;
+		data = nl + 1;
+		len -= part + 1;
+	}
+	return KUBE_OK;
+}
+
+enum kube_err kube_event_parse(const char *line, size_t len, enum kube_event_type *type, cJSON **root, const cJSON **object)
+{
+	static const struct {
+		const char *name;
+		enum kube_event_type type;
+	} types[] = {{"ADDED", KUBE_EV_ADDED},
+		     {"MODIFIED", KUBE_EV_MODIFIED},
+		     {"DELETED", KUBE_EV_DELETED},
+		     {"BOOKMARK", KUBE_EV_BOOKMARK},
+		     {"ERROR", KUBE_EV_ERROR}};
+	const cJSON *t, *o;
+
+	*root = cJSON_ParseWithLength(line, len);
+	*object = NULL;
+	t = cJSON_GetObjectItemCaseSensitive(*root, "type");
+	o = cJSON_GetObjectItemCaseSensitive(*root, "object");
+	if (!cJSON_IsString(t) || !cJSON_IsObject(o)) {
+		cJSON_Delete(*root);
+		*root = NULL;
+		return KUBE_E_INVALID;
+	}
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (strcmp(t->valuestring, types[i].name) == 0) {
+			*type = types[i].type;
+			*object = o;
+			return KUBE_OK;
+		}
+	}
+	cJSON_Delete(*root);
+	*root = NULL;
+	return KUBE_E_INVALID;
+}
+
+/* State of one running watch, shared with the curl callbacks. */
+struct watch_run {
+	struct kube_linebuf lines;
+	kube_event_fn fn;
+	void *ctx;
+	char *last_rv;
+	size_t rv_len;
+	volatile const int *stop;
+	long http_status;
+	struct dynbuf error_body; /* the body of a non-200 answer */
+	enum kube_err err;        /* why the stream was cut by us */
+	char detail[256];
+};
+
+static const char *object_rv(const cJSON *obj)
+{
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion");
+
+	return cJSON_IsString(rv) ? rv->valuestring : NULL;
+}
+
+static bool on_line(void *ctx, const char *line, size_t len)
+{
+	struct watch_run *w = ctx;
+	enum kube_event_type type;
+	const cJSON *obj;
+	const char *rv;
+	cJSON *root;
+	bool go = true;
+
+	if (kube_event_parse(line, len, &type, &root, &obj) != KUBE_OK) {
+		w->err = KUBE_E_INVALID;
+		snprintf(w->detail, sizeof(w->detail), "the watch sent an event that is not {type, object}: %.80s", line);
+		return false;
+	}
+	if (type == KUBE_EV_ERROR) {
+		struct kube_status st;
+		char *text = cJSON_PrintUnformatted(obj);
+		kube_status_parse(text, text ? strlen(text) : 0, 0, &st);
+		free(text);
+		w->err = st.code == 410 ? KUBE_E_GONE : kube_err_from_http(st.code ? st.code : 500);
+		snprintf(w->detail, sizeof(w->detail), "the watch ended with an error event: %ld %s %.150s", st.code, st.reason, st.message);
+		cJSON_Delete(root);
+		return false;
+	}
+	rv = object_rv(obj);
+	if (rv && strlen(rv) < w->rv_len)
+		snprintf(w->last_rv, w->rv_len, "%s", rv);
+	if (w->fn)
+		go = w->fn(w->ctx, type, obj);
+	cJSON_Delete(root);
+	if (!go) {
+		w->err = KUBE_E_STOPPED;
+		snprintf(w->detail, sizeof(w->detail), "stopped by the caller");
+	}
+	return go;
+}
+
+static size_t on_data(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct watch_run *w = userp;
+	size_t len = size * nmemb;
+	enum kube_err err;
+
+	if (w->http_status == 0)
+		return len;
+	if (w->http_status != 200)
+		return dynbuf_add(&w->error_body, data, len) == DYNBUF_OK ? len : 0;
+	err = kube_linebuf_feed(&w->lines, data, len, on_line, w);
+	if (err == KUBE_E_TOO_LONG) {
+		w->err = KUBE_E_TOO_LONG;
+		snprintf(w->detail, sizeof(w->detail), "a watch event is larger than %zu bytes", KUBE_EVENT_MAX);
+	}
+	return err == KUBE_OK ? len : 0;
+}
+
+static size_t on_header(char *line, size_t size, size_t nmemb, void *userp)
+{
+	struct watch_run *w = userp;
+	size_t len = size * nmemb;
+
+	if (len > 9 && strncmp(line, "HTTP/", 5) == 0) {
+		const char *sp = memchr(line, ' ', len);
+		w->http_status = sp ? strtol(sp + 1, NULL, 10) : 0;
+	}
+	return len;
+}
+
+static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct watch_run *w = userp;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (w->stop && *w->stop) {
+		w->err = KUBE_E_STOPPED;
+		snprintf(w->detail, sizeof(w->detail), "stopped");
+		return 1;
+	}
+	return 0;
+}
+
+enum kube_err kube_watch(struct kube_client *c, const struct kube_watch_options *o, kube_event_fn fn, void *ctx, char *last_rv,
+			 size_t rv_len, char *errbuf, size_t errlen)
+{
+	char path[KUBE_PATH_MAX + 256], timeout[32], curl_error[CURL_ERROR_SIZE];
+	struct watch_run w;
+	void *handle;
+	CURL *h;
+	CURLcode rc;
+	long timeout_s = o->timeout_s > 0 ? o->timeout_s : 300;
+	enum kube_err err = KUBE_OK;
+
+	snprintf(timeout, sizeof(timeout), "%ld", timeout_s);
+	snprintf(path, sizeof(path), "%s", o->path);
+	if (!kube_query(path, sizeof(path), "watch", "true") || !kube_query(path, sizeof(path), "allowWatchBookmarks", "true") ||
+	    !kube_query(path, sizeof(path), "timeoutSeconds", timeout) ||
+	    (o->resource_version && o->resource_version[0] && !kube_query(path, sizeof(path), "resourceVersion", o->resource_version)))
+		return kube_fail(errbuf, errlen, KUBE_E_INVALID, "watch path is too long");
+	memset(&w, 0, sizeof(w));
+	kube_linebuf_init(&w.lines, KUBE_EVENT_MAX);
+	dynbuf_init(&w.error_body, 64 * 1024);
+	w.fn = fn;
+	w.ctx = ctx;
+	w.last_rv = last_rv;
+	w.rv_len = rv_len;
+	w.stop = o->stop;
+
+	handle = kube_client_acquire(c, path, errbuf, errlen);
+	if (!handle) {
+		kube_linebuf_free(&w.lines);
+		dynbuf_free(&w.error_body);
+		return KUBE_E_CONFIG;
+	}
+	h = kube_handle_curl(handle);
+	curl_error[0] = '\0';
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &w);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &w);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, &w);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	/* the server ends the watch at timeoutSeconds; this only catches a dead connection */
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout_s + 60);
+	rc = curl_easy_perform(h);
+	kube_client_release(c, handle);
+
+	if (w.err) {
+		err = kube_fail(errbuf, errlen, w.err, "watch %s: %s", o->path, w.detail);
+	} else if (w.http_status != 200 && w.http_status != 0) {
+		struct kube_status st;
+		kube_status_parse(w.error_body.data, w.error_body.len, w.http_status, &st);
+		err = kube_fail(errbuf, errlen, kube_err_from_http(w.http_status), "watch %s: %ld %s %s", o->path, w.http_status, st.reason,
+				st.message);
+	} else if (rc != CURLE_OK) {
+		err = kube_fail(errbuf, errlen, KUBE_E_NETWORK, "watch %s: %s", o->path, curl_error[0] ? curl_error : curl_easy_strerror(rc));
+	}
+	kube_linebuf_free(&w.lines);
+	dynbuf_free(&w.error_body);
+	return err;
+}
+
+static bool list_item(void *ctx, const cJSON *item)
+{
+	struct kube_reflector *r = ctx;
+
+	r->handlers->object(r->ctx, KUBE_EV_ADDED, item);
+	return !(r->stop && *r->stop);
+}
+
+static bool watch_event(void *ctx, enum kube_event_type type, const cJSON *obj)
+{
+	struct kube_reflector *r = ctx;
+
+	if (type != KUBE_EV_BOOKMARK)
+		r->handlers->object(r->ctx, type, obj);
+	return !(r->stop && *r->stop);
+}
+
+/* Sleeps up to ms in small steps so a stop request is honoured quickly. */
+static void sleep_unless_stopped(struct kube_reflector *r, unsigned ms)
+{
+	while (ms && !(r->stop && *r->stop)) {
+		unsigned step = ms > 100 ? 100 : ms;
+		sleep_ms(step);
+		ms -= step;
+	}
+}
+
+enum kube_err kube_reflector_run(struct kube_reflector *r, char *errbuf, size_t errlen)
+{
+	unsigned failures_in_row = 0;
+	long min_s = r->watch_min_s > 0 ? r->watch_min_s : 300;
+
+	if (!r->rng)
+		r->rng = rng_seed();
+	while (!(r->stop && *r->stop)) {
+		enum kube_err err;
+
+		if (!r->rv[0]) {
+			char rv[KUBE_RV_MAX] = "";
+			if (r->handlers->replace_begin)
+				r->handlers->replace_begin(r->ctx);
+			r->lists++;
+			err = kube_list(r->client, r->path, r->list_limit, list_item, r, rv, sizeof(rv), NULL, errbuf, errlen);
+			if (err == KUBE_OK && !(r->stop && *r->stop)) {
+				if (r->handlers->replace_end)
+					r->handlers->replace_end(r->ctx);
+				snprintf(r->rv, sizeof(r->rv), "%s", rv);
+				failures_in_row = 0;
+			}
+		} else {
+			struct kube_watch_options o = {
+				.path = r->path,
+				.resource_version = r->rv,
+				.timeout_s = min_s + (long)(rng_next(&r->rng) % (uint64_t)(min_s + 1)),
+				.stop = r->stop,
+			};
+			r->watches++;
+			err = kube_watch(r->client, &o, watch_event, r, r->rv, sizeof(r->rv), errbuf, errlen);
+			if (err == KUBE_OK)
+				failures_in_row = 0; /* the server ended it on time: watch again from where it stopped */
+			if (err == KUBE_E_GONE) {
+				r->gone++;
+				r->rv[0] = '\0'; /* too old: relist */
+				continue;
+			}
+		}
+		if (err == KUBE_E_STOPPED || (r->stop && *r->stop))
+			break;
+		if (err != KUBE_OK) {
+			r->failures++;
+			sleep_unless_stopped(r, backoff_delay_ms(failures_in_row < 10 ? failures_in_row : 10, 800, 30000, &r->rng));
+			failures_in_row++;
+		}
+	}
+	return kube_fail(errbuf, errlen, KUBE_E_STOPPED, "stopped");
+}
