@@ -1,0 +1,50 @@
+/* Leader-election leases (coordination.k8s.io/v1): the decision rule and the API calls that take, renew and release one. */
+#ifndef MAC_KUBE_LEASE_H
+#define MAC_KUBE_LEASE_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "kube/client.h"
+#include "kube/error.h"
+
+#define KUBE_IDENTITY_MAX 256
+
+/* What a Lease object says. holder is "" when nobody holds it. */
+struct kube_lease_record {
+	char holder[KUBE_IDENTITY_MAX];
+	long duration_s;
+	time_t renew_time;   /* 0 when unset */
+	time_t acquire_time;
+	long transitions;
+	char resource_version[64];
+	bool exists;
+};
+
+enum kube_lease_action {
+	KUBE_LEASE_CREATE,  /* no Lease: create it, holding it */
+	KUBE_LEASE_RENEW,   /* we hold it: renew */
+	KUBE_LEASE_TAKE,    /* free or expired: take it over */
+	KUBE_LEASE_WAIT,    /* another holder's lease is still valid */
+};
+
+/*
+ * The decision rule, without I/O: what identity should do at time now given
+ * the record. A lease is expired once renew_time + duration_s has passed.
+ */
+enum kube_lease_action kube_lease_decide(const struct kube_lease_record *rec, const char *identity, time_t now);
+
+/*
+ * One attempt to acquire or renew namespace/name for identity: GET, decide,
+ * then create or update with the read resourceVersion (a concurrent writer
+ * makes it fail with KUBE_E_CONFLICT). Sets *held to whether identity holds
+ * the lease afterwards; rec receives the record as last seen.
+ */
+enum kube_err kube_lease_try(struct kube_client *c, const char *ns, const char *name, const char *identity, long duration_s,
+			     bool *held, struct kube_lease_record *rec, char *errbuf, size_t errlen);
+
+/* Gives the lease up if identity holds it (holder cleared, so another replica takes over at once). */
+enum kube_err kube_lease_release(struct kube_client *c, const char *ns, const char *name, const char *identity, char *errbuf,
+				 size_t errlen);
+
+#endif
