@@ -40,6 +40,8 @@ FUZZ_LIB_OBJS := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRCS))
 UNIT_ASAN := $(patsubst tests/unit/%.c,build/asan/tests/unit/%,$(UNIT_SRCS))
 UNIT_DBG := $(patsubst tests/unit/%.c,build/debug/tests/unit/%,$(UNIT_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/tests/fuzz/%,$(FUZZ_SRCS))
+# the integration tests' driver of kube/, built with the sanitizers
+KUBE_PROBE := build/asan/tests/integration/kube-probe
 FUZZ_SECONDS ?= 20
 FUZZ_TEST_SECONDS ?= 10
 FUZZ_CC ?= clang
@@ -73,6 +75,9 @@ build/fuzz/%.o: %.c
 build/asan/tests/unit/%: build/asan/tests/unit/%.o $(ASAN_LIB_OBJS)
 	$(CC) $(SAN_FLAGS) $^ $(PKG_LIBS) -lcmocka -o $@
 
+$(KUBE_PROBE): build/asan/tests/integration/kube_probe.o $(ASAN_LIB_OBJS)
+	$(CC) $(SAN_FLAGS) $^ $(PKG_LIBS) -lpthread -o $@
+
 build/debug/tests/unit/%: build/debug/tests/unit/%.o $(DBG_LIB_OBJS)
 	$(CC) $^ $(PKG_LIBS) -lcmocka -o $@
 
@@ -104,7 +109,7 @@ fuzz: $(FUZZ_BINS)
 cli-test: $(BIN)
 	@tests/cli.sh $(BIN)
 
-integration: $(BIN) tools
+integration: $(BIN) $(KUBE_PROBE) tools
 	@tests/integration/run.sh
 
 test: deps

@@ -43,8 +43,8 @@ static void read_record(const cJSON *lease, struct kube_lease_record *rec)
 	if (cJSON_IsString(v))
 		rfc3339_parse(v->valuestring, &rec->renew_time);
 	v = cJSON_GetObjectItemCaseSensitive(spec, "acquireTime");
-	if (cJSON_IsString(v))
-		rfc3339_parse(v->valuestring, &rec->acquire_time);
+	if (cJSON_IsString(v) && strlen(v->valuestring) < sizeof(rec->acquire_time_text) && rfc3339_parse(v->valuestring, &rec->acquire_time))
+		snprintf(rec->acquire_time_text, sizeof(rec->acquire_time_text), "%s", v->valuestring);
 }
 
 /* The Lease object for a write: holder, times as MicroTime, and the resourceVersion to update. */
@@ -78,7 +78,7 @@ static char *lease_json(const char *ns, const char *name, const char *holder, lo
 enum kube_err kube_lease_try(struct kube_client *c, const char *ns, const char *name, const char *identity, long duration_s,
 			     bool *held, struct kube_lease_record *rec, char *errbuf, size_t errlen)
 {
-	char path[KUBE_PATH_MAX], acquire[RFC3339_MAX];
+	char path[KUBE_PATH_MAX];
 	struct kube_response resp;
 	enum kube_lease_action action;
 	enum kube_err err;
@@ -103,9 +103,7 @@ enum kube_err kube_lease_try(struct kube_client *c, const char *ns, const char *
 	action = kube_lease_decide(rec, identity, time(NULL));
 	if (action == KUBE_LEASE_WAIT)
 		return KUBE_OK;
-	if (action == KUBE_LEASE_RENEW && rec->acquire_time)
-		rfc3339_format(rec->acquire_time, acquire, sizeof(acquire));
-	body = lease_json(ns, name, identity, duration_s, action == KUBE_LEASE_RENEW && rec->acquire_time ? acquire : NULL,
+	body = lease_json(ns, name, identity, duration_s, action == KUBE_LEASE_RENEW && rec->acquire_time_text[0] ? rec->acquire_time_text : NULL,
 			  rec->transitions + (action == KUBE_LEASE_TAKE ? 1 : 0), action == KUBE_LEASE_CREATE ? NULL : rec->resource_version);
 	if (!body)
 		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");

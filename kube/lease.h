@@ -16,6 +16,7 @@ struct kube_lease_record {
 	long duration_s;
 	time_t renew_time;   /* 0 when unset */
 	time_t acquire_time;
+	char acquire_time_text[48]; /* as the server wrote it (a MicroTime), kept on renewal */
 	long transitions;
 	char resource_version[64];
 	bool exists;

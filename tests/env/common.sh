@@ -31,7 +31,8 @@ free_port() {
 start_bg() {
 	local name=$1 dir=$2
 	shift 2
-	mkdir -p "$dir/logs" "$dir/pids"
+	mkdir -p "$dir/logs" "$dir/pids" "$dir/cmds"
+	printf '%q ' "$@" >"$dir/cmds/$name"
 	setsid "$@" >>"$dir/logs/$name.log" 2>&1 </dev/null &
 	echo $! >"$dir/pids/$name.pid"
 	echo $! >>"$dir/all-pids"

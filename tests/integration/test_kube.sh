@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# kube/ against the real API server: CRUD, 1,200 objects in pages of 500, typed errors, server-side apply,
+# the status subresource, a reflector that survives a forced 410 and an apiserver restart without losing an event,
+# leases, events, and doctor with token, client-certificate and exec-plugin kubeconfigs.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+
+probe=build/asan/tests/integration/kube-probe
+bin=bin/multiarch-controller
+ns=kube-test-$RANDOM
+work=$(mktemp -d)
+bg=""
+trap '[ -z "$bg" ] || kill $bg 2>/dev/null; kubectl delete namespace "$ns" "$ns-watch" --wait=false >/dev/null 2>&1; rm -rf "$work"' EXIT
+export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+kubectl create namespace "$ns" >/dev/null
+fact() { sed -n "s/^$1=//p" "$2" | tail -n1; }
+
+# --- CRUD, pagination and typed errors
+$probe configmaps "$ns" 1200 >"$work/crud" 2>"$work/crud.err"
+expect_eq "the probe ran clean under the sanitizers" "0 " "$? $(grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error' "$work/crud.err" | head -n1)"
+expect_eq "1,200 ConfigMaps created" 1200 "$(fact created "$work/crud")"
+expect_eq "LIST in pages of 500: 3 pages, 1,200 items, a resourceVersion" "OK items=1200 pages=3 rv_set=yes" "$(fact list "$work/crud")"
+expect_eq "creating an existing object: CONFLICT AlreadyExists" "CONFLICT code=409 reason=AlreadyExists" "$(fact create_existing "$work/crud")"
+expect_eq "an invalid object: UNPROCESSABLE Invalid" "UNPROCESSABLE code=422 reason=Invalid" "$(fact create_invalid "$work/crud")"
+expect_eq "merge patch" "OK v=patched" "$(fact merge_patch "$work/crud")"
+expect_eq "server-side apply, and applying it again changes nothing" "OK OK unchanged_rv=yes" "$(fact apply "$work/crud")"
+expect_eq "delete with a wrong uid precondition: CONFLICT" "CONFLICT code=409" "$(fact delete_wrong_uid "$work/crud")"
+expect_eq "delete with the right uid" OK "$(fact delete_right_uid "$work/crud")"
+expect_eq "a deleted object: NOT_FOUND" "NOT_FOUND code=404 reason=NotFound" "$(fact get_deleted "$work/crud")"
+expect_match "path segments are escaped" "NOT_FOUND path=/api/v1/namespaces/$ns/configmaps/..%2F..%2Fsecrets%2Fx" "$(fact escaped_name "$work/crud")"
+expect_eq "kubectl sees the patched value" patched "$(kubectl get configmap cm-0001 -n "$ns" -o jsonpath='{.data.v}')"
+expect_eq "kubectl sees the apply's field manager" kube-probe \
+	"$(kubectl get configmap applied -n "$ns" -o json --show-managed-fields | jq -r '.metadata.managedFields[0].manager')"
+
+# --- the status subresource
+kubectl apply -f crds/ >/dev/null
+sed "s/name: hello/name: probe-build/" examples/two-arch.yaml | kubectl apply -n "$ns" -f - >/dev/null
+$probe status "$ns" probe-build >"$work/status" 2>&1
+expect_eq "a status written through the status subresource" OK "$(fact status_patch "$work/status")"
+expect_eq "kubectl reads it back" Building "$(kubectl get mab probe-build -n "$ns" -o jsonpath='{.status.phase}')"
+
+# --- a reflector: forced 410 (a resourceVersion far too old), then an apiserver restart mid-stream
+# (a namespace of its own: deleting the 1,200 ConfigMaps above one by one would take minutes)
+rns=$ns-watch
+kubectl create namespace "$rns" >/dev/null
+$probe reflect "$rns" 30 1 >"$work/reflect" 2>"$work/reflect.err" &
+bg=$!
+sleep 3
+for i in $(seq 1 30); do kubectl create configmap "before-$i" -n "$rns" --from-literal=v="$i" >/dev/null; done
+tests/env/cluster-ctl.sh restart kube-apiserver >/dev/null 2>&1
+for i in $(seq 1 30); do kubectl create configmap "after-$i" -n "$rns" --from-literal=v="$i" >/dev/null; done
+kubectl patch configmap before-1 -n "$rns" --type=merge -p '{"data":{"v":"changed"}}' >/dev/null
+kubectl delete configmap before-2 -n "$rns" >/dev/null
+wait $bg
+bg=""
+expect_match "the stale resourceVersion got 410 and a relist" "gone=[1-9]" "$(fact reflector "$work/reflect")"
+expect_match "the reflector watched again after the restart" "watches=([2-9]|[1-9][0-9])" "$(fact reflector "$work/reflect")"
+missing=""
+for i in $(seq 1 30); do
+	grep -q "^event=ADDED before-$i$" "$work/reflect" || missing="$missing before-$i"
+	grep -q "^event=ADDED after-$i$" "$work/reflect" || missing="$missing after-$i"
+done
+expect_eq "no ADDED event lost across the restart (60 objects)" "" "$missing"
+expect_match "the MODIFIED event after the restart arrived" "^event=MODIFIED before-1$" "$(cat "$work/reflect")"
+expect_match "the DELETED event after the restart arrived" "^event=DELETED before-2$" "$(cat "$work/reflect")"
+expect_eq "the reflector ran clean under the sanitizers" "" "$(grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error' "$work/reflect.err")"
+
+# --- leases: one holder at a time, released for a fast takeover
+lease() { $probe lease "$ns" probe-lease "$1" "$2" 2>&1 | sed -n 's/^\(lease\|release\)=//p'; }
+expect_match "the first candidate acquires the lease" "^OK held=yes holder=replica-a" "$(lease replica-a try)"
+expect_match "the second waits while it is valid" "^OK held=no holder=replica-a" "$(lease replica-b try)"
+expect_match "the holder renews it" "^OK held=yes holder=replica-a" "$(lease replica-a try)"
+expect_eq "the holder releases it" OK "$(lease replica-a release)"
+expect_match "the second takes it over at once, counting a transition" "^OK held=yes holder=replica-b transitions=1" "$(lease replica-b try)"
+
+# --- events
+$probe event "$ns" cm-0000 >"$work/event" 2>&1
+expect_eq "an event is recorded" OK "$(fact event "$work/event")"
+expect_match "kubectl shows the event" "ProbeTested.*the kube client recorded this event" \
+	"$(kubectl get events.events.k8s.io -n "$ns" -o jsonpath='{range .items[*]}{.reason} {.note}{"\n"}{end}')"
+
+# --- doctor with three kinds of credentials
+out=$($bin doctor 2>&1)
+expect_eq "doctor with the admin client certificate: exit 0" 0 "$?"
+expect_match "doctor reports the server version" "server: .*Kubernetes v1\\.35" "$out"
+expect_match "doctor reports who we are" "identity: +mac-admin \\(groups: system:masters" "$out"
+expect_match "doctor reports the CRD" "crd: +multiarchbuilds.multiarch.dev/v1alpha1 is served" "$out"
+expect_match "doctor reports nodes per architecture" "amd64: 2 ready of 2, arm64: 2 ready of 2" "$out"
+
+kubectl create serviceaccount doctor -n "$ns" >/dev/null
+kubectl create clusterrole "mac-doctor-$ns" --verb=get,list,watch,patch --resource=multiarchbuilds.multiarch.dev \
+	>/dev/null
+kubectl create clusterrolebinding "mac-doctor-$ns" --clusterrole="mac-doctor-$ns" --serviceaccount="$ns:doctor" >/dev/null
+token=$(kubectl create token doctor -n "$ns" --duration=10m)
+server=$MAC_APISERVER
+cat >"$work/token.kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: "$server", certificate-authority: "$MAC_CLUSTER_CA"}
+users:
+- name: sa
+  user: {token: "$token"}
+contexts:
+- name: sa
+  context: {cluster: c, user: sa, namespace: $ns}
+current-context: sa
+KC
+out=$($bin doctor --kubeconfig "$work/token.kubeconfig" 2>&1)
+expect_eq "doctor with a limited token: exit 1" 1 "$?"
+expect_match "doctor with a token knows the service account" "identity: +system:serviceaccount:$ns:doctor" "$out"
+expect_match "doctor lists what is missing" "missing: +create pods in all namespaces" "$out"
+expect_no_match "doctor does not list what is granted" "missing: +get multiarchbuilds" "$out"
+expect_no_match "the token is never printed" "$token" "$out"
+
+kubectl create clusterrole "mac-doctor-full-$ns" --verb='*' --resource=multiarchbuilds.multiarch.dev,multiarchbuilds.multiarch.dev/status,pods,jobs.batch,nodes,events.events.k8s.io,leases.coordination.k8s.io >/dev/null
+kubectl create clusterrolebinding "mac-doctor-full-$ns" --clusterrole="mac-doctor-full-$ns" --serviceaccount="$ns:doctor" >/dev/null
+cat >"$work/plugin.sh" <<PLUGIN
+#!/bin/sh
+# an exec credential plugin: prints the service account token as an ExecCredential
+echo "called" >>"$work/plugin-calls"
+printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"2099-01-01T00:00:00Z"}}' "$token"
+PLUGIN
+chmod +x "$work/plugin.sh"
+cat >"$work/exec.kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: "$server", certificate-authority: "$MAC_CLUSTER_CA"}
+users:
+- name: plugin
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: ./plugin.sh
+      interactiveMode: Never
+contexts:
+- name: p
+  context: {cluster: c, user: plugin, namespace: $ns}
+current-context: p
+KC
+out=$($bin doctor --kubeconfig "$work/exec.kubeconfig" 2>&1)
+expect_eq "doctor through an exec plugin (relative command) with full rights: exit 0" 0 "$?"
+expect_match "doctor through an exec plugin: all permissions granted" "all 23 needed permissions granted" "$out"
+expect_eq "the plugin ran once, its credential cached until it expires" 1 "$(wc -l <"$work/plugin-calls")"
+sed -i 's/command: .\/plugin.sh/command: .\/no-such-plugin\n      installHint: install the plugin from the team wiki/' "$work/exec.kubeconfig"
+out=$($bin doctor --kubeconfig "$work/exec.kubeconfig" 2>&1)
+expect_match "a missing plugin: its install hint is shown" "cannot run the credential plugin .*no-such-plugin.*install the plugin from the team wiki" "$out"
+out=$($bin doctor --kubeconfig "$work/nothing.kubeconfig" 2>&1)
+expect_eq "a missing kubeconfig: exit 1" 1 "$?"
+expect_match "a missing kubeconfig: named" "cannot read kubeconfig $work/nothing.kubeconfig" "$out"
+kubectl delete clusterrolebinding "mac-doctor-$ns" "mac-doctor-full-$ns" >/dev/null
+kubectl delete clusterrole "mac-doctor-$ns" "mac-doctor-full-$ns" >/dev/null
+
+finish integration-kube
