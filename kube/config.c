@@ -195,7 +195,8 @@ static enum kube_err load_file(struct kc_set *set, const char *path, bool missin
 	set->count++;
 	if (!yaml_parser_initialize(&parser)) {
 		dynbuf_free(&buf);
-		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "cannot initialise the YAML parser");
+		kube_fail(errbuf, errlen, KUBE_E_NOMEM, "cannot initialise the YAML parser");
+		return KUBE_E_NOMEM;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)dynbuf_str(&buf), dynbuf_len(&buf));
 	if (!yaml_parser_load(&parser, &f->doc)) {

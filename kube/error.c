@@ -72,8 +72,12 @@ void kube_status_parse(const char *body, size_t len, long http_code, struct kube
 	if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "Status") != 0) {
 		/* not a Status: keep the start of the body as the message, without control characters */
 		size_t n = 0;
-		for (size_t i = 0; body && i < len && n + 1 < sizeof(st->message); i++)
-			st->message[n++] = (body[i] >= ' ' && body[i] != 0x7f) ? body[i] : ' ';
+		for (size_t i = 0; body && i < len && n + 1 < sizeof(st->message); i++) {
+			char ch = body[i];
+			if (ch < ' ' || ch == 0x7f)
+				ch = ' ';
+			st->message[n++] = ch;
+		}
 		st->message[n] = '\0';
 		cJSON_Delete(root);
 		return;

@@ -245,6 +245,12 @@ enum kube_err kube_exec_run(const struct kube_exec_config *cfg, struct kube_exec
 				KUBE_EXEC_TIMEOUT_S);
 		goto out;
 	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		/* "command not found", from a wrapper script or when the spawn could not report the exec error itself */
+		err = kube_fail(errbuf, errlen, KUBE_E_EXEC, "cannot run the credential plugin %s: exit status 127 (not found?)%s%s",
+				cfg->command, cfg->install_hint ? "; " : "", cfg->install_hint ? cfg->install_hint : "");
+		goto out;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		char *msg = stderr_buf.data;
 		for (size_t i = 0; msg && i < stderr_buf.len; i++)

@@ -211,7 +211,7 @@ enum kube_err kube_watch(struct kube_client *c, const struct kube_watch_options 
 		return kube_fail(errbuf, errlen, KUBE_E_INVALID, "watch path is too long");
 	memset(&w, 0, sizeof(w));
 	kube_linebuf_init(&w.lines, KUBE_EVENT_MAX);
-	dynbuf_init(&w.error_body, 64 * 1024);
+	dynbuf_init(&w.error_body, (size_t)64 * 1024);
 	w.fn = fn;
 	w.ctx = ctx;
 	w.last_rv = last_rv;

@@ -137,7 +137,7 @@ static int run_configmaps(struct kube_client *c, const char *ns, unsigned n)
 	e = kube_delete(c, one, "Background", "00000000-0000-0000-0000-000000000000", NULL, &r, err, sizeof(err));
 	fact("delete_wrong_uid", "%s code=%ld", err_name(e), r.st.code);
 	kube_response_free(&r);
-	e = kube_request(c, "GET", one, NULL, NULL, 0, &r, err, sizeof(err));
+	(void)kube_request(c, "GET", one, NULL, NULL, 0, &r, err, sizeof(err));
 	obj = cJSON_ParseWithLength(dynbuf_str(&r.body), dynbuf_len(&r.body));
 	uid = cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "uid") ? cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "uid")->valuestring : "";
 	kube_response_free(&r);
