@@ -273,6 +273,23 @@ static int run_event(struct kube_client *c, const char *ns, const char *name)
 	return 0;
 }
 
+/* get-every PATH COUNT SECONDS: GETs path COUNT times, SECONDS apart (to watch credentials rotate) */
+static int run_get_every(struct kube_client *c, const char *path, unsigned count, unsigned seconds)
+{
+	char err[KUBE_ERRBUF_SIZE], key[32];
+	struct kube_response r;
+
+	for (unsigned i = 0; i < count; i++) {
+		enum kube_err e = kube_request(c, "GET", path, NULL, NULL, 0, &r, err, sizeof(err));
+		snprintf(key, sizeof(key), "get%u", i + 1);
+		fact(key, "%s", err_name(e));
+		kube_response_free(&r);
+		if (i + 1 < count)
+			sleep(seconds);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct kube_config cfg;
@@ -282,7 +299,7 @@ int main(int argc, char **argv)
 	int rc = 2;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: kube-probe configmaps NS N | status NS NAME | reflect NS SECONDS [RV] | lease NS NAME ID try|release | event NS NAME\n");
+		fprintf(stderr, "usage: kube-probe configmaps NS N | status NS NAME | reflect NS SECONDS [RV] | lease NS NAME ID try|release | event NS NAME | get-every PATH COUNT SECONDS\n");
 		return 2;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -304,6 +321,8 @@ int main(int argc, char **argv)
 		rc = run_reflect(c, argv[2], (unsigned)strtoul(argv[3], NULL, 10), argc == 5 ? argv[4] : NULL);
 	else if (strcmp(argv[1], "lease") == 0 && argc == 6)
 		rc = run_lease(c, argv[2], argv[3], argv[4], argv[5]);
+	else if (strcmp(argv[1], "get-every") == 0 && argc == 5)
+		rc = run_get_every(c, argv[2], (unsigned)strtoul(argv[3], NULL, 10), (unsigned)strtoul(argv[4], NULL, 10));
 	else if (strcmp(argv[1], "event") == 0 && argc == 4)
 		rc = run_event(c, argv[2], argv[3]);
 	else

@@ -153,6 +153,29 @@ expect_match "a missing plugin: its install hint is shown" "cannot run the crede
 out=$($bin doctor --kubeconfig "$work/nothing.kubeconfig" 2>&1)
 expect_eq "a missing kubeconfig: exit 1" 1 "$?"
 expect_match "a missing kubeconfig: named" "cannot read kubeconfig $work/nothing.kubeconfig" "$out"
+# --- tls-server-name: the name verified is the configured one, not the address connected to
+for name in kubernetes.default.svc wrong.example.com; do
+	sed "s|certificate-authority: \"$MAC_CLUSTER_CA\"}|certificate-authority: \"$MAC_CLUSTER_CA\", tls-server-name: $name}|" \
+		"$work/token.kubeconfig" >"$work/tls-$name.kubeconfig"
+done
+out=$($bin doctor --kubeconfig "$work/tls-kubernetes.default.svc.kubeconfig" 2>&1)
+expect_match "tls-server-name in the certificate: connects" "server: .*Kubernetes v1\\.35" "$out"
+out=$($bin doctor --kubeconfig "$work/tls-wrong.example.com.kubeconfig" 2>&1)
+expect_match "tls-server-name not in the certificate: refused" "not reachable: .*(certificate|SSL)" "$out"
+
+# --- a tokenFile is read again when it changes (a rotated projected token)
+printf '%s\n' "$token" >"$work/token-file"
+sed "s|token: \"$token\"|tokenFile: token-file|" "$work/token.kubeconfig" >"$work/tokenfile.kubeconfig"
+KUBECONFIG="$work/tokenfile.kubeconfig" $probe get-every "/apis/multiarch.dev/v1alpha1/multiarchbuilds" 3 2 >"$work/rotate" 2>&1 &
+rot=$!
+sleep 1
+printf 'revoked-token\n' >"$work/token-file"
+sleep 2
+printf '%s\n' "$token" >"$work/token-file"
+wait $rot
+expect_eq "a rotated token file is picked up on the next request" "OK UNAUTHORIZED OK" \
+	"$(fact get1 "$work/rotate") $(fact get2 "$work/rotate") $(fact get3 "$work/rotate")"
+
 kubectl delete clusterrolebinding "mac-doctor-$ns" "mac-doctor-full-$ns" >/dev/null
 kubectl delete clusterrole "mac-doctor-$ns" "mac-doctor-full-$ns" >/dev/null
 
