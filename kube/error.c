@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/errbuf.h"
+
 const char *kube_strerror(enum kube_err err)
 {
 	switch (err) {
@@ -35,11 +37,9 @@ enum kube_err kube_fail(char *errbuf, size_t errlen, enum kube_err err, const ch
 {
 	va_list ap;
 
-	if (errbuf && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	errbuf_vset(errbuf, errlen, fmt, ap);
+	va_end(ap);
 	return err;
 }
 

@@ -2,7 +2,9 @@
 #include "registry/error.h"
 
 #include <stdarg.h>
-#include <stdio.h>
+
+
+#include "util/errbuf.h"
 
 const char *reg_strerror(enum reg_err err)
 {
@@ -39,10 +41,8 @@ enum reg_err reg_fail(char *errbuf, size_t errlen, enum reg_err err, const char 
 {
 	va_list ap;
 
-	if (errbuf && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	errbuf_vset(errbuf, errlen, fmt, ap);
+	va_end(ap);
 	return err;
 }

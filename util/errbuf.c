@@ -1,0 +1,10 @@
+/* Error detail buffers: the caller-owned, fixed-size text that goes with a library's error code. */
+#include "util/errbuf.h"
+
+#include <stdio.h>
+
+void errbuf_vset(char *errbuf, size_t errlen, const char *fmt, va_list ap)
+{
+	if (errbuf && errlen)
+		vsnprintf(errbuf, errlen, fmt, ap);
+}
