@@ -3,7 +3,6 @@
 
 #include <stdarg.h>
 
-
 #include "util/errbuf.h"
 
 const char *reg_strerror(enum reg_err err)
