@@ -15,6 +15,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 PKGS := libcurl yaml-0.1 libcjson libwebsockets libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+SYS_LIBS := -lpthread -lm
 
 CC ?= cc
 WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla -Wpointer-arith \
@@ -54,7 +55,7 @@ all: $(BIN)
 
 $(BIN): $(REL_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
+	$(CC) $(CFLAGS) $^ $(PKG_LIBS) $(SYS_LIBS) -o $@
 
 build/release/%.o: %.c
 	@mkdir -p $(@D)
@@ -73,16 +74,16 @@ build/fuzz/%.o: %.c
 	$(FUZZ_CC) $(CPPFLAGS) $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
 
 build/asan/tests/unit/%: build/asan/tests/unit/%.o $(ASAN_LIB_OBJS)
-	$(CC) $(SAN_FLAGS) $^ $(PKG_LIBS) -lcmocka -o $@
+	$(CC) $(SAN_FLAGS) $^ $(PKG_LIBS) $(SYS_LIBS) -lcmocka -o $@
 
 $(KUBE_PROBE): build/asan/tests/integration/kube_probe.o $(ASAN_LIB_OBJS)
-	$(CC) $(SAN_FLAGS) $^ $(PKG_LIBS) -lpthread -o $@
+	$(CC) $(SAN_FLAGS) $^ $(PKG_LIBS) $(SYS_LIBS) -o $@
 
 build/debug/tests/unit/%: build/debug/tests/unit/%.o $(DBG_LIB_OBJS)
-	$(CC) $^ $(PKG_LIBS) -lcmocka -o $@
+	$(CC) $^ $(PKG_LIBS) $(SYS_LIBS) -lcmocka -o $@
 
 build/fuzz/tests/fuzz/%: build/fuzz/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
-	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined $^ $(PKG_LIBS) -o $@
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined $^ $(PKG_LIBS) $(SYS_LIBS) -o $@
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
