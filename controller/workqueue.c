@@ -186,7 +186,10 @@ static struct delayed heap_pop(struct ctl_queue *q)
 	struct delayed top = q->heap[0];
 	size_t i = 0;
 
-	q->heap[0] = q->heap[--q->heap_len];
+	q->heap_len--;
+	if (q->heap_len)
+		q->heap[0] = q->heap[q->heap_len];
+	q->heap[q->heap_len] = (struct delayed){0}; /* the vacated slot holds no key */
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, m = i;
 		if (l < q->heap_len && q->heap[l].due < q->heap[m].due)

@@ -95,7 +95,7 @@ struct watch_run {
 	void *ctx;
 	char *last_rv;
 	size_t rv_len;
-	volatile const int *stop;
+	const atomic_int *stop;
 	long http_status;
 	struct dynbuf error_body; /* the body of a non-200 answer */
 	enum kube_err err;        /* why the stream was cut by us */
@@ -184,7 +184,7 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_o
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	if (w->stop && *w->stop) {
+	if (w->stop && atomic_load(w->stop)) {
 		w->err = KUBE_E_STOPPED;
 		snprintf(w->detail, sizeof(w->detail), "stopped");
 		return 1;
@@ -259,7 +259,7 @@ static bool list_item(void *ctx, const cJSON *item)
 	struct kube_reflector *r = ctx;
 
 	r->handlers->object(r->ctx, KUBE_EV_ADDED, item);
-	return !(r->stop && *r->stop);
+	return !(r->stop && atomic_load(r->stop));
 }
 
 static bool watch_event(void *ctx, enum kube_event_type type, const cJSON *obj)
@@ -268,13 +268,13 @@ static bool watch_event(void *ctx, enum kube_event_type type, const cJSON *obj)
 
 	if (type != KUBE_EV_BOOKMARK)
 		r->handlers->object(r->ctx, type, obj);
-	return !(r->stop && *r->stop);
+	return !(r->stop && atomic_load(r->stop));
 }
 
 /* Sleeps up to ms in small steps so a stop request is honoured quickly. */
 static void sleep_unless_stopped(struct kube_reflector *r, unsigned ms)
 {
-	while (ms && !(r->stop && *r->stop)) {
+	while (ms && !(r->stop && atomic_load(r->stop))) {
 		unsigned step = ms > 100 ? 100 : ms;
 		sleep_ms(step);
 		ms -= step;
@@ -288,7 +288,7 @@ enum kube_err kube_reflector_run(struct kube_reflector *r, char *errbuf, size_t 
 
 	if (!r->rng)
 		r->rng = rng_seed();
-	while (!(r->stop && *r->stop)) {
+	while (!(r->stop && atomic_load(r->stop))) {
 		enum kube_err err;
 
 		if (!r->rv[0]) {
@@ -297,7 +297,7 @@ enum kube_err kube_reflector_run(struct kube_reflector *r, char *errbuf, size_t 
 				r->handlers->replace_begin(r->ctx);
 			r->lists++;
 			err = kube_list(r->client, r->path, r->list_limit, list_item, r, rv, sizeof(rv), NULL, errbuf, errlen);
-			if (err == KUBE_OK && !(r->stop && *r->stop)) {
+			if (err == KUBE_OK && !(r->stop && atomic_load(r->stop))) {
 				if (r->handlers->replace_end)
 					r->handlers->replace_end(r->ctx);
 				snprintf(r->rv, sizeof(r->rv), "%s", rv);
@@ -320,7 +320,7 @@ enum kube_err kube_reflector_run(struct kube_reflector *r, char *errbuf, size_t 
 				continue;
 			}
 		}
-		if (err == KUBE_E_STOPPED || (r->stop && *r->stop))
+		if (err == KUBE_E_STOPPED || (r->stop && atomic_load(r->stop)))
 			break;
 		if (err != KUBE_OK) {
 			r->failures++;

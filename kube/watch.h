@@ -4,6 +4,7 @@
 #define MAC_KUBE_WATCH_H
 
 #include <cjson/cJSON.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,7 +57,7 @@ struct kube_watch_options {
 	const char *path;             /* a collection path, may carry labelSelector/fieldSelector */
 	const char *resource_version; /* where to start ("" or NULL: from now) */
 	long timeout_s;               /* the server ends the watch after this; 0: 300 */
-	volatile const int *stop;     /* when it becomes non-zero, the watch ends within a second */
+	const atomic_int *stop;       /* when it becomes non-zero, the watch ends within a second */
 };
 
 /*
@@ -86,7 +87,7 @@ struct kube_reflector {
 	const char *path;
 	const struct kube_reflector_handlers *handlers;
 	void *ctx;
-	volatile const int *stop;
+	const atomic_int *stop;
 	long watch_min_s;   /* watches last a random time in [min, 2*min]; 0: 300 */
 	unsigned list_limit; /* page size; 0: 500 */
 

@@ -2,6 +2,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +16,12 @@
 #include "kube/lease.h"
 #include "kube/watch.h"
 
-static volatile int stop_flag;
+static atomic_int stop_flag;
 
 static void on_alarm(int sig)
 {
 	(void)sig;
-	stop_flag = 1;
+	atomic_store(&stop_flag, 1);
 }
 
 static void fact(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,0 +1,109 @@
+/* An informer: a reflector thread that keeps a store of one kind of object current and reports every
+ * change to a handler, which only enqueues keys. */
+#include "controller/informer.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "util/backoff.h"
+
+static void notify_gone(void *ctx, struct ctl_obj *o)
+{
+	struct ctl_informer *inf = ctx;
+
+	if (inf->on_change)
+		inf->on_change(inf->ctx, o, true);
+}
+
+static void on_replace_begin(void *ctx)
+{
+	struct ctl_informer *inf = ctx;
+
+	ctl_store_replace_begin(inf->store);
+}
+
+static void on_replace_end(void *ctx)
+{
+	struct ctl_informer *inf = ctx;
+
+	ctl_store_replace_end(inf->store, notify_gone, inf);
+	atomic_store(&inf->synced, true);
+}
+
+static void on_object(void *ctx, enum kube_event_type type, const cJSON *object)
+{
+	struct ctl_informer *inf = ctx;
+	struct ctl_obj *o;
+	char key[CTL_KEY_MAX];
+
+	if (type == KUBE_EV_DELETED) {
+		if (ctl_obj_key(object, key, sizeof(key)) && (o = ctl_store_delete(inf->store, key))) {
+			if (inf->on_change)
+				inf->on_change(inf->ctx, o, true);
+			ctl_obj_release(o);
+		}
+		return;
+	}
+	o = ctl_store_put(inf->store, cJSON_Duplicate(object, true));
+	if (o) {
+		if (inf->on_change)
+			inf->on_change(inf->ctx, o, false);
+		ctl_obj_release(o);
+	}
+}
+
+static const struct kube_reflector_handlers handlers = {on_replace_begin, on_object, on_replace_end};
+
+static void *run(void *arg)
+{
+	struct ctl_informer *inf = arg;
+
+	kube_reflector_run(&inf->reflector, inf->error, sizeof(inf->error));
+	return NULL;
+}
+
+bool ctl_informer_start(struct ctl_informer *inf)
+{
+	inf->store = ctl_store_new();
+	if (!inf->store)
+		return false;
+	atomic_store(&inf->stop, 0);
+	atomic_store(&inf->synced, false);
+	memset(&inf->reflector, 0, sizeof(inf->reflector));
+	inf->reflector.client = inf->client;
+	inf->reflector.path = inf->path;
+	inf->reflector.handlers = &handlers;
+	inf->reflector.ctx = inf;
+	inf->reflector.stop = &inf->stop;
+	inf->reflector.watch_min_s = inf->watch_min_s;
+	if (pthread_create(&inf->thread, NULL, run, inf) != 0) {
+		ctl_store_free(inf->store);
+		inf->store = NULL;
+		return false;
+	}
+	inf->running = true;
+	return true;
+}
+
+bool ctl_informer_wait_synced(struct ctl_informer *inf, double timeout_s, const atomic_int *stop)
+{
+	for (double waited = 0; waited < timeout_s; waited += 0.05) {
+		if (atomic_load(&inf->synced))
+			return true;
+		if (stop && atomic_load(stop))
+			return false;
+		sleep_ms(50);
+	}
+	return atomic_load(&inf->synced);
+}
+
+void ctl_informer_stop(struct ctl_informer *inf)
+{
+	if (inf->running) {
+		atomic_store(&inf->stop, 1);
+		pthread_join(inf->thread, NULL);
+		inf->running = false;
+	}
+	ctl_store_free(inf->store);
+	inf->store = NULL;
+}

@@ -1,0 +1,44 @@
+/* An informer: a reflector thread that keeps a store of one kind of object current and reports every
+ * change to a handler, which only enqueues keys. */
+#ifndef MAC_CONTROLLER_INFORMER_H
+#define MAC_CONTROLLER_INFORMER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "controller/store.h"
+#include "kube/client.h"
+#include "kube/watch.h"
+
+/* Called from the informer's thread for every added, changed or removed object (borrowed for the call). */
+typedef void (*ctl_change_fn)(void *ctx, const struct ctl_obj *obj, bool deleted);
+
+struct ctl_informer {
+	/* set before ctl_informer_start() */
+	struct kube_client *client;
+	char path[KUBE_PATH_MAX]; /* collection path, with its label selector */
+	ctl_change_fn on_change;
+	void *ctx;
+	long watch_min_s;
+
+	/* owned state */
+	struct ctl_store *store;
+	struct kube_reflector reflector;
+	atomic_int stop;
+	atomic_bool synced; /* the first full list is in the store */
+	pthread_t thread;
+	bool running;
+	char error[KUBE_ERRBUF_SIZE];
+};
+
+/* Creates the store and starts the thread. Returns false when either cannot be made. */
+bool ctl_informer_start(struct ctl_informer *inf);
+
+/* Waits until synced, *stop, or timeout_s passes. Returns whether it synced. */
+bool ctl_informer_wait_synced(struct ctl_informer *inf, double timeout_s, const atomic_int *stop);
+
+/* Stops the thread (within about a second) and frees the store. */
+void ctl_informer_stop(struct ctl_informer *inf);
+
+#endif
