@@ -87,7 +87,7 @@ bool ctl_informer_start(struct ctl_informer *inf)
 
 bool ctl_informer_wait_synced(struct ctl_informer *inf, double timeout_s, const atomic_int *stop)
 {
-	for (double waited = 0; waited < timeout_s; waited += 0.05) {
+	for (long step = 0; (double)step * 0.05 < timeout_s; step++) {
 		if (atomic_load(&inf->synced))
 			return true;
 		if (stop && atomic_load(stop))

@@ -170,7 +170,8 @@ void ctl_store_replace_end(struct ctl_store *s, void (*gone)(void *ctx, struct c
 
 	pthread_mutex_lock(&s->lock);
 	st.seen = &s->seen;
-	st.list = calloc(s->objects.count ? s->objects.count : 1, sizeof(*st.list));
+	/* an array of object pointers */
+	st.list = calloc(s->objects.count ? s->objects.count : 1, sizeof(struct ctl_obj *)); /* NOLINT(bugprone-sizeof-expression) */
 	if (st.list) {
 		strmap_each(&s->objects, collect_stale, &st);
 		for (size_t i = 0; i < st.count; i++)
