@@ -1,0 +1,119 @@
+/* A MultiArchBuild's spec as the reconciler reads it: normalised platforms, policy with durations in seconds,
+ * builder and push secret; checks what the schema cannot (and the API server may not have). */
+#include "controller/buildspec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool ctl_parse_duration(const char *s, long *seconds)
+{
+	double total = 0;
+	const char *p = s;
+
+	if (!*p)
+		return false;
+	while (*p) {
+		char *end = NULL;
+		double v = strtod(p, &end);
+		double unit;
+		if (end == p || v < 0 || *p == '+' || *p == '-' || *p == ' ')
+			return false;
+		p = end;
+		if (strncmp(p, "ms", 2) == 0) {
+			unit = 0.001;
+			p += 2;
+		} else if (*p == 's') {
+			unit = 1;
+			p++;
+		} else if (*p == 'm') {
+			unit = 60;
+			p++;
+		} else if (*p == 'h') {
+			unit = 3600;
+			p++;
+		} else {
+			return false;
+		}
+		total += v * unit;
+		if (total > 1e9)
+			return false;
+	}
+	*seconds = (long)total;
+	return true;
+}
+
+static const char *str_at(const cJSON *obj, const char *a, const char *b)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, a);
+
+	if (b)
+		v = cJSON_GetObjectItemCaseSensitive(v, b);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool copy(char *dst, size_t len, const char *src)
+{
+	return (size_t)snprintf(dst, len, "%s", src ? src : "") < len;
+}
+
+enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, char *errbuf, size_t errlen)
+{
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(mab, "metadata");
+	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(mab, "spec");
+	const cJSON *platforms = cJSON_GetObjectItemCaseSensitive(spec, "platforms");
+	const cJSON *policy = cJSON_GetObjectItemCaseSensitive(spec, "policy");
+	const cJSON *optional = cJSON_GetObjectItemCaseSensitive(policy, "optionalPlatforms");
+	const cJSON *gen = cJSON_GetObjectItemCaseSensitive(meta, "generation");
+	const cJSON *retries = cJSON_GetObjectItemCaseSensitive(policy, "retries");
+	const cJSON *p, *o;
+	const char *timeout = str_at(policy, "timeout", NULL), *missing = str_at(policy, "missingNodes", NULL);
+	char err[REG_ERRBUF_SIZE];
+
+	memset(out, 0, sizeof(*out));
+	out->generation = cJSON_IsNumber(gen) ? (long)gen->valuedouble : 0;
+	if (!cJSON_IsObject(spec))
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "the resource has no spec");
+	if (!str_at(spec, "image", NULL) || !copy(out->image, sizeof(out->image), str_at(spec, "image", NULL)) || !out->image[0])
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.image is missing or longer than %d characters", CTL_IMAGE_MAX - 1);
+	if (!cJSON_IsArray(platforms) || cJSON_GetArraySize(platforms) == 0)
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.platforms lists no platform");
+	if (cJSON_GetArraySize(platforms) > CTL_PLATFORMS_MAX)
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.platforms lists more than %d platforms", CTL_PLATFORMS_MAX);
+	cJSON_ArrayForEach(p, platforms) {
+		struct ctl_platform *cp = &out->platforms[out->platform_count];
+		if (!cJSON_IsString(p) || !copy(cp->text, sizeof(cp->text), p->valuestring))
+			return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.platforms holds something that is not a platform");
+		if (reg_platform_parse(p->valuestring, &cp->platform, err, sizeof(err)) != REG_OK)
+			return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.platforms: %s", err);
+		for (size_t i = 0; i < out->platform_count; i++)
+			if (reg_platform_equal(&out->platforms[i].platform, &cp->platform))
+				return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.platforms names %s and %s, which are the same platform",
+						out->platforms[i].text, cp->text);
+		reg_platform_label(&cp->platform, cp->label, sizeof(cp->label));
+		out->platform_count++;
+	}
+	cJSON_ArrayForEach(o, optional) {
+		bool known = false;
+		for (size_t i = 0; cJSON_IsString(o) && i < out->platform_count; i++)
+			if (strcmp(out->platforms[i].text, o->valuestring) == 0)
+				known = out->platforms[i].optional = true;
+		if (!known)
+			return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.policy.optionalPlatforms names a platform not in spec.platforms");
+	}
+	out->retries = cJSON_IsNumber(retries) ? (int)retries->valuedouble : 2;
+	if (out->retries < 0 || out->retries > 10)
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.policy.retries must be from 0 to 10");
+	out->timeout_s = 3600;
+	if (timeout && (!ctl_parse_duration(timeout, &out->timeout_s) || out->timeout_s < 60 || out->timeout_s > 86400))
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.policy.timeout \"%.20s\" must be a duration from 1m to 24h", timeout);
+	out->fail_missing_nodes = missing && strcmp(missing, "Fail") == 0;
+	if (!copy(out->builder_type, sizeof(out->builder_type), str_at(spec, "builder", "type") ? str_at(spec, "builder", "type") : "buildkit"))
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.builder.type is not buildkit, buildah or kaniko");
+	if (strcmp(out->builder_type, "buildkit") != 0 && strcmp(out->builder_type, "buildah") != 0 && strcmp(out->builder_type, "kaniko") != 0)
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.builder.type \"%s\" is not buildkit, buildah or kaniko", out->builder_type);
+	if (!copy(out->builder_image, sizeof(out->builder_image), str_at(spec, "builder", "image")) ||
+	    !copy(out->push_secret, sizeof(out->push_secret), str_at(spec, "pushSecretRef", "name")))
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.builder.image or spec.pushSecretRef.name is too long");
+	return CTL_OK;
+}

@@ -1,0 +1,48 @@
+/* A MultiArchBuild's spec as the reconciler reads it: normalised platforms, policy with durations in seconds,
+ * builder and push secret; checks what the schema cannot (and the API server may not have). */
+#ifndef MAC_CONTROLLER_BUILDSPEC_H
+#define MAC_CONTROLLER_BUILDSPEC_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "controller/error.h"
+#include "registry/platform.h"
+
+#define CTL_PLATFORMS_MAX 8
+#define CTL_IMAGE_MAX 513
+
+struct ctl_platform {
+	char text[REG_PLATFORM_STR_MAX];  /* as written in spec.platforms */
+	struct reg_platform platform;     /* normalised */
+	char label[REG_PLATFORM_STR_MAX]; /* "linux-arm64": for labels and names */
+	bool optional;
+};
+
+struct ctl_build_spec {
+	long generation;
+	char image[CTL_IMAGE_MAX];
+	struct ctl_platform platforms[CTL_PLATFORMS_MAX];
+	size_t platform_count;
+	int retries;            /* extra attempts per platform */
+	long timeout_s;         /* per attempt */
+	bool fail_missing_nodes;
+	char builder_type[16];
+	char builder_image[CTL_IMAGE_MAX];
+	char push_secret[254];  /* "" for anonymous pushes */
+};
+
+/*
+ * Reads the spec of a MultiArchBuild object (borrowed). Applies the schema's
+ * defaults when the server did not (an old CRD), normalises platforms, and
+ * refuses with CTL_E_INVALID and a message for status what the controller
+ * cannot act on: a missing image, no platform, an unknown or duplicate
+ * platform (arm64 written two ways), a bad duration.
+ */
+enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, char *errbuf, size_t errlen);
+
+/* Parses a duration such as "45m", "1h30m", "90s", "1.5h" or "500ms" into whole seconds; false when malformed. */
+bool ctl_parse_duration(const char *s, long *seconds);
+
+#endif

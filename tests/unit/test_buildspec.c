@@ -1,0 +1,119 @@
+/* Unit tests for controller/buildspec: defaults, normalisation, durations, and what the controller refuses. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "controller/buildspec.h"
+
+static enum ctl_err read_spec(const char *json, struct ctl_build_spec *out, char *err)
+{
+	cJSON *mab = cJSON_Parse(json);
+	enum ctl_err e;
+
+	assert_non_null(mab);
+	e = ctl_build_spec_read(mab, out, err, CTL_ERRBUF_SIZE);
+	cJSON_Delete(mab);
+	return e;
+}
+
+static void test_defaults_and_normalisation(void **state)
+{
+	struct ctl_build_spec s;
+	char err[CTL_ERRBUF_SIZE];
+	(void)state;
+
+	assert_int_equal(read_spec("{\"metadata\":{\"generation\":4},\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\","
+				   "\"linux/arm64/v8\",\"linux/arm/v7\"]}}",
+				   &s, err),
+			 CTL_OK);
+	assert_int_equal(s.generation, 4);
+	assert_int_equal(s.platform_count, 3);
+	assert_string_equal(s.platforms[1].text, "linux/arm64/v8");
+	assert_string_equal(s.platforms[1].label, "linux-arm64");
+	assert_string_equal(s.platforms[2].label, "linux-arm-v7");
+	assert_int_equal(s.retries, 2);
+	assert_int_equal(s.timeout_s, 3600);
+	assert_false(s.fail_missing_nodes);
+	assert_string_equal(s.builder_type, "buildkit");
+	assert_string_equal(s.push_secret, "");
+}
+
+static void test_policy_and_builder(void **state)
+{
+	struct ctl_build_spec s;
+	char err[CTL_ERRBUF_SIZE];
+	(void)state;
+
+	assert_int_equal(read_spec("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\",\"linux/riscv64\"],"
+				   "\"policy\":{\"retries\":0,\"timeout\":\"1h30m\",\"missingNodes\":\"Fail\",\"optionalPlatforms\":[\"linux/riscv64\"]},"
+				   "\"builder\":{\"type\":\"buildah\",\"image\":\"quay.io/buildah/stable:v1\"},\"pushSecretRef\":{\"name\":\"regcred\"}}}",
+				   &s, err),
+			 CTL_OK);
+	assert_int_equal(s.retries, 0);
+	assert_int_equal(s.timeout_s, 5400);
+	assert_true(s.fail_missing_nodes);
+	assert_false(s.platforms[0].optional);
+	assert_true(s.platforms[1].optional);
+	assert_string_equal(s.builder_type, "buildah");
+	assert_string_equal(s.push_secret, "regcred");
+}
+
+static void test_durations(void **state)
+{
+	long v;
+	(void)state;
+
+	assert_true(ctl_parse_duration("45m", &v) && v == 2700);
+	assert_true(ctl_parse_duration("1.5h", &v) && v == 5400);
+	assert_true(ctl_parse_duration("90s", &v) && v == 90);
+	assert_true(ctl_parse_duration("1h0m30s", &v) && v == 3630);
+	assert_true(ctl_parse_duration("1500ms", &v) && v == 1);
+	assert_false(ctl_parse_duration("", &v));
+	assert_false(ctl_parse_duration("10", &v));
+	assert_false(ctl_parse_duration("-5m", &v));
+	assert_false(ctl_parse_duration("5d", &v));
+	assert_false(ctl_parse_duration("m", &v));
+	assert_false(ctl_parse_duration("99999999999h", &v));
+}
+
+static void expect_refused(const char *json, const char *fragment)
+{
+	struct ctl_build_spec s;
+	char err[CTL_ERRBUF_SIZE] = "";
+
+	assert_int_equal(read_spec(json, &s, err), CTL_E_INVALID);
+	if (!strstr(err, fragment))
+		fail_msg("%s: error \"%s\" does not mention \"%s\"", json, err, fragment);
+}
+
+static void test_refusals(void **state)
+{
+	(void)state;
+	expect_refused("{}", "no spec");
+	expect_refused("{\"spec\":{\"platforms\":[\"linux/amd64\"]}}", "spec.image");
+	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[]}}", "no platform");
+	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/sparc\"]}}", "unknown architecture");
+	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/arm64\",\"linux/aarch64\"]}}", "the same platform");
+	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"timeout\":\"forever\"}}}",
+		       "spec.policy.timeout");
+	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"timeout\":\"5s\"}}}", "from 1m");
+	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"retries\":-1}}}", "retries");
+	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"optionalPlatforms\":[\"linux/s390x\"]}}}",
+		       "optionalPlatforms");
+	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"builder\":{\"type\":\"docker\"}}}", "builder.type");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_and_normalisation),
+		cmocka_unit_test(test_policy_and_builder),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_refusals),
+	};
+	return cmocka_run_group_tests_name("buildspec", tests, NULL, NULL);
+}
