@@ -192,6 +192,9 @@ int cmd_index(int argc, char **argv)
 		return CLI_EXIT_FAILURE;
 	}
 	rc = reg_index_push(client, &req, &result, print_progress, NULL, err, sizeof(err));
+	if (result.copied_manifests)
+		fprintf(stderr, "index: %zu manifests copied from other repositories (%zu blobs mounted, %zu blobs copied)\n",
+			result.copied_manifests, result.mounted_blobs, result.copied_blobs);
 	fprintf(stderr, "index: %lu registry requests\n", reg_client_request_count(client));
 	reg_client_free(client);
 	if (rc != REG_OK) {

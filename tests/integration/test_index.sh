@@ -92,6 +92,7 @@ expect_eq "after every refusal the tag still names the good index" "$digest" "$(
 index --image "$R/idx/final:1.0" --source "$R/idx/app@$amd" --source "$R/idx/app@$arm" --insecure-registry "$R"
 expect_eq "cross-repository sources: exit 0" 0 "$rc"
 expect_match "cross-repository sources are copied" "copied .*idx/app@$arm into .*idx/final" "$err"
+expect_match "on the same registry the blobs are mounted, not copied" "2 manifests copied .*4 blobs mounted, 0 blobs copied" "$err"
 expect_eq "the arm64 child now lives in the target repository" "$arm" \
 	"$(skopeo inspect --raw --tls-verify=false "docker://$R/idx/final@$arm" | sha256sum | awk '{print "sha256:" $1}')"
 expect_eq "and the same index digest as in the source repository" "$digest" \
@@ -152,6 +153,17 @@ expect_eq "TLS + basic auth: the same index digest as on the plain registry" "$p
 expect_no_match "the password never appears in the output" "$REGISTRY_PASSWORD" "$out$err"
 expect_eq "skopeo reads the index with the same credentials" 2 \
 	"$(skopeo inspect --raw --cert-dir "$work/certs" --creds "$REGISTRY_USER:$REGISTRY_PASSWORD" "docker://$tls/secure/app:1.0" | jq '.manifests | length')"
+# sources on another registry: nothing to mount from, so every blob is downloaded, checked and uploaded
+index --image "$tls/secure/copied:1.0" --source "$R/idx/app@$amd" --source "$R/idx/app@$arm" --insecure-registry "$R" \
+	--docker-config "$work/docker" --ca-file "$REGISTRY_CA"
+expect_eq "sources on another registry: exit 0" 0 "$rc"
+expect_match "sources on another registry: blobs copied, none mounted" "2 manifests copied .*0 blobs mounted, 4 blobs copied" "$err"
+expect_eq "the copied children are in the target registry, byte for byte" "$arm" \
+	"$(skopeo inspect --raw --cert-dir "$work/certs" --creds "$REGISTRY_USER:$REGISTRY_PASSWORD" "docker://$tls/secure/copied@$arm" |
+		sha256sum | awk '{print "sha256:" $1}')"
+expect_eq "and a pull of the copied index works end to end" "linux/arm64" \
+	"$(skopeo inspect --config --override-arch arm64 --cert-dir "$work/certs" --creds "$REGISTRY_USER:$REGISTRY_PASSWORD" \
+		"docker://$tls/secure/copied:1.0" | jq -r '.os + "/" + .architecture')"
 index --image "$tls/secure/app:1.0" --source "$tls/secure/app@$amd" --ca-file "$REGISTRY_CA"
 expect_eq "no credentials: exit 1" 1 "$rc"
 expect_match "no credentials: says a login is needed" "requires a login.*--docker-config" "$err"
