@@ -6,17 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* FNV-1a, 32 bits. */
-static uint32_t fnv32(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h;
-}
+#include "util/strmap.h"
 
 static void to_label(char *s)
 {
@@ -45,7 +35,7 @@ bool ctl_child_name(char *buf, size_t len, const char *build, long generation, c
 		return true;
 	}
 	/* too long: keep the end (generation and suffix), shorten the build, add a hash of everything */
-	snprintf(tail, sizeof(tail), "-g%ld-%s-%08x", generation, suffix, fnv32(full));
+	snprintf(tail, sizeof(tail), "-g%ld-%s-%08x", generation, suffix, (unsigned)(strmap_hash(full) & 0xffffffffu));
 	to_label(tail);
 	tail_len = strlen(tail);
 	if (tail_len >= CTL_NAME_MAX)

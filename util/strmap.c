@@ -14,8 +14,7 @@ struct strmap_slot {
 static char tombstone_mark;
 #define TOMBSTONE (&tombstone_mark)
 
-/* FNV-1a, 64 bits. */
-static uint64_t hash_of(const char *s)
+uint64_t strmap_hash(const char *s)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
@@ -87,7 +86,7 @@ static bool grow(struct strmap *m)
 
 bool strmap_put(struct strmap *m, const char *key, void *value)
 {
-	uint64_t h = hash_of(key);
+	uint64_t h = strmap_hash(key);
 	struct strmap_slot *s = find(m, key, h);
 	size_t i;
 	char *copy;
@@ -114,7 +113,7 @@ bool strmap_put(struct strmap *m, const char *key, void *value)
 
 void *strmap_get(const struct strmap *m, const char *key, bool *found)
 {
-	struct strmap_slot *s = find(m, key, hash_of(key));
+	struct strmap_slot *s = find(m, key, strmap_hash(key));
 
 	if (found)
 		*found = s != NULL;
@@ -123,7 +122,7 @@ void *strmap_get(const struct strmap *m, const char *key, bool *found)
 
 void *strmap_remove(struct strmap *m, const char *key)
 {
-	struct strmap_slot *s = find(m, key, hash_of(key));
+	struct strmap_slot *s = find(m, key, strmap_hash(key));
 	void *value;
 
 	if (!s)

@@ -4,6 +4,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/* FNV-1a, 64 bits, of a NUL-terminated string: the map's hash, also for stable short names. */
+uint64_t strmap_hash(const char *s);
 
 /*
  * Invariants: slots is NULL or cap (a power of two) entries; count live

@@ -95,20 +95,25 @@ kubectl create clusterrole "mac-doctor-$ns" --verb=get,list,watch,patch --resour
 kubectl create clusterrolebinding "mac-doctor-$ns" --clusterrole="mac-doctor-$ns" --serviceaccount="$ns:doctor" >/dev/null
 token=$(kubectl create token doctor -n "$ns" --duration=10m)
 server=$MAC_APISERVER
-cat >"$work/token.kubeconfig" <<KC
+# kubeconfig FILE USER_YAML: a kubeconfig for the test cluster whose one user is USER_YAML (indented under "user:")
+kubeconfig() {
+	cat >"$1" <<KC
 apiVersion: v1
 kind: Config
 clusters:
 - name: c
   cluster: {server: "$server", certificate-authority: "$MAC_CLUSTER_CA"}
 users:
-- name: sa
-  user: {token: "$token"}
+- name: u
+  user:
+$2
 contexts:
-- name: sa
-  context: {cluster: c, user: sa, namespace: $ns}
-current-context: sa
+- name: x
+  context: {cluster: c, user: u, namespace: $ns}
+current-context: x
 KC
+}
+kubeconfig "$work/token.kubeconfig" "    token: \"$token\""
 out=$($bin doctor --kubeconfig "$work/token.kubeconfig" 2>&1)
 expect_eq "doctor with a limited token: exit 1" 1 "$?"
 expect_match "doctor with a token knows the service account" "identity: +system:serviceaccount:$ns:doctor" "$out"
@@ -125,24 +130,10 @@ echo "called" >>"$work/plugin-calls"
 printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"2099-01-01T00:00:00Z"}}' "$token"
 PLUGIN
 chmod +x "$work/plugin.sh"
-cat >"$work/exec.kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- name: c
-  cluster: {server: "$server", certificate-authority: "$MAC_CLUSTER_CA"}
-users:
-- name: plugin
-  user:
-    exec:
+kubeconfig "$work/exec.kubeconfig" "    exec:
       apiVersion: client.authentication.k8s.io/v1
       command: ./plugin.sh
-      interactiveMode: Never
-contexts:
-- name: p
-  context: {cluster: c, user: plugin, namespace: $ns}
-current-context: p
-KC
+      interactiveMode: Never"
 out=$($bin doctor --kubeconfig "$work/exec.kubeconfig" 2>&1)
 expect_eq "doctor through an exec plugin (relative command) with full rights: exit 0" 0 "$?"
 expect_match "doctor through an exec plugin: all permissions granted" "all 23 needed permissions granted" "$out"
@@ -165,7 +156,7 @@ expect_match "tls-server-name not in the certificate: refused" "not reachable: .
 
 # --- a tokenFile is read again when it changes (a rotated projected token)
 printf '%s\n' "$token" >"$work/token-file"
-sed "s|token: \"$token\"|tokenFile: token-file|" "$work/token.kubeconfig" >"$work/tokenfile.kubeconfig"
+kubeconfig "$work/tokenfile.kubeconfig" "    tokenFile: token-file"
 KUBECONFIG="$work/tokenfile.kubeconfig" $probe get-every "/apis/multiarch.dev/v1alpha1/multiarchbuilds" 3 2 >"$work/rotate" 2>&1 &
 rot=$!
 sleep 1
