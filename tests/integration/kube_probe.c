@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "controller/informer.h"
 #include "kube/client.h"
 #include "kube/config.h"
 #include "kube/events.h"
@@ -274,6 +275,50 @@ static int run_event(struct kube_client *c, const char *ns, const char *name)
 	return 0;
 }
 
+struct change_counts {
+	atomic_int changes;
+	atomic_int deletions;
+};
+
+static void on_change(void *ctx, const struct ctl_obj *obj, bool deleted)
+{
+	struct change_counts *cc = ctx;
+
+	atomic_fetch_add(deleted ? &cc->deletions : &cc->changes, 1);
+	printf("change=%s %s\n", deleted ? "deleted" : "updated", obj->key);
+	fflush(stdout);
+}
+
+/* informer NS SECONDS: runs an informer on NS's configmaps; prints sync, changes, and the store at the end */
+static int run_informer(struct kube_client *c, const char *ns, unsigned seconds)
+{
+	static struct ctl_informer inf;
+	static struct change_counts cc;
+	struct ctl_obj *o;
+	bool synced;
+
+	memset(&inf, 0, sizeof(inf));
+	inf.client = c;
+	kube_path(inf.path, sizeof(inf.path), "", "v1", ns, "configmaps", NULL, NULL);
+	inf.on_change = on_change;
+	inf.ctx = &cc;
+	inf.watch_min_s = 20;
+	if (!ctl_informer_start(&inf))
+		return 1;
+	synced = ctl_informer_wait_synced(&inf, 30, NULL);
+	fact("synced", "%s store=%zu", synced ? "yes" : "no", ctl_store_len(inf.store));
+	sleep(seconds);
+	o = ctl_store_get(inf.store, "probe-informer/changed");
+	fact("store", "len=%zu changed_v=%s", ctl_store_len(inf.store),
+	     o ? cJSON_GetObjectItem(cJSON_GetObjectItem(o->json, "data"), "v")->valuestring : "(none)");
+	fact("managed_fields_trimmed", "%s",
+	     o && !cJSON_GetObjectItem(cJSON_GetObjectItem(o->json, "metadata"), "managedFields") ? "yes" : "no");
+	ctl_obj_release(o);
+	ctl_informer_stop(&inf);
+	fact("informer", "changes=%d deletions=%d", atomic_load(&cc.changes), atomic_load(&cc.deletions));
+	return 0;
+}
+
 /* get-every PATH COUNT SECONDS: GETs path COUNT times, SECONDS apart (to watch credentials rotate) */
 static int run_get_every(struct kube_client *c, const char *path, unsigned count, unsigned seconds)
 {
@@ -300,7 +345,7 @@ int main(int argc, char **argv)
 	int rc = 2;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: kube-probe configmaps NS N | status NS NAME | reflect NS SECONDS [RV] | lease NS NAME ID try|release | event NS NAME | get-every PATH COUNT SECONDS\n");
+		fprintf(stderr, "usage: kube-probe configmaps NS N | status NS NAME | reflect NS SECONDS [RV] | lease NS NAME ID try|release | event NS NAME | get-every PATH COUNT SECONDS | informer NS SECONDS\n");
 		return 2;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -322,6 +367,8 @@ int main(int argc, char **argv)
 		rc = run_reflect(c, argv[2], (unsigned)strtoul(argv[3], NULL, 10), argc == 5 ? argv[4] : NULL);
 	else if (strcmp(argv[1], "lease") == 0 && argc == 6)
 		rc = run_lease(c, argv[2], argv[3], argv[4], argv[5]);
+	else if (strcmp(argv[1], "informer") == 0 && argc == 4)
+		rc = run_informer(c, argv[2], (unsigned)strtoul(argv[3], NULL, 10));
 	else if (strcmp(argv[1], "get-every") == 0 && argc == 5)
 		rc = run_get_every(c, argv[2], (unsigned)strtoul(argv[3], NULL, 10), (unsigned)strtoul(argv[4], NULL, 10));
 	else if (strcmp(argv[1], "event") == 0 && argc == 4)

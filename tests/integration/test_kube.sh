@@ -67,6 +67,27 @@ expect_match "the MODIFIED event after the restart arrived" "^event=MODIFIED bef
 expect_match "the DELETED event after the restart arrived" "^event=DELETED before-2$" "$(cat "$work/reflect")"
 expect_eq "the reflector ran clean under the sanitizers" "" "$(grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error' "$work/reflect.err")"
 
+# --- an informer: synced from a list, then kept current by the watch, reporting each change
+ins=probe-informer
+kubectl create namespace "$ins" >/dev/null
+for i in 1 2 3; do kubectl create configmap "pre-$i" -n "$ins" --from-literal=v="$i" >/dev/null; done
+kubectl create configmap changed -n "$ins" --from-literal=v=old >/dev/null
+$probe informer "$ins" 6 >"$work/informer" 2>"$work/informer.err" &
+bg=$!
+sleep 3
+kubectl patch configmap changed -n "$ins" --type=merge -p '{"data":{"v":"new"}}' >/dev/null
+kubectl delete configmap pre-1 -n "$ins" >/dev/null
+kubectl create configmap later -n "$ins" --from-literal=v=x >/dev/null
+wait $bg
+bg=""
+expect_match "the informer synced with everything listed" "^yes store=(5|4)$" "$(fact synced "$work/informer")"
+expect_eq "the store follows the watch: one deleted, one added, one changed" "len=5 changed_v=new" "$(fact store "$work/informer")"
+expect_eq "cached objects carry no managedFields" yes "$(fact managed_fields_trimmed "$work/informer")"
+expect_match "every change reached the handler" "changes=([7-9]|[1-9][0-9]) deletions=1" "$(fact informer "$work/informer")"
+expect_match "the deletion was reported by key" "^change=deleted $ins/pre-1$" "$(cat "$work/informer")"
+expect_eq "the informer ran clean under the sanitizers" "" "$(grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error' "$work/informer.err")"
+kubectl delete namespace "$ins" --wait=false >/dev/null
+
 # --- leases: one holder at a time, released for a fast takeover
 lease() { $probe lease "$ns" probe-lease "$1" "$2" 2>&1 | sed -n 's/^\(lease\|release\)=//p'; }
 expect_match "the first candidate acquires the lease" "^OK held=yes holder=replica-a" "$(lease replica-a try)"
