@@ -103,6 +103,20 @@ static yaml_node_t *find_named(struct kc_file *f, const char *list_key, const ch
 	return NULL;
 }
 
+/* Looks name up in every file in order: the first file that defines it wins. Sets *file to that file. */
+static yaml_node_t *find_first(struct kc_set *set, const char *list_key, const char *inner_key, const char *name,
+			       struct kc_file **file)
+{
+	for (size_t i = 0; i < set->count; i++) {
+		yaml_node_t *n = find_named(&set->files[i], list_key, inner_key, name);
+		if (n) {
+			*file = &set->files[i];
+			return n;
+		}
+	}
+	return NULL;
+}
+
 /* Path relative to the folder of f, or path itself when absolute. Caller frees. */
 static char *resolve(const struct kc_file *f, const char *path)
 {
@@ -401,9 +415,7 @@ enum kube_err kube_config_from_kubeconfig(const char *paths, const char *context
 		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: no current-context is set and no --context was given", paths);
 		goto out;
 	}
-	for (size_t i = 0; i < set.count && !ctx; i++)
-		if ((ctx = find_named(&set.files[i], "contexts", "context", current)))
-			ctx_file = &set.files[i];
+	ctx = find_first(&set, "contexts", "context", current, &ctx_file);
 	if (!ctx) {
 		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: context \"%s\" is not defined", paths, current);
 		goto out;
@@ -415,9 +427,7 @@ enum kube_err kube_config_from_kubeconfig(const char *paths, const char *context
 		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: contexts[%s].context has no cluster", ctx_file->path, current);
 		goto out;
 	}
-	for (size_t i = 0; i < set.count && !cluster; i++)
-		if ((cluster = find_named(&set.files[i], "clusters", "cluster", cluster_name)))
-			cluster_file = &set.files[i];
+	cluster = find_first(&set, "clusters", "cluster", cluster_name, &cluster_file);
 	if (!cluster) {
 		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: cluster \"%s\" (of context \"%s\") is not defined", paths,
 				cluster_name, current);
@@ -427,9 +437,7 @@ enum kube_err kube_config_from_kubeconfig(const char *paths, const char *context
 	if (err)
 		goto out;
 	if (user_name && user_name[0]) {
-		for (size_t i = 0; i < set.count && !user; i++)
-			if ((user = find_named(&set.files[i], "users", "user", user_name)))
-				user_file = &set.files[i];
+		user = find_first(&set, "users", "user", user_name, &user_file);
 		if (!user) {
 			err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: user \"%s\" (of context \"%s\") is not defined", paths,
 					user_name, current);

@@ -24,6 +24,7 @@ static void read_record(const cJSON *lease, struct kube_lease_record *rec)
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(lease, "metadata");
 	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(lease, "spec");
 	const cJSON *v;
+	time_t when;
 
 	memset(rec, 0, sizeof(*rec));
 	rec->exists = true;
@@ -43,8 +44,8 @@ static void read_record(const cJSON *lease, struct kube_lease_record *rec)
 	if (cJSON_IsString(v))
 		rfc3339_parse(v->valuestring, &rec->renew_time);
 	v = cJSON_GetObjectItemCaseSensitive(spec, "acquireTime");
-	if (cJSON_IsString(v) && strlen(v->valuestring) < sizeof(rec->acquire_time_text) && rfc3339_parse(v->valuestring, &rec->acquire_time))
-		snprintf(rec->acquire_time_text, sizeof(rec->acquire_time_text), "%s", v->valuestring);
+	if (cJSON_IsString(v) && strlen(v->valuestring) < sizeof(rec->acquire_time) && rfc3339_parse(v->valuestring, &when))
+		snprintf(rec->acquire_time, sizeof(rec->acquire_time), "%s", v->valuestring);
 }
 
 /* The Lease object for a write: holder, times as MicroTime, and the resourceVersion to update. */
@@ -103,7 +104,7 @@ enum kube_err kube_lease_try(struct kube_client *c, const char *ns, const char *
 	action = kube_lease_decide(rec, identity, time(NULL));
 	if (action == KUBE_LEASE_WAIT)
 		return KUBE_OK;
-	body = lease_json(ns, name, identity, duration_s, action == KUBE_LEASE_RENEW && rec->acquire_time_text[0] ? rec->acquire_time_text : NULL,
+	body = lease_json(ns, name, identity, duration_s, action == KUBE_LEASE_RENEW && rec->acquire_time[0] ? rec->acquire_time : NULL,
 			  rec->transitions + (action == KUBE_LEASE_TAKE ? 1 : 0), action == KUBE_LEASE_CREATE ? NULL : rec->resource_version);
 	if (!body)
 		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");

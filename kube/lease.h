@@ -15,8 +15,7 @@ struct kube_lease_record {
 	char holder[KUBE_IDENTITY_MAX];
 	long duration_s;
 	time_t renew_time;   /* 0 when unset */
-	time_t acquire_time;
-	char acquire_time_text[48]; /* as the server wrote it (a MicroTime), kept on renewal */
+	char acquire_time[48]; /* as the server wrote it (a MicroTime), kept on renewal; "" when unset */
 	long transitions;
 	char resource_version[64];
 	bool exists;
