@@ -49,7 +49,7 @@ FUZZ_CC ?= clang
 
 .SECONDARY:
 
-.PHONY: all deps test unit check lint fuzz demo demo-down cluster-up cluster-down tools integration cli-test clean
+.PHONY: manifests all deps test unit check lint fuzz demo demo-down cluster-up cluster-down tools integration cli-test clean
 
 all: $(BIN)
 
@@ -124,13 +124,17 @@ test: deps
 	$(MAKE) --no-print-directory integration
 	@tests/summary.sh
 
+# Regenerates deploy/crd.yaml and the rendered deploy/install.yaml from crds/ and deploy/*.yaml.
+manifests: tools
+	@tests/env/manifests.sh
+
 cluster-up: tools
 	@tests/env/cluster-up.sh
 
 cluster-down:
 	@tests/env/cluster-down.sh
 
-demo: deps $(BIN)
+demo: deps tools $(BIN)
 	@tests/demo.sh
 
 demo-down: cluster-down

@@ -21,7 +21,7 @@ static const char index_help[] =
 	"  --source REF@sha256:HEX      a per-arch image or index, by digest (repeatable, at most 64)\n"
 	"  --platform OS/ARCH[/VARIANT] the platform the preceding --source must be (optional)\n"
 	"  --docker-config DIR          folder holding config.json with registry credentials\n"
-	"  --ca-file FILE               trust this CA bundle for registry TLS\n"
+	"  --ca-file FILE               trust this CA bundle for registry TLS (repeatable)\n"
 	"  --insecure-registry HOST[:PORT]  talk plain HTTP to this registry (repeatable)\n"
 	"  --digest-file FILE           also write the index digest to FILE\n"
 	"  --annotation KEY=VALUE       add an annotation to the index (repeatable)\n"
@@ -152,7 +152,11 @@ int cmd_index(int argc, char **argv)
 			opts.docker_config_dir = optarg;
 			break;
 		case 'c':
-			opts.ca_file = optarg;
+			if (opts.ca_file_count == REG_CA_FILES_MAX) {
+				cli_error("index", "too many --ca-file flags (at most %d)", REG_CA_FILES_MAX);
+				return CLI_EXIT_USAGE;
+			}
+			opts.ca_files[opts.ca_file_count++] = optarg;
 			break;
 		case 'k':
 			if (opts.insecure_count == REG_INSECURE_MAX) {

@@ -10,6 +10,7 @@ static const struct cli_command commands[] = {
 	{"run", "run the controller against a cluster", cmd_run},
 	{"index", "merge per-arch images into one verified OCI image index", cmd_index},
 	{"doctor", "check that the controller could run against a cluster", cmd_doctor},
+	{"render", "print the pods, Job and ConfigMap the controller would create for a MultiArchBuild", cmd_render},
 	{"version", "print the version and the libraries in use", cmd_version},
 };
 

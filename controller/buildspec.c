@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "registry/reference.h"
+
 bool ctl_parse_duration(const char *s, long *seconds)
 {
 	double total = 0;
@@ -69,6 +71,9 @@ enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, c
 	const cJSON *p, *o;
 	const char *timeout = str_at(policy, "timeout", NULL), *missing = str_at(policy, "missingNodes", NULL);
 	char err[REG_ERRBUF_SIZE];
+	struct reg_ref ref;
+	bool has_digest;
+	int n;
 
 	memset(out, 0, sizeof(*out));
 	out->generation = cJSON_IsNumber(gen) ? (long)gen->valuedouble : 0;
@@ -76,6 +81,15 @@ enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, c
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "the resource has no spec");
 	if (!str_at(spec, "image", NULL) || !copy(out->image, sizeof(out->image), str_at(spec, "image", NULL)) || !out->image[0])
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.image is missing or longer than %d characters", CTL_IMAGE_MAX - 1);
+	if (reg_ref_parse(out->image, &ref, err, sizeof(err)) != REG_OK)
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.image: %s", err);
+	n = snprintf(out->repository, sizeof(out->repository), "%s/%s", ref.domain, ref.repository);
+	has_digest = ref.digest[0] != '\0';
+	reg_ref_free(&ref);
+	if (n < 0 || (size_t)n >= sizeof(out->repository))
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.image is too long");
+	if (has_digest)
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.image must name a tag, not a digest: the index gets its digest when pushed");
 	if (!cJSON_IsArray(platforms) || cJSON_GetArraySize(platforms) == 0)
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.platforms lists no platform");
 	if (cJSON_GetArraySize(platforms) > CTL_PLATFORMS_MAX)

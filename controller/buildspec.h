@@ -23,6 +23,7 @@ struct ctl_platform {
 struct ctl_build_spec {
 	long generation;
 	char image[CTL_IMAGE_MAX];
+	char repository[CTL_IMAGE_MAX]; /* image's "domain/repository", where per-platform images go by digest */
 	struct ctl_platform platforms[CTL_PLATFORMS_MAX];
 	size_t platform_count;
 	int retries;            /* extra attempts per platform */

@@ -44,7 +44,7 @@ static void on_object(void *ctx, enum kube_event_type type, const cJSON *object)
 		}
 		return;
 	}
-	o = ctl_store_put(inf->store, cJSON_Duplicate(object, true));
+	o = ctl_store_put(inf->store, inf->slim ? inf->slim(object) : cJSON_Duplicate(object, true));
 	if (o) {
 		if (inf->on_change)
 			inf->on_change(inf->ctx, o, false);
@@ -64,7 +64,7 @@ static void *run(void *arg)
 
 bool ctl_informer_start(struct ctl_informer *inf)
 {
-	inf->store = ctl_store_new();
+	inf->store = ctl_store_new(inf->group_of);
 	if (!inf->store)
 		return false;
 	atomic_store(&inf->stop, 0);

@@ -21,6 +21,9 @@ struct ctl_informer {
 	ctl_change_fn on_change;
 	void *ctx;
 	long watch_min_s;
+	ctl_group_fn group_of; /* may be NULL: see ctl_store_new() */
+	/* may be NULL (a full copy is kept): returns a new object holding only what the controller reads */
+	cJSON *(*slim)(const cJSON *object);
 
 	/* owned state */
 	struct ctl_store *store;

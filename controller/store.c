@@ -18,6 +18,15 @@ struct ctl_store {
 	struct strmap objects;
 	struct strmap seen;
 	bool replacing;
+	ctl_group_fn group_of; /* NULL: no groups */
+	struct strmap groups;  /* group -> struct group */
+};
+
+/* The objects of one group: borrowed pointers to objects the store holds (never more than it holds). */
+struct group {
+	struct ctl_obj **objs;
+	size_t count;
+	size_t cap;
 };
 
 struct ctl_obj *ctl_obj_ref(struct ctl_obj *o)
@@ -50,7 +59,7 @@ bool ctl_obj_key(const cJSON *json, char *key, size_t len)
 	return n > 0 && (size_t)n < len;
 }
 
-struct ctl_store *ctl_store_new(void)
+struct ctl_store *ctl_store_new(ctl_group_fn group_of)
 {
 	struct ctl_store *s = calloc(1, sizeof(*s));
 
@@ -59,7 +68,65 @@ struct ctl_store *ctl_store_new(void)
 	pthread_mutex_init(&s->lock, NULL);
 	strmap_init(&s->objects);
 	strmap_init(&s->seen);
+	strmap_init(&s->groups);
+	s->group_of = group_of;
 	return s;
+}
+
+static void free_group(void *ctx, const char *key, void *value)
+{
+	struct group *g = value;
+	(void)ctx;
+	(void)key;
+	free(g->objs);
+	free(g);
+}
+
+/* Adds o to its group (under the lock). Returns false when out of memory. */
+static bool group_add(struct ctl_store *s, struct ctl_obj *o)
+{
+	struct group *g;
+
+	if (!o->group[0])
+		return true;
+	g = strmap_get(&s->groups, o->group, NULL);
+	if (!g) {
+		g = calloc(1, sizeof(*g));
+		if (!g || !strmap_put(&s->groups, o->group, g)) {
+			free(g);
+			return false;
+		}
+	}
+	if (g->count == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 4;
+		/* an array of object pointers */
+		struct ctl_obj **objs = realloc(g->objs, cap * sizeof(struct ctl_obj *)); /* NOLINT(bugprone-sizeof-expression) */
+		if (!objs)
+			return false;
+		g->objs = objs;
+		g->cap = cap;
+	}
+	g->objs[g->count++] = o;
+	return true;
+}
+
+/* Removes o from its group (under the lock), dropping the group once empty. */
+static void group_remove(struct ctl_store *s, const struct ctl_obj *o)
+{
+	struct group *g;
+
+	if (!o || !o->group[0] || !(g = strmap_get(&s->groups, o->group, NULL)))
+		return;
+	for (size_t i = 0; i < g->count; i++) {
+		if (g->objs[i] == o) {
+			g->objs[i] = g->objs[--g->count];
+			break;
+		}
+	}
+	if (g->count == 0) {
+		strmap_remove(&s->groups, o->group);
+		free_group(NULL, NULL, g);
+	}
 }
 
 static void release_value(void *ctx, const char *key, void *value)
@@ -74,8 +141,10 @@ void ctl_store_free(struct ctl_store *s)
 	if (!s)
 		return;
 	strmap_each(&s->objects, release_value, NULL);
+	strmap_each(&s->groups, free_group, NULL);
 	strmap_free(&s->objects);
 	strmap_free(&s->seen);
+	strmap_free(&s->groups);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -90,7 +159,20 @@ static void trim(cJSON *json)
 	cJSON_DeleteItemFromObjectCaseSensitive(annotations, "kubectl.kubernetes.io/last-applied-configuration");
 }
 
-struct ctl_obj *ctl_store_put(struct ctl_store *s, cJSON *json)
+/* The resourceVersion of json as a number, or -1 when it has none or it is not a plain integer. */
+static long long resource_version_number(const cJSON *json)
+{
+	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(json, "metadata"), "resourceVersion");
+	char *end = NULL;
+	long long n;
+
+	if (!cJSON_IsString(rv) || !rv->valuestring[0])
+		return -1;
+	n = strtoll(rv->valuestring, &end, 10);
+	return (*end || n < 0) ? -1 : n;
+}
+
+static struct ctl_obj *put(struct ctl_store *s, cJSON *json, bool only_newer)
 {
 	struct ctl_obj *o = calloc(1, sizeof(*o)), *old;
 
@@ -101,20 +183,69 @@ struct ctl_obj *ctl_store_put(struct ctl_store *s, cJSON *json)
 	}
 	trim(json);
 	o->json = json;
+	if (s->group_of && !s->group_of(json, o->group, sizeof(o->group)))
+		o->group[0] = '\0';
 	atomic_store(&o->refs, 2); /* the store's and the caller's */
 	pthread_mutex_lock(&s->lock);
 	old = strmap_get(&s->objects, o->key, NULL);
+	if (only_newer && old) {
+		long long have = resource_version_number(old->json), got = resource_version_number(json);
+		if (have >= 0 && got >= 0 && got <= have) {
+			ctl_obj_ref(old);
+			pthread_mutex_unlock(&s->lock);
+			cJSON_Delete(json);
+			free(o);
+			return old;
+		}
+	}
 	if (!strmap_put(&s->objects, o->key, o)) {
 		pthread_mutex_unlock(&s->lock);
 		cJSON_Delete(json);
 		free(o);
 		return NULL;
 	}
+	group_remove(s, old);
+	if (!group_add(s, o))
+		o->group[0] = '\0'; /* out of memory: the object stays reachable by key */
 	if (s->replacing)
 		strmap_put(&s->seen, o->key, NULL);
 	pthread_mutex_unlock(&s->lock);
 	ctl_obj_release(old);
 	return o;
+}
+
+struct ctl_obj *ctl_store_put(struct ctl_store *s, cJSON *json)
+{
+	return put(s, json, false);
+}
+
+struct ctl_obj *ctl_store_put_newer(struct ctl_store *s, cJSON *json)
+{
+	return put(s, json, true);
+}
+
+size_t ctl_store_group(struct ctl_store *s, const char *group, struct ctl_obj ***out)
+{
+	struct group *g;
+	size_t n = 0;
+
+	*out = NULL;
+	pthread_mutex_lock(&s->lock);
+	g = strmap_get(&s->groups, group, NULL);
+	/* an array of object pointers */
+	if (g && g->count && (*out = calloc(g->count, sizeof(struct ctl_obj *)))) { /* NOLINT(bugprone-sizeof-expression) */
+		for (n = 0; n < g->count; n++)
+			(*out)[n] = ctl_obj_ref(g->objs[n]);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+void ctl_obj_release_all(struct ctl_obj **objs, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		ctl_obj_release(objs[i]);
+	free(objs);
 }
 
 struct ctl_obj *ctl_store_delete(struct ctl_store *s, const char *key)
@@ -123,6 +254,7 @@ struct ctl_obj *ctl_store_delete(struct ctl_store *s, const char *key)
 
 	pthread_mutex_lock(&s->lock);
 	o = strmap_remove(&s->objects, key);
+	group_remove(s, o);
 	pthread_mutex_unlock(&s->lock);
 	return o;
 }
@@ -174,8 +306,10 @@ void ctl_store_replace_end(struct ctl_store *s, void (*gone)(void *ctx, struct c
 	st.list = calloc(s->objects.count ? s->objects.count : 1, sizeof(struct ctl_obj *)); /* NOLINT(bugprone-sizeof-expression) */
 	if (st.list) {
 		strmap_each(&s->objects, collect_stale, &st);
-		for (size_t i = 0; i < st.count; i++)
+		for (size_t i = 0; i < st.count; i++) {
 			strmap_remove(&s->objects, st.list[i]->key);
+			group_remove(s, st.list[i]);
+		}
 	}
 	strmap_free(&s->seen);
 	strmap_init(&s->seen);

@@ -17,6 +17,7 @@
 struct ctl_obj {
 	atomic_int refs;
 	char key[CTL_KEY_MAX];
+	char group[CTL_KEY_MAX]; /* the store's group of the object ("" for none), e.g. its build's key */
 	cJSON *json;
 };
 
@@ -29,9 +30,16 @@ void ctl_obj_release(struct ctl_obj *o);
 /* Writes "namespace/name" (or "name" for cluster-scoped objects) of json into key; false when it has no name or does not fit. */
 bool ctl_obj_key(const cJSON *json, char *key, size_t len);
 
+/* Drops the references of count objects and frees the array (as ctl_store_group() returns them). */
+void ctl_obj_release_all(struct ctl_obj **objs, size_t count);
+
+/* Writes the group an object belongs to (e.g. "namespace/build" from a label) into buf; false when none. */
+typedef bool (*ctl_group_fn)(const cJSON *json, char *buf, size_t len);
+
 struct ctl_store;
 
-struct ctl_store *ctl_store_new(void);
+/* A new store; with group_of (may be NULL), objects are also found by group (ctl_store_group()). */
+struct ctl_store *ctl_store_new(ctl_group_fn group_of);
 void ctl_store_free(struct ctl_store *s);
 
 /*
@@ -41,6 +49,20 @@ void ctl_store_free(struct ctl_store *s);
  * NULL when json has no name or memory ran out (json is freed either way).
  */
 struct ctl_obj *ctl_store_put(struct ctl_store *s, cJSON *json);
+
+/*
+ * As ctl_store_put(), but keeps the stored object when it is not older than
+ * json (both resourceVersions integers, json's not greater): for writing an
+ * API answer through to the cache without undoing a newer watch event.
+ * Returns the object now stored, with a reference for the caller.
+ */
+struct ctl_obj *ctl_store_put_newer(struct ctl_store *s, cJSON *json);
+
+/*
+ * The objects of group, each with a reference, in a new array (*out, NULL
+ * when none) to give back with ctl_obj_release_all(). Returns how many.
+ */
+size_t ctl_store_group(struct ctl_store *s, const char *group, struct ctl_obj ***out);
 
 /* Removes key; returns the removed object (the caller's reference) or NULL. */
 struct ctl_obj *ctl_store_delete(struct ctl_store *s, const char *key);

@@ -88,6 +88,7 @@ void ctl_queue_free(struct ctl_queue *q)
 	free(q->heap);
 	strmap_each(&q->waiting, free_value, NULL);
 	strmap_each(&q->failures, free_value, NULL);
+	strmap_each(&q->dirty, free_value, NULL);
 	strmap_free(&q->dirty);
 	strmap_free(&q->processing);
 	strmap_free(&q->waiting);
@@ -122,9 +123,27 @@ static bool fifo_push(struct ctl_queue *q, const char *key)
 	return true;
 }
 
+static double monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Removes key from the dirty set, freeing the time it was added; returns that time (0 when it was not there). */
+static double dirty_remove(struct ctl_queue *q, const char *key)
+{
+	double *added = strmap_remove(&q->dirty, key), t = added ? *added : 0;
+
+	free(added);
+	return t;
+}
+
 /* The add rule: queued once; a key being processed waits for its done(). Called locked. */
 static void add_locked(struct ctl_queue *q, const char *key)
 {
+	double *added;
 	bool found;
 
 	if (q->shutting_down)
@@ -132,13 +151,20 @@ static void add_locked(struct ctl_queue *q, const char *key)
 	strmap_get(&q->dirty, key, &found);
 	if (found)
 		return;
-	if (!strmap_put(&q->dirty, key, NULL))
+	/* the dirty set remembers when the key was added, for the wait time */
+	added = malloc(sizeof(*added));
+	if (!added)
 		return;
+	*added = monotonic_s();
+	if (!strmap_put(&q->dirty, key, added)) {
+		free(added);
+		return;
+	}
 	strmap_get(&q->processing, key, &found);
 	if (found)
 		return;
 	if (!fifo_push(q, key)) {
-		strmap_remove(&q->dirty, key);
+		dirty_remove(q, key);
 		return;
 	}
 	pthread_cond_signal(&q->cond);
@@ -305,15 +331,23 @@ static double promote_due(struct ctl_queue *q)
 
 bool ctl_queue_get(struct ctl_queue *q, char **key)
 {
+	return ctl_queue_get_waited(q, key, NULL);
+}
+
+bool ctl_queue_get_waited(struct ctl_queue *q, char **key, double *waited_s)
+{
 	*key = NULL;
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
 		double next = q->shutting_down ? 0 : promote_due(q);
 		if (q->len && (!q->shutting_down || q->drain)) {
 			char *k = q->fifo[q->head];
+			double added;
 			q->head = (q->head + 1) % q->cap;
 			q->len--;
-			strmap_remove(&q->dirty, k);
+			added = dirty_remove(q, k);
+			if (waited_s)
+				*waited_s = added > 0 ? monotonic_s() - added : 0;
 			if (!strmap_put(&q->processing, k, NULL)) {
 				/* out of memory: put it back and let the caller retry later */
 				add_locked(q, k);
@@ -350,7 +384,7 @@ void ctl_queue_done(struct ctl_queue *q, const char *key)
 		if (fifo_push(q, key))
 			pthread_cond_signal(&q->cond);
 		else
-			strmap_remove(&q->dirty, key);
+			dirty_remove(q, key);
 	}
 	/* a draining shutdown waits for processing to empty */
 	pthread_cond_broadcast(&q->cond);

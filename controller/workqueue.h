@@ -36,6 +36,9 @@ unsigned ctl_queue_failures(struct ctl_queue *q, const char *key);
  */
 bool ctl_queue_get(struct ctl_queue *q, char **key);
 
+/* As ctl_queue_get(); *waited_s (when not NULL) receives how long the key waited in the queue since it was added. */
+bool ctl_queue_get_waited(struct ctl_queue *q, char **key, double *waited_s);
+
 /* Ends the processing of key; if it was added meanwhile, it is queued again. */
 void ctl_queue_done(struct ctl_queue *q, const char *key);
 

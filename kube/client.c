@@ -451,6 +451,8 @@ enum kube_err kube_request(struct kube_client *c, const char *method, const char
 		resp->status = 0;
 		curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &resp->status);
 		kube_client_release(c, p);
+		if (c->opts.on_response)
+			c->opts.on_response(c->opts.on_response_ctx, method, resp->status);
 		if (extra) {
 			/* the list copied the Authorization header: wipe it before freeing */
 			for (struct curl_slist *h = extra; h; h = h->next)

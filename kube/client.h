@@ -21,6 +21,9 @@ struct kube_client_options {
 	long connect_timeout_ms;   /* default 10 s */
 	long request_timeout_s;    /* for every request but watches; default 60 s */
 	const char *user_agent;    /* default "multiarch-controller" */
+	/* called after every request (retries included) with its method and HTTP status (0: no answer); may be NULL */
+	void (*on_response)(void *ctx, const char *method, long status);
+	void *on_response_ctx;
 };
 
 void kube_client_options_init(struct kube_client_options *o);

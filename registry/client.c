@@ -50,7 +50,7 @@ struct cached_token {
 /*
  * Invariants: curl is the one easy handle, reused so connections stay open;
  * hosts[0..host_count) and tokens[0..token_count) hold secrets and are wiped
- * on free; ca_blob is NULL or the system CAs followed by opts.ca_file.
+ * on free; ca_blob is NULL or the system CAs followed by opts.ca_files.
  */
 struct reg_client {
 	struct reg_client_options opts;
@@ -96,16 +96,18 @@ enum reg_err reg_client_new(const struct reg_client_options *opts, struct reg_cl
 		c->opts.retry_after_cap_s = 30;
 	c->rng = rng_seed();
 	dynbuf_init(&c->ca_blob, CA_BUNDLE_MAX);
-	if (opts->ca_file) {
+	if (opts->ca_file_count) {
 		/* trust the system's CAs and the private ones together */
 		if (access(SYSTEM_CA_BUNDLE, R_OK) == 0 && (file_read_all(SYSTEM_CA_BUNDLE, &c->ca_blob) || dynbuf_addstr(&c->ca_blob, "\n"))) {
 			reg_client_free(c);
 			return reg_fail(errbuf, errlen, REG_E_IO, "cannot read the system CA bundle %s", SYSTEM_CA_BUNDLE);
 		}
-		if (file_read_all(opts->ca_file, &c->ca_blob)) {
-			reg_client_free(c);
-			return reg_fail(errbuf, errlen, REG_E_IO, "cannot read CA file %s (or it is larger than %zu bytes)", opts->ca_file,
-					CA_BUNDLE_MAX);
+		for (size_t i = 0; i < opts->ca_file_count && i < REG_CA_FILES_MAX; i++) {
+			if (file_read_all(opts->ca_files[i], &c->ca_blob) || dynbuf_addstr(&c->ca_blob, "\n")) {
+				reg_client_free(c);
+				return reg_fail(errbuf, errlen, REG_E_IO, "cannot read CA file %s (or the CAs are larger than %zu bytes)",
+						opts->ca_files[i], CA_BUNDLE_MAX);
+			}
 		}
 	}
 	c->curl = curl_easy_init();

@@ -12,10 +12,12 @@
 
 #define REG_MANIFEST_MAX ((size_t)4 * 1024 * 1024) /* largest manifest or index accepted */
 #define REG_INSECURE_MAX 16                 /* --insecure-registry entries */
+#define REG_CA_FILES_MAX 4                  /* --ca-file entries */
 
 struct reg_client_options {
 	const char *docker_config_dir; /* folder with config.json; NULL for anonymous access */
-	const char *ca_file;           /* extra PEM CAs trusted besides the system's; NULL for none */
+	const char *ca_files[REG_CA_FILES_MAX]; /* extra PEM CA bundles trusted besides the system's */
+	size_t ca_file_count;
 	const char *insecure_hosts[REG_INSECURE_MAX]; /* hosts (host[:port]) spoken to in plain HTTP */
 	size_t insecure_count;
 	long connect_timeout_ms;      /* 0: 10 s */

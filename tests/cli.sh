@@ -20,7 +20,7 @@ expect_eq "--version exits 0" 0 "$rc"
 run version --short
 expect_eq "version --short prints the number" "$(cat VERSION)" "$out"
 
-for sub in run index doctor version; do
+for sub in run index doctor render version; do
 	run "$sub" --help
 	expect_eq "$sub --help exits 0" 0 "$rc"
 	expect_match "$sub --help prints usage" "^usage: multiarch-controller $sub" "$out"
@@ -73,4 +73,30 @@ run index --image 127.0.0.1:5000/a:1 --source "127.0.0.1:5000/a@sha256:$HEX" --a
 expect_eq "index with a bad annotation exits 2" 2 "$rc"
 
 rm -f /tmp/mac-cli-err.$$
+run run --leader-elect maybe
+expect_eq "run --leader-elect with a bad value exits 2" 2 "$rc"
+expect_match "run --leader-elect says what it wants" "want true or false" "$err"
+run run --retry-period 20s
+expect_eq "run with a retry period over the renew deadline exits 2" 2 "$rc"
+expect_match "run says how the lease durations must relate" "retry-period < --renew-deadline < --lease-duration" "$err"
+run run --log-format xml
+expect_eq "run --log-format xml exits 2" 2 "$rc"
+run run --resync-period soon
+expect_match "run names a malformed duration" "--resync-period soon: want a duration" "$err"
+run render
+expect_eq "render without -f exits 2" 2 "$rc"
+expect_match "render without -f says so" "-f FILE is required" "$err"
+printf 'metadata: [unclosed\n' >/tmp/mac-cli-bad.$$.yaml
+run render -f /tmp/mac-cli-bad.$$.yaml
+expect_eq "render of broken YAML exits 2" 2 "$rc"
+expect_match "render of broken YAML names the line" "line [0-9]+" "$err"
+printf 'metadata: {name: x}\nspec: {image: r.io/a:1, platforms: [linux/arm64, linux/aarch64]}\n' >/tmp/mac-cli-bad.$$.yaml
+run render -f /tmp/mac-cli-bad.$$.yaml
+expect_eq "render of an unusable spec exits 2" 2 "$rc"
+expect_match "render says why the spec is unusable" "the same platform" "$err"
+rm -f /tmp/mac-cli-bad.$$.yaml
+run render -f examples/two-arch.yaml
+expect_eq "render of an example exits 0" 0 "$rc"
+expect_eq "render of an example gives two pods and a Job" "Pod Pod Job" "$(printf '%s' "$out" | jq -r '[.items[].kind] | join(" ")')"
+
 finish cli

@@ -15,10 +15,11 @@ fail() {
 expect_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "want: $2"$'\n'"got:  $3"; fi; }
 
 # expect_match NAME EXTENDED_REGEX TEXT
-expect_match() { if printf '%s\n' "$3" | grep -qE -- "$2"; then pass "$1"; else fail "$1" "no match for /$2/ in:"$'\n'"$3"; fi; }
+# (a here-string, not a pipe: with pipefail, grep -q leaving early would fail the writer with SIGPIPE)
+expect_match() { if grep -E -- "$2" <<<"$3" >/dev/null; then pass "$1"; else fail "$1" "no match for /$2/ in:"$'\n'"$3"; fi; }
 
 # expect_no_match NAME EXTENDED_REGEX TEXT
-expect_no_match() { if printf '%s\n' "$3" | grep -qE -- "$2"; then fail "$1" "unexpected match for /$2/ in:"$'\n'"$3"; else pass "$1"; fi; }
+expect_no_match() { if grep -E -- "$2" <<<"$3" >/dev/null; then fail "$1" "unexpected match for /$2/ in:"$'\n'"$3"; else pass "$1"; fi; }
 
 # wait_for SECONDS COMMAND...: polls COMMAND every 0.2 s until it succeeds; returns 1 on timeout.
 wait_for() {
@@ -36,4 +37,21 @@ finish() {
 	echo "$T_PASSED $T_FAILED" >"build/results/$1.count"
 	echo "$1: $T_PASSED passed, $T_FAILED failed"
 	[ "$T_FAILED" -eq 0 ]
+}
+
+# apply_mab NS NAME [PLATFORMS] [EXTRA_SPEC_YAML]: applies a MultiArchBuild of $REGISTRY/NS/NAME:1.0 built from a Git
+# URL for PLATFORMS ('"linux/amd64", "linux/arm64"' by default), creating the namespace when missing.
+apply_mab() {
+	local platforms=${3:-'"linux/amd64", "linux/arm64"'}
+	kubectl get namespace "$1" >/dev/null 2>&1 || kubectl create namespace "$1" >/dev/null 2>&1
+	kubectl apply -f - >/dev/null <<EOF
+apiVersion: multiarch.dev/v1alpha1
+kind: MultiArchBuild
+metadata: {name: $2, namespace: $1}
+spec:
+  image: $REGISTRY/$1/$2:1.0
+  platforms: [$platforms]
+  source: {git: {url: https://git.example.com/team/$2.git}}
+${4:-}
+EOF
 }

@@ -142,7 +142,7 @@ expect_match "doctor lists what is missing" "missing: +create pods in all namesp
 expect_no_match "doctor does not list what is granted" "missing: +get multiarchbuilds" "$out"
 expect_no_match "the token is never printed" "$token" "$out"
 
-kubectl create clusterrole "mac-doctor-full-$ns" --verb='*' --resource=multiarchbuilds.multiarch.dev,multiarchbuilds.multiarch.dev/status,pods,jobs.batch,nodes,events.events.k8s.io,leases.coordination.k8s.io >/dev/null
+kubectl create clusterrole "mac-doctor-full-$ns" --verb='*' --resource=multiarchbuilds.multiarch.dev,multiarchbuilds.multiarch.dev/status,multiarchbuilds.multiarch.dev/finalizers,pods,jobs.batch,configmaps,nodes,events.events.k8s.io,leases.coordination.k8s.io >/dev/null
 kubectl create clusterrolebinding "mac-doctor-full-$ns" --clusterrole="mac-doctor-full-$ns" --serviceaccount="$ns:doctor" >/dev/null
 cat >"$work/plugin.sh" <<PLUGIN
 #!/bin/sh

@@ -23,7 +23,7 @@ static cJSON *object(const char *ns, const char *name, const char *rv)
 
 static void test_put_get_and_trim(void **state)
 {
-	struct ctl_store *s = ctl_store_new();
+	struct ctl_store *s = ctl_store_new(NULL);
 	struct ctl_obj *o;
 	(void)state;
 
@@ -49,7 +49,7 @@ static void test_put_get_and_trim(void **state)
 
 static void test_a_reader_keeps_an_object_alive(void **state)
 {
-	struct ctl_store *s = ctl_store_new();
+	struct ctl_store *s = ctl_store_new(NULL);
 	struct ctl_obj *held, *newer, *gone;
 	(void)state;
 
@@ -77,7 +77,7 @@ static void remember(void *ctx, struct ctl_obj *o)
 
 static void test_replace_drops_what_the_list_did_not_name(void **state)
 {
-	struct ctl_store *s = ctl_store_new();
+	struct ctl_store *s = ctl_store_new(NULL);
 	char gone[256] = "";
 	(void)state;
 

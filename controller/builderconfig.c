@@ -1,0 +1,205 @@
+/* The cluster-wide builder configuration (one YAML file, e.g. a mounted ConfigMap): default images, proxy, a CA
+ * bundle, registry mirrors and plain-HTTP registries, default resources and tolerations, user namespaces. */
+#include "controller/builderconfig.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/dynbuf.h"
+#include "util/fileio.h"
+#include "util/yamljson.h"
+
+/* The keys a section may hold: anything else is a typo the user should hear about. */
+static bool only_keys(const cJSON *obj, const char *const *allowed, const char *where, char *errbuf, size_t errlen)
+{
+	const cJSON *member;
+
+	if (obj && !cJSON_IsObject(obj) && !cJSON_IsNull(obj)) {
+		ctl_fail(errbuf, errlen, CTL_E_INVALID, "%s must be a mapping", *where ? where : "the configuration");
+		return false;
+	}
+	cJSON_ArrayForEach(member, obj) {
+		const char *const *k = allowed;
+		while (*k && strcmp(*k, member->string) != 0)
+			k++;
+		if (!*k) {
+			ctl_fail(errbuf, errlen, CTL_E_INVALID, "%s%s%s: unknown key (see docs/builders.md)", where, *where ? "." : "", member->string);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Reads a string member; false (with a message) when it is there but not a string. */
+static bool get_string(const cJSON *obj, const char *key, const char *where, const char **out, char *errbuf, size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*out = NULL;
+	if (!v || cJSON_IsNull(v))
+		return true;
+	if (!cJSON_IsString(v) || !v->valuestring[0]) {
+		ctl_fail(errbuf, errlen, CTL_E_INVALID, "%s.%s must be a non-empty string", where, key);
+		return false;
+	}
+	*out = v->valuestring;
+	return true;
+}
+
+static bool proxy_ok(const char *url, const char *key, char *errbuf, size_t errlen)
+{
+	const char *scheme_end = url ? strstr(url, "://") : NULL;
+	const char *host = scheme_end ? scheme_end + 3 : url;
+	const char *slash;
+
+	if (!url)
+		return true;
+	slash = strchr(host, '/');
+	if (memchr(host, '@', slash ? (size_t)(slash - host) : strlen(host))) {
+		ctl_fail(errbuf, errlen, CTL_E_INVALID,
+			 "proxy.%s carries credentials: they would be visible in every build pod's spec; use a proxy that needs none", key);
+		return false;
+	}
+	if (!scheme_end || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
+		ctl_fail(errbuf, errlen, CTL_E_INVALID, "proxy.%s must be an http:// or https:// URL", key);
+		return false;
+	}
+	return true;
+}
+
+static bool string_list(const cJSON *v, const char *where, char *errbuf, size_t errlen)
+{
+	const cJSON *item;
+
+	if (!cJSON_IsArray(v)) {
+		ctl_fail(errbuf, errlen, CTL_E_INVALID, "%s must be a list of strings", where);
+		return false;
+	}
+	cJSON_ArrayForEach(item, v) {
+		if (!cJSON_IsString(item) || !item->valuestring[0] || strpbrk(item->valuestring, " \t\"'\\/")) {
+			ctl_fail(errbuf, errlen, CTL_E_INVALID, "%s must hold host[:port] names only", where);
+			return false;
+		}
+	}
+	return true;
+}
+
+enum ctl_err ctl_builder_config_parse(const char *text, size_t len, const char *dir, struct ctl_builder_config *out, char *errbuf,
+				      size_t errlen)
+{
+	static const char *const top[] = {"images", "proxy", "caBundle", "caBundleFile", "registries", "defaults", "userNamespaces", NULL};
+	static const char *const images[] = {"buildkit", "buildah", "kaniko", "index", NULL};
+	static const char *const proxy[] = {"httpProxy", "httpsProxy", "noProxy", NULL};
+	static const char *const registries[] = {"mirrors", "insecure", NULL};
+	static const char *const defaults[] = {"resources", "tolerations", NULL};
+	char err[512];
+	const cJSON *sec, *mirror;
+	const char *ca_inline = NULL, *ca_file = NULL;
+
+	memset(out, 0, sizeof(*out));
+	out->doc = yaml_to_json(text, len, err, sizeof(err));
+	if (!out->doc)
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "%s", err);
+	if (!cJSON_IsObject(out->doc))
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "the configuration must be a mapping");
+	if (!only_keys(out->doc, top, "", errbuf, errlen))
+		return CTL_E_INVALID;
+	sec = cJSON_GetObjectItemCaseSensitive(out->doc, "images");
+	if (!only_keys(sec, images, "images", errbuf, errlen) || !get_string(sec, "buildkit", "images", &out->buildkit_image, errbuf, errlen) ||
+	    !get_string(sec, "buildah", "images", &out->buildah_image, errbuf, errlen) ||
+	    !get_string(sec, "kaniko", "images", &out->kaniko_image, errbuf, errlen) ||
+	    !get_string(sec, "index", "images", &out->index_image, errbuf, errlen))
+		return CTL_E_INVALID;
+	sec = cJSON_GetObjectItemCaseSensitive(out->doc, "proxy");
+	if (!only_keys(sec, proxy, "proxy", errbuf, errlen) || !get_string(sec, "httpProxy", "proxy", &out->http_proxy, errbuf, errlen) ||
+	    !get_string(sec, "httpsProxy", "proxy", &out->https_proxy, errbuf, errlen) ||
+	    !get_string(sec, "noProxy", "proxy", &out->no_proxy, errbuf, errlen) || !proxy_ok(out->http_proxy, "httpProxy", errbuf, errlen) ||
+	    !proxy_ok(out->https_proxy, "httpsProxy", errbuf, errlen))
+		return CTL_E_INVALID;
+	sec = cJSON_GetObjectItemCaseSensitive(out->doc, "registries");
+	if (!only_keys(sec, registries, "registries", errbuf, errlen))
+		return CTL_E_INVALID;
+	out->mirrors = cJSON_GetObjectItemCaseSensitive(sec, "mirrors");
+	if (out->mirrors && !cJSON_IsObject(out->mirrors))
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "registries.mirrors must map a registry to a list of mirrors");
+	cJSON_ArrayForEach(mirror, out->mirrors) {
+		if (!string_list(mirror, "registries.mirrors entries", errbuf, errlen))
+			return CTL_E_INVALID;
+	}
+	out->insecure = cJSON_GetObjectItemCaseSensitive(sec, "insecure");
+	if (out->insecure && !string_list(out->insecure, "registries.insecure", errbuf, errlen))
+		return CTL_E_INVALID;
+	sec = cJSON_GetObjectItemCaseSensitive(out->doc, "defaults");
+	if (!only_keys(sec, defaults, "defaults", errbuf, errlen))
+		return CTL_E_INVALID;
+	out->resources = cJSON_GetObjectItemCaseSensitive(sec, "resources");
+	out->tolerations = cJSON_GetObjectItemCaseSensitive(sec, "tolerations");
+	if ((out->resources && !cJSON_IsObject(out->resources)) || (out->tolerations && !cJSON_IsArray(out->tolerations)))
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "defaults.resources must be a mapping and defaults.tolerations a list");
+	sec = cJSON_GetObjectItemCaseSensitive(out->doc, "userNamespaces");
+	if (sec && !cJSON_IsBool(sec))
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "userNamespaces must be true or false");
+	out->user_namespaces = cJSON_IsTrue(sec);
+	if (!get_string(out->doc, "caBundle", "config", &ca_inline, errbuf, errlen) ||
+	    !get_string(out->doc, "caBundleFile", "config", &ca_file, errbuf, errlen))
+		return CTL_E_INVALID;
+	if (ca_inline && ca_file)
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "set caBundle or caBundleFile, not both");
+	if (ca_file) {
+		struct dynbuf buf;
+		char path[4096];
+		int rc;
+		snprintf(path, sizeof(path), "%s%s%s", ca_file[0] == '/' || !dir ? "" : dir, ca_file[0] == '/' || !dir ? "" : "/", ca_file);
+		dynbuf_init(&buf, CTL_CA_BUNDLE_MAX);
+		rc = file_read_all(path, &buf);
+		if (rc != 0) {
+			dynbuf_free(&buf);
+			return ctl_fail(errbuf, errlen, CTL_E_INVALID, "caBundleFile %s: cannot read it (or it is over %zu bytes)", path,
+					CTL_CA_BUNDLE_MAX);
+		}
+		out->ca_bundle = dynbuf_take(&buf, NULL);
+	} else if (ca_inline) {
+		if (strlen(ca_inline) > CTL_CA_BUNDLE_MAX)
+			return ctl_fail(errbuf, errlen, CTL_E_INVALID, "caBundle is over %zu bytes", CTL_CA_BUNDLE_MAX);
+		out->ca_bundle = strdup(ca_inline);
+		if (!out->ca_bundle)
+			return ctl_fail(errbuf, errlen, CTL_E_NOMEM, "out of memory");
+	}
+	if (out->ca_bundle && !strstr(out->ca_bundle, "-----BEGIN CERTIFICATE-----"))
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "the CA bundle holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+	return CTL_OK;
+}
+
+enum ctl_err ctl_builder_config_load(const char *path, struct ctl_builder_config *out, char *errbuf, size_t errlen)
+{
+	struct dynbuf buf;
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	enum ctl_err err;
+
+	memset(out, 0, sizeof(*out));
+	dynbuf_init(&buf, CTL_CONFIG_FILE_MAX);
+	if (file_read_all(path, &buf) != 0) {
+		dynbuf_free(&buf);
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "cannot read %s (or it is over %zu bytes)", path, CTL_CONFIG_FILE_MAX);
+	}
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	err = ctl_builder_config_parse(dynbuf_str(&buf), dynbuf_len(&buf), dir, out, errbuf, errlen);
+	dynbuf_free(&buf);
+	return err;
+}
+
+void ctl_builder_config_free(struct ctl_builder_config *c)
+{
+	if (!c)
+		return;
+	cJSON_Delete(c->doc);
+	free(c->ca_bundle);
+	memset(c, 0, sizeof(*c));
+}
+
+bool ctl_builder_config_has_files(const struct ctl_builder_config *c)
+{
+	return c && (c->ca_bundle || cJSON_GetArraySize(c->mirrors) > 0 || cJSON_GetArraySize(c->insecure) > 0);
+}

@@ -1,0 +1,54 @@
+/* The running controller: informers for builds, their pods and Jobs, and nodes; a work queue fed by their
+ * handlers; workers that reconcile one key at a time; leader election gating every write. */
+#ifndef MAC_CONTROLLER_CONTROLLER_H
+#define MAC_CONTROLLER_CONTROLLER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "controller/error.h"
+#include "controller/metrics.h"
+#include "controller/reconcile.h"
+#include "kube/client.h"
+
+/* Log levels, as the caller prints them. */
+enum ctl_log_level { CTL_LOG_DEBUG, CTL_LOG_INFO, CTL_LOG_WARN, CTL_LOG_ERROR };
+
+/* A log line: a message and key=value context (resource, platform, ...), never a credential. */
+typedef void (*ctl_log_fn)(void *ctx, enum ctl_log_level level, const char *message, const char *context);
+
+struct ctl_controller_options {
+	struct ctl_reconcile_options reconcile;
+	int workers;             /* 2 */
+	double resync_s;         /* every build is looked at again this often; 0 for never (default 600) */
+	const char *namespace;   /* only this namespace; NULL for all */
+	bool leader_elect;       /* true */
+	const char *lease_namespace; /* "default" */
+	const char *lease_name;      /* "multiarch-controller" */
+	const char *identity;        /* who holds the lease and reports events (host name and a random suffix) */
+	long lease_duration_s, renew_deadline_s, retry_period_s; /* 15, 10, 2 */
+	ctl_log_fn log;
+	void *log_ctx;
+	struct ctl_metrics *metrics; /* where reconciles, waits and durations are counted; may be NULL */
+	const char *metrics_addr;    /* /metrics and the status page: "HOST:PORT", ":PORT", or "0" for off (default) */
+	const char *health_addr;     /* /healthz and /readyz; "0" for off (default) */
+};
+
+void ctl_controller_options_init(struct ctl_controller_options *o);
+
+struct ctl_controller;
+
+/* A controller over client (which must outlive it); nothing runs until ctl_controller_run(). NULL when out of memory. */
+struct ctl_controller *ctl_controller_new(struct kube_client *client, const struct ctl_controller_options *opts);
+
+/*
+ * Runs until *stop is set (then drains: the keys being reconciled finish,
+ * the lease is released) or the lease is lost. Returns CTL_OK after a
+ * requested stop, CTL_E_LEADERSHIP when the lease was lost, CTL_E_STARTUP
+ * when the caches could not be filled; errbuf says more.
+ */
+enum ctl_err ctl_controller_run(struct ctl_controller *c, const atomic_int *stop, char *errbuf, size_t errlen);
+
+void ctl_controller_free(struct ctl_controller *c);
+
+#endif

@@ -1,0 +1,46 @@
+/* The controller's HTTP server on libwebsockets: /healthz and /readyz on the health address; /metrics, the live
+ * status page and its websocket on the metrics address. One service thread; handlers fill buffers. */
+#ifndef MAC_CONTROLLER_HTTPD_H
+#define MAC_CONTROLLER_HTTPD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "controller/error.h"
+#include "util/dynbuf.h"
+
+#define CTL_HTTP_BODY_MAX ((size_t)8 * 1024 * 1024)
+
+/* What the server asks the controller for; called from the server's thread. Each writes a body into out. */
+struct ctl_httpd_handlers {
+	bool (*healthy)(void *ctx, struct dynbuf *out); /* false: 500 */
+	bool (*ready)(void *ctx, struct dynbuf *out);   /* false: 503 */
+	void (*metrics)(void *ctx, struct dynbuf *out); /* Prometheus text format */
+	void (*status)(void *ctx, struct dynbuf *out);  /* the builds as JSON, for the status page */
+	void *ctx;
+};
+
+struct ctl_httpd;
+
+/*
+ * Parses "HOST:PORT", ":PORT" (every address) or "0" (off) into host (may
+ * come back "") and *port (0 when off). False when malformed.
+ */
+bool ctl_httpd_parse_addr(const char *addr, char *host, size_t host_len, int *port);
+
+/*
+ * Starts listening on metrics_addr and health_addr (either may be "0"; the
+ * same address serves both) and serving from a thread of its own. Returns
+ * CTL_E_STARTUP with a message when an address is malformed or cannot be
+ * bound.
+ */
+enum ctl_err ctl_httpd_start(const char *metrics_addr, const char *health_addr, const struct ctl_httpd_handlers *handlers,
+			     struct ctl_httpd **out, char *errbuf, size_t errlen);
+
+/* Tells the status page's websocket clients that builds changed (thread-safe, cheap: they are sent at most once per wakeup). */
+void ctl_httpd_notify(struct ctl_httpd *d);
+
+/* Stops serving and frees the server. Accepts NULL. */
+void ctl_httpd_stop(struct ctl_httpd *d);
+
+#endif

@@ -1,0 +1,136 @@
+/* The controller's metrics: counters and histograms updated from any thread, rendered in the Prometheus text format. */
+#include "controller/metrics.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+static const double reconcile_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
+static const double wait_bounds[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60};
+static const double build_bounds[] = {1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200};
+
+void ctl_histogram_init(struct ctl_histogram *h, const double *bounds, size_t bound_count)
+{
+	h->bounds = bounds;
+	h->bound_count = bound_count > CTL_HIST_BUCKETS_MAX ? CTL_HIST_BUCKETS_MAX : bound_count;
+	for (size_t i = 0; i <= CTL_HIST_BUCKETS_MAX; i++)
+		atomic_store(&h->counts[i], 0);
+	atomic_store(&h->sum_us, 0);
+}
+
+void ctl_histogram_observe(struct ctl_histogram *h, double seconds)
+{
+	size_t i = 0;
+
+	if (seconds < 0)
+		seconds = 0;
+	while (i < h->bound_count && seconds > h->bounds[i])
+		i++;
+	atomic_fetch_add(&h->counts[i], 1);
+	atomic_fetch_add(&h->sum_us, (unsigned long long)(seconds * 1e6));
+}
+
+bool ctl_histogram_render(const struct ctl_histogram *h, const char *name, const char *labels, struct dynbuf *out)
+{
+	unsigned long long cumulative = 0;
+	bool ok = true;
+	const char *sep = labels && *labels ? "," : "";
+
+	labels = labels ? labels : "";
+	for (size_t i = 0; i <= h->bound_count; i++) {
+		cumulative += atomic_load(&h->counts[i]);
+		if (i < h->bound_count)
+			ok = ok && dynbuf_addf(out, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, sep, h->bounds[i], cumulative) == DYNBUF_OK;
+		else
+			ok = ok && dynbuf_addf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep, cumulative) == DYNBUF_OK;
+	}
+	ok = ok && dynbuf_addf(out, "%s_sum%s%s%s %.6f\n", name, *labels ? "{" : "", labels, *labels ? "}" : "",
+			       (double)atomic_load(&h->sum_us) / 1e6) == DYNBUF_OK;
+	ok = ok && dynbuf_addf(out, "%s_count%s%s%s %llu\n", name, *labels ? "{" : "", labels, *labels ? "}" : "", cumulative) == DYNBUF_OK;
+	return ok;
+}
+
+void ctl_metrics_init(struct ctl_metrics *m)
+{
+	memset(m, 0, sizeof(*m));
+	pthread_mutex_init(&m->lock, NULL);
+	ctl_histogram_init(&m->reconcile_seconds, reconcile_bounds, sizeof(reconcile_bounds) / sizeof(reconcile_bounds[0]));
+	ctl_histogram_init(&m->queue_wait_seconds, wait_bounds, sizeof(wait_bounds) / sizeof(wait_bounds[0]));
+	ctl_histogram_init(&m->index_seconds, build_bounds, sizeof(build_bounds) / sizeof(build_bounds[0]));
+}
+
+void ctl_metrics_destroy(struct ctl_metrics *m)
+{
+	pthread_mutex_destroy(&m->lock);
+}
+
+void ctl_metrics_api(void *ctx, const char *method, long code)
+{
+	struct ctl_metrics *m = ctx;
+	size_t i;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->api_count; i++)
+		if (m->api[i].code == code && strcmp(m->api[i].method, method) == 0)
+			break;
+	if (i == m->api_count && m->api_count < CTL_METRIC_SERIES_MAX) {
+		snprintf(m->api[i].method, sizeof(m->api[i].method), "%s", method);
+		m->api[i].code = code;
+		m->api_count++;
+	}
+	if (i < m->api_count)
+		m->api[i].count++;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void ctl_metrics_build(struct ctl_metrics *m, const char *platform, double seconds)
+{
+	size_t i;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->build_count; i++)
+		if (strcmp(m->builds[i].platform, platform) == 0)
+			break;
+	if (i == m->build_count && m->build_count < CTL_METRIC_SERIES_MAX) {
+		snprintf(m->builds[i].platform, sizeof(m->builds[i].platform), "%s", platform);
+		ctl_histogram_init(&m->builds[i].seconds, build_bounds, sizeof(build_bounds) / sizeof(build_bounds[0]));
+		m->build_count++;
+	}
+	if (i < m->build_count)
+		ctl_histogram_observe(&m->builds[i].seconds, seconds);
+	pthread_mutex_unlock(&m->lock);
+}
+
+static bool family(struct dynbuf *out, const char *name, const char *type, const char *help)
+{
+	return dynbuf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type) == DYNBUF_OK;
+}
+
+bool ctl_metrics_render(struct ctl_metrics *m, struct dynbuf *out)
+{
+	char labels[80];
+	bool ok = true;
+
+	ok = ok && family(out, "multiarch_reconciles_total", "counter", "Reconciles run.");
+	ok = ok && dynbuf_addf(out, "multiarch_reconciles_total %llu\n", atomic_load(&m->reconciles)) == DYNBUF_OK;
+	ok = ok && family(out, "multiarch_reconcile_errors_total", "counter", "Reconciles that failed and were requeued with backoff.");
+	ok = ok && dynbuf_addf(out, "multiarch_reconcile_errors_total %llu\n", atomic_load(&m->reconcile_errors)) == DYNBUF_OK;
+	ok = ok && family(out, "multiarch_reconcile_duration_seconds", "histogram", "Time one reconcile took.");
+	ok = ok && ctl_histogram_render(&m->reconcile_seconds, "multiarch_reconcile_duration_seconds", NULL, out);
+	ok = ok && family(out, "multiarch_workqueue_wait_seconds", "histogram", "Time a key waited in the work queue before a worker took it.");
+	ok = ok && ctl_histogram_render(&m->queue_wait_seconds, "multiarch_workqueue_wait_seconds", NULL, out);
+	ok = ok && family(out, "multiarch_index_duration_seconds", "histogram", "Time from the index Job's creation to the pushed index.");
+	ok = ok && ctl_histogram_render(&m->index_seconds, "multiarch_index_duration_seconds", NULL, out);
+	pthread_mutex_lock(&m->lock);
+	ok = ok && family(out, "multiarch_api_requests_total", "counter", "Requests to the Kubernetes API by method and HTTP status.");
+	for (size_t i = 0; ok && i < m->api_count; i++)
+		ok = dynbuf_addf(out, "multiarch_api_requests_total{method=\"%s\",code=\"%ld\"} %llu\n", m->api[i].method, m->api[i].code,
+				 m->api[i].count) == DYNBUF_OK;
+	ok = ok && family(out, "multiarch_platform_build_duration_seconds", "histogram", "Time a platform took to build, by platform.");
+	for (size_t i = 0; ok && i < m->build_count; i++) {
+		snprintf(labels, sizeof(labels), "platform=\"%s\"", m->builds[i].platform);
+		ok = ctl_histogram_render(&m->builds[i].seconds, "multiarch_platform_build_duration_seconds", labels, out);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return ok;
+}

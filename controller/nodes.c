@@ -1,0 +1,87 @@
+/* Node preflight: how many Ready, schedulable nodes a build pod with a given nodeSelector and tolerations could run on. */
+#include "controller/nodes.h"
+
+#include <string.h>
+
+static const char *str(const cJSON *obj, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+bool ctl_node_usable(const cJSON *node)
+{
+	const char *ready = str(cJSON_GetObjectItemCaseSensitive(node, "status"), "ready");
+	const cJSON *unschedulable = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(node, "spec"), "unschedulable");
+
+	return ready && strcmp(ready, "True") == 0 && !cJSON_IsTrue(unschedulable);
+}
+
+/* Whether toleration tolerates taint, by the rules of core/v1 (empty key with Exists tolerates everything). */
+static bool tolerates(const cJSON *toleration, const cJSON *taint)
+{
+	const char *tkey = str(toleration, "key"), *op = str(toleration, "operator"), *teffect = str(toleration, "effect");
+	const char *key = str(taint, "key"), *value = str(taint, "value"), *effect = str(taint, "effect");
+	const char *tvalue = str(toleration, "value");
+
+	if (teffect && teffect[0] && (!effect || strcmp(teffect, effect) != 0))
+		return false;
+	if (op && strcmp(op, "Exists") == 0)
+		return !tkey || !tkey[0] || (key && strcmp(tkey, key) == 0);
+	if (!tkey || !key || strcmp(tkey, key) != 0)
+		return false;
+	return strcmp(tvalue ? tvalue : "", value ? value : "") == 0;
+}
+
+bool ctl_node_fits(const cJSON *node, const cJSON *selector, const cJSON *tolerations)
+{
+	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(node, "metadata"), "labels");
+	const cJSON *taints = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(node, "spec"), "taints");
+	const cJSON *want, *taint, *tol;
+
+	if (!ctl_node_usable(node))
+		return false;
+	cJSON_ArrayForEach(want, selector) {
+		const char *have = str(labels, want->string);
+		if (!cJSON_IsString(want) || !have || strcmp(have, want->valuestring) != 0)
+			return false;
+	}
+	cJSON_ArrayForEach(taint, taints) {
+		const char *effect = str(taint, "effect");
+		bool tolerated = false;
+		if (!effect || strcmp(effect, "PreferNoSchedule") == 0)
+			continue;
+		cJSON_ArrayForEach(tol, tolerations) {
+			if (tolerates(tol, taint)) {
+				tolerated = true;
+				break;
+			}
+		}
+		if (!tolerated)
+			return false;
+	}
+	return true;
+}
+
+struct fit_count {
+	const cJSON *selector;
+	const cJSON *tolerations;
+	size_t count;
+};
+
+static void count_fit(void *ctx, struct ctl_obj *o)
+{
+	struct fit_count *fc = ctx;
+
+	if (ctl_node_fits(o->json, fc->selector, fc->tolerations))
+		fc->count++;
+}
+
+size_t ctl_nodes_fitting(struct ctl_store *nodes, const cJSON *selector, const cJSON *tolerations)
+{
+	struct fit_count fc = {selector, tolerations, 0};
+
+	ctl_store_each(nodes, count_fit, &fc);
+	return fc.count;
+}

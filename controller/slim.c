@@ -1,0 +1,167 @@
+/* What the informers keep of each kind: only the fields the reconciler reads, so a cached pod or node costs
+ * a few hundred bytes instead of several KiB. */
+#include "controller/slim.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "controller/labels.h"
+
+/* Copies the named members of from into to (those present). Returns false when out of memory. */
+static bool keep(cJSON *to, const cJSON *from, const char *const *names)
+{
+	for (; *names; names++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(from, *names);
+		cJSON *copy;
+		if (!v)
+			continue;
+		copy = cJSON_Duplicate(v, true);
+		if (!copy || !cJSON_AddItemToObject(to, *names, copy)) {
+			cJSON_Delete(copy);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Appends a copy of item to array. Returns false when out of memory. */
+static bool keep_item(cJSON *array, const cJSON *item)
+{
+	cJSON *copy = cJSON_Duplicate(item, true);
+
+	if (!copy || !cJSON_AddItemToArray(array, copy)) {
+		cJSON_Delete(copy);
+		return false;
+	}
+	return true;
+}
+
+/* A new object with the named members of from, added to parent under name (when from exists). */
+static bool keep_object(cJSON *parent, const char *name, const cJSON *from, const char *const *names)
+{
+	cJSON *o;
+
+	if (!cJSON_IsObject(from))
+		return true;
+	o = cJSON_AddObjectToObject(parent, name);
+	return o && keep(o, from, names);
+}
+
+static const char *const metadata_fields[] = {"name",	     "namespace",	  "uid",	    "resourceVersion", "generation",
+					      "labels",	     "ownerReferences",	  "creationTimestamp", "deletionTimestamp", NULL};
+
+static cJSON *slim_with_metadata(const cJSON *object)
+{
+	cJSON *out = cJSON_CreateObject();
+
+	if (!out || !keep_object(out, "metadata", cJSON_GetObjectItemCaseSensitive(object, "metadata"), metadata_fields)) {
+		cJSON_Delete(out);
+		return NULL;
+	}
+	return out;
+}
+
+cJSON *ctl_slim_pod(const cJSON *object)
+{
+	static const char *const spec_fields[] = {"nodeName", NULL};
+	static const char *const status_fields[] = {"phase", "reason", "message", "startTime", NULL};
+	static const char *const container_fields[] = {"name", "state", NULL};
+	const cJSON *status = cJSON_GetObjectItemCaseSensitive(object, "status");
+	const cJSON *statuses = cJSON_GetObjectItemCaseSensitive(status, "containerStatuses");
+	const cJSON *conditions = cJSON_GetObjectItemCaseSensitive(status, "conditions"), *c;
+	cJSON *out = slim_with_metadata(object), *st, *kept;
+
+	if (!out || !keep_object(out, "spec", cJSON_GetObjectItemCaseSensitive(object, "spec"), spec_fields) ||
+	    !(st = cJSON_AddObjectToObject(out, "status")) || !keep(st, status, status_fields))
+		goto fail;
+	/* the first container's state (the builder's result) and the scheduling condition (why a pod waits) */
+	if (cJSON_IsArray(statuses) && cJSON_GetArraySize(statuses) > 0) {
+		cJSON *list = cJSON_AddArrayToObject(st, "containerStatuses");
+		cJSON *first = list ? cJSON_CreateObject() : NULL;
+		if (!first)
+			goto fail;
+		if (!cJSON_AddItemToArray(list, first)) {
+			cJSON_Delete(first);
+			goto fail;
+		}
+		if (!keep(first, cJSON_GetArrayItem(statuses, 0), container_fields))
+			goto fail;
+	}
+	cJSON_ArrayForEach(c, conditions) {
+		const cJSON *type = cJSON_GetObjectItemCaseSensitive(c, "type");
+		if (!cJSON_IsString(type) || strcmp(type->valuestring, "PodScheduled") != 0)
+			continue;
+		kept = cJSON_AddArrayToObject(st, "conditions");
+		if (!kept || !keep_item(kept, c))
+			goto fail;
+		break;
+	}
+	return out;
+fail:
+	cJSON_Delete(out);
+	return NULL;
+}
+
+cJSON *ctl_slim_job(const cJSON *object)
+{
+	static const char *const status_fields[] = {"conditions", "succeeded", "failed", "active", "startTime", "completionTime", NULL};
+	cJSON *out = slim_with_metadata(object);
+
+	if (!out || !keep_object(out, "status", cJSON_GetObjectItemCaseSensitive(object, "status"), status_fields)) {
+		cJSON_Delete(out);
+		return NULL;
+	}
+	return out;
+}
+
+cJSON *ctl_slim_node(const cJSON *object)
+{
+	static const char *const node_metadata[] = {"name", "uid", "resourceVersion", "labels", NULL};
+	static const char *const spec_fields[] = {"unschedulable", "taints", NULL};
+	const cJSON *conditions = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(object, "status"), "conditions");
+	const cJSON *c;
+	cJSON *out = cJSON_CreateObject(), *status;
+
+	if (!out || !keep_object(out, "metadata", cJSON_GetObjectItemCaseSensitive(object, "metadata"), node_metadata) ||
+	    !keep_object(out, "spec", cJSON_GetObjectItemCaseSensitive(object, "spec"), spec_fields) ||
+	    !(status = cJSON_AddObjectToObject(out, "status")))
+		goto fail;
+	/* Ready only: the heartbeat times of every other condition change all the time and are never read */
+	cJSON_ArrayForEach(c, conditions) {
+		const cJSON *type = cJSON_GetObjectItemCaseSensitive(c, "type");
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(c, "status");
+		if (cJSON_IsString(type) && strcmp(type->valuestring, "Ready") == 0 && cJSON_IsString(st)) {
+			if (!cJSON_AddStringToObject(status, "ready", st->valuestring))
+				goto fail;
+		}
+	}
+	return out;
+fail:
+	cJSON_Delete(out);
+	return NULL;
+}
+
+cJSON *ctl_slim_build(const cJSON *object)
+{
+	static const char *const top[] = {"spec", "status", NULL};
+	cJSON *out = slim_with_metadata(object);
+
+	if (!out || !keep(out, object, top)) {
+		cJSON_Delete(out);
+		return NULL;
+	}
+	return out;
+}
+
+bool ctl_child_group(const cJSON *json, char *buf, size_t len)
+{
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(json, "metadata");
+	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(meta, "namespace");
+	const cJSON *build = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(meta, "labels"), CTL_LABEL_BUILD);
+	int n;
+
+	if (!cJSON_IsString(ns) || !cJSON_IsString(build) || !build->valuestring[0])
+		return false;
+	n = snprintf(buf, len, "%s/%s", ns->valuestring, build->valuestring);
+	return n > 0 && (size_t)n < len;
+}

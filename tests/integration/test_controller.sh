@@ -1,0 +1,328 @@
+#!/usr/bin/env bash
+# Integration tests of `multiarch-controller run` on the local cluster: the real apiserver, etcd, scheduler and
+# controller-manager (Job and garbage collectors); only the kubelet's part is played, by tests/env/fake-kubelet.py.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+# shellcheck source=tests/lib.sh
+. tests/lib.sh
+
+BIN=${MAC_CONTROLLER_BIN:-bin/multiarch-controller}
+KILLS=${MAC_CHAOS_KILLS:-20}
+CHAOS_BUILDS=${MAC_CHAOS_BUILDS:-50}
+work=$(mktemp -d)
+plan=$work/plan.json
+audit=$MAC_CLUSTER_DIR/logs/audit.log
+echo '{}' >"$plan"
+
+cleanup() {
+	# the nodes this test added or cordoned go back as they were, for the tests after it
+	kubectl delete node fake-s390x-1 fake-arm64-3 --ignore-not-found >/dev/null 2>&1
+	kubectl uncordon fake-arm64-1 fake-arm64-2 >/dev/null 2>&1
+	for f in "$work"/*.pid; do
+		[ -e "$f" ] || continue
+		kill -KILL "$(cat "$f")" 2>/dev/null
+	done
+	touch "$work/kubelet.stop"
+	wait 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# start_controller NAME [FLAGS...]: runs a controller replica with identity NAME in the background.
+start_controller() {
+	local name=$1
+	shift
+	"$BIN" run --insecure-registry "$REGISTRY" --retry-backoff 1s --identity "$name" --log-level debug "$@" >>"$work/$name.log" 2>&1 &
+	echo $! >"$work/$name.pid"
+}
+
+# stop_controller NAME [SIGNAL]: stops it (SIGTERM by default) and waits for it.
+stop_controller() {
+	local pid
+	pid=$(cat "$work/$1.pid" 2>/dev/null) || return 0
+	# the shell's own "Killed" notice goes nowhere: the kill is the point
+	exec 3>&2 2>/dev/null
+	kill "-${2:-TERM}" "$pid"
+	wait "$pid"
+	echo $? >"$work/$1.exit"
+	exec 2>&3 3>&-
+	rm -f "$work/$1.pid"
+}
+
+ready() { kubectl wait --for=condition=Ready "mab/$2" -n "$1" --timeout="${3:-60}s" >/dev/null 2>&1; }
+field() { kubectl get mab "$2" -n "$1" -o jsonpath="$3" 2>/dev/null; }
+condition() { field "$1" "$2" "{.status.conditions[?(@.type==\"$3\")].status}/{.status.conditions[?(@.type==\"$3\")].reason}"; }
+
+# index_platforms NS NAME: the platforms of the pushed index, sorted, as skopeo reads them.
+index_platforms() {
+	skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/$1/$2:1.0" |
+		jq -r '[.manifests[].platform | .os + "/" + .architecture + (if .variant then "/" + .variant else "" end)] | sort | join(",")'
+}
+
+# pods_off_arch NS: build pods whose node's architecture is not their platform's ("" when none).
+pods_off_arch() {
+	local pod platform node arch
+	while read -r pod platform node; do
+		arch=$(kubectl get node "$node" -o jsonpath='{.metadata.labels.kubernetes\.io/arch}')
+		[ "linux-$arch" = "$platform" ] || echo "$pod ($platform) on $node ($arch)"
+	done < <(kubectl get pods -n "$1" -l multiarch.dev/role=build \
+		-o jsonpath='{range .items[*]}{.metadata.name} {.metadata.labels.multiarch\.dev/platform} {.spec.nodeName}{"\n"}{end}')
+}
+
+# elapsed SINCE: seconds since SINCE (date +%s.%N), to a tenth
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+# at_most A B: A <= B, as decimals
+at_most() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+# became_leader NAME FROM_LINE: the replica's log says so after line FROM_LINE
+became_leader() { tail -n +"$2" "$work/$1.log" | grep -q "became the leader"; }
+log_lines() { wc -l <"$work/$1.log"; }
+
+set_plan() { printf '%s\n' "$1" >"$plan"; }
+
+add_node() {
+	kubectl apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Node
+metadata:
+  name: $1
+  annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
+  labels: {kubernetes.io/arch: $2, kubernetes.io/os: linux, kubernetes.io/hostname: $1, type: kwok}
+EOF
+}
+
+# writes_by NAME [SINCE_LINE]: write requests in the audit log from replica NAME to builds, pods and Jobs.
+writes_by() {
+	tail -n +"${2:-1}" "$audit" | jq -c --arg ua "($1)" 'select(.stage == "ResponseComplete" and ((.userAgent // "") | endswith($ua))
+		and (.objectRef.resource == "multiarchbuilds" or .objectRef.resource == "pods" or .objectRef.resource == "jobs"))' | wc -l
+}
+audit_lines() { wc -l <"$audit"; }
+
+kubectl apply -f crds/multiarch.dev_multiarchbuilds.yaml >/dev/null
+kubectl wait --for condition=established crd/multiarchbuilds.multiarch.dev --timeout=30s >/dev/null
+tests/env/fake-kubelet.py --plan "$plan" --log "$work/kubelet.log" --stop-file "$work/kubelet.stop" --max-seconds 1800 \
+	>"$work/kubelet.out" 2>&1 &
+echo $! >"$work/kubelet.pid"
+
+echo "-- two and three platforms"
+start_controller main --status-batch 5s
+add_node fake-s390x-1 s390x
+mark=$(audit_lines)
+apply_mab ctl-two hello '"linux/amd64", "linux/arm64"'
+if ready ctl-two hello; then pass "two platforms: Ready"; else fail "two platforms: Ready" "$(kubectl get mab,pods -n ctl-two -o wide; tail -20 "$work/main.log")"; fi
+expect_eq "two platforms: the index holds exactly them" "linux/amd64,linux/arm64" "$(index_platforms ctl-two hello)"
+expect_eq "two platforms: every pod bound to a node of its architecture" "" "$(pods_off_arch ctl-two)"
+expect_match "two platforms: status.image is repo@digest" "^$REGISTRY/ctl-two/hello@sha256:[0-9a-f]{64}$" "$(field ctl-two hello '{.status.image}')"
+expect_eq "two platforms: observedGeneration, phase, summary" "1 Succeeded 2/2" \
+	"$(field ctl-two hello '{.status.observedGeneration} {.status.phase} {.status.platformSummary}')"
+expect_eq "two platforms: kstatus conditions" "True/Succeeded False/Succeeded False/Succeeded" \
+	"$(condition ctl-two hello Ready) $(condition ctl-two hello Reconciling) $(condition ctl-two hello Stalled)"
+digest=$(field ctl-two hello '{.status.digest}')
+expect_eq "two platforms: the status digest is the registry's" "$digest" \
+	"sha256:$(skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/ctl-two/hello:1.0" | sha256sum | cut -d' ' -f1)"
+for arch in amd64 arm64; do
+	d=$(field ctl-two hello "{.status.platforms[?(@.platform==\"linux/$arch\")].digest}")
+	expect_eq "two platforms: linux/$arch digest in status resolves with skopeo --override-arch" "$d" \
+		"sha256:$(skopeo inspect --raw --tls-verify=false --override-arch "$arch" "docker://$REGISTRY/ctl-two/hello@$(skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/ctl-two/hello:1.0" | jq -r --arg a "$arch" '.manifests[] | select(.platform.architecture == $a) | .digest')" | sha256sum | cut -d' ' -f1)"
+done
+sleep 2
+writes=$(writes_by main "$mark")
+if [ "$writes" -le 6 ]; then pass "one two-platform build: $writes writes (at most platforms + 4 = 6)"; else
+	fail "one two-platform build: $writes writes (at most 6)" "$(tail -n +"$mark" "$audit" | jq -r 'select((.userAgent // "") | endswith("(main)")) | .verb + " " + .requestURI')"
+fi
+events=$(kubectl get events -n ctl-two --field-selector involvedObject.name=hello -o jsonpath='{range .items[*]}{.reason}{"\n"}{end}' | sort | tr '\n' ' ')
+expect_eq "two platforms: events for every platform transition and the result" \
+	"Merging PlatformBuilding PlatformBuilding PlatformSucceeded PlatformSucceeded Succeeded " "$events"
+owners='{range .items[*]}{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].controller}{"\n"}{end}'
+owner=$({ kubectl get pods -n ctl-two -l multiarch.dev/role=build -o jsonpath="$owners"; kubectl get jobs -n ctl-two -o jsonpath="$owners"; } | sort -u)
+expect_eq "two platforms: every child has the build as controller owner" "MultiArchBuild/true" "$owner"
+sel=$(kubectl get pod -n ctl-two hello-g1-linux-arm64-a1 -o jsonpath='{.spec.nodeSelector.kubernetes\.io/arch} {.spec.automountServiceAccountToken} {.metadata.labels.multiarch\.dev/role}')
+expect_eq "two platforms: arm64 pod pinned, no service account token, labelled" "arm64 false build" "$sel"
+
+apply_mab ctl-three hello '"linux/amd64", "linux/arm64", "linux/s390x"'
+if ready ctl-three hello; then pass "three platforms: Ready"; else fail "three platforms: Ready" "$(kubectl get mab,pods -n ctl-three -o wide)"; fi
+expect_eq "three platforms: the index holds exactly them" "linux/amd64,linux/arm64,linux/s390x" "$(index_platforms ctl-three hello)"
+expect_eq "three platforms: every pod bound to a node of its architecture" "" "$(pods_off_arch ctl-three)"
+
+echo "-- no-op resync"
+stop_controller main
+start_controller main --resync-period 2s
+sleep 4
+mark=$(audit_lines)
+sleep 8
+expect_eq "no-op resyncs (every 2s for 8s): zero writes" "0" "$(writes_by main "$mark")"
+expect_match "the restarted controller re-read every build" "caches synced: [0-9]+ builds" "$(cat "$work/main.log")"
+
+echo "-- retries"
+set_plan '{"ctl-retry/once/linux-arm64/1": "fail", "ctl-retry/never/linux-arm64/*": "fail"}'
+apply_mab ctl-retry once '"linux/amd64", "linux/arm64"'
+apply_mab ctl-retry never '"linux/amd64", "linux/arm64"' '  policy: {retries: 1}'
+if ready ctl-retry once; then pass "a platform failing once: Ready"; else fail "a platform failing once: Ready" "$(kubectl get mab,pods -n ctl-retry)"; fi
+expect_eq "failing once: arm64 took 2 attempts, amd64 1" "2 1" \
+	"$(field ctl-retry once '{.status.platforms[?(@.platform=="linux/arm64")].attempts} {.status.platforms[?(@.platform=="linux/amd64")].attempts}')"
+expect_eq "failing once: the amd64 pod was not recreated" "once-g1-linux-amd64-a1" \
+	"$(kubectl get pods -n ctl-retry -l multiarch.dev/build=once,multiarch.dev/platform=linux-amd64 -o jsonpath='{.items[*].metadata.name}')"
+expect_eq "failing once: the failed attempt's pod is kept for its logs" "Failed" "$(kubectl get pod -n ctl-retry once-g1-linux-arm64-a1 -o jsonpath='{.status.phase}')"
+if kubectl wait --for=condition=Stalled mab/never -n ctl-retry --timeout=60s >/dev/null 2>&1; then pass "retries exhausted: Stalled"; else
+	fail "retries exhausted: Stalled" "$(kubectl get mab never -n ctl-retry -o yaml)"; fi
+expect_eq "retries exhausted: phase, Ready and Stalled reasons" "Failed False/RetriesExhausted True/RetriesExhausted" \
+	"$(field ctl-retry never '{.status.phase}') $(condition ctl-retry never Ready) $(condition ctl-retry never Stalled)"
+expect_match "retries exhausted: the good amd64 digest is kept" "^sha256:[0-9a-f]{64}$" \
+	"$(field ctl-retry never '{.status.platforms[?(@.platform=="linux/amd64")].digest}')"
+expect_match "retries exhausted: the message says why" "no retries left.*simulated build failure" \
+	"$(field ctl-retry never '{.status.platforms[?(@.platform=="linux/arm64")].message}')"
+expect_eq "retries exhausted: no index Job" "" "$(kubectl get jobs -n ctl-retry -l multiarch.dev/build=never -o name)"
+expect_eq "retries exhausted: 2 arm64 attempts" "never-g1-linux-arm64-a1 never-g1-linux-arm64-a2" \
+	"$(kubectl get pods -n ctl-retry -l multiarch.dev/build=never,multiarch.dev/platform=linux-arm64 -o jsonpath='{.items[*].metadata.name}')"
+
+echo "-- timeout"
+set_plan '{"ctl-timeout/slow/linux-arm64/1": "hang"}'
+apply_mab ctl-timeout slow '"linux/amd64", "linux/arm64"' '  policy: {timeout: 1m, retries: 1}'
+wait_for 20 test -n "$(kubectl get pod -n ctl-timeout slow-g1-linux-arm64-a1 -o jsonpath='{.status.phase}' | grep Running)"
+# a minute is the shortest timeout the API allows; the controller measures from the pod's creation
+if ready ctl-timeout slow 100; then pass "a hanging attempt times out and the retry succeeds"; else
+	fail "a hanging attempt times out and the retry succeeds" "$(kubectl get mab,pods -n ctl-timeout; kubectl get mab slow -n ctl-timeout -o yaml)"; fi
+expect_eq "timeout: the hanging pod was deleted" "" "$(kubectl get pod -n ctl-timeout slow-g1-linux-arm64-a1 -o name 2>/dev/null)"
+expect_match "timeout: recorded as a timeout event" "timed out after 60s" \
+	"$(kubectl get events -n ctl-timeout -o jsonpath='{range .items[*]}{.message}{"\n"}{end}')"
+set_plan '{}'
+
+echo "-- missing nodes"
+kubectl cordon fake-arm64-1 fake-arm64-2 >/dev/null
+apply_mab ctl-nodes waits '"linux/amd64", "linux/arm64"'
+apply_mab ctl-nodes fails '"linux/amd64", "linux/arm64"' '  policy: {missingNodes: Fail}'
+wait_for 20 test "$(condition ctl-nodes waits NodesAvailable)" = "False/NoMatchingNodes"
+expect_eq "no arm64 node: NodesAvailable False/NoMatchingNodes" "False/NoMatchingNodes" "$(condition ctl-nodes waits NodesAvailable)"
+expect_eq "no arm64 node: Reconciling, not Stalled" "True False" \
+	"$(field ctl-nodes waits '{.status.conditions[?(@.type=="Reconciling")].status} {.status.conditions[?(@.type=="Stalled")].status}')"
+expect_eq "no arm64 node: arm64 Waiting" "Waiting" "$(field ctl-nodes waits '{.status.platforms[?(@.platform=="linux/arm64")].phase}')"
+sleep 2
+expect_eq "no arm64 node: no arm64 pod created" "" "$(kubectl get pods -n ctl-nodes -l multiarch.dev/platform=linux-arm64 -o name)"
+if kubectl wait --for=condition=Stalled mab/fails -n ctl-nodes --timeout=30s >/dev/null 2>&1; then pass "no arm64 node, policy Fail: Stalled"; else
+	fail "no arm64 node, policy Fail: Stalled" "$(kubectl get mab fails -n ctl-nodes -o yaml)"; fi
+expect_eq "policy Fail: reason NoMatchingNodes" "False/NoMatchingNodes" "$(condition ctl-nodes fails Ready)"
+add_node fake-arm64-3 arm64
+if ready ctl-nodes waits; then pass "policy Wait: the build goes on once an arm64 node is added"; else fail "policy Wait: continues" "$(kubectl get mab,pods -n ctl-nodes -o wide)"; fi
+expect_eq "policy Wait: the arm64 pod ran on the new node" "fake-arm64-3" \
+	"$(kubectl get pod -n ctl-nodes waits-g1-linux-arm64-a1 -o jsonpath='{.spec.nodeName}')"
+kubectl uncordon fake-arm64-1 fake-arm64-2 >/dev/null
+
+echo "-- spec changed and deleted mid-build"
+set_plan '{"ctl-change/moved/linux-arm64/*": "hang", "ctl-change/gone/linux-arm64/*": "hang"}'
+apply_mab ctl-change moved '"linux/amd64", "linux/arm64"'
+apply_mab ctl-change gone '"linux/amd64", "linux/arm64"'
+wait_for 20 test -n "$(kubectl get pod -n ctl-change moved-g1-linux-arm64-a1 -o jsonpath='{.status.phase}' | grep Running)"
+wait_for 20 test -n "$(kubectl get pod -n ctl-change gone-g1-linux-arm64-a1 -o jsonpath='{.status.phase}' | grep Running)"
+set_plan '{"ctl-change/gone/linux-arm64/*": "hang"}'
+kubectl patch mab moved -n ctl-change --type=merge -p '{"spec":{"buildArgs":[{"name":"VERSION","value":"2"}]}}' >/dev/null
+if ready ctl-change moved; then pass "spec changed mid-build: generation 2 Ready"; else fail "spec changed: Ready" "$(kubectl get mab,pods -n ctl-change)"; fi
+expect_eq "spec changed: observedGeneration 2" "2" "$(field ctl-change moved '{.status.observedGeneration}')"
+wait_for 20 test -z "$(kubectl get pod -n ctl-change moved-g1-linux-arm64-a1 -o name 2>/dev/null)"
+expect_eq "spec changed: the running generation-1 pod was stopped" "" "$(kubectl get pod -n ctl-change moved-g1-linux-arm64-a1 -o name 2>/dev/null)"
+expect_match "spec changed: a Restarted event" "Restarted" "$(kubectl get events -n ctl-change --field-selector involvedObject.name=moved -o jsonpath='{.items[*].reason}')"
+kubectl delete mab gone -n ctl-change --wait=false >/dev/null
+wait_for 30 test -z "$(kubectl get pods,jobs -n ctl-change -l multiarch.dev/build=gone -o name)"
+expect_eq "deleted mid-build: its pods are collected" "" "$(kubectl get pods,jobs -n ctl-change -l multiarch.dev/build=gone -o name)"
+sleep 3
+expect_eq "deleted mid-build: nothing is recreated" "" "$(kubectl get pods,jobs -n ctl-change -l multiarch.dev/build=gone -o name)"
+gen1=$(field ctl-change moved '{.metadata.generation}')
+kubectl patch mab moved -n ctl-change --type=merge -p '{"spec":{"rebuildRequest":"again"}}' >/dev/null
+wait_for 20 test "$(field ctl-change moved '{.status.observedGeneration}')" = "$((gen1 + 1))"
+if ready ctl-change moved; then pass "rebuildRequest: built again"; else fail "rebuildRequest: built again"; fi
+expect_match "rebuildRequest: new generation's pods" "moved-g3-linux-amd64-a1" "$(kubectl get pods -n ctl-change -o name)"
+set_plan '{}'
+
+echo "-- SIGKILL at random moments"
+stop_controller main
+# one identity across restarts, as a restarted pod of a StatefulSet would have: the lease is renewed at once
+start_controller chaos --identity chaos
+chaos_mark=$(audit_lines)
+kubectl create namespace ctl-chaos >/dev/null 2>&1
+appliers=()
+for i in $(seq 1 "$CHAOS_BUILDS"); do
+	platforms='"linux/amd64", "linux/arm64"'
+	[ $((i % 3)) -eq 0 ] && platforms='"linux/amd64"'
+	apply_mab ctl-chaos "b$i" "$platforms" &
+	appliers+=($!)
+	if [ ${#appliers[@]} -eq 10 ]; then
+		wait "${appliers[@]}"
+		appliers=()
+	fi
+done
+[ ${#appliers[@]} -eq 0 ] || wait "${appliers[@]}"
+kills=0
+chaos_deadline=$((SECONDS + 240))
+while [ $kills -lt "$KILLS" ] && [ $SECONDS -lt $chaos_deadline ]; do
+	sleep "0.$((RANDOM % 9 + 1))"
+	stop_controller chaos KILL
+	kills=$((kills + 1))
+	start_controller chaos --identity chaos
+done
+expect_eq "chaos: the controller was killed $KILLS times" "$KILLS" "$kills"
+ready_all() { [ "$(kubectl get mab -n ctl-chaos -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True)" -eq "$CHAOS_BUILDS" ]; }
+if wait_for 240 ready_all; then pass "chaos: all $CHAOS_BUILDS builds Ready"; else
+	fail "chaos: all builds Ready" "$(kubectl get mab -n ctl-chaos | grep -v Succeeded)"; fi
+dups=$(kubectl get pods -n ctl-chaos -l multiarch.dev/role=build -o json |
+	jq -r '.items[].metadata.labels | [.["multiarch.dev/build"], .["multiarch.dev/generation"], .["multiarch.dev/platform"], .["multiarch.dev/attempt"]] | join("/")' |
+	sort | uniq -d)
+expect_eq "chaos: no two pods for one (build, generation, platform, attempt)" "" "$dups"
+created_twice=$(tail -n +"$chaos_mark" "$audit" | jq -r 'select(.stage == "ResponseComplete" and .verb == "create" and .objectRef.resource == "pods" and (.objectRef.subresource // "") == "" and .objectRef.namespace == "ctl-chaos" and .objectRef.name != null
+	and .responseStatus.code == 201) | .objectRef.name' | sort | uniq -d)
+expect_eq "chaos: no pod name created twice (audit log)" "" "$created_twice"
+uids=$(kubectl get mab -n ctl-chaos -o jsonpath='{range .items[*]}{.metadata.uid}{"\n"}{end}' | sort)
+orphans=$(kubectl get pods,jobs -n ctl-chaos -o json | jq -r '.items[] | .metadata.name + " " + (.metadata.ownerReferences[0].uid // "none")' |
+	while read -r name uid; do
+		[ -n "$(kubectl get pod "$name" -n ctl-chaos -o jsonpath='{.metadata.labels.batch\.kubernetes\.io/job-name}' 2>/dev/null)" ] && continue
+		grep -qx "$uid" <<<"$uids" || echo "$name"
+	done)
+expect_eq "chaos: no orphaned pods or Jobs" "" "$orphans"
+bad_index=0
+for i in $(seq 1 "$CHAOS_BUILDS"); do
+	want="linux/amd64,linux/arm64"
+	[ $((i % 3)) -eq 0 ] && want="linux/amd64"
+	[ "$(index_platforms ctl-chaos "b$i")" = "$want" ] || bad_index=$((bad_index + 1))
+done
+expect_eq "chaos: every index holds exactly its platforms" "0" "$bad_index"
+expect_no_match "chaos: no crash besides the kills" "AddressSanitizer|runtime error|Segmentation" "$(cat "$work/chaos.log")"
+stop_controller chaos
+
+echo "-- two replicas"
+start_controller alpha
+start_controller beta
+wait_for 20 grep -q "became the leader" "$work/alpha.log" "$work/beta.log"
+leader=alpha other=beta
+became_leader beta 1 && leader=beta other=alpha
+mark=$(audit_lines)
+apply_mab ctl-ha one '"linux/amd64", "linux/arm64"'
+if ready ctl-ha one; then pass "two replicas: the build is Ready"; else fail "two replicas: Ready"; fi
+sleep 1
+expect_eq "two replicas: the standby wrote nothing" "0" "$(writes_by "$other" "$mark")"
+expect_match "two replicas: the leader did the writes" "^[1-9]" "$(writes_by "$leader" "$mark")"
+killed_at=$(date +%s.%N)
+stop_controller "$leader" KILL
+if wait_for 30 became_leader "$other" 1; then
+	took=$(elapsed "$killed_at")
+	if at_most "$took" 17.5; then pass "two replicas: takeover after SIGKILL in ${took}s (lease 15s + retry 2s)"; else
+		fail "two replicas: takeover within 17s" "took ${took}s"; fi
+else
+	fail "two replicas: the standby took over" "$(tail -5 "$work/$other.log")"
+fi
+apply_mab ctl-ha two '"linux/amd64", "linux/arm64"'
+if ready ctl-ha two; then pass "two replicas: the new leader builds"; else fail "two replicas: the new leader builds"; fi
+from=$(($(log_lines "$leader") + 1))
+start_controller "$leader"
+wait_for 20 grep -q "waiting for lease" <(tail -n +"$from" "$work/$leader.log")
+sleep 1
+released_at=$(date +%s.%N)
+stop_controller "$other" TERM
+expect_eq "graceful stop: exit 0" "0" "$(cat "$work/$other.exit")"
+if wait_for 10 became_leader "$leader" "$from"; then
+	took=$(elapsed "$released_at")
+	if at_most "$took" 3.5; then pass "graceful stop: the lease is released and taken over in ${took}s"; else
+		fail "graceful stop: takeover within 3s" "took ${took}s"; fi
+else
+	fail "graceful stop: takeover" "$(tail -5 "$work/$leader.log")"
+fi
+stop_controller "$leader"
+
+touch "$work/kubelet.stop"
+finish controller

@@ -1,0 +1,524 @@
+/* Unit tests for controller/reconcile: each step from a new build to Ready through a recording writer, retries,
+ * timeouts, missing nodes, a changed spec, batched writes, and no write when nothing changed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "controller/reconcile.h"
+#include "util/timefmt.h"
+
+#define NOW 1790000000 /* 2026-09-21T14:13:20Z */
+#define DIGEST_A "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define DIGEST_B "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define DIGEST_I "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+
+/* What the writer was asked to do, and what it answers. */
+struct recorder {
+	cJSON *created;   /* array of created objects */
+	cJSON *deleted;   /* array of deleted names */
+	cJSON *status;    /* the last status written, or NULL */
+	unsigned status_writes;
+	char events[2048];
+	enum ctl_write create_answer;
+};
+
+static enum ctl_write rec_create(void *ctx, const char *kind, const cJSON *object, char *err, size_t errlen)
+{
+	struct recorder *r = ctx;
+	(void)kind;
+
+	snprintf(err, errlen, "refused for the test");
+	if (r->create_answer == CTL_WRITE_OK)
+		cJSON_AddItemToArray(r->created, cJSON_Duplicate(object, true));
+	return r->create_answer;
+}
+
+static enum ctl_write rec_remove(void *ctx, const char *kind, const cJSON *object, char *err, size_t errlen)
+{
+	struct recorder *r = ctx;
+	(void)kind;
+	(void)err;
+	(void)errlen;
+
+	cJSON_AddItemToArray(r->deleted, cJSON_CreateString(cJSON_GetObjectItem(cJSON_GetObjectItem(object, "metadata"), "name")->valuestring));
+	return CTL_WRITE_OK;
+}
+
+static enum ctl_write rec_status(void *ctx, const cJSON *build, const cJSON *status, char *err, size_t errlen)
+{
+	struct recorder *r = ctx;
+	(void)build;
+	(void)err;
+	(void)errlen;
+
+	cJSON_Delete(r->status);
+	r->status = cJSON_Duplicate(status, true);
+	r->status_writes++;
+	return CTL_WRITE_OK;
+}
+
+static void rec_event(void *ctx, const cJSON *build, bool warning, const char *reason, const char *note)
+{
+	struct recorder *r = ctx;
+	size_t n = strlen(r->events);
+	(void)build;
+	(void)note;
+
+	snprintf(r->events + n, sizeof(r->events) - n, "%s%s ", warning ? "!" : "", reason);
+}
+
+static void recorder_reset(struct recorder *r)
+{
+	cJSON_Delete(r->created);
+	cJSON_Delete(r->deleted);
+	cJSON_Delete(r->status);
+	memset(r, 0, sizeof(*r));
+	r->created = cJSON_CreateArray();
+	r->deleted = cJSON_CreateArray();
+}
+
+/* The world one test sets up: a build, children, nodes per architecture. */
+struct world {
+	cJSON *build;
+	struct ctl_obj *children[16];
+	size_t child_count;
+	size_t nodes_amd64, nodes_arm64;
+	time_t now;
+	struct recorder rec;
+	struct ctl_outcome out;
+	struct ctl_reconcile_options opts;
+};
+
+static size_t fake_nodes(void *ctx, const cJSON *selector, const cJSON *tolerations)
+{
+	struct world *w = ctx;
+	const char *arch = cJSON_GetObjectItem(selector, "kubernetes.io/arch")->valuestring;
+	(void)tolerations;
+
+	return strcmp(arch, "amd64") == 0 ? w->nodes_amd64 : strcmp(arch, "arm64") == 0 ? w->nodes_arm64 : 0;
+}
+
+static void world_init(struct world *w, const char *spec_extra, long generation)
+{
+	char text[2048];
+
+	memset(w, 0, sizeof(*w));
+	snprintf(text, sizeof(text),
+		 "{\"metadata\":{\"name\":\"hello\",\"namespace\":\"apps\",\"uid\":\"u-1\",\"generation\":%ld,\"resourceVersion\":\"10\"},"
+		 "\"spec\":{\"image\":\"reg.example/team/hello:1.0\",\"platforms\":[\"linux/amd64\",\"linux/arm64\"],"
+		 "\"source\":{\"git\":{\"url\":\"https://git.example/hello.git\"}}%s}}",
+		 generation, spec_extra ? spec_extra : "");
+	w->build = cJSON_Parse(text);
+	assert_non_null(w->build);
+	w->nodes_amd64 = w->nodes_arm64 = 2;
+	w->now = NOW;
+	ctl_reconcile_options_init(&w->opts);
+	w->opts.status_batch_s = 0;
+	recorder_reset(&w->rec);
+}
+
+static void world_free(struct world *w)
+{
+	cJSON_Delete(w->build);
+	for (size_t i = 0; i < w->child_count; i++)
+		ctl_obj_release(w->children[i]);
+	recorder_reset(&w->rec);
+	cJSON_Delete(w->rec.created);
+	cJSON_Delete(w->rec.deleted);
+}
+
+/* Adds a child (taking json), as the informer would hold it. */
+static void add_child(struct world *w, cJSON *json)
+{
+	struct ctl_obj *o = calloc(1, sizeof(*o));
+
+	assert_non_null(json);
+	atomic_store(&o->refs, 1);
+	snprintf(o->key, sizeof(o->key), "apps/%s", cJSON_GetObjectItem(cJSON_GetObjectItem(json, "metadata"), "name")->valuestring);
+	o->json = json;
+	w->children[w->child_count++] = o;
+}
+
+/* A build pod as the API server holds it: labels from the controller's manifest, a phase, and a result. */
+static void add_pod(struct world *w, long gen, const char *platform, int attempt, const char *phase, const char *message, time_t created)
+{
+	char text[2048], when[RFC3339_MAX], with_newline[256];
+	cJSON *pod, *term;
+
+	rfc3339_format(created, when, sizeof(when));
+	snprintf(text, sizeof(text),
+		 "{\"metadata\":{\"name\":\"hello-g%ld-%s-a%d\",\"namespace\":\"apps\",\"uid\":\"p-%s-%d\",\"creationTimestamp\":\"%s\","
+		 "\"labels\":{\"multiarch.dev/build\":\"hello\",\"multiarch.dev/role\":\"build\",\"multiarch.dev/generation\":\"%ld\","
+		 "\"multiarch.dev/platform\":\"%s\",\"multiarch.dev/attempt\":\"%d\"}},\"spec\":{\"nodeName\":\"node-%s\"},"
+		 "\"status\":{\"phase\":\"%s\",\"containerStatuses\":[{\"name\":\"builder\",\"state\":{}}]}}",
+		 gen, platform, attempt, platform, attempt, when, gen, platform, attempt, platform, phase);
+	pod = cJSON_Parse(text);
+	if (message) {
+		cJSON *state = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "status"), "containerStatuses"), 0),
+						   "state");
+		term = cJSON_AddObjectToObject(state, "terminated");
+		cJSON_AddNumberToObject(term, "exitCode", strcmp(phase, "Succeeded") == 0 ? 0 : 1);
+		cJSON_AddStringToObject(term, "reason", strcmp(phase, "Succeeded") == 0 ? "Completed" : "Error");
+		snprintf(with_newline, sizeof(with_newline), "%s\n", message);
+		cJSON_AddStringToObject(term, "message", with_newline);
+		cJSON_AddStringToObject(term, "finishedAt", when);
+	}
+	add_child(w, pod);
+}
+
+static void add_index(struct world *w, long gen, const char *job_status, const char *pod_phase, const char *digest)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "{\"metadata\":{\"name\":\"hello-g%ld-index\",\"namespace\":\"apps\",\"uid\":\"j-1\",\"labels\":{\"multiarch.dev/build\":\"hello\","
+		 "\"multiarch.dev/role\":\"index\",\"multiarch.dev/generation\":\"%ld\"}},\"status\":%s}",
+		 gen, gen, job_status);
+	add_child(w, cJSON_Parse(text));
+	if (!pod_phase)
+		return;
+	snprintf(text, sizeof(text),
+		 "{\"metadata\":{\"name\":\"hello-g%ld-index-x1\",\"namespace\":\"apps\",\"uid\":\"ip-1\",\"labels\":{\"multiarch.dev/build\":\"hello\","
+		 "\"multiarch.dev/role\":\"index\",\"multiarch.dev/generation\":\"%ld\"}},\"status\":{\"phase\":\"%s\",\"containerStatuses\":"
+		 "[{\"name\":\"index\",\"state\":{\"terminated\":{\"exitCode\":0,\"message\":\"%s\",\"finishedAt\":\"2026-09-21T14:13:20Z\"}}}]}}",
+		 gen, gen, pod_phase, digest);
+	add_child(w, cJSON_Parse(text));
+}
+
+/* Reconciles with the world's children split into pods and Jobs. */
+static void run(struct world *w)
+{
+	const struct ctl_writer writer = {rec_create, rec_remove, rec_status, rec_event, &w->rec};
+	struct ctl_obj *pods[16], *jobs[16];
+	struct ctl_view view = {0};
+
+	for (size_t i = 0; i < w->child_count; i++) {
+		const cJSON *status = cJSON_GetObjectItem(w->children[i]->json, "status");
+		if (cJSON_GetObjectItem(status, "phase"))
+			pods[view.pod_count++] = w->children[i];
+		else
+			jobs[view.job_count++] = w->children[i];
+	}
+	view.build = w->build;
+	view.pods = pods;
+	view.jobs = jobs;
+	view.nodes_fitting = fake_nodes;
+	view.nodes_ctx = w;
+	view.now = w->now;
+	ctl_reconcile(&w->opts, &view, &writer, &w->out);
+}
+
+/* Makes the written status the build's own, as the informer would show it next. */
+static void accept_status(struct world *w)
+{
+	assert_non_null(w->rec.status);
+	cJSON_DeleteItemFromObject(w->build, "status");
+	cJSON_AddItemToObject(w->build, "status", cJSON_Duplicate(w->rec.status, true));
+	recorder_reset(&w->rec);
+}
+
+static const char *status_str(const struct world *w, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(w->rec.status, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static const char *platform_str(const cJSON *status, const char *platform, const char *key)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(status, "platforms")) {
+		if (strcmp(cJSON_GetObjectItem(e, "platform")->valuestring, platform) == 0) {
+			const cJSON *v = cJSON_GetObjectItem(e, key);
+			return cJSON_IsString(v) ? v->valuestring : "";
+		}
+	}
+	return "(none)";
+}
+
+static const char *condition(const cJSON *status, const char *type, const char *key)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(status, "conditions")) if (strcmp(cJSON_GetObjectItem(c, "type")->valuestring, type) ==
+									      0) return cJSON_GetObjectItem(c, key)->valuestring;
+	return "(none)";
+}
+
+static const char *created_name(const struct world *w, int i)
+{
+	return cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(w->rec.created, i), "metadata"), "name")->valuestring;
+}
+
+static void test_new_build_to_ready(void **state)
+{
+	struct world w;
+	const cJSON *pod, *job, *args, *a;
+	char joined[2048] = "";
+	(void)state;
+
+	world_init(&w, NULL, 1);
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 2);
+	assert_string_equal(created_name(&w, 0), "hello-g1-linux-amd64-a1");
+	assert_string_equal(created_name(&w, 1), "hello-g1-linux-arm64-a1");
+	pod = cJSON_GetArrayItem(w.rec.created, 1);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "spec"), "nodeSelector"), "kubernetes.io/arch")->valuestring,
+			    "arm64");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "metadata"), "ownerReferences"), 0),
+						     "controller")));
+	assert_int_equal(w.rec.status_writes, 1);
+	assert_string_equal(status_str(&w, "phase"), "Building");
+	assert_int_equal(cJSON_GetObjectItem(w.rec.status, "observedGeneration")->valueint, 1);
+	assert_string_equal(condition(w.rec.status, "Reconciling", "status"), "True");
+	assert_string_equal(condition(w.rec.status, "Ready", "status"), "False");
+	assert_string_equal(condition(w.rec.status, "Stalled", "status"), "False");
+	assert_string_equal(w.rec.events, "PlatformBuilding PlatformBuilding ");
+	accept_status(&w);
+
+	/* the pods exist and run: nothing to do, nothing written */
+	add_pod(&w, 1, "linux-amd64", 1, "Running", NULL, NOW);
+	add_pod(&w, 1, "linux-arm64", 1, "Pending", NULL, NOW);
+	w.now += 30;
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 0);
+	assert_int_equal(w.rec.status_writes, 0);
+	assert_true(w.out.requeue_after_s > 3500); /* the timeout, 1h from creation */
+
+	/* both pushed: the index Job with both digests, Merging */
+	world_free(&w);
+	world_init(&w, NULL, 1);
+	run(&w);
+	accept_status(&w);
+	add_pod(&w, 1, "linux-amd64", 1, "Succeeded", DIGEST_A, NOW + 60);
+	add_pod(&w, 1, "linux-arm64", 1, "Succeeded", DIGEST_B, NOW + 61);
+	w.now = NOW + 62;
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 1);
+	assert_string_equal(created_name(&w, 0), "hello-g1-index");
+	job = cJSON_GetArrayItem(w.rec.created, 0);
+	args = cJSON_GetObjectItem(
+		cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(job, "spec"), "template"), "spec"), "containers"),
+				   0),
+		"args");
+	cJSON_ArrayForEach(a, args) {
+		strncat(joined, a->valuestring, sizeof(joined) - strlen(joined) - 2);
+		strncat(joined, " ", sizeof(joined) - strlen(joined) - 1);
+	}
+	assert_non_null(strstr(joined, "index --image=reg.example/team/hello:1.0 --source=reg.example/team/hello@" DIGEST_A
+					" --platform=linux/amd64 --source=reg.example/team/hello@" DIGEST_B " --platform=linux/arm64 "));
+	assert_non_null(strstr(joined, "--digest-file=/dev/termination-log"));
+	assert_string_equal(status_str(&w, "phase"), "Merging");
+	assert_string_equal(platform_str(w.rec.status, "linux/arm64", "digest"), DIGEST_B);
+	assert_string_equal(platform_str(w.rec.status, "linux/arm64", "node"), "node-linux-arm64");
+	assert_string_equal(w.rec.events, "PlatformSucceeded PlatformSucceeded Merging ");
+	accept_status(&w);
+
+	/* the index pod ended with the index digest: Ready */
+	add_index(&w, 1, "{\"succeeded\":1}", "Succeeded", DIGEST_I);
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 0);
+	assert_string_equal(status_str(&w, "phase"), "Succeeded");
+	assert_string_equal(status_str(&w, "image"), "reg.example/team/hello@" DIGEST_I);
+	assert_string_equal(status_str(&w, "shortDigest"), "111111111111");
+	assert_string_equal(status_str(&w, "platformSummary"), "2/2");
+	assert_string_equal(condition(w.rec.status, "Ready", "status"), "True");
+	assert_string_equal(condition(w.rec.status, "Reconciling", "status"), "False");
+	assert_string_equal(w.rec.events, "Succeeded ");
+	accept_status(&w);
+
+	/* done: later looks write nothing */
+	w.now += 3600;
+	run(&w);
+	assert_int_equal(w.rec.status_writes, 0);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created) + cJSON_GetArraySize(w.rec.deleted), 0);
+	world_free(&w);
+}
+
+static void test_retry_then_exhausted(void **state)
+{
+	struct world w;
+	(void)state;
+
+	world_init(&w, ",\"policy\":{\"retries\":1}", 1);
+	run(&w);
+	accept_status(&w);
+	add_pod(&w, 1, "linux-amd64", 1, "Succeeded", DIGEST_A, NOW + 5);
+	add_pod(&w, 1, "linux-arm64", 1, "Failed", "compile error", NOW + 5);
+	w.now = NOW + 6;
+	run(&w);
+	/* backing off: nothing created yet, the failure and the retry time recorded */
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 0);
+	assert_string_equal(platform_str(w.rec.status, "linux/arm64", "phase"), "Waiting");
+	assert_non_null(strstr(platform_str(w.rec.status, "linux/arm64", "message"), "compile error"));
+	assert_true(w.out.requeue_after_s > 0 && w.out.requeue_after_s <= 10);
+	assert_string_equal(w.rec.events, "PlatformSucceeded !Retrying ");
+	accept_status(&w);
+	/* the same look again: the same status, no write */
+	run(&w);
+	assert_int_equal(w.rec.status_writes, 0);
+	/* after the backoff: attempt 2 of arm64 only */
+	w.now = NOW + 20;
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 1);
+	assert_string_equal(created_name(&w, 0), "hello-g1-linux-arm64-a2");
+	accept_status(&w);
+	add_pod(&w, 1, "linux-arm64", 2, "Failed", "compile error", NOW + 30);
+	w.now = NOW + 31;
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 0); /* no index from a partial set */
+	assert_string_equal(status_str(&w, "phase"), "Failed");
+	assert_string_equal(condition(w.rec.status, "Stalled", "status"), "True");
+	assert_string_equal(condition(w.rec.status, "Stalled", "reason"), "RetriesExhausted");
+	assert_string_equal(platform_str(w.rec.status, "linux/amd64", "digest"), DIGEST_A); /* kept */
+	world_free(&w);
+}
+
+static void test_missing_nodes(void **state)
+{
+	struct world w;
+	(void)state;
+
+	world_init(&w, NULL, 1);
+	w.nodes_arm64 = 0;
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 1);
+	assert_string_equal(created_name(&w, 0), "hello-g1-linux-amd64-a1");
+	assert_string_equal(platform_str(w.rec.status, "linux/arm64", "phase"), "Waiting");
+	assert_string_equal(condition(w.rec.status, "NodesAvailable", "status"), "False");
+	assert_string_equal(condition(w.rec.status, "NodesAvailable", "reason"), "NoMatchingNodes");
+	assert_string_equal(condition(w.rec.status, "Stalled", "status"), "False");
+	accept_status(&w);
+	add_pod(&w, 1, "linux-amd64", 1, "Running", NULL, NOW);
+	run(&w);
+	assert_int_equal(w.rec.status_writes, 0);
+	w.nodes_arm64 = 1; /* a node came */
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 1);
+	assert_string_equal(created_name(&w, 0), "hello-g1-linux-arm64-a1");
+	assert_string_equal(condition(w.rec.status, "NodesAvailable", "status"), "True");
+	world_free(&w);
+
+	world_init(&w, ",\"policy\":{\"missingNodes\":\"Fail\"}", 1);
+	w.nodes_arm64 = 0;
+	run(&w);
+	assert_string_equal(platform_str(w.rec.status, "linux/arm64", "phase"), "Failed");
+	accept_status(&w);
+	add_pod(&w, 1, "linux-amd64", 1, "Succeeded", DIGEST_A, NOW);
+	run(&w);
+	assert_string_equal(status_str(&w, "phase"), "Failed");
+	assert_string_equal(condition(w.rec.status, "Ready", "reason"), "NoMatchingNodes");
+	world_free(&w);
+}
+
+static void test_timeout_and_new_generation(void **state)
+{
+	struct world w;
+	(void)state;
+
+	world_init(&w, ",\"policy\":{\"timeout\":\"10m\"}", 1);
+	run(&w);
+	accept_status(&w);
+	add_pod(&w, 1, "linux-amd64", 1, "Running", NULL, NOW);
+	add_pod(&w, 1, "linux-arm64", 1, "Running", NULL, NOW);
+	w.now = NOW + 601;
+	run(&w);
+	/* both timed out: the failures written, then the pods deleted */
+	assert_int_equal(w.rec.status_writes, 1);
+	assert_non_null(strstr(platform_str(w.rec.status, "linux/arm64", "message"), "timed out after 600s"));
+	assert_int_equal(cJSON_GetArraySize(w.rec.deleted), 2);
+	world_free(&w);
+
+	/* generation 2: the running generation-1 pod is stopped, the finished one kept; new pods start */
+	world_init(&w, NULL, 2);
+	add_pod(&w, 1, "linux-amd64", 1, "Running", NULL, NOW);
+	add_pod(&w, 1, "linux-arm64", 1, "Succeeded", DIGEST_B, NOW);
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.deleted), 1);
+	assert_string_equal(cJSON_GetArrayItem(w.rec.deleted, 0)->valuestring, "hello-g1-linux-amd64-a1");
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 2);
+	assert_string_equal(created_name(&w, 0), "hello-g2-linux-amd64-a1");
+	world_free(&w);
+}
+
+static void test_batched_success_and_bad_digest(void **state)
+{
+	struct world w;
+	(void)state;
+
+	world_init(&w, NULL, 1);
+	w.opts.status_batch_s = 5;
+	run(&w);
+	accept_status(&w);
+	add_pod(&w, 1, "linux-amd64", 1, "Succeeded", DIGEST_A, NOW + 10);
+	add_pod(&w, 1, "linux-arm64", 1, "Running", NULL, NOW);
+	w.now = NOW + 11;
+	run(&w);
+	assert_int_equal(w.rec.status_writes, 0); /* held for company */
+	assert_true(w.out.requeue_after_s > 0 && w.out.requeue_after_s <= 5);
+	w.now = NOW + 16;
+	run(&w);
+	assert_int_equal(w.rec.status_writes, 1); /* written once the window passed */
+	assert_string_equal(platform_str(w.rec.status, "linux/amd64", "phase"), "Succeeded");
+	world_free(&w);
+
+	world_init(&w, ",\"policy\":{\"retries\":0}", 1);
+	run(&w);
+	accept_status(&w);
+	add_pod(&w, 1, "linux-amd64", 1, "Succeeded", "not-a-digest", NOW);
+	run(&w);
+	assert_string_equal(platform_str(w.rec.status, "linux/amd64", "phase"), "Failed");
+	assert_non_null(strstr(platform_str(w.rec.status, "linux/amd64", "message"), "not a sha256 digest"));
+	world_free(&w);
+}
+
+static void test_refused_and_invalid(void **state)
+{
+	struct world w;
+	(void)state;
+
+	world_init(&w, NULL, 1);
+	w.rec.create_answer = CTL_WRITE_REFUSED;
+	run(&w);
+	assert_string_equal(status_str(&w, "phase"), "Failed");
+	assert_string_equal(condition(w.rec.status, "Stalled", "reason"), "PodRefused");
+	assert_non_null(strstr(platform_str(w.rec.status, "linux/arm64", "message"), "refused for the test"));
+	world_free(&w);
+
+	world_init(&w, NULL, 1);
+	w.rec.create_answer = CTL_WRITE_FAILED;
+	run(&w);
+	assert_true(w.out.retry);
+	assert_int_equal(w.rec.status_writes, 1); /* Pending, without a pod name it does not have */
+	world_free(&w);
+
+	world_init(&w, ",\"platforms\":[\"linux/arm64\",\"linux/aarch64\"]", 1);
+	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(w.build, "spec"), "platforms");
+	cJSON_AddItemToObject(cJSON_GetObjectItem(w.build, "spec"), "platforms", cJSON_Parse("[\"linux/arm64\",\"linux/aarch64\"]"));
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 0);
+	assert_string_equal(condition(w.rec.status, "Stalled", "reason"), "InvalidSpec");
+	assert_non_null(strstr(status_str(&w, "message"), "same platform"));
+	world_free(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_new_build_to_ready),
+		cmocka_unit_test(test_retry_then_exhausted),
+		cmocka_unit_test(test_missing_nodes),
+		cmocka_unit_test(test_timeout_and_new_generation),
+		cmocka_unit_test(test_batched_success_and_bad_digest),
+		cmocka_unit_test(test_refused_and_invalid),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,121 @@
+/* YAML documents as cJSON trees (the JSON-compatible subset Kubernetes manifests and config files use). */
+#include "util/yamljson.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "util/errbuf.h"
+
+/* A plain scalar by the core schema: null, a boolean, a number, or else a string. */
+static cJSON *plain_scalar(const char *s)
+{
+	char *end = NULL;
+	double d;
+
+	if (!*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0)
+		return cJSON_CreateNull();
+	if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 || strcmp(s, "TRUE") == 0)
+		return cJSON_CreateTrue();
+	if (strcmp(s, "false") == 0 || strcmp(s, "False") == 0 || strcmp(s, "FALSE") == 0)
+		return cJSON_CreateFalse();
+	if ((*s >= '0' && *s <= '9') || ((*s == '-' || *s == '+' || *s == '.') && s[1] >= '0' && s[1] <= '9')) {
+		d = strtod(s, &end);
+		/* "0x1F", "1e", "1_000" and times such as "1:30" stay strings */
+		if (end && !*end && !strchr(s, 'x') && !strchr(s, 'X'))
+			return cJSON_CreateNumber(d);
+	}
+	return cJSON_CreateString(s);
+}
+
+/* Recursive over the document's nesting, which is capped at YAMLJSON_DEPTH_MAX. */
+static cJSON *convert(yaml_document_t *doc, yaml_node_t *node, int depth, char *errbuf, size_t errlen) /* NOLINT(misc-no-recursion) */
+{
+	cJSON *out = NULL;
+
+	if (!node)
+		return cJSON_CreateNull();
+	if (depth > YAMLJSON_DEPTH_MAX) {
+		errbuf_set(errbuf, errlen, "line %lu: nested deeper than %d levels", (unsigned long)node->start_mark.line + 1, YAMLJSON_DEPTH_MAX);
+		return NULL;
+	}
+	switch (node->type) {
+	case YAML_SCALAR_NODE:
+		if (node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+			out = plain_scalar((const char *)node->data.scalar.value);
+		else
+			out = cJSON_CreateString((const char *)node->data.scalar.value);
+		break;
+	case YAML_SEQUENCE_NODE:
+		out = cJSON_CreateArray();
+		for (yaml_node_item_t *it = node->data.sequence.items.start; out && it < node->data.sequence.items.top; it++) {
+			cJSON *item = convert(doc, yaml_document_get_node(doc, *it), depth + 1, errbuf, errlen);
+			if (!item || !cJSON_AddItemToArray(out, item)) {
+				cJSON_Delete(item);
+				cJSON_Delete(out);
+				return NULL;
+			}
+		}
+		break;
+	case YAML_MAPPING_NODE:
+		out = cJSON_CreateObject();
+		for (yaml_node_pair_t *p = node->data.mapping.pairs.start; out && p < node->data.mapping.pairs.top; p++) {
+			yaml_node_t *key = yaml_document_get_node(doc, p->key);
+			cJSON *value;
+			if (!key || key->type != YAML_SCALAR_NODE) {
+				errbuf_set(errbuf, errlen, "line %lu: a mapping key must be a plain value",
+					   (unsigned long)(key ? key->start_mark.line : node->start_mark.line) + 1);
+				cJSON_Delete(out);
+				return NULL;
+			}
+			value = convert(doc, yaml_document_get_node(doc, p->value), depth + 1, errbuf, errlen);
+			if (!value) {
+				cJSON_Delete(out);
+				return NULL;
+			}
+			/* a repeated key: the last one wins, as in Kubernetes' decoder */
+			cJSON_DeleteItemFromObjectCaseSensitive(out, (const char *)key->data.scalar.value);
+			if (!cJSON_AddItemToObject(out, (const char *)key->data.scalar.value, value)) {
+				cJSON_Delete(value);
+				cJSON_Delete(out);
+				return NULL;
+			}
+		}
+		break;
+	default:
+		out = cJSON_CreateNull();
+		break;
+	}
+	if (!out && errbuf && errlen && !errbuf[0])
+		errbuf_set(errbuf, errlen, "out of memory");
+	return out;
+}
+
+cJSON *yaml_to_json(const char *text, size_t len, char *errbuf, size_t errlen)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	cJSON *out = NULL;
+
+	if (errbuf && errlen)
+		errbuf[0] = '\0';
+	if (!yaml_parser_initialize(&parser)) {
+		errbuf_set(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		errbuf_set(errbuf, errlen, "line %lu: %s", (unsigned long)parser.problem_mark.line + 1,
+			   parser.problem ? parser.problem : "not YAML");
+		yaml_parser_delete(&parser);
+		return NULL;
+	}
+	if (!yaml_document_get_root_node(&doc))
+		errbuf_set(errbuf, errlen, "the document is empty");
+	else
+		out = convert(&doc, yaml_document_get_root_node(&doc), 0, errbuf, errlen);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return out;
+}
