@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs `make demo`'s flow (tests/demo.sh) twice on the test cluster: each run must end in a verified two-arch
+# index; then stops the demo's controller and helper so later tests start clean.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+# shellcheck source=tests/lib.sh
+. tests/lib.sh
+# shellcheck source=tests/env/common.sh
+. tests/env/common.sh
+
+for run in 1 2; do
+	out=$(MAC_DEMO_NAMESPACE=demo-test tests/demo.sh 2>&1)
+	rc=$?
+	expect_eq "demo run $run: exit 0" "0" "$rc"
+	[ "$rc" -eq 0 ] || printf '%s\n' "$out" | tail -n 30
+	expect_match "demo run $run: shows the platforms building and where" "hello-g1-linux-arm64-a1 on fake-arm64-[0-9]+" "$out"
+	expect_match "demo run $run: kubectl get mab shows it Ready" "hello +[0-9.:]+/demo/hello:1.0 +2/2 +Succeeded +True" "$out"
+	expect_match "demo run $run: the index read back holds both platforms" "linux/amd64	sha256:[0-9a-f]{64}" "$out"
+	expect_match "demo run $run: the arm64 child pulled by --override-arch" "override-arch arm64: manifest sha256:[0-9a-f]{64}, config architecture arm64" "$out"
+	expect_match "demo run $run: the amd64 child pulled by --override-arch" "override-arch amd64: manifest sha256:[0-9a-f]{64}, config architecture amd64" "$out"
+	expect_match "demo run $run: ends OK" "^demo: OK: MultiArchBuild demo-test/hello became " "$out"
+done
+expect_eq "the build pods ran buildah on the host for each node's architecture" "2" \
+	"$(grep -c 'succeeded demo-test/hello-g1-linux-' "$MAC_CLUSTER_DIR/logs/node-helper.log")"
+out=$(MAC_DEMO_NAMESPACE=demo-test MAC_DEMO_TIMEOUT=0 tests/demo.sh 2>&1)
+expect_eq "a demo that cannot finish exits 1" "1" "$?"
+expect_match "it names the step that failed" "^demo: FAILED at: the build did not get Ready within 0s" "$out"
+expect_match "it says where the logs are" "^demo: logs: .*/controller.log \\(the controller\\)" "$out"
+for name in controller node-helper; do
+	# cluster-down (make demo-down) stops everything listed in all-pids and fails if anything is left (test_teardown)
+	pid=$(cat "$MAC_CLUSTER_DIR/pids/$name.pid" 2>/dev/null)
+	expect_match "make demo-down would stop the demo's $name" "^${pid:-none}\$" "$(cat "$MAC_CLUSTER_DIR/all-pids")"
+	stop_pid "$MAC_CLUSTER_DIR" "$name"
+done
+kubectl delete namespace demo-test --wait=false >/dev/null 2>&1
+finish demo
