@@ -29,6 +29,9 @@ checks=(
 	"/usr/bin/python3:python3"
 	"docker:docker.io"
 	"git:git"
+	"lua5.4:lua5.4"
+	"debootstrap:debootstrap"
+	"chromium:chromium"
 )
 
 missing=()
