@@ -5,7 +5,7 @@
 #   make demo         the local end-to-end sandbox
 #   make check        unit tests under valgrind
 #   make lint         clang-tidy, cppcheck and the banned-call check
-#   make fuzz         every libFuzzer target for FUZZ_SECONDS each
+#   make fuzz         every libFuzzer target for FUZZ_SECONDS each (make test: FUZZ_TEST_RUNS from a fixed seed)
 #   make cluster-up / cluster-down   the local test cluster and registry
 
 VERSION := $(shell cat VERSION)
@@ -44,7 +44,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/tests/fuzz/%,$(FUZZ_SRCS))
 # the integration tests' driver of kube/, built with the sanitizers
 KUBE_PROBE := build/asan/tests/integration/kube-probe
 FUZZ_SECONDS ?= 20
-FUZZ_TEST_SECONDS ?= 10
+FUZZ_TEST_RUNS ?= 50000
 FUZZ_CC ?= clang
 
 .SECONDARY:
@@ -105,7 +105,7 @@ lint:
 	@tests/lint.sh $(CPPFLAGS) $(PKG_CFLAGS)
 
 fuzz: $(FUZZ_BINS)
-	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+	@tests/fuzz/run.sh seconds $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 cli-test: $(BIN)
 	@tests/cli.sh $(BIN)
@@ -119,7 +119,8 @@ test: deps
 	$(MAKE) --no-print-directory WERROR=-Werror unit
 	$(MAKE) --no-print-directory WERROR=-Werror check
 	$(MAKE) --no-print-directory WERROR=-Werror lint
-	$(MAKE) --no-print-directory WERROR=-Werror fuzz FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)
+	$(MAKE) --no-print-directory WERROR=-Werror $(FUZZ_BINS)
+	@tests/fuzz/run.sh runs $(FUZZ_TEST_RUNS) $(FUZZ_BINS)
 	$(MAKE) --no-print-directory cli-test
 	$(MAKE) --no-print-directory integration
 	@tests/summary.sh

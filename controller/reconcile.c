@@ -707,6 +707,31 @@ static bool add_nonempty(cJSON *obj, const char *key, const char *value)
 	return !value || !value[0] || cJSON_AddStringToObject(obj, key, value);
 }
 
+/* A new array of the old status's well-formed conditions (objects with string type, status and lastTransitionTime);
+ * anything else the server sent is dropped and set afresh. NULL when out of memory; caller owns the result. */
+static cJSON *carried_conditions(const cJSON *old_conditions)
+{
+	cJSON *list = cJSON_CreateArray();
+	const cJSON *c;
+
+	if (!list || !cJSON_IsArray(old_conditions))
+		return list;
+	cJSON_ArrayForEach(c, old_conditions) {
+		cJSON *copy_of;
+		if (!cJSON_IsObject(c) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(c, "type")) ||
+		    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(c, "status")) ||
+		    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(c, "lastTransitionTime")))
+			continue;
+		copy_of = cJSON_Duplicate(c, true);
+		if (!copy_of || !cJSON_AddItemToArray(list, copy_of)) {
+			cJSON_Delete(copy_of);
+			cJSON_Delete(list);
+			return NULL;
+		}
+	}
+	return list;
+}
+
 /* The status the summary and platform states describe; conditions carried over from the old status keep their times. */
 static cJSON *compose_status(const struct run *r, const struct summary *s, const struct platform_state *states)
 {
@@ -748,7 +773,7 @@ static cJSON *compose_status(const struct run *r, const struct summary *s, const
 		     cJSON_AddNumberToObject(e, "attempts", ps->attempts) && add_nonempty(e, "startTime", ps->start) &&
 		     add_nonempty(e, "completionTime", ps->completion) && add_nonempty(e, "message", ps->message);
 	}
-	conditions = ok ? (old_conditions ? cJSON_Duplicate(old_conditions, true) : cJSON_CreateArray()) : NULL;
+	conditions = ok ? carried_conditions(old_conditions) : NULL;
 	if (!conditions || !cJSON_AddItemToObject(st, "conditions", conditions)) {
 		cJSON_Delete(conditions);
 		cJSON_Delete(st);

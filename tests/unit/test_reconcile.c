@@ -509,6 +509,38 @@ static void test_refused_and_invalid(void **state)
 	world_free(&w);
 }
 
+/* Conditions the server sent in a shape the schema would refuse are replaced, never carried into the next write. */
+static void test_malformed_old_conditions(void **state)
+{
+	static const char *const shapes[] = {
+		"{\"observedGeneration\":1,\"phase\":\"Building\",\"conditions\":{\"Ready\":\"True\"}}",
+		"{\"observedGeneration\":1,\"phase\":\"Building\",\"conditions\":[7,\"Ready\",{\"type\":3},"
+		"{\"type\":\"Ready\",\"status\":\"False\"},{\"type\":\"Custom\",\"status\":\"True\",\"lastTransitionTime\":\"2026-09-21T14:00:00Z\"}]}",
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		struct world w;
+		const cJSON *c;
+		int count = 0;
+
+		world_init(&w, NULL, 1);
+		cJSON_AddItemToObject(w.build, "status", cJSON_Parse(shapes[i]));
+		run(&w);
+		assert_non_null(w.rec.status);
+		assert_true(cJSON_IsArray(cJSON_GetObjectItem(w.rec.status, "conditions")));
+		cJSON_ArrayForEach(c, cJSON_GetObjectItem(w.rec.status, "conditions")) {
+			assert_true(cJSON_IsObject(c));
+			assert_true(cJSON_IsString(cJSON_GetObjectItem(c, "type")));
+			assert_true(cJSON_IsString(cJSON_GetObjectItem(c, "lastTransitionTime")));
+			count++;
+		}
+		assert_int_equal(count, i == 0 ? 4 : 5); /* Ready, Reconciling, Stalled, NodesAvailable (+ the well-formed Custom) */
+		assert_string_equal(condition(w.rec.status, "Ready", "status"), "False");
+		world_free(&w);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -518,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_timeout_and_new_generation),
 		cmocka_unit_test(test_batched_success_and_bad_digest),
 		cmocka_unit_test(test_refused_and_invalid),
+		cmocka_unit_test(test_malformed_old_conditions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
