@@ -71,7 +71,7 @@ build/debug/%.o: %.c
 
 build/fuzz/%.o: %.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+	$(FUZZ_CC) $(CPPFLAGS) $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -MMD -MP -c $< -o $@
 
 build/asan/tests/unit/%: build/asan/tests/unit/%.o $(ASAN_LIB_OBJS)
 	$(CC) $(SAN_FLAGS) $^ $(PKG_LIBS) $(SYS_LIBS) -lcmocka -o $@
@@ -83,7 +83,7 @@ build/debug/tests/unit/%: build/debug/tests/unit/%.o $(DBG_LIB_OBJS)
 	$(CC) $^ $(PKG_LIBS) $(SYS_LIBS) -lcmocka -o $@
 
 build/fuzz/tests/fuzz/%: build/fuzz/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
-	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined $^ $(PKG_LIBS) $(SYS_LIBS) -o $@
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $^ $(PKG_LIBS) $(SYS_LIBS) -o $@
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "registry/reference.h"
+#include "util/jsonnum.h"
 
 bool ctl_parse_duration(const char *s, long *seconds)
 {
@@ -76,7 +77,7 @@ enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, c
 	int n;
 
 	memset(out, 0, sizeof(*out));
-	out->generation = cJSON_IsNumber(gen) ? (long)gen->valuedouble : 0;
+	out->generation = json_whole_number_or(gen, 0, JSON_WHOLE_MAX, 0);
 	if (!cJSON_IsObject(spec))
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "the resource has no spec");
 	if (!str_at(spec, "image", NULL) || !copy(out->image, sizeof(out->image), str_at(spec, "image", NULL)) || !out->image[0])
@@ -115,8 +116,8 @@ enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, c
 		if (!known)
 			return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.policy.optionalPlatforms names a platform not in spec.platforms");
 	}
-	out->retries = cJSON_IsNumber(retries) ? (int)retries->valuedouble : 2;
-	if (out->retries < 0 || out->retries > 10)
+	out->retries = (int)json_whole_number_or(retries, 0, 10, cJSON_IsNumber(retries) ? -1 : 2);
+	if (out->retries < 0)
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.policy.retries must be from 0 to 10");
 	out->timeout_s = 3600;
 	if (timeout && (!ctl_parse_duration(timeout, &out->timeout_s) || out->timeout_s < 60 || out->timeout_s > 86400))

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "util/jsonnum.h"
+
 static cJSON *find(const cJSON *conditions, const char *type)
 {
 	cJSON *c;
@@ -42,8 +44,7 @@ bool ctl_condition_set(cJSON *conditions, const char *type, const char *status, 
 	bool status_changed;
 
 	if (c && same_string(c, "status", status) && same_string(c, "reason", reason) && same_string(c, "message", message) &&
-	    cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(c, "observedGeneration")) &&
-	    (long)cJSON_GetObjectItemCaseSensitive(c, "observedGeneration")->valuedouble == generation)
+	    json_whole_number_or(cJSON_GetObjectItemCaseSensitive(c, "observedGeneration"), 0, JSON_WHOLE_MAX, -1) == generation)
 		return false;
 	if (!c) {
 		c = cJSON_CreateObject();

@@ -12,6 +12,7 @@
 #include "controller/labels.h"
 #include "controller/naming.h"
 #include "registry/reference.h"
+#include "util/jsonnum.h"
 #include "util/timefmt.h"
 
 #define ATTEMPTS_MAX 11 /* 1 + policy.retries (at most 10) */
@@ -949,12 +950,12 @@ void ctl_reconcile(const struct ctl_reconcile_options *opts, const struct ctl_vi
 	if (at(view->build, "metadata", "deletionTimestamp"))
 		goto done; /* the garbage collector removes the children with their owner */
 	if (ctl_build_spec_read(view->build, &r->spec, err, sizeof(err)) != CTL_OK) {
-		r->same_generation = cJSON_IsNumber(gen) && (long)gen->valuedouble == r->spec.generation;
+		r->same_generation = json_whole_number_or(gen, 0, JSON_WHOLE_MAX, -1) == r->spec.generation;
 		invalid_spec(r, err);
 		copy(out->phase, sizeof(out->phase), "Failed");
 		goto done;
 	}
-	r->same_generation = cJSON_IsNumber(gen) && (long)gen->valuedouble == r->spec.generation;
+	r->same_generation = json_whole_number_or(gen, 0, JSON_WHOLE_MAX, -1) == r->spec.generation;
 	cancel_other_generations(r);
 	old_phase = str_at(r->old_status, "phase", NULL);
 	if (r->same_generation && old_phase && (strcmp(old_phase, "Succeeded") == 0 || strcmp(old_phase, "Failed") == 0)) {

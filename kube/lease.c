@@ -2,10 +2,12 @@
 #include "kube/lease.h"
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/jsonnum.h"
 #include "util/timefmt.h"
 
 enum kube_lease_action kube_lease_decide(const struct kube_lease_record *rec, const char *identity, time_t now)
@@ -35,11 +37,9 @@ static void read_record(const cJSON *lease, struct kube_lease_record *rec)
 	if (cJSON_IsString(v))
 		snprintf(rec->holder, sizeof(rec->holder), "%s", v->valuestring);
 	v = cJSON_GetObjectItemCaseSensitive(spec, "leaseDurationSeconds");
-	if (cJSON_IsNumber(v))
-		rec->duration_s = (long)v->valuedouble;
+	json_whole_number(v, 0, INT32_MAX, &rec->duration_s);
 	v = cJSON_GetObjectItemCaseSensitive(spec, "leaseTransitions");
-	if (cJSON_IsNumber(v))
-		rec->transitions = (long)v->valuedouble;
+	json_whole_number(v, 0, INT32_MAX, &rec->transitions);
 	v = cJSON_GetObjectItemCaseSensitive(spec, "renewTime");
 	if (cJSON_IsString(v))
 		rfc3339_parse(v->valuestring, &rec->renew_time);

@@ -102,6 +102,8 @@ static void test_refusals(void **state)
 		       "spec.policy.timeout");
 	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"timeout\":\"5s\"}}}", "from 1m");
 	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"retries\":-1}}}", "retries");
+	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"retries\":1.44444e+100}}}", "retries");
+	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"retries\":2.5}}}", "retries");
 	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"optionalPlatforms\":[\"linux/s390x\"]}}}",
 		       "optionalPlatforms");
 	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"builder\":{\"type\":\"docker\"}}}", "builder.type");
