@@ -356,7 +356,8 @@ static CURLcode send_once(struct reg_client *c, const struct reg_request *req, c
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->opts.low_speed_time_s);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* a TLS registry is never followed down to plain HTTP */
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, strncmp(url, "https://", 8) == 0 ? "https" : "http,https");
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "multiarch-controller");
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);

@@ -129,8 +129,9 @@ expect_match "the Git secret is mounted" '"secretName": "git-token"' "$specs"
 expect_match "the build secret is mounted" '"name": "npm-token"' "$specs"
 expect_match "the build secret is passed by file" "--secret=id=npmrc,src=/var/run/multiarch/build-secrets/npmrc" "$specs"
 for s in "$push_secret" "$auth" "$git_secret" "$build_secret"; do
-	found=$(printf '%s\n%s\n%s\n' "$specs" "$(cat "$work/ctl.log")" "$(kubectl get events -n secrets-$suffix -o json)" | grep -c -- "$s")
-	expect_eq "secret value ${s:0:5}… appears in no pod, Job, event or controller log" "0" "$found"
+	found=$(printf '%s\n%s\n%s\n%s\n' "$specs" "$(cat "$work/ctl.log")" "$(kubectl get events -n secrets-$suffix -o json)" \
+		"$(kubectl get mab private -n secrets-$suffix -o json)" | grep -c -- "$s")
+	expect_eq "secret value ${s:0:5}… appears in no pod, Job, build status, event or controller log" "0" "$found"
 done
 kill "$(cat "$work/ctl.pid")" 2>/dev/null
 wait "$(cat "$work/ctl.pid")" 2>/dev/null
