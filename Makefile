@@ -5,6 +5,7 @@
 #   make demo         the local end-to-end sandbox
 #   make check        unit tests under valgrind
 #   make lint         clang-tidy, cppcheck and the banned-call check
+#   make chaos        the chaos soak: 200 builds under kills, restarts and registry faults
 #   make fuzz         every libFuzzer target for FUZZ_SECONDS each (make test: FUZZ_TEST_RUNS from a fixed seed)
 #   make cluster-up / cluster-down   the local test cluster and registry
 
@@ -26,6 +27,7 @@ CPPFLAGS := -I. -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DMAC_VERSION='"$(VE
 CFLAGS ?= -O2 -g
 BASE_CFLAGS = -std=c17 $(WARNINGS) $(WERROR) $(PKG_CFLAGS)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
 
 LIB_SRCS := $(sort $(wildcard util/*.c registry/*.c kube/*.c controller/*.c))
 CMD_SRCS := $(sort $(wildcard cmd/*.c))
@@ -43,13 +45,16 @@ UNIT_DBG := $(patsubst tests/unit/%.c,build/debug/tests/unit/%,$(UNIT_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/tests/fuzz/%,$(FUZZ_SRCS))
 # the integration tests' driver of kube/, built with the sanitizers
 KUBE_PROBE := build/asan/tests/integration/kube-probe
+# the controller for the integration tests: AddressSanitizer + UBSan, and ThreadSanitizer
+ASAN_BIN := build/asan/bin/multiarch-controller
+TSAN_BIN := build/tsan/bin/multiarch-controller
 FUZZ_SECONDS ?= 20
 FUZZ_TEST_RUNS ?= 50000
 FUZZ_CC ?= clang
 
 .SECONDARY:
 
-.PHONY: manifests all deps test unit check lint fuzz demo demo-down cluster-up cluster-down tools integration cli-test clean
+.PHONY: chaos manifests all deps test unit check lint fuzz demo demo-down cluster-up cluster-down tools integration cli-test clean
 
 all: $(BIN)
 
@@ -64,6 +69,18 @@ build/release/%.o: %.c
 build/asan/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+build/tsan/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -O1 -g $(TSAN_FLAGS) -MMD -MP -c $< -o $@
+
+$(ASAN_BIN): $(patsubst %.c,build/asan/%.o,$(ALL_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) $^ $(PKG_LIBS) $(SYS_LIBS) -o $@
+
+$(TSAN_BIN): $(patsubst %.c,build/tsan/%.o,$(ALL_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(TSAN_FLAGS) $^ $(PKG_LIBS) $(SYS_LIBS) -o $@
 
 build/debug/%.o: %.c
 	@mkdir -p $(@D)
@@ -110,8 +127,14 @@ fuzz: $(FUZZ_BINS)
 cli-test: $(BIN)
 	@tests/cli.sh $(BIN)
 
-integration: $(BIN) $(KUBE_PROBE) tools
+integration: $(BIN) $(ASAN_BIN) $(TSAN_BIN) $(KUBE_PROBE) tools
 	@tests/integration/run.sh
+
+# The chaos soak at full size on a cluster of its own; the figures go to build/results/chaos-report.md.
+chaos: $(BIN) $(TSAN_BIN) tools
+	@mkdir -p build/results
+	@MAC_CHAOS_BUILDS=200 MAC_CHAOS_KILLS=60 MAC_CHAOS_DEADLINE=1800 MAC_CHAOS_REPORT=build/results/chaos-report.md \
+		tests/integration/run.sh tests/integration/test_chaos.sh
 
 test: deps
 	@rm -rf build/results

@@ -499,6 +499,17 @@ static void handle_metrics(void *ctx, struct dynbuf *out)
 	dynbuf_addstr(out, "# HELP multiarch_cached_objects Objects in the informer caches.\n# TYPE multiarch_cached_objects gauge\n");
 	for (int i = 0; i < INF_COUNT; i++)
 		dynbuf_addf(out, "multiarch_cached_objects{kind=\"%s\"} %zu\n", kinds[i], ctl_store_len(c->informers[i].store));
+	dynbuf_addstr(out, "# HELP multiarch_informer_lists_total Full LISTs per informer (the first, and each after a 410 or an error).\n"
+			   "# TYPE multiarch_informer_lists_total counter\n");
+	for (int i = 0; i < INF_COUNT; i++)
+		dynbuf_addf(out, "multiarch_informer_lists_total{kind=\"%s\"} %u\n", kinds[i], atomic_load(&c->informers[i].reflector.lists));
+	dynbuf_addstr(out, "# HELP multiarch_informer_watches_total Watches started per informer.\n# TYPE multiarch_informer_watches_total counter\n");
+	for (int i = 0; i < INF_COUNT; i++)
+		dynbuf_addf(out, "multiarch_informer_watches_total{kind=\"%s\"} %u\n", kinds[i], atomic_load(&c->informers[i].reflector.watches));
+	dynbuf_addstr(out, "# HELP multiarch_informer_expired_total Watches ended by 410 Gone (resourceVersion too old), each followed by a relist.\n"
+			   "# TYPE multiarch_informer_expired_total counter\n");
+	for (int i = 0; i < INF_COUNT; i++)
+		dynbuf_addf(out, "multiarch_informer_expired_total{kind=\"%s\"} %u\n", kinds[i], atomic_load(&c->informers[i].reflector.gone));
 	dynbuf_addstr(out, "# HELP multiarch_leader Whether this replica holds the lease (1) or stands by (0).\n# TYPE multiarch_leader gauge\n");
 	dynbuf_addf(out, "multiarch_leader %d\n", is_leader(c) ? 1 : 0);
 }

@@ -93,10 +93,11 @@ struct kube_reflector {
 
 	char rv[KUBE_RV_MAX];
 	uint64_t rng;
-	unsigned lists;
-	unsigned watches;
-	unsigned gone;
-	unsigned failures;
+	/* counters, read by other threads (metrics) while the reflector runs */
+	atomic_uint lists;
+	atomic_uint watches;
+	atomic_uint gone; /* watches that ended in 410 Gone: each is followed by a relist */
+	atomic_uint failures;
 };
 
 /*

@@ -46,7 +46,8 @@ class Api:
         self.local = threading.local()
 
     def request(self, method, path, body=None, content_type="application/json"):
-        for attempt in range(5):
+        # patient enough to outlast an API server restart (the chaos test restarts it under running pods)
+        for attempt in range(20):
             conn = getattr(self.local, "conn", None)
             if conn is None:
                 conn = http.client.HTTPSConnection(self.host, self.port, context=self.ctx, timeout=30)
@@ -59,7 +60,7 @@ class Api:
                 return resp.status, json.loads(data) if data else None
             except (OSError, http.client.HTTPException):
                 self.local.conn = None
-                time.sleep(0.5 * (attempt + 1))
+                time.sleep(min(0.5 * (attempt + 1), 5))
         return 0, None
 
 

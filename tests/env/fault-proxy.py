@@ -6,9 +6,10 @@ Faults are taken in order from --faults, a comma-separated list of KIND[xCOUNT][
   503      answer 503 Service Unavailable
   429      answer 429 Too Many Requests with Retry-After: 1
   reset    close the connection without answering (TCP reset)
-  slow     wait 2 s, then forward
+  slow     wait 2 s, then forward (logged as "slow:STATUS")
   corrupt  forward a GET, then flip one byte of its response body
 Each fault hits the next COUNT (default 1) requests whose path contains PATH_SUBSTRING (default: any).
+Request bodies may come with Content-Length or chunked (as skopeo and buildah send blob uploads).
 Prints the port it listens on as its first line. Stops after --lifetime seconds (default 600).
 """
 import argparse
@@ -58,9 +59,22 @@ def make_handler(upstream, faults, log):
                 log.write("%s %s %s\n" % (self.command, self.path, status))
                 log.flush()
 
-        def relay(self):
+        def read_body(self):
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                parts = []
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    if size == 0:
+                        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                            pass  # trailers
+                        return b"".join(parts)
+                    parts.append(self.rfile.read(size))
+                    self.rfile.readline()
             length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+            return self.rfile.read(length) if length else b""
+
+        def relay(self):
+            body = self.read_body()
             fault = faults.take(self.command, self.path)
             if fault == "reset":
                 self.record("reset")
@@ -86,7 +100,7 @@ def make_handler(upstream, faults, log):
             data = resp.read()
             if fault == "corrupt" and data:
                 data = bytes([data[0] ^ 0x20]) + data[1:]
-            self.record(resp.status)
+            self.record("slow:%d" % resp.status if fault == "slow" else resp.status)
             self.send_response(resp.status)
             for k, v in resp.getheaders():
                 if k.lower() not in HOP_BY_HOP and k.lower() != "content-length":

@@ -239,8 +239,8 @@ static int run_reflect(struct kube_client *c, const char *ns, unsigned seconds, 
 	signal(SIGALRM, on_alarm);
 	alarm(seconds);
 	kube_reflector_run(&r, err, sizeof(err));
-	fact("reflector", "lists=%u watches=%u gone=%u failures=%u distinct=%u adds=%u mods=%u dels=%u", r.lists, r.watches, r.gone,
-	     r.failures, w.name_count, w.adds, w.mods, w.dels);
+	fact("reflector", "lists=%u watches=%u gone=%u failures=%u distinct=%u adds=%u mods=%u dels=%u", atomic_load(&r.lists), atomic_load(&r.watches), atomic_load(&r.gone),
+	     atomic_load(&r.failures), w.name_count, w.adds, w.mods, w.dels);
 	return 0;
 }
 

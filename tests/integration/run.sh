@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Runs every integration test against a fresh local cluster of its own, and stops that cluster on exit or interrupt.
+# Runs the integration tests (every tests/integration/test_*.sh, or those given) against a fresh local cluster of its
+# own, and stops that cluster on exit or interrupt.
+# Usage: tests/integration/run.sh [TEST_FILE...]
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 export MAC_CLUSTER_DIR=$PWD/.local/test-cluster
@@ -16,7 +18,9 @@ fi
 # shellcheck disable=SC1090
 . "$MAC_CLUSTER_ENV"
 failed=0
-for t in tests/integration/test_*.sh; do
+tests=("$@")
+[ ${#tests[@]} -gt 0 ] || tests=(tests/integration/test_*.sh)
+for t in "${tests[@]}"; do
 	echo "== $t"
 	bash "$t" || failed=1
 done
