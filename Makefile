@@ -102,7 +102,7 @@ build/debug/tests/unit/%: build/debug/tests/unit/%.o $(DBG_LIB_OBJS)
 build/fuzz/tests/fuzz/%: build/fuzz/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
 	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $^ $(PKG_LIBS) $(SYS_LIBS) -o $@
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -type f -name '*.d' 2>/dev/null)
 
 # Installs what the build and the tests need (Debian packages; Go tools are built by tools).
 deps:

@@ -161,6 +161,52 @@ static bool delete_child(struct run *r, const char *kind, const cJSON *child)
 	return false;
 }
 
+/* The uid of the object's controller owner (the ownerReference with controller: true), or NULL. */
+static const char *controller_uid(const cJSON *obj)
+{
+	const cJSON *ref;
+
+	cJSON_ArrayForEach(ref, at(obj, "metadata", "ownerReferences")) {
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ref, "controller")))
+			return str_at(ref, "uid", NULL);
+	}
+	return NULL;
+}
+
+static bool controlled_by(const cJSON *obj, const char *uid)
+{
+	const char *owner = controller_uid(obj);
+
+	return uid && owner && strcmp(owner, uid) == 0;
+}
+
+/*
+ * Narrows the informer's view to the build's own children: Jobs and build pods whose controller is this build
+ * (by uid), and index pods whose controller is one of those Jobs. Labels alone prove nothing: a user's pod can
+ * carry them, and a build deleted and created again under the same name leaves children of the old uid behind.
+ * pods and jobs are caller-provided arrays as long as the view's. Returns the narrowed view in *own.
+ */
+static void own_children(const struct ctl_view *view, struct ctl_obj **pods, struct ctl_obj **jobs, struct ctl_view *own)
+{
+	const char *uid = str_at(view->build, "metadata", "uid");
+
+	*own = *view;
+	own->pods = pods;
+	own->jobs = jobs;
+	own->pod_count = own->job_count = 0;
+	for (size_t i = 0; i < view->job_count; i++)
+		if (controlled_by(view->jobs[i]->json, uid))
+			jobs[own->job_count++] = view->jobs[i];
+	for (size_t i = 0; i < view->pod_count; i++) {
+		const cJSON *pod = view->pods[i]->json;
+		bool mine = controlled_by(pod, uid);
+		for (size_t j = 0; !mine && j < own->job_count; j++)
+			mine = controlled_by(pod, str_at(own->jobs[j]->json, "metadata", "uid"));
+		if (mine)
+			pods[own->pod_count++] = view->pods[i];
+	}
+}
+
 /* Cancels the children of other generations: a new spec starts over. */
 static void cancel_other_generations(struct run *r)
 {
@@ -927,6 +973,9 @@ void ctl_reconcile(const struct ctl_reconcile_options *opts, const struct ctl_vi
 		   struct ctl_outcome *out)
 {
 	struct run *r = calloc(1, sizeof(*r));
+	struct ctl_obj **pods = calloc(view->pod_count + 1, sizeof(struct ctl_obj *));
+	struct ctl_obj **jobs = calloc(view->job_count + 1, sizeof(struct ctl_obj *));
+	struct ctl_view own;
 	char err[CTL_ERRBUF_SIZE];
 	struct summary s;
 	const cJSON *gen;
@@ -934,13 +983,14 @@ void ctl_reconcile(const struct ctl_reconcile_options *opts, const struct ctl_vi
 
 	memset(out, 0, sizeof(*out));
 	out->requeue_after_s = -1;
-	if (!r) {
+	if (!r || !pods || !jobs) {
 		copy(out->error, sizeof(out->error), "out of memory");
 		out->retry = true;
-		return;
+		goto done;
 	}
+	own_children(view, pods, jobs, &own);
 	r->opts = opts;
-	r->view = view;
+	r->view = &own;
 	r->w = writer;
 	r->out = out;
 	rfc3339_format(view->now, r->now, sizeof(r->now));
@@ -976,5 +1026,7 @@ void ctl_reconcile(const struct ctl_reconcile_options *opts, const struct ctl_vi
 		for (size_t i = 0; i < r->delete_after_count; i++)
 			delete_child(r, "Pod", r->delete_after_status[i]);
 done:
+	free(pods);
+	free(jobs);
 	free(r);
 }

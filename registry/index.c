@@ -251,7 +251,12 @@ static enum reg_err read_source(struct build *b, size_t i, char *errbuf, size_t 
 		}
 		for (size_t j = 0; j < m->entry_count; j++) {
 			const struct reg_index_entry *e = &m->entries[j];
-			char *json = strdup(e->json);
+			char *json;
+			/* an entry that declares itself an index would make a platform point at another index */
+			if (strcmp(e->desc.media_type, REG_MT_OCI_INDEX) == 0 || strcmp(e->desc.media_type, REG_MT_DOCKER_LIST) == 0)
+				return reg_fail(errbuf, errlen, REG_E_UNSUPPORTED,
+						"source %s: entry %s is itself an index; nested indexes are not supported", s->text, e->desc.digest);
+			json = strdup(e->json);
 			err = add_entry(b, json, e->has_platform, e->has_platform ? &e->platform : NULL, i, errbuf, errlen);
 			if (err)
 				return err;

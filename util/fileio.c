@@ -7,16 +7,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int file_read_all(const char *path, struct dynbuf *out)
 {
 	char chunk[8192];
 	size_t n;
 	int err = 0;
+	struct stat st;
 	FILE *f = fopen(path, "rb");
 
 	if (!f)
 		return errno ? errno : EIO;
+	/* fopen succeeds on a directory, whose read then fails with a misleading EIO */
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return EISDIR;
+	}
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		enum dynbuf_err e = dynbuf_add(out, chunk, n);
 		if (e) {

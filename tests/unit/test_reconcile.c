@@ -154,6 +154,7 @@ static void add_pod(struct world *w, long gen, const char *platform, int attempt
 	rfc3339_format(created, when, sizeof(when));
 	snprintf(text, sizeof(text),
 		 "{\"metadata\":{\"name\":\"hello-g%ld-%s-a%d\",\"namespace\":\"apps\",\"uid\":\"p-%s-%d\",\"creationTimestamp\":\"%s\","
+		 "\"ownerReferences\":[{\"kind\":\"MultiArchBuild\",\"name\":\"hello\",\"uid\":\"u-1\",\"controller\":true}],"
 		 "\"labels\":{\"multiarch.dev/build\":\"hello\",\"multiarch.dev/role\":\"build\",\"multiarch.dev/generation\":\"%ld\","
 		 "\"multiarch.dev/platform\":\"%s\",\"multiarch.dev/attempt\":\"%d\"}},\"spec\":{\"nodeName\":\"node-%s\"},"
 		 "\"status\":{\"phase\":\"%s\",\"containerStatuses\":[{\"name\":\"builder\",\"state\":{}}]}}",
@@ -177,17 +178,19 @@ static void add_index(struct world *w, long gen, const char *job_status, const c
 	char text[1024];
 
 	snprintf(text, sizeof(text),
-		 "{\"metadata\":{\"name\":\"hello-g%ld-index\",\"namespace\":\"apps\",\"uid\":\"j-1\",\"labels\":{\"multiarch.dev/build\":\"hello\","
+		 "{\"metadata\":{\"name\":\"hello-g%ld-index\",\"namespace\":\"apps\",\"uid\":\"j-1\","
+		 "\"ownerReferences\":[{\"kind\":\"MultiArchBuild\",\"name\":\"hello\",\"uid\":\"u-1\",\"controller\":true}],\"labels\":{\"multiarch.dev/build\":\"hello\","
 		 "\"multiarch.dev/role\":\"index\",\"multiarch.dev/generation\":\"%ld\"}},\"status\":%s}",
 		 gen, gen, job_status);
 	add_child(w, cJSON_Parse(text));
 	if (!pod_phase)
 		return;
 	snprintf(text, sizeof(text),
-		 "{\"metadata\":{\"name\":\"hello-g%ld-index-x1\",\"namespace\":\"apps\",\"uid\":\"ip-1\",\"labels\":{\"multiarch.dev/build\":\"hello\","
+		 "{\"metadata\":{\"name\":\"hello-g%ld-index-x1\",\"namespace\":\"apps\",\"uid\":\"ip-1\","
+		 "\"ownerReferences\":[{\"kind\":\"Job\",\"name\":\"hello-g%ld-index\",\"uid\":\"j-1\",\"controller\":true}],\"labels\":{\"multiarch.dev/build\":\"hello\","
 		 "\"multiarch.dev/role\":\"index\",\"multiarch.dev/generation\":\"%ld\"}},\"status\":{\"phase\":\"%s\",\"containerStatuses\":"
 		 "[{\"name\":\"index\",\"state\":{\"terminated\":{\"exitCode\":0,\"message\":\"%s\",\"finishedAt\":\"2026-09-21T14:13:20Z\"}}}]}}",
-		 gen, gen, pod_phase, digest);
+		 gen, gen, gen, pod_phase, digest);
 	add_child(w, cJSON_Parse(text));
 }
 
@@ -541,6 +544,34 @@ static void test_malformed_old_conditions(void **state)
 	}
 }
 
+/* Children the build does not control are neither counted nor touched: a user's pod with the controller's labels,
+ * and the children of an earlier build of the same name (another uid). */
+static void test_only_own_children(void **state)
+{
+	static const char *const strangers[] = {
+		/* a user's pod with every label of attempt 1, no owner */
+		"{\"metadata\":{\"name\":\"foreign\",\"namespace\":\"apps\",\"uid\":\"f-1\",\"labels\":{\"multiarch.dev/build\":\"hello\","
+		"\"multiarch.dev/role\":\"build\",\"multiarch.dev/generation\":\"1\",\"multiarch.dev/platform\":\"linux-amd64\","
+		"\"multiarch.dev/attempt\":\"1\"}},\"status\":{\"phase\":\"Pending\"}}",
+		/* the earlier build's pod of the same name, running */
+		"{\"metadata\":{\"name\":\"hello-g1-linux-arm64-a1\",\"namespace\":\"apps\",\"uid\":\"old-p\",\"ownerReferences\":[{\"uid\":\"u-0\","
+		"\"controller\":true}],\"labels\":{\"multiarch.dev/build\":\"hello\",\"multiarch.dev/role\":\"build\",\"multiarch.dev/generation\":\"7\","
+		"\"multiarch.dev/platform\":\"linux-arm64\",\"multiarch.dev/attempt\":\"1\"}},\"status\":{\"phase\":\"Running\"}}",
+	};
+	struct world w;
+	(void)state;
+
+	world_init(&w, NULL, 1);
+	for (size_t i = 0; i < sizeof(strangers) / sizeof(strangers[0]); i++)
+		add_child(&w, cJSON_Parse(strangers[i]));
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 2); /* both platforms' pods: the strangers stand for neither */
+	assert_int_equal(cJSON_GetArraySize(w.rec.deleted), 0); /* another generation's label, but not ours to cancel */
+	assert_string_equal(created_name(&w, 0), "hello-g1-linux-amd64-a1");
+	assert_string_equal(created_name(&w, 1), "hello-g1-linux-arm64-a1");
+	world_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -551,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_batched_success_and_bad_digest),
 		cmocka_unit_test(test_refused_and_invalid),
 		cmocka_unit_test(test_malformed_old_conditions),
+		cmocka_unit_test(test_only_own_children),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
