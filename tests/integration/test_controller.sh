@@ -52,6 +52,12 @@ stop_controller() {
 ready() { kubectl wait --for=condition=Ready "mab/$2" -n "$1" --timeout="${3:-60}s" >/dev/null 2>&1; }
 field() { kubectl get mab "$2" -n "$1" -o jsonpath="$3" 2>/dev/null; }
 condition() { field "$1" "$2" "{.status.conditions[?(@.type==\"$3\")].status}/{.status.conditions[?(@.type==\"$3\")].reason}"; }
+# predicates for wait_for, which runs its command again on each try (a $(...) argument would be read only once)
+field_is() { [ "$(field "$1" "$2" "$3")" = "$4" ]; }
+condition_is() { [ "$(condition "$1" "$2" "$3")" = "$4" ]; }
+pod_running() { kubectl get pod -n "$1" "$2" -o jsonpath='{.status.phase}' 2>/dev/null | grep -q Running; }
+pod_gone() { [ -z "$(kubectl get pod -n "$1" "$2" -o name 2>/dev/null)" ]; }
+children_gone() { [ -z "$(kubectl get pods,jobs -n "$1" -l "multiarch.dev/build=$2" -o name 2>/dev/null)" ]; }
 
 # index_platforms NS NAME: the platforms of the pushed index, sorted, as skopeo reads them.
 index_platforms() {
@@ -177,7 +183,7 @@ expect_eq "retries exhausted: 2 arm64 attempts" "never-g1-linux-arm64-a1 never-g
 echo "-- timeout"
 set_plan '{"ctl-timeout/slow/linux-arm64/1": "hang"}'
 apply_mab ctl-timeout slow '"linux/amd64", "linux/arm64"' '  policy: {timeout: 1m, retries: 1}'
-wait_for 20 test -n "$(kubectl get pod -n ctl-timeout slow-g1-linux-arm64-a1 -o jsonpath='{.status.phase}' | grep Running)"
+wait_for 20 pod_running ctl-timeout slow-g1-linux-arm64-a1
 # a minute is the shortest timeout the API allows; the controller measures from the pod's creation
 if ready ctl-timeout slow 100; then pass "a hanging attempt times out and the retry succeeds"; else
 	fail "a hanging attempt times out and the retry succeeds" "$(kubectl get mab,pods -n ctl-timeout; kubectl get mab slow -n ctl-timeout -o yaml)"; fi
@@ -190,7 +196,7 @@ echo "-- missing nodes"
 kubectl cordon fake-arm64-1 fake-arm64-2 >/dev/null
 apply_mab ctl-nodes waits '"linux/amd64", "linux/arm64"'
 apply_mab ctl-nodes fails '"linux/amd64", "linux/arm64"' '  policy: {missingNodes: Fail}'
-wait_for 20 test "$(condition ctl-nodes waits NodesAvailable)" = "False/NoMatchingNodes"
+wait_for 20 condition_is ctl-nodes waits NodesAvailable False/NoMatchingNodes
 expect_eq "no arm64 node: NodesAvailable False/NoMatchingNodes" "False/NoMatchingNodes" "$(condition ctl-nodes waits NodesAvailable)"
 expect_eq "no arm64 node: Reconciling, not Stalled" "True False" \
 	"$(field ctl-nodes waits '{.status.conditions[?(@.type=="Reconciling")].status} {.status.conditions[?(@.type=="Stalled")].status}')"
@@ -210,23 +216,23 @@ echo "-- spec changed and deleted mid-build"
 set_plan '{"ctl-change/moved/linux-arm64/*": "hang", "ctl-change/gone/linux-arm64/*": "hang"}'
 apply_mab ctl-change moved '"linux/amd64", "linux/arm64"'
 apply_mab ctl-change gone '"linux/amd64", "linux/arm64"'
-wait_for 20 test -n "$(kubectl get pod -n ctl-change moved-g1-linux-arm64-a1 -o jsonpath='{.status.phase}' | grep Running)"
-wait_for 20 test -n "$(kubectl get pod -n ctl-change gone-g1-linux-arm64-a1 -o jsonpath='{.status.phase}' | grep Running)"
+wait_for 20 pod_running ctl-change moved-g1-linux-arm64-a1
+wait_for 20 pod_running ctl-change gone-g1-linux-arm64-a1
 set_plan '{"ctl-change/gone/linux-arm64/*": "hang"}'
 kubectl patch mab moved -n ctl-change --type=merge -p '{"spec":{"buildArgs":[{"name":"VERSION","value":"2"}]}}' >/dev/null
 if ready ctl-change moved; then pass "spec changed mid-build: generation 2 Ready"; else fail "spec changed: Ready" "$(kubectl get mab,pods -n ctl-change)"; fi
 expect_eq "spec changed: observedGeneration 2" "2" "$(field ctl-change moved '{.status.observedGeneration}')"
-wait_for 20 test -z "$(kubectl get pod -n ctl-change moved-g1-linux-arm64-a1 -o name 2>/dev/null)"
+wait_for 20 pod_gone ctl-change moved-g1-linux-arm64-a1
 expect_eq "spec changed: the running generation-1 pod was stopped" "" "$(kubectl get pod -n ctl-change moved-g1-linux-arm64-a1 -o name 2>/dev/null)"
 expect_match "spec changed: a Restarted event" "Restarted" "$(kubectl get events -n ctl-change --field-selector involvedObject.name=moved -o jsonpath='{.items[*].reason}')"
 kubectl delete mab gone -n ctl-change --wait=false >/dev/null
-wait_for 30 test -z "$(kubectl get pods,jobs -n ctl-change -l multiarch.dev/build=gone -o name)"
+wait_for 30 children_gone ctl-change gone
 expect_eq "deleted mid-build: its pods are collected" "" "$(kubectl get pods,jobs -n ctl-change -l multiarch.dev/build=gone -o name)"
 sleep 3
 expect_eq "deleted mid-build: nothing is recreated" "" "$(kubectl get pods,jobs -n ctl-change -l multiarch.dev/build=gone -o name)"
 gen1=$(field ctl-change moved '{.metadata.generation}')
 kubectl patch mab moved -n ctl-change --type=merge -p '{"spec":{"rebuildRequest":"again"}}' >/dev/null
-wait_for 20 test "$(field ctl-change moved '{.status.observedGeneration}')" = "$((gen1 + 1))"
+wait_for 20 field_is ctl-change moved '{.status.observedGeneration}' "$((gen1 + 1))"
 if ready ctl-change moved; then pass "rebuildRequest: built again"; else fail "rebuildRequest: built again"; fi
 expect_match "rebuildRequest: new generation's pods" "moved-g3-linux-amd64-a1" "$(kubectl get pods -n ctl-change -o name)"
 set_plan '{}'

@@ -82,15 +82,15 @@ contexts: [{name: c, context: {cluster: c, user: u}}]
 users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/echo, args: ["{not json"]}}}]
 EOF
 sed 's|command: /bin/echo, args: \["{not json"\]|command: /nonexistent/credential-helper|' "$work/exec-garbage.yaml" >"$work/exec-missing.yaml"
-sed 's|{exec: .*}}]|{token-file: /nonexistent/token}}]|' "$work/exec-garbage.yaml" >"$work/token-missing.yaml"
+sed 's|{exec: .*}}]|{tokenFile: /nonexistent/token}}]|' "$work/exec-garbage.yaml" >"$work/token-missing.yaml"
 sed 's|{exec: .*}}]|{client-certificate: /nonexistent/c.crt, client-key: /nonexistent/c.key}}]|' "$work/exec-garbage.yaml" >"$work/cert-missing.yaml"
 sed "s|server: \"$MAC_APISERVER\"|server: \"ht!tp://[::\"|" "$work/token-missing.yaml" >"$work/bad-url.yaml"
 refused "kubeconfig: a file that does not exist" 10 "cannot read kubeconfig|nothing-here" "$BIN" doctor --kubeconfig "$work/nothing-here.yaml"
 refused "kubeconfig: a directory" 10 "a-directory: Is a directory" "$BIN" doctor --kubeconfig "$work/a-directory"
 refused "kubeconfig: binary garbage" 10 "garbage.yaml" "$BIN" doctor --kubeconfig "$work/garbage.yaml"
-refused "kubeconfig: an exec plugin that prints garbage" 30 "exec|credential" "$BIN" doctor --kubeconfig "$work/exec-garbage.yaml"
-refused "kubeconfig: an exec plugin that is not installed" 30 "credential-helper" "$BIN" doctor --kubeconfig "$work/exec-missing.yaml"
-refused "kubeconfig: a token file that does not exist" 30 "/nonexistent/token" "$BIN" doctor --kubeconfig "$work/token-missing.yaml"
+refused "kubeconfig: an exec plugin that prints garbage" 30 "credential plugin did not print an ExecCredential JSON object" "$BIN" doctor --kubeconfig "$work/exec-garbage.yaml"
+refused "kubeconfig: an exec plugin that is not installed" 30 "cannot run the credential plugin /nonexistent/credential-helper" "$BIN" doctor --kubeconfig "$work/exec-missing.yaml"
+refused "kubeconfig: a token file that does not exist" 30 "cannot read the token file /nonexistent/token" "$BIN" doctor --kubeconfig "$work/token-missing.yaml"
 refused "kubeconfig: client certificate files that do not exist" 30 "/nonexistent/c\.(crt|key)" "$BIN" doctor --kubeconfig "$work/cert-missing.yaml"
 refused "kubeconfig: a server URL that is not one" 30 "server|URL|url" "$BIN" doctor --kubeconfig "$work/bad-url.yaml"
 
@@ -105,9 +105,14 @@ echo $! >"$work/kubelet.pid"
 echo $! >"$work/ctl.pid"
 ready() { kubectl wait --for=condition=Ready "mab/$2" -n "$1" --timeout="${3:-60}s" >/dev/null 2>&1; }
 field() { kubectl get mab "$2" -n "$1" -o jsonpath="$3" 2>/dev/null; }
+# field_is NS NAME JSONPATH WANT: for wait_for, which runs its command again each time
+field_is() { [ "$(field "$1" "$2" "$3")" = "$4" ]; }
+# bound NS POD: the pod exists and the scheduler bound it
+bound() { [ -n "$(kubectl get pod -n "$1" "$2" -o jsonpath='{.spec.nodeName}' 2>/dev/null)" ]; }
+has_pods() { [ -n "$(kubectl get pods -n "$1" -o name 2>/dev/null)" ]; }
 
 apply_mab hostile no-riscv '"linux/amd64", "linux/riscv64"' '  policy: {missingNodes: Fail}'
-wait_for 30 test "$(field hostile no-riscv '{.status.phase}')" = Failed
+wait_for 30 field_is hostile no-riscv '{.status.phase}' Failed
 expect_eq "a platform no node can build, policy Fail: Failed, Stalled/NoMatchingNodes" "Failed True/NoMatchingNodes" \
 	"$(field hostile no-riscv '{.status.phase} {.status.conditions[?(@.type=="Stalled")].status}/{.status.conditions[?(@.type=="Stalled")].reason}')"
 expect_match "a platform no node can build: the message names it" "linux/riscv64" "$(field hostile no-riscv '{.status.message}')"
@@ -123,7 +128,7 @@ expect_match "a termination message that is not a digest: the event says why" "n
 
 printf '{"hostile/pod-deleted/linux-arm64/1": "hang"}\n' >"$plan"
 apply_mab hostile pod-deleted
-wait_for 30 test -n "$(kubectl get pod -n hostile pod-deleted-g1-linux-arm64-a1 -o jsonpath='{.spec.nodeName}')"
+wait_for 30 bound hostile pod-deleted-g1-linux-arm64-a1
 kubectl delete pod -n hostile pod-deleted-g1-linux-arm64-a1 --wait=false >/dev/null
 if ready hostile pod-deleted; then pass "a build pod deleted by a user mid-build: a new attempt, then Ready"; else
 	fail "a build pod deleted mid-build: Ready" "$(kubectl get mab,pods -n hostile)"; fi
@@ -137,7 +142,7 @@ expect_eq "the foreign pod is left alone" "foreign" "$(kubectl get pod foreign -
 
 printf '{"hostile/recreated/linux-arm64/1": "hang"}\n' >"$plan"
 apply_mab hostile recreated
-wait_for 30 test -n "$(kubectl get pod -n hostile recreated-g1-linux-arm64-a1 -o jsonpath='{.spec.nodeName}')"
+wait_for 30 bound hostile recreated-g1-linux-arm64-a1
 old_uid=$(kubectl get mab recreated -n hostile -o jsonpath='{.metadata.uid}')
 kubectl delete mab recreated -n hostile --wait=false >/dev/null
 printf '{}\n' >"$plan"
@@ -145,12 +150,19 @@ apply_mab hostile recreated
 if ready hostile recreated 90; then pass "a build deleted and created again under the same name mid-build: the new one is Ready"; else
 	fail "deleted and recreated: Ready" "$(kubectl get mab,pods -n hostile -o wide; tail -5 "$work/ctl.log")"; fi
 new_uid=$(kubectl get mab recreated -n hostile -o jsonpath='{.metadata.uid}')
-stale=$(kubectl get pods,jobs -n hostile -l multiarch.dev/build=recreated -o json | jq -r --arg u "$new_uid" '.items[] | select(.metadata.ownerReferences[0].uid != $u) | .metadata.name')
+# build pods and Jobs must be the new build's; index pods belong to the Jobs
+stale=$(kubectl get jobs -n hostile -l multiarch.dev/build=recreated -o json; kubectl get pods -n hostile -l multiarch.dev/build=recreated,multiarch.dev/role=build -o json)
+stale=$(jq -r --arg u "$new_uid" '.items[] | select(.metadata.ownerReferences[0].uid != $u) | .metadata.name' <<<"$stale")
 expect_eq "deleted and recreated: no child of the old build ($old_uid) remains or was adopted" "" "$stale"
 
-big_args=$(for i in $(seq 1 64); do printf '    - {name: ARG_%d, value: "%s"}\n' "$i" "$(head -c 4096 /dev/zero | tr '\0' 'x')"; done)
-apply_mab hostile largest '"linux/amd64", "linux/arm64"' "  buildArgs:
-$big_args"
+# created, not applied: kubectl apply's last-applied annotation would exceed the 256 KiB annotation limit
+{
+	printf 'apiVersion: multiarch.dev/v1alpha1\nkind: MultiArchBuild\nmetadata: {name: largest, namespace: hostile}\nspec:\n'
+	printf '  image: %s/hostile/largest:1.0\n  platforms: [linux/amd64, linux/arm64]\n' "$REGISTRY"
+	printf '  source: {git: {url: https://git.example.com/team/largest.git}}\n  buildArgs:\n'
+	for i in $(seq 1 64); do printf '    - {name: ARG_%d, value: "%s"}\n' "$i" "$(head -c 4096 /dev/zero | tr '\0' 'x')"; done
+} >"$work/largest.yaml"
+kubectl create -f "$work/largest.yaml" >/dev/null
 if ready hostile largest; then pass "the largest spec the schema allows (64 build args of 4,096 bytes): Ready"; else
 	fail "the largest spec: Ready" "$(kubectl get mab largest -n hostile -o yaml | tail -20; tail -5 "$work/ctl.log")"; fi
 
@@ -174,13 +186,13 @@ for i in 1 2 3 4 5; do
 	kubectl patch mab churn -n hostile --type=merge -p "{\"spec\":{\"rebuildRequest\":\"r$i\"}}" >/dev/null
 done
 generation=$(kubectl get mab churn -n hostile -o jsonpath='{.metadata.generation}')
-if wait_for 60 test "$(field hostile churn '{.status.observedGeneration}/{.status.phase}')" = "$generation/Succeeded"; then
+if wait_for 60 field_is hostile churn '{.status.observedGeneration}/{.status.phase}' "$generation/Succeeded"; then
 	pass "five spec changes in a row: the last generation ($generation) is built"; else
 	fail "five spec changes in a row: the last generation built" "$(field hostile churn '{.status.observedGeneration}/{.status.phase}') want $generation"; fi
 
 printf '{"hostile-gone/doomed/linux-arm64/*": "hang"}\n' >"$plan"
 apply_mab hostile-gone doomed
-wait_for 30 test -n "$(kubectl get pods -n hostile-gone -o name)"
+wait_for 30 has_pods hostile-gone
 kubectl delete namespace hostile-gone --wait=false >/dev/null
 apply_mab hostile after-namespace
 if ready hostile after-namespace; then pass "a namespace deleted mid-build: the controller goes on with other builds"; else
