@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "controller/labels.h"
@@ -19,6 +20,7 @@
 #define CERTS_DIR "/etc/multiarch/certs"
 #define GIT_SECRET_DIR "/var/run/multiarch/git"
 #define BUILD_SECRETS_DIR "/var/run/multiarch/build-secrets"
+#define CHILD_ARG_MAX 65536 /* longest single container argument written */
 
 void ctl_child_options_init(struct ctl_child_options *o)
 {
@@ -58,20 +60,26 @@ static void push_str(struct doc *d, cJSON *array, const char *value)
 }
 
 static void push_fmt(struct doc *d, cJSON *array, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Appends a formatted argument of any length the schema allows (a build argument's value alone may be 4,096
+ * bytes), up to CHILD_ARG_MAX bytes. */
 static void push_fmt(struct doc *d, cJSON *array, const char *fmt, ...)
 {
-	char buf[4096];
+	char *buf;
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf)) {
+	if (n < 0 || n >= CHILD_ARG_MAX || !(buf = malloc((size_t)n + 1))) {
 		d->ok = false;
 		return;
 	}
+	va_start(ap, fmt);
+	vsnprintf(buf, (size_t)n + 1, fmt, ap);
+	va_end(ap);
 	push_str(d, array, buf);
+	free(buf);
 }
 
 static void put_copy(struct doc *d, cJSON *obj, const char *key, const cJSON *value)

@@ -32,10 +32,11 @@ struct pooled {
 };
 
 /*
- * Invariants: pool[0..pool_count) are created handles, each attached to
- * share (one connection cache, DNS cache and TLS session cache for all);
- * share_locks serialise the share; lock guards the pool, the token-file
- * cache and the exec credential, which are read under it.
+ * Invariants: pool[0..pool_count) are created handles, each keeping its own
+ * connections (libcurl does not support one connection cache used by
+ * concurrent threads) and attached to share for the DNS and TLS session
+ * caches; share_locks serialise the share; lock guards the pool, the
+ * token-file cache and the exec credential, which are read under it.
  */
 struct kube_client {
 	const struct kube_config *cfg;
@@ -119,7 +120,6 @@ enum kube_err kube_client_new(const struct kube_config *cfg, const struct kube_c
 	curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
 	curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
 	curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
-	curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
 	curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 	if (cfg->tls_server_name) {

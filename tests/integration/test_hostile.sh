@@ -20,6 +20,7 @@ cleanup() {
 		kill -KILL "$(cat "$f")" 2>/dev/null
 	done
 	touch "$work/kubelet.stop"
+	[ -n "${HOSTILE_PID:-}" ] && kill "$HOSTILE_PID" 2>/dev/null
 	wait 2>/dev/null
 	kubectl delete namespace hostile hostile-gone --wait=false >/dev/null 2>&1
 	rm -rf "$work"
@@ -150,10 +151,17 @@ apply_mab hostile recreated
 if ready hostile recreated 90; then pass "a build deleted and created again under the same name mid-build: the new one is Ready"; else
 	fail "deleted and recreated: Ready" "$(kubectl get mab,pods -n hostile -o wide; tail -5 "$work/ctl.log")"; fi
 new_uid=$(kubectl get mab recreated -n hostile -o jsonpath='{.metadata.uid}')
-# build pods and Jobs must be the new build's; index pods belong to the Jobs
-stale=$(kubectl get jobs -n hostile -l multiarch.dev/build=recreated -o json; kubectl get pods -n hostile -l multiarch.dev/build=recreated,multiarch.dev/role=build -o json)
-stale=$(jq -r --arg u "$new_uid" '.items[] | select(.metadata.ownerReferences[0].uid != $u) | .metadata.name' <<<"$stale")
-expect_eq "deleted and recreated: no child of the old build ($old_uid) remains or was adopted" "" "$stale"
+# old_children NEW_UID: build pods and Jobs of the name owned by another uid (index pods belong to their Jobs)
+old_children() {
+	{ kubectl get jobs -n hostile -l multiarch.dev/build=recreated -o json; kubectl get pods -n hostile -l multiarch.dev/build=recreated,multiarch.dev/role=build -o json; } |
+		jq -r --arg u "$1" '.items[] | select(.metadata.ownerReferences[0].uid != $u) | .metadata.name'
+}
+no_old_children() { [ -z "$(old_children "$1")" ]; }
+expect_match "deleted and recreated: the new build's status names only its own pods" "^recreated-g1-linux-(amd64|arm64)-a[0-9]+( recreated-g1-linux-(amd64|arm64)-a[0-9]+)*$" \
+	"$(kubectl get pods -n hostile -l multiarch.dev/build=recreated,multiarch.dev/role=build -o json | jq -r --arg u "$new_uid" '[.items[] | select(.metadata.ownerReferences[0].uid == $u) | .metadata.name] | join(" ")')"
+# the garbage collector removes the old build's children; none was adopted by the new one meanwhile
+wait_for 60 no_old_children "$new_uid"
+expect_eq "deleted and recreated: the old build's ($old_uid) children were collected, none adopted" "" "$(old_children "$new_uid")"
 
 # created, not applied: kubectl apply's last-applied annotation would exceed the 256 KiB annotation limit
 {
