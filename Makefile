@@ -5,6 +5,7 @@
 #   make demo         the local end-to-end sandbox
 #   make check        unit tests under valgrind
 #   make lint         clang-tidy, cppcheck and the banned-call check
+#   make bench        the benchmarks against peer tools (build/bench/)
 #   make chaos        the chaos soak: 200 builds under kills, restarts and registry faults
 #   make fuzz         every libFuzzer target for FUZZ_SECONDS each (make test: FUZZ_TEST_RUNS from a fixed seed)
 #   make cluster-up / cluster-down   the local test cluster and registry
@@ -54,7 +55,7 @@ FUZZ_CC ?= clang
 
 .SECONDARY:
 
-.PHONY: chaos manifests all deps test unit check lint fuzz demo demo-down cluster-up cluster-down tools integration cli-test clean
+.PHONY: bench chaos manifests all deps test unit check lint fuzz demo demo-down cluster-up cluster-down tools integration cli-test clean
 
 all: $(BIN)
 
@@ -129,6 +130,11 @@ cli-test: $(BIN)
 
 integration: $(BIN) $(ASAN_BIN) $(TSAN_BIN) $(KUBE_PROBE) tools
 	@tests/integration/run.sh
+
+# The benchmarks against peer tools (not part of make test); results in build/bench/.
+bench: deps tools $(BIN)
+	@bench/index.sh
+	@gnuplot -e "dir='build/bench'" bench/index.gp
 
 # The chaos soak at full size on a cluster of its own; the figures go to build/results/chaos-report.md.
 chaos: $(BIN) $(TSAN_BIN) tools

@@ -36,7 +36,7 @@ struct pooled {
  * connections (libcurl does not support one connection cache used by
  * concurrent threads) and attached to share for the DNS and TLS session
  * caches; share_locks serialise the share; lock guards the pool, the
- * token-file cache and the exec credential, which are read under it.
+ * token-file cache, the exec credential and rng, which are read under it.
  */
 struct kube_client {
 	const struct kube_config *cfg;
@@ -493,7 +493,9 @@ enum kube_err kube_request(struct kube_client *c, const char *method, const char
 		}
 		if (!retry || attempt >= c->opts.max_retries)
 			break;
+		pthread_mutex_lock(&c->lock); /* requests retry from several threads; the generator's state is shared */
 		delay = backoff_delay_ms(attempt, 200, 5000, &c->rng);
+		pthread_mutex_unlock(&c->lock);
 		if (rc == CURLE_OK && resp->st.retry_after_s >= 0) {
 			long s = resp->st.retry_after_s > RETRY_AFTER_CAP_S ? RETRY_AFTER_CAP_S : resp->st.retry_after_s;
 			delay = (unsigned)(s * 1000) > delay ? (unsigned)(s * 1000) : delay;

@@ -32,6 +32,7 @@ checks=(
 	"lua5.4:lua5.4"
 	"debootstrap:debootstrap"
 	"chromium:chromium"
+	"gnuplot:gnuplot-nox"
 )
 
 missing=()

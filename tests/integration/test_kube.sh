@@ -72,7 +72,7 @@ ins=probe-informer
 kubectl create namespace "$ins" >/dev/null
 for i in 1 2 3; do kubectl create configmap "pre-$i" -n "$ins" --from-literal=v="$i" >/dev/null; done
 kubectl create configmap changed -n "$ins" --from-literal=v=old >/dev/null
-$probe informer "$ins" 6 >"$work/informer" 2>"$work/informer.err" &
+$probe informer "$ins" 12 >"$work/informer" 2>"$work/informer.err" &
 bg=$!
 sleep 3
 kubectl patch configmap changed -n "$ins" --type=merge -p '{"data":{"v":"new"}}' >/dev/null
