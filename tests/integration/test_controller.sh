@@ -238,9 +238,13 @@ expect_match "rebuildRequest: new generation's pods" "moved-g3-linux-amd64-a1" "
 set_plan '{}'
 
 echo "-- two replicas"
+# the single replica used so far holds the lease: it goes first, releasing it
+stop_controller main
+expect_eq "the single replica stopped cleanly" "0" "$(cat "$work/main.exit")"
 start_controller alpha
 start_controller beta
-wait_for 20 grep -q "became the leader" "$work/alpha.log" "$work/beta.log"
+if wait_for 20 grep -q "became the leader" "$work/alpha.log" "$work/beta.log"; then pass "two replicas: one became the leader"; else
+	fail "two replicas: one became the leader" "$(tail -3 "$work/alpha.log" "$work/beta.log")"; fi
 leader=alpha other=beta
 became_leader beta 1 && leader=beta other=alpha
 mark=$(audit_lines)
