@@ -10,10 +10,10 @@ bin="$dir/bin"
 mkdir -p "$bin"
 export PATH=/usr/local/go/bin:$PATH
 
-# install NAME MODULE VERSION PACKAGE: builds PACKAGE of MODULE@VERSION in a throwaway module of its own (the
+# install NAME PACKAGE VERSION: builds PACKAGE at its module's VERSION in a throwaway module of its own (the
 # proxy serves versions by name, not always the version list `go install pkg@version` asks for), linked into bin/
 install() {
-	local name=$1 module=$2 version=$3 pkg=$4 out work
+	local name=$1 pkg=$2 version=$3 out work
 	out="$dir/$name-$version"
 	if [ ! -x "$out/$name" ]; then
 		echo "peers: building $pkg@$version (cached in $out)" >&2
@@ -22,14 +22,14 @@ install() {
 		(
 			cd "$work"
 			go mod init bench.local/peers >/dev/null 2>&1
-			go get "$module@$version" >&2
+			go get "$pkg@$version" >&2
 			CGO_ENABLED=0 go build -trimpath -o "$out/$name" "$pkg" >&2
 		)
 		rm -rf "$work"
 	fi
 	ln -sf "$out/$name" "$bin/$name"
 }
-install crane github.com/google/go-containerregistry "$CRANE_VERSION" github.com/google/go-containerregistry/cmd/crane
-install regctl github.com/regclient/regclient "$REGCTL_VERSION" github.com/regclient/regclient/cmd/regctl
-install sample-controller k8s.io/sample-controller "$SAMPLE_CONTROLLER_VERSION" k8s.io/sample-controller
+install crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION"
+install regctl github.com/regclient/regclient/cmd/regctl "$REGCTL_VERSION"
+install sample-controller k8s.io/sample-controller "$SAMPLE_CONTROLLER_VERSION"
 echo "$bin"

@@ -50,6 +50,9 @@ def make_handler(upstream, faults, log):
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # a request line that is not HTTP (a TLS hello) gets a status line, so clients that try TLS first (docker
+        # manifest) see an HTTP answer and fall back to plain HTTP
+        default_request_version = "HTTP/1.1"
 
         def log_message(self, fmt, *args):
             pass
@@ -93,7 +96,11 @@ def make_handler(upstream, faults, log):
             if fault == "slow":
                 time.sleep(2)
             conn = http.client.HTTPConnection(host, int(port), timeout=60)
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+            # a header sent more than once (docker sends one Accept per media type) is joined, not overwritten
+            headers = {}
+            for k, v in self.headers.items():
+                if k.lower() not in HOP_BY_HOP:
+                    headers[k] = headers[k] + ", " + v if k in headers else v
             conn.request(self.command, self.path, body=body if (body or self.command in ("PUT", "POST", "PATCH")) else None,
                          headers=headers)
             resp = conn.getresponse()
@@ -102,10 +109,12 @@ def make_handler(upstream, faults, log):
                 data = bytes([data[0] ^ 0x20]) + data[1:]
             self.record("slow:%d" % resp.status if fault == "slow" else resp.status)
             self.send_response(resp.status)
+            # a HEAD answer keeps the upstream's Content-Length: it gives the size of what a GET would send
+            length = resp.getheader("Content-Length", "0") if self.command == "HEAD" else str(len(data))
             for k, v in resp.getheaders():
                 if k.lower() not in HOP_BY_HOP and k.lower() != "content-length":
                     self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Content-Length", length)
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(data)

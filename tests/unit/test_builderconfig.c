@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -67,6 +68,23 @@ static void test_refusals(void **state)
 	expect_refused("images:\n - buildkit: x\n", "images must be a mapping"); /* found by fuzz_builderconfig */
 }
 
+/* A document nested past the converter's depth cap is refused by line, not followed down the stack. */
+static void test_deep_nesting(void **state)
+{
+	char text[4 * (YAMLJSON_DEPTH_MAX + 8) + 8];
+	size_t len = 0;
+
+	(void)state;
+	len += (size_t)snprintf(text + len, sizeof(text) - len, "proxy: ");
+	for (int i = 0; i < YAMLJSON_DEPTH_MAX + 4; i++)
+		text[len++] = '[';
+	for (int i = 0; i < YAMLJSON_DEPTH_MAX + 4; i++)
+		text[len++] = ']';
+	text[len++] = '\n';
+	text[len] = '\0';
+	expect_refused(text, "nested deeper than");
+}
+
 static void test_registry_files(void **state)
 {
 	struct ctl_builder_config c;
@@ -122,6 +140,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_registry_files),
 		cmocka_unit_test(test_yaml_scalars),
 	};
