@@ -1,4 +1,4 @@
-/* The registry HTTP client: one reused connection, TLS with private CAs, plain HTTP for named hosts,
+/* The registry HTTP client: reused connections, batches of GETs sent at once, TLS with private CAs, plain HTTP for named hosts,
  * Basic and Bearer-token authentication from WWW-Authenticate challenges, and bounded retries. */
 #include "registry/client.h"
 
@@ -34,6 +34,7 @@ struct host_auth {
 	char host[256];
 	bool credentials_loaded;
 	bool have_credentials;
+	bool answered; /* a request to this host got an answer: how it authenticates is known */
 	struct reg_credentials credentials;
 	enum reg_auth_scheme scheme; /* REG_AUTH_NONE until a challenge was seen */
 	char realm[REG_CHALLENGE_PARAM_MAX];
@@ -48,7 +49,8 @@ struct cached_token {
 };
 
 /*
- * Invariants: curl is the one easy handle, reused so connections stay open;
+ * Invariants: curl is the handle of one-by-one requests and batch_handles
+ * those of batches (in multi), all reused so connections stay open;
  * hosts[0..host_count) and tokens[0..token_count) hold secrets and are wiped
  * on free; ca_blob is NULL or the system CAs followed by opts.ca_files.
  */
@@ -62,6 +64,8 @@ struct reg_client {
 	size_t token_count;
 	uint64_t rng;
 	unsigned long requests;
+	CURLM *multi;                      /* for batches, created on first use; keeps its own open connections */
+	CURL *batch_handles[REG_BATCH_MAX]; /* created on first use, reused by later batches */
 };
 
 void reg_client_options_init(struct reg_client_options *o)
@@ -125,6 +129,11 @@ void reg_client_free(struct reg_client *c)
 		return;
 	if (c->curl)
 		curl_easy_cleanup(c->curl);
+	if (c->multi)
+		curl_multi_cleanup(c->multi);
+	for (size_t i = 0; i < REG_BATCH_MAX; i++)
+		if (c->batch_handles[i])
+			curl_easy_cleanup(c->batch_handles[i]);
 	dynbuf_free(&c->ca_blob);
 	OPENSSL_cleanse(c->hosts, sizeof(c->hosts));
 	OPENSSL_cleanse(c->tokens, sizeof(c->tokens));
@@ -333,16 +342,19 @@ static bool request_url(const struct reg_client *c, const struct reg_request *re
 	return n > 0 && (size_t)n < len;
 }
 
-/* Sends one HTTP request (no retry, no auth handshake) with the given Authorization header value. */
-static CURLcode send_once(struct reg_client *c, const struct reg_request *req, const char *authorization, struct transfer *t,
-			  char *curl_error)
+/*
+ * Sets handle h up for one HTTP request (no retry, no auth handshake) with the
+ * given Authorization header value, and counts it. On CURLE_OK the caller
+ * performs it and then frees *headers; on error nothing is left to free.
+ */
+static CURLcode prepare_transfer(struct reg_client *c, CURL *h, const struct reg_request *req, const char *authorization,
+				 struct transfer *t, char *curl_error, struct curl_slist **headers_out)
 {
 	char url[4096], header[AUTH_HEADER_MAX + 32];
 	struct curl_slist *headers = NULL;
-	CURL *h = c->curl;
-	CURLcode rc;
 	bool is_head = strcmp(req->method, "HEAD") == 0;
 
+	*headers_out = NULL;
 	if (!request_url(c, req, url, sizeof(url))) {
 		snprintf(curl_error, CURL_ERROR_SIZE, "request URL is too long");
 		return CURLE_URL_MALFORMAT;
@@ -415,9 +427,22 @@ static CURLcode send_once(struct reg_client *c, const struct reg_request *req, c
 	t->challenge[0] = '\0';
 	t->retry_after_s = -1;
 	c->requests++;
-	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &t->resp->status);
 	OPENSSL_cleanse(header, sizeof(header));
+	*headers_out = headers;
+	return CURLE_OK;
+}
+
+/* Sends one HTTP request (no retry, no auth handshake) over the client's own handle. */
+static CURLcode send_once(struct reg_client *c, const struct reg_request *req, const char *authorization, struct transfer *t,
+			  char *curl_error)
+{
+	struct curl_slist *headers;
+	CURLcode rc = prepare_transfer(c, c->curl, req, authorization, t, curl_error, &headers);
+
+	if (rc != CURLE_OK)
+		return rc;
+	rc = curl_easy_perform(c->curl);
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &t->resp->status);
 	curl_slist_free_all(headers);
 	return rc;
 }
@@ -663,8 +688,10 @@ enum reg_err reg_client_do(struct reg_client *c, const struct reg_request *req, 
 				       h->have_credentials ? "the credentials" : "anonymous access", req->method, req->path);
 			break;
 		}
-		if (rc == CURLE_OK && resp->status != 429 && resp->status < 500)
+		if (rc == CURLE_OK && resp->status != 429 && resp->status < 500) {
+			h->answered = true;
 			break;
+		}
 		if (rc != CURLE_OK && !retryable_curl(rc)) {
 			err = reg_fail(errbuf, errlen, REG_E_NETWORK, "%s %s: %s", req->method, req->host,
 				       curl_error[0] ? curl_error : curl_easy_strerror(rc));
@@ -693,4 +720,137 @@ enum reg_err reg_client_do(struct reg_client *c, const struct reg_request *req, 
 		resp->retries = attempt;
 	}
 	return err;
+}
+
+/* The batch handle of slot i and the multi handle, created on first use; false when memory runs out. */
+static bool batch_handle(struct reg_client *c, size_t i)
+{
+	if (!c->multi) {
+		c->multi = curl_multi_init();
+		if (!c->multi)
+			return false;
+		/* HTTP/2 streams share one connection; HTTP/1.1 opens at most this many */
+		curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+		curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)REG_BATCH_MAX);
+	}
+	if (!c->batch_handles[i])
+		c->batch_handles[i] = curl_easy_init();
+	return c->batch_handles[i] != NULL;
+}
+
+/* Whether a request may join the parallel part of a batch: an in-memory GET to a host that answered before. */
+static bool batchable(struct reg_client *c, const struct reg_request *req)
+{
+	struct host_auth *h;
+
+	if (strcmp(req->method, "GET") != 0 || req->download || req->upload || req->body)
+		return false;
+	h = host_auth_for(c, req->host);
+	return h && h->answered;
+}
+
+/* Where one request of a batch stands. */
+enum slot_state {
+	SLOT_DONE,     /* resps[i] and errs[i] are final */
+	SLOT_RUNNING,  /* in the multi handle */
+	SLOT_ANSWERED, /* the parallel attempt ended; its outcome decides whether it is final */
+	SLOT_CAREFUL,  /* to be sent by reg_client_do() */
+};
+
+/* Runs the parallel attempts of a batch to their end; a failure of the multi handle leaves them to the careful way. */
+static void run_parallel(struct reg_client *c, size_t n, enum slot_state *state, CURLcode *codes, struct reg_response *resps)
+{
+	size_t running = 0;
+	int still_running, queued;
+	CURLMsg *msg;
+
+	for (size_t i = 0; i < n; i++)
+		running += state[i] == SLOT_RUNNING;
+	while (running) {
+		if (curl_multi_perform(c->multi, &still_running) != CURLM_OK)
+			break;
+		while ((msg = curl_multi_info_read(c->multi, &queued))) {
+			for (size_t i = 0; msg->msg == CURLMSG_DONE && i < n; i++) {
+				if (state[i] != SLOT_RUNNING || msg->easy_handle != c->batch_handles[i])
+					continue;
+				codes[i] = msg->data.result;
+				curl_easy_getinfo(c->batch_handles[i], CURLINFO_RESPONSE_CODE, &resps[i].status);
+				curl_multi_remove_handle(c->multi, c->batch_handles[i]);
+				state[i] = SLOT_ANSWERED;
+				running--;
+			}
+		}
+		if (running && curl_multi_poll(c->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+			break;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (state[i] == SLOT_RUNNING) {
+			curl_multi_remove_handle(c->multi, c->batch_handles[i]);
+			state[i] = SLOT_CAREFUL;
+		}
+}
+
+/* One batch of at most REG_BATCH_MAX requests, as reg_client_get_batch() describes. */
+static void get_slice(struct reg_client *c, const struct reg_request *reqs, size_t n, struct reg_response *resps, enum reg_err *errs,
+		      char (*errbufs)[REG_ERRBUF_SIZE])
+{
+	struct transfer t[REG_BATCH_MAX];
+	struct curl_slist *headers[REG_BATCH_MAX] = {0};
+	char curl_errors[REG_BATCH_MAX][CURL_ERROR_SIZE], auth[AUTH_HEADER_MAX];
+	CURLcode codes[REG_BATCH_MAX];
+	enum slot_state state[REG_BATCH_MAX];
+	bool prepared[REG_BATCH_MAX] = {0};
+
+	/* a host never heard from gets one request alone first: its answer tells how it authenticates */
+	for (size_t i = 0; i < n; i++) {
+		errbufs[i][0] = '\0';
+		errs[i] = REG_OK;
+		state[i] = SLOT_CAREFUL;
+		if (!batchable(c, &reqs[i]) && strcmp(reqs[i].method, "GET") == 0 && !reqs[i].download && !reqs[i].upload) {
+			errs[i] = reg_client_do(c, &reqs[i], &resps[i], errbufs[i], REG_ERRBUF_SIZE);
+			state[i] = SLOT_DONE;
+		}
+	}
+	/* the rest at once, each with the authorization known for its host and scope */
+	for (size_t i = 0; i < n; i++) {
+		if (state[i] != SLOT_CAREFUL || !batchable(c, &reqs[i]) || !batch_handle(c, i))
+			continue;
+		memset(&resps[i], 0, sizeof(resps[i]));
+		dynbuf_init(&resps[i].body, reqs[i].body_max ? reqs[i].body_max : DEFAULT_BODY_MAX);
+		prepared[i] = true;
+		memset(&t[i], 0, sizeof(t[i]));
+		t[i].resp = &resps[i];
+		t[i].body_max = reqs[i].body_max ? reqs[i].body_max : DEFAULT_BODY_MAX;
+		authorization_for(c, host_auth_for(c, reqs[i].host), reqs[i].scope ? reqs[i].scope : "", auth, sizeof(auth));
+		codes[i] = prepare_transfer(c, c->batch_handles[i], &reqs[i], auth[0] ? auth : NULL, &t[i], curl_errors[i], &headers[i]);
+		OPENSSL_cleanse(auth, sizeof(auth));
+		if (codes[i] != CURLE_OK)
+			continue;
+		/* wait for an HTTP/2 connection being opened rather than open one more */
+		curl_easy_setopt(c->batch_handles[i], CURLOPT_PIPEWAIT, 1L);
+		if (curl_multi_add_handle(c->multi, c->batch_handles[i]) == CURLM_OK)
+			state[i] = SLOT_RUNNING;
+	}
+	run_parallel(c, n, state, codes, resps);
+	for (size_t i = 0; i < n; i++) {
+		curl_slist_free_all(headers[i]);
+		/* a plain answer is final; a challenge, a retry or an error is left to the careful way, which words it */
+		if (state[i] == SLOT_ANSWERED && codes[i] == CURLE_OK && !t[i].too_big && resps[i].status != 401 && resps[i].status != 429 &&
+		    resps[i].status < 500)
+			state[i] = SLOT_DONE;
+		if (state[i] != SLOT_DONE) {
+			if (prepared[i])
+				reg_response_free(&resps[i]);
+			errs[i] = reg_client_do(c, &reqs[i], &resps[i], errbufs[i], REG_ERRBUF_SIZE);
+		}
+	}
+}
+
+void reg_client_get_batch(struct reg_client *c, const struct reg_request *reqs, size_t n, struct reg_response *resps,
+			  enum reg_err *errs, char (*errbufs)[REG_ERRBUF_SIZE])
+{
+	for (size_t done = 0; done < n; done += REG_BATCH_MAX) {
+		size_t slice = n - done < REG_BATCH_MAX ? n - done : REG_BATCH_MAX;
+		get_slice(c, reqs + done, slice, resps + done, errs + done, errbufs + done);
+	}
 }

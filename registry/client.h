@@ -1,4 +1,4 @@
-/* The registry HTTP client: one reused connection, TLS with private CAs, plain HTTP for named hosts,
+/* The registry HTTP client: reused connections, batches of GETs at once, TLS with private CAs, plain HTTP for named hosts,
  * Basic and Bearer-token authentication from WWW-Authenticate challenges, and bounded retries. */
 #ifndef MAC_REGISTRY_CLIENT_H
 #define MAC_REGISTRY_CLIENT_H
@@ -76,6 +76,22 @@ struct reg_response {
  */
 enum reg_err reg_client_do(struct reg_client *c, const struct reg_request *req, struct reg_response *resp, char *errbuf,
 			   size_t errlen);
+
+#define REG_BATCH_MAX 16 /* requests one batch sends at once */
+
+/*
+ * Sends n GET requests at once (parallel connections, or streams of one
+ * HTTP/2 connection) and fills resps[i], errs[i] and errbufs[i] as
+ * reg_client_do() would for reqs[i]: the outcome is the same, only sooner.
+ * A host never heard from first gets one request alone, so the others carry
+ * the authorization its answer calls for; an answer that asks for
+ * authentication, a retry (429, 5xx, a broken connection) or that is too
+ * large is sent again through reg_client_do(); other methods go that way
+ * from the start. Larger batches go REG_BATCH_MAX at a time. Every resps[i]
+ * must be freed with reg_response_free().
+ */
+void reg_client_get_batch(struct reg_client *c, const struct reg_request *reqs, size_t n, struct reg_response *resps,
+			  enum reg_err *errs, char (*errbufs)[REG_ERRBUF_SIZE]);
 
 /* Frees the body of resp. Accepts NULL. */
 void reg_response_free(struct reg_response *resp);

@@ -1,5 +1,6 @@
 /* Index assembly: merges per-arch images (by digest) into one OCI image index, pushes it to a tag,
- * and reads it back, copying nothing but descriptors unless a source lives in another repository. */
+ * and reads it back, copying nothing but descriptors unless a source lives in another repository.
+ * The sources' manifests, then their configs, are read in batches sent at once. */
 #include "registry/index.h"
 
 #include <cjson/cJSON.h>
@@ -32,6 +33,8 @@ struct source {
 	struct reg_platform want;
 	bool cross_repo;
 	struct fetched top;      /* the source manifest itself */
+	char *config;            /* an image source's config blob */
+	size_t config_len;
 	struct fetched *children; /* an index's child manifests, fetched only when copying */
 	size_t child_count;
 };
@@ -84,6 +87,7 @@ static void build_free(struct build *b)
 		struct source *s = &b->sources[i];
 		reg_ref_free(&s->ref);
 		fetched_free(&s->top);
+		free(s->config);
 		for (size_t j = 0; j < s->child_count; j++)
 			fetched_free(&s->children[j]);
 		free(s->children);
@@ -92,70 +96,167 @@ static void build_free(struct build *b)
 		free(b->entries[i].json);
 }
 
-/*
- * GETs /v2/REPO/KIND/DIGEST from host with scope pull, checks it hashes to
- * digest, and hands the bytes to the caller (*bytes, *len). what names the
- * object in messages.
- */
-static enum reg_err get_verified(struct reg_client *c, const char *host, const char *repo, const char *kind, const char *digest,
-				 size_t body_max, const char *what, char **bytes, size_t *len, char *content_type, size_t ct_len,
-				 char *errbuf, size_t errlen)
+/* The GET of /v2/REPO/KIND/DIGEST with scope pull, written into req with its path and scope buffers. */
+static void verified_request(struct reg_request *req, char *path, char *scope, const char *host, const char *repo, const char *kind,
+			     const char *digest, size_t body_max)
 {
-	char path[PATH_LEN], scope[SCOPE_LEN];
-	struct reg_request req = {0};
-	struct reg_response resp;
-	enum reg_err err;
+	snprintf(path, PATH_LEN, "/v2/%s/%s/%s", repo, kind, digest);
+	snprintf(scope, SCOPE_LEN, "repository:%s:pull", repo);
+	memset(req, 0, sizeof(*req));
+	req->method = "GET";
+	req->host = host;
+	req->path = path;
+	req->accept = strcmp(kind, "manifests") == 0 ? REG_MT_ACCEPT_ALL : NULL;
+	req->scope = scope;
+	req->body_max = body_max;
+}
 
-	snprintf(path, sizeof(path), "/v2/%s/%s/%s", repo, kind, digest);
-	snprintf(scope, sizeof(scope), "repository:%s:pull", repo);
-	req.method = "GET";
-	req.host = host;
-	req.path = path;
-	req.accept = strcmp(kind, "manifests") == 0 ? REG_MT_ACCEPT_ALL : NULL;
-	req.scope = scope;
-	req.body_max = body_max;
-	err = reg_client_do(c, &req, &resp, errbuf, errlen);
+/*
+ * Checks the outcome (err, resp) of a verified_request(): answered 200 with
+ * content that hashes to digest. Hands the bytes to the caller (*bytes,
+ * *len) and frees resp in every case. what names the object in messages;
+ * detail is the client's message for err.
+ */
+static enum reg_err take_verified(enum reg_err err, const char *detail, struct reg_response *resp, const struct reg_request *req,
+				  const char *repo, const char *kind, const char *digest, const char *what, char **bytes, size_t *len,
+				  char *content_type, size_t ct_len, char *errbuf, size_t errlen)
+{
 	if (err == REG_E_TOO_LONG)
-		err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "%s is larger than %zu bytes", what, body_max);
-	else if (!err && resp.status == 404)
+		err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "%s is larger than %zu bytes", what, req->body_max);
+	else if (err)
+		err = reg_fail(errbuf, errlen, err, "%s", detail);
+	else if (resp->status == 404)
 		err = reg_fail(errbuf, errlen, REG_E_NOT_FOUND, "%s: the registry has no %s %s in %s/%s", what,
-			       strcmp(kind, "manifests") == 0 ? "manifest" : "blob", digest, host, repo);
-	else if (!err && resp.status == 403)
-		err = reg_fail(errbuf, errlen, REG_E_AUTH, "%s: the registry denies reading %s/%s", what, host, repo);
-	else if (!err && resp.status != 200)
-		err = reg_fail(errbuf, errlen, REG_E_HTTP, "%s: the registry answered HTTP %ld", what, resp.status);
-	else if (!err && !reg_digest_matches(digest, resp.body.data ? resp.body.data : "", resp.body.len)) {
+			       strcmp(kind, "manifests") == 0 ? "manifest" : "blob", digest, req->host, repo);
+	else if (resp->status == 403)
+		err = reg_fail(errbuf, errlen, REG_E_AUTH, "%s: the registry denies reading %s/%s", what, req->host, repo);
+	else if (resp->status != 200)
+		err = reg_fail(errbuf, errlen, REG_E_HTTP, "%s: the registry answered HTTP %ld", what, resp->status);
+	else if (!reg_digest_matches(digest, resp->body.data ? resp->body.data : "", resp->body.len)) {
 		char got[REG_DIGEST_STR_MAX];
-		reg_sha256(resp.body.data ? resp.body.data : "", resp.body.len, got);
+		reg_sha256(resp->body.data ? resp->body.data : "", resp->body.len, got);
 		err = reg_fail(errbuf, errlen, REG_E_DIGEST, "%s: the registry sent content whose digest is %s, not %s", what, got, digest);
 	}
 	if (!err) {
 		if (content_type)
-			snprintf(content_type, ct_len, "%s", resp.content_type);
-		*bytes = dynbuf_take(&resp.body, len);
+			snprintf(content_type, ct_len, "%s", resp->content_type);
+		*bytes = dynbuf_take(&resp->body, len);
 		if (!*bytes)
 			err = reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory reading %s", what);
 	}
-	reg_response_free(&resp);
+	reg_response_free(resp);
 	return err;
+}
+
+/* GETs /v2/REPO/KIND/DIGEST from host and checks it as take_verified() does. */
+static enum reg_err get_verified(struct reg_client *c, const char *host, const char *repo, const char *kind, const char *digest,
+				 size_t body_max, const char *what, char **bytes, size_t *len, char *content_type, size_t ct_len,
+				 char *errbuf, size_t errlen)
+{
+	char path[PATH_LEN], scope[SCOPE_LEN], detail[REG_ERRBUF_SIZE] = "";
+	struct reg_request req;
+	struct reg_response resp;
+	enum reg_err err;
+
+	verified_request(&req, path, scope, host, repo, kind, digest, body_max);
+	err = reg_client_do(c, &req, &resp, detail, sizeof(detail));
+	return take_verified(err, detail, &resp, &req, repo, kind, digest, what, bytes, len, content_type, ct_len, errbuf, errlen);
+}
+
+/* One batch of verified GETs, one per source at most. */
+struct fetch_batch {
+	struct reg_request reqs[REG_INDEX_SOURCES_MAX];
+	struct reg_response resps[REG_INDEX_SOURCES_MAX];
+	enum reg_err errs[REG_INDEX_SOURCES_MAX];
+	char errbufs[REG_INDEX_SOURCES_MAX][REG_ERRBUF_SIZE];
+	char paths[REG_INDEX_SOURCES_MAX][PATH_LEN];
+	char scopes[REG_INDEX_SOURCES_MAX][SCOPE_LEN];
+	size_t source_of[REG_INDEX_SOURCES_MAX]; /* the source each request is for */
+	size_t count;
+};
+
+/* Parses the manifest f->bytes, served as content_type under digest, into f. */
+static enum reg_err parse_fetched(struct fetched *f, const char *digest, const char *content_type, const char *what, char *errbuf,
+				  size_t errlen)
+{
+	char detail[REG_ERRBUF_SIZE];
+	enum reg_err err;
+
+	snprintf(f->digest, sizeof(f->digest), "%s", digest);
+	err = reg_manifest_parse(f->bytes, f->len, content_type, &f->manifest, detail, sizeof(detail));
+	if (err)
+		return reg_fail(errbuf, errlen, err, "%s: %s", what, detail);
+	return REG_OK;
 }
 
 /* Fetches and parses the manifest digest of repo into f. */
 static enum reg_err fetch_manifest(struct reg_client *c, const struct reg_ref *ref, const char *digest, const char *what,
 				   struct fetched *f, char *errbuf, size_t errlen)
 {
-	char content_type[256], detail[REG_ERRBUF_SIZE];
+	char content_type[256];
 	enum reg_err err;
 
 	err = get_verified(c, ref->api_host, ref->repository, "manifests", digest, REG_MANIFEST_MAX, what, &f->bytes, &f->len,
 			   content_type, sizeof(content_type), errbuf, errlen);
 	if (err)
 		return err;
-	snprintf(f->digest, sizeof(f->digest), "%s", digest);
-	err = reg_manifest_parse(f->bytes, f->len, content_type, &f->manifest, detail, sizeof(detail));
+	return parse_fetched(f, digest, content_type, what, errbuf, errlen);
+}
+
+/*
+ * Reads every source's manifest into its top, and every image source's
+ * config into its config, each kind in one batch. The first source in
+ * order that fails names the error.
+ */
+static enum reg_err read_manifests_and_configs(struct build *b, struct fetch_batch *fb, char *errbuf, size_t errlen)
+{
+	char what[LINE_LEN], content_type[256];
+	enum reg_err err = REG_OK;
+
+	fb->count = 0;
+	for (size_t i = 0; i < b->source_count; i++) {
+		const struct source *s = &b->sources[i];
+		verified_request(&fb->reqs[fb->count], fb->paths[fb->count], fb->scopes[fb->count], s->ref.api_host, s->ref.repository,
+				 "manifests", s->ref.digest, REG_MANIFEST_MAX);
+		fb->source_of[fb->count++] = i;
+	}
+	reg_client_get_batch(b->c, fb->reqs, fb->count, fb->resps, fb->errs, fb->errbufs);
+	for (size_t k = 0; k < fb->count; k++) {
+		struct source *s = &b->sources[fb->source_of[k]];
+		snprintf(what, sizeof(what), "source %s", s->text);
+		if (err) {
+			reg_response_free(&fb->resps[k]);
+			continue;
+		}
+		err = take_verified(fb->errs[k], fb->errbufs[k], &fb->resps[k], &fb->reqs[k], s->ref.repository, "manifests", s->ref.digest,
+				    what, &s->top.bytes, &s->top.len, content_type, sizeof(content_type), errbuf, errlen);
+		if (!err)
+			err = parse_fetched(&s->top, s->ref.digest, content_type, what, errbuf, errlen);
+	}
 	if (err)
-		return reg_fail(errbuf, errlen, err, "%s: %s", what, detail);
-	return REG_OK;
+		return err;
+
+	fb->count = 0;
+	for (size_t i = 0; i < b->source_count; i++) {
+		const struct source *s = &b->sources[i];
+		if (s->top.manifest.kind != REG_KIND_IMAGE)
+			continue;
+		verified_request(&fb->reqs[fb->count], fb->paths[fb->count], fb->scopes[fb->count], s->ref.api_host, s->ref.repository,
+				 "blobs", s->top.manifest.blobs[0].digest, REG_CONFIG_BLOB_MAX);
+		fb->source_of[fb->count++] = i;
+	}
+	reg_client_get_batch(b->c, fb->reqs, fb->count, fb->resps, fb->errs, fb->errbufs);
+	for (size_t k = 0; k < fb->count; k++) {
+		struct source *s = &b->sources[fb->source_of[k]];
+		snprintf(what, sizeof(what), "source %s: config blob", s->text);
+		if (err) {
+			reg_response_free(&fb->resps[k]);
+			continue;
+		}
+		err = take_verified(fb->errs[k], fb->errbufs[k], &fb->resps[k], &fb->reqs[k], s->ref.repository, "blobs",
+				    s->top.manifest.blobs[0].digest, what, &s->config, &s->config_len, NULL, 0, errbuf, errlen);
+	}
+	return err;
 }
 
 static enum reg_err add_entry(struct build *b, char *json, bool has_platform, const struct reg_platform *p, size_t source,
@@ -179,25 +280,17 @@ static enum reg_err add_entry(struct build *b, char *json, bool has_platform, co
 	return REG_OK;
 }
 
-/* The descriptor of an image manifest source, with the platform read from its config. */
+/* The descriptor of an image manifest source, with the platform read from its config (already fetched). */
 static enum reg_err image_entry(struct build *b, size_t i, char *errbuf, size_t errlen)
 {
 	struct source *s = &b->sources[i];
-	const struct reg_descriptor *config = &s->top.manifest.blobs[0];
-	char *config_bytes = NULL, what[LINE_LEN], os_version[256], os_features[1024], detail[REG_ERRBUF_SIZE];
-	size_t config_len = 0;
+	char os_version[256], os_features[1024], detail[REG_ERRBUF_SIZE];
 	struct reg_platform p;
 	cJSON *desc = NULL, *platform;
 	enum reg_err err;
 
-	snprintf(what, sizeof(what), "source %s: config blob", s->text);
-	err = get_verified(b->c, s->ref.api_host, s->ref.repository, "blobs", config->digest, REG_CONFIG_BLOB_MAX, what, &config_bytes,
-			   &config_len, NULL, 0, errbuf, errlen);
-	if (err)
-		return err;
-	err = reg_config_platform(config_bytes, config_len, &p, os_version, sizeof(os_version), os_features, sizeof(os_features), detail,
+	err = reg_config_platform(s->config, s->config_len, &p, os_version, sizeof(os_version), os_features, sizeof(os_features), detail,
 				  sizeof(detail));
-	free(config_bytes);
 	if (err)
 		return reg_fail(errbuf, errlen, err, "source %s: %s", s->text, detail);
 
@@ -225,18 +318,13 @@ static enum reg_err image_entry(struct build *b, size_t i, char *errbuf, size_t 
 	return err;
 }
 
-/* Reads one source: its manifest, its platform(s), and for a copy its children. */
+/* Turns one source, its manifest (and config) read, into index entries; for a copy, fetches an index's children. */
 static enum reg_err read_source(struct build *b, size_t i, char *errbuf, size_t errlen)
 {
 	struct source *s = &b->sources[i];
 	char what[LINE_LEN], pbuf[REG_PLATFORM_STR_MAX], wbuf[REG_PLATFORM_STR_MAX];
 	size_t first = b->entry_count, platforms = 0;
 	enum reg_err err;
-
-	snprintf(what, sizeof(what), "source %s", s->text);
-	err = fetch_manifest(b->c, &s->ref, s->ref.digest, what, &s->top, errbuf, errlen);
-	if (err)
-		return err;
 
 	if (s->top.manifest.kind == REG_KIND_IMAGE) {
 		err = image_entry(b, i, errbuf, errlen);
@@ -552,6 +640,7 @@ enum reg_err reg_index_push(struct reg_client *c, const struct reg_index_request
 			    reg_progress_fn progress, void *ctx, char *errbuf, size_t errlen)
 {
 	struct build *b;
+	struct fetch_batch *fb = NULL;
 	char detail[REG_ERRBUF_SIZE], *doc = NULL, *entry_json[sizeof(((struct build *)0)->entries) / sizeof(struct entry)];
 	enum reg_err err;
 
@@ -599,11 +688,16 @@ enum reg_err reg_index_push(struct reg_client *c, const struct reg_index_request
 		s->cross_repo = strcmp(s->ref.api_host, b->target.api_host) != 0 || strcmp(s->ref.repository, b->target.repository) != 0;
 	}
 
-	for (size_t i = 0; i < b->source_count; i++) {
-		err = read_source(b, i, errbuf, errlen);
-		if (err)
-			goto out;
+	fb = calloc(1, sizeof(*fb));
+	if (!fb) {
+		err = reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory");
+		goto out;
 	}
+	err = read_manifests_and_configs(b, fb, errbuf, errlen);
+	for (size_t i = 0; !err && i < b->source_count; i++)
+		err = read_source(b, i, errbuf, errlen);
+	if (err)
+		goto out;
 	err = check_duplicates(b, errbuf, errlen);
 	if (err)
 		goto out;
@@ -643,6 +737,7 @@ enum reg_err reg_index_push(struct reg_client *c, const struct reg_index_request
 		say(b, "pushed %s/%s:%s (%zu platforms, %zu attestations), read back and verified", b->target.domain, b->target.repository,
 		    b->target.tag, result->platform_count, result->attestation_count);
 out:
+	free(fb);
 	free(doc);
 	build_free(b);
 	free(b);

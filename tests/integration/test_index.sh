@@ -229,6 +229,24 @@ index --image "$P/idx/app:$fresh" --source "$P/idx/app@$amd" --insecure-registry
 expect_eq "a manifest that does not match its digest: exit 1" 1 "$rc"
 expect_match "a manifest that does not match its digest: named" "sent content whose digest is sha256:[0-9a-f]+, not $amd" "$err"
 expect_eq "a corrupted source: nothing pushed" "" "$(skopeo inspect --raw --tls-verify=false "docker://$R/idx/app:$fresh" 2>/dev/null)"
+# the sources' manifests, then their configs, are each read at once: four configs held 2 s each by the proxy take
+# about 2 s together, not 8 (the margin is wide so a busy machine does not decide it)
+ppc=$(tests/env/make-image.sh "$work/layout" ppc64le ppc64le)
+s390=$(tests/env/make-image.sh "$work/layout" s390x s390x)
+push ppc64le "$R/idx/app:build-ppc64le"
+push s390x "$R/idx/app:build-s390x"
+start_proxy "slowx4@/blobs/"
+started=$SECONDS
+index --image "$P/idx/app:four" --source "$P/idx/app@$amd" --source "$P/idx/app@$arm" --source "$P/idx/app@$ppc" \
+	--source "$P/idx/app@$s390" --insecure-registry "$P"
+took=$((SECONDS - started))
+expect_eq "four sources behind a slow registry: exit 0" 0 "$rc"
+expect_eq "four sources: every config was held back" 4 "$(grep -c ' slow:200$' "$work/proxy.log")"
+if [ "$took" -lt 6 ]; then pass "four slow configs were read at once (${took}s, one by one would be 8s)"; else
+	fail "four slow configs were read at once" "took ${took}s"; fi
+expect_match "four sources: still two requests a source, one PUT and one read-back" "index: 10 registry requests" "$err"
+expect_eq "four sources: the index lists them in the order given" "amd64 arm64 ppc64le s390x" \
+	"$(skopeo inspect --raw --tls-verify=false "docker://$R/idx/app:four" | jq -r '[.manifests[].platform.architecture] | join(" ")')"
 start_proxy "corruptx1@/manifests/$fresh"
 index --image "$P/idx/app:$fresh" --source "$P/idx/app@$amd" --insecure-registry "$P"
 expect_eq "a read-back that differs from what was pushed: exit 1" 1 "$rc"
