@@ -135,6 +135,7 @@ integration: $(BIN) $(ASAN_BIN) $(TSAN_BIN) $(KUBE_PROBE) tools
 bench: deps tools $(BIN)
 	@bench/index.sh
 	@gnuplot -e "dir='build/bench'" bench/index.gp
+	@bench/scale.sh
 
 # The chaos soak at full size on a cluster of its own; the figures go to build/results/chaos-report.md.
 chaos: $(BIN) $(TSAN_BIN) tools

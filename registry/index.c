@@ -163,6 +163,17 @@ static enum reg_err get_verified(struct reg_client *c, const char *host, const c
 	return take_verified(err, detail, &resp, &req, repo, kind, digest, what, bytes, len, content_type, ct_len, errbuf, errlen);
 }
 
+/* Where one verified GET of a batch puts what it read. */
+struct fetch_slot {
+	const struct source *source;
+	const char *kind;   /* "manifests" or "blobs" */
+	const char *digest; /* what the content must hash to */
+	char what[LINE_LEN];
+	char **bytes;       /* receives the content */
+	size_t *len;
+	char content_type[256];
+};
+
 /* One batch of verified GETs, one per source at most. */
 struct fetch_batch {
 	struct reg_request reqs[REG_INDEX_SOURCES_MAX];
@@ -171,9 +182,47 @@ struct fetch_batch {
 	char errbufs[REG_INDEX_SOURCES_MAX][REG_ERRBUF_SIZE];
 	char paths[REG_INDEX_SOURCES_MAX][PATH_LEN];
 	char scopes[REG_INDEX_SOURCES_MAX][SCOPE_LEN];
-	size_t source_of[REG_INDEX_SOURCES_MAX]; /* the source each request is for */
+	struct fetch_slot slots[REG_INDEX_SOURCES_MAX];
 	size_t count;
 };
+
+/* Adds the GET of s's KIND digest, its content to go to *bytes, to the batch. */
+static struct fetch_slot *add_fetch(struct fetch_batch *fb, const struct source *s, const char *kind, const char *digest,
+				    size_t body_max, char **bytes, size_t *len)
+{
+	struct fetch_slot *slot = &fb->slots[fb->count];
+
+	verified_request(&fb->reqs[fb->count], fb->paths[fb->count], fb->scopes[fb->count], s->ref.api_host, s->ref.repository, kind,
+			 digest, body_max);
+	slot->source = s;
+	slot->kind = kind;
+	slot->digest = digest;
+	slot->bytes = bytes;
+	slot->len = len;
+	slot->content_type[0] = '\0';
+	fb->count++;
+	return slot;
+}
+
+/* Sends the batch and checks every answer in order; the first that fails names the error. Empties the batch. */
+static enum reg_err fetch_all(struct build *b, struct fetch_batch *fb, char *errbuf, size_t errlen)
+{
+	enum reg_err err = REG_OK;
+
+	reg_client_get_batch(b->c, fb->reqs, fb->count, fb->resps, fb->errs, fb->errbufs);
+	for (size_t k = 0; k < fb->count; k++) {
+		struct fetch_slot *slot = &fb->slots[k];
+		if (err) {
+			reg_response_free(&fb->resps[k]);
+			continue;
+		}
+		err = take_verified(fb->errs[k], fb->errbufs[k], &fb->resps[k], &fb->reqs[k], slot->source->ref.repository, slot->kind,
+				    slot->digest, slot->what, slot->bytes, slot->len, slot->content_type, sizeof(slot->content_type), errbuf,
+				    errlen);
+	}
+	fb->count = 0;
+	return err;
+}
 
 /* Parses the manifest f->bytes, served as content_type under digest, into f. */
 static enum reg_err parse_fetched(struct fetched *f, const char *digest, const char *content_type, const char *what, char *errbuf,
@@ -210,53 +259,30 @@ static enum reg_err fetch_manifest(struct reg_client *c, const struct reg_ref *r
  */
 static enum reg_err read_manifests_and_configs(struct build *b, struct fetch_batch *fb, char *errbuf, size_t errlen)
 {
-	char what[LINE_LEN], content_type[256];
-	enum reg_err err = REG_OK;
+	enum reg_err err;
 
 	fb->count = 0;
 	for (size_t i = 0; i < b->source_count; i++) {
-		const struct source *s = &b->sources[i];
-		verified_request(&fb->reqs[fb->count], fb->paths[fb->count], fb->scopes[fb->count], s->ref.api_host, s->ref.repository,
-				 "manifests", s->ref.digest, REG_MANIFEST_MAX);
-		fb->source_of[fb->count++] = i;
+		struct source *s = &b->sources[i];
+		struct fetch_slot *slot = add_fetch(fb, s, "manifests", s->ref.digest, REG_MANIFEST_MAX, &s->top.bytes, &s->top.len);
+		snprintf(slot->what, sizeof(slot->what), "source %s", s->text);
 	}
-	reg_client_get_batch(b->c, fb->reqs, fb->count, fb->resps, fb->errs, fb->errbufs);
-	for (size_t k = 0; k < fb->count; k++) {
-		struct source *s = &b->sources[fb->source_of[k]];
-		snprintf(what, sizeof(what), "source %s", s->text);
-		if (err) {
-			reg_response_free(&fb->resps[k]);
-			continue;
-		}
-		err = take_verified(fb->errs[k], fb->errbufs[k], &fb->resps[k], &fb->reqs[k], s->ref.repository, "manifests", s->ref.digest,
-				    what, &s->top.bytes, &s->top.len, content_type, sizeof(content_type), errbuf, errlen);
-		if (!err)
-			err = parse_fetched(&s->top, s->ref.digest, content_type, what, errbuf, errlen);
-	}
+	err = fetch_all(b, fb, errbuf, errlen);
+	/* the slots still describe the manifests, one per source in order */
+	for (size_t i = 0; !err && i < b->source_count; i++)
+		err = parse_fetched(&b->sources[i].top, b->sources[i].ref.digest, fb->slots[i].content_type, fb->slots[i].what, errbuf, errlen);
 	if (err)
 		return err;
 
-	fb->count = 0;
 	for (size_t i = 0; i < b->source_count; i++) {
-		const struct source *s = &b->sources[i];
+		struct source *s = &b->sources[i];
+		struct fetch_slot *slot;
 		if (s->top.manifest.kind != REG_KIND_IMAGE)
 			continue;
-		verified_request(&fb->reqs[fb->count], fb->paths[fb->count], fb->scopes[fb->count], s->ref.api_host, s->ref.repository,
-				 "blobs", s->top.manifest.blobs[0].digest, REG_CONFIG_BLOB_MAX);
-		fb->source_of[fb->count++] = i;
+		slot = add_fetch(fb, s, "blobs", s->top.manifest.blobs[0].digest, REG_CONFIG_BLOB_MAX, &s->config, &s->config_len);
+		snprintf(slot->what, sizeof(slot->what), "source %s: config blob", s->text);
 	}
-	reg_client_get_batch(b->c, fb->reqs, fb->count, fb->resps, fb->errs, fb->errbufs);
-	for (size_t k = 0; k < fb->count; k++) {
-		struct source *s = &b->sources[fb->source_of[k]];
-		snprintf(what, sizeof(what), "source %s: config blob", s->text);
-		if (err) {
-			reg_response_free(&fb->resps[k]);
-			continue;
-		}
-		err = take_verified(fb->errs[k], fb->errbufs[k], &fb->resps[k], &fb->reqs[k], s->ref.repository, "blobs",
-				    s->top.manifest.blobs[0].digest, what, &s->config, &s->config_len, NULL, 0, errbuf, errlen);
-	}
-	return err;
+	return fetch_all(b, fb, errbuf, errlen);
 }
 
 static enum reg_err add_entry(struct build *b, char *json, bool has_platform, const struct reg_platform *p, size_t source,

@@ -3,7 +3,9 @@
 # scheduler, kwok with fake amd64 and arm64 nodes, and a plain-HTTP registry; writes the cluster env file.
 #
 # Environment: MAC_CLUSTER_DIR (state, default .local/cluster), MAC_CLUSTER_ENV (default .local/cluster.env),
-# MAC_NODES_AMD64 / MAC_NODES_ARM64 (fake nodes per architecture, default 2 each).
+# MAC_NODES_AMD64 / MAC_NODES_ARM64 (fake nodes per architecture, default 2 each); for the scale benchmark:
+# MAC_KWOK_EXTRA_CONFIG (more kwok stages), MAC_CONTROL_PLANE_QPS (the controller-manager's and scheduler's
+# client-side QPS, burst twice that; default their own), MAC_AUDIT_MAXSIZE (MB before the audit log rotates, default 200).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/env/common.sh
@@ -12,6 +14,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 dir=$MAC_CLUSTER_DIR
 nodes_amd64=${MAC_NODES_AMD64:-2}
 nodes_arm64=${MAC_NODES_ARM64:-2}
+qps_flags=()
+[ -z "${MAC_CONTROL_PLANE_QPS:-}" ] || qps_flags=(--kube-api-qps="$MAC_CONTROL_PLANE_QPS" --kube-api-burst="$((MAC_CONTROL_PLANE_QPS * 2))")
+kwok_configs=(--config="$here/kwok-stages.yaml")
+[ -z "${MAC_KWOK_EXTRA_CONFIG:-}" ] || kwok_configs+=(--config="$MAC_KWOK_EXTRA_CONFIG")
 
 if alive "$dir" kube-apiserver && [ -f "$MAC_CLUSTER_ENV" ]; then
 	env_log "the cluster in $dir is already up; env: $MAC_CLUSTER_ENV"
@@ -97,19 +103,19 @@ start_bg kube-apiserver "$dir" kube-apiserver \
 	--service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
 	--service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true --profiling=false --endpoint-reconciler-type=none \
 	--audit-policy-file="$here/audit-policy.yaml" --audit-log-path="$dir/logs/audit.log" \
-	--audit-log-maxsize=200 --audit-log-maxbackup=1
+	--audit-log-maxsize="${MAC_AUDIT_MAXSIZE:-200}" --audit-log-maxbackup=1
 wait_until 120 kube-apiserver curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" "$server/readyz"
 
 # --- controller-manager and scheduler (no serving port: nothing scrapes them here)
 start_bg kube-controller-manager "$dir" kube-controller-manager \
 	--kubeconfig="$dir/controller-manager.kubeconfig" --secure-port=0 --leader-elect=false \
 	--service-account-private-key-file="$pki/sa.key" --root-ca-file="$pki/ca.crt" \
-	--use-service-account-credentials=true --controllers='*'
+	--use-service-account-credentials=true --controllers='*' "${qps_flags[@]}"
 start_bg kube-scheduler "$dir" kube-scheduler \
-	--kubeconfig="$dir/scheduler.kubeconfig" --secure-port=0 --leader-elect=false
+	--kubeconfig="$dir/scheduler.kubeconfig" --secure-port=0 --leader-elect=false "${qps_flags[@]}"
 
 # --- kwok: the simulated kubelets of the fake nodes
-start_bg kwok "$dir" kwok --kubeconfig="$dir/kwok.kubeconfig" --config="$here/kwok-stages.yaml" \
+start_bg kwok "$dir" kwok --kubeconfig="$dir/kwok.kubeconfig" "${kwok_configs[@]}" \
 	--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
 	--node-lease-duration-seconds=40 --server-address="127.0.0.1:$kwok_port"
 

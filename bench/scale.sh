@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# The controller at scale, side by side with k8s.io/sample-controller: for each size, a fresh local cluster with
+# BENCH_NODES kwok nodes (half amd64, half arm64), the controller started and synced, then SIZE objects created at
+# once (MultiArchBuilds, half single-platform and half two-platform; or Foos), run until every one is done, then left
+# idle across two resyncs. Build and index pods are ended by a kwok stage (bench/scale-stages.yaml): no image is built.
+#
+# Usage: bench/scale.sh   BENCH_SCALE_SIZES (default "1000 10000"), BENCH_NODES (default 1000),
+#                         BENCH_SCALE_DEADLINE seconds per run (default 2400), BENCH_CONTROLLERS (default both)
+# Output: build/bench/scale-IMPL-SIZE.json (one per run), build/bench/scale.md
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZES=${BENCH_SCALE_SIZES:-"1000 10000"}
+NODES=${BENCH_NODES:-1000}
+DEADLINE=${BENCH_SCALE_DEADLINE:-2400}
+CONTROLLERS=${BENCH_CONTROLLERS:-"multiarch-controller sample-controller"}
+RESYNC_S=30 # sample-controller's own resync period (fixed in its main.go); ours is given the same
+out=build/bench
+mkdir -p "$out"
+export PATH=/usr/local/go/bin:$PATH
+peers=$(bench/peers.sh)
+export MAC_CLUSTER_DIR=$PWD/.local/bench-scale MAC_CLUSTER_ENV=$PWD/.local/bench-scale.env
+export MAC_NODES_AMD64=$((NODES / 2)) MAC_NODES_ARM64=$((NODES - NODES / 2))
+# the control plane's own clients must not be the bottleneck of a controller benchmark
+export MAC_KWOK_EXTRA_CONFIG=$PWD/bench/scale-stages.yaml MAC_CONTROL_PLANE_QPS=1000 MAC_AUDIT_MAXSIZE=8000
+work=$(mktemp -d)
+ctl_pid="" sampler_pid=""
+stop_all() {
+	[ -z "$sampler_pid" ] || kill "$sampler_pid" 2>/dev/null || true
+	[ -z "$ctl_pid" ] || { kill "$ctl_pid" 2>/dev/null; wait "$ctl_pid" 2>/dev/null || true; }
+	sampler_pid="" ctl_pid=""
+}
+cleanup() {
+	stop_all
+	tests/env/cluster-down.sh >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+now_rfc3339() { date -u +%Y-%m-%dT%H:%M:%S.%6NZ; }
+
+# write_objects IMPL N DIR: the N objects as YAML files of 500 each
+write_objects() {
+	local impl=$1 n=$2 dir=$3 i platforms
+	mkdir -p "$dir"
+	for i in $(seq 1 "$n"); do
+		if [ "$impl" = multiarch-controller ]; then
+			case $((i % 4)) in
+			0 | 2) platforms='"linux/amd64", "linux/arm64"' ;;
+			1) platforms='"linux/amd64"' ;;
+			3) platforms='"linux/arm64"' ;;
+			esac
+			printf -- '---\napiVersion: multiarch.dev/v1alpha1\nkind: MultiArchBuild\nmetadata: {name: b%05d, namespace: bench}\nspec:\n  image: registry.bench.invalid/bench/b%05d:1.0\n  platforms: [%s]\n  source: {git: {url: https://git.example.com/bench/b%05d.git}}\n' \
+				"$i" "$i" "$platforms" "$i"
+		else
+			printf -- '---\napiVersion: samplecontroller.k8s.io/v1alpha1\nkind: Foo\nmetadata: {name: b%05d, namespace: bench}\nspec: {deploymentName: b%05d, replicas: 0}\n' "$i" "$i"
+		fi >>"$dir/objects-$(((i - 1) / 500)).yaml"
+	done
+}
+
+# done_count IMPL: how many objects are done (Ready; for a Foo, its status written)
+done_count() {
+	if [ "$1" = multiarch-controller ]; then
+		kubectl get mab -n bench -o json --chunk-size=2000 |
+			jq '[.items[] | select(any(.status.conditions[]?; .type == "Ready" and .status == "True"))] | length'
+	else
+		kubectl get foos -n bench -o json --chunk-size=2000 | jq '[.items[] | select(.status.availableReplicas != null)] | length'
+	fi
+}
+
+run() {
+	local impl=$1 n=$2 report=$out/scale-$1-$2.json log=$work/$1-$2.log
+	echo "bench: $impl with $n objects on $NODES nodes: starting a fresh cluster" >&2
+	tests/env/cluster-down.sh >/dev/null 2>&1 || true
+	tests/env/cluster-up.sh >&2
+	# shellcheck disable=SC1090
+	. "$MAC_CLUSTER_ENV"
+	kubectl create namespace bench >/dev/null
+	if [ "$impl" = multiarch-controller ]; then
+		kubectl apply -f crds/multiarch.dev_multiarchbuilds.yaml >/dev/null
+		kubectl wait --for condition=established crd/multiarchbuilds.multiarch.dev --timeout=60s >/dev/null
+		bin/multiarch-controller run --kubeconfig "$KUBECONFIG" --leader-elect false --resync-period "${RESYNC_S}s" >"$log" 2>&1 &
+		ctl_pid=$!
+		synced() { grep -q "caches synced" "$log"; }
+	else
+		kubectl apply -f "$peers/sample-controller-crd.yaml" >/dev/null
+		kubectl wait --for condition=established crd/foos.samplecontroller.k8s.io --timeout=60s >/dev/null
+		"$peers/sample-controller" --kubeconfig "$KUBECONFIG" >"$log" 2>&1 &
+		ctl_pid=$!
+		synced() { grep -q "Started workers" "$log"; }
+	fi
+	for _ in $(seq 1 600); do synced && break; sleep 0.1; done
+	synced || { echo "bench: $impl did not sync; log: $log" >&2; tail -5 "$log" >&2; exit 1; }
+	sleep 5
+	local rss_empty
+	rss_empty=$(rss_kb "$ctl_pid")
+	( while kill -0 "$ctl_pid" 2>/dev/null; do rss_kb "$ctl_pid" 2>/dev/null; sleep 1; done ) >"$work/rss-$impl-$n" &
+	sampler_pid=$!
+
+	rm -rf "$work/objects" && write_objects "$impl" "$n" "$work/objects"
+	local started done_at count=0
+	started=$(date +%s.%N)
+	# four kubectl at once, each creating its share of the files in turn
+	local k
+	for k in 0 1 2 3; do
+		(
+			for f in "$work"/objects/objects-*.yaml; do
+				idx=${f##*-}
+				idx=${idx%.yaml}
+				[ $((idx % 4)) -eq "$k" ] || continue
+				kubectl create -f "$f" >/dev/null
+			done
+		) &
+	done
+	wait_creators() { local j; for j in $(jobs -p); do [ "$j" = "$ctl_pid" ] || [ "$j" = "$sampler_pid" ] || wait "$j"; done; }
+	wait_creators
+	local created_in
+	created_in=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	echo "bench: $n objects created in ${created_in}s" >&2
+	while :; do
+		count=$(done_count "$impl")
+		elapsed=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+		echo "bench: $impl: $count of $n done after ${elapsed}s" >&2
+		[ "$count" -lt "$n" ] || break
+		awk -v e="$elapsed" -v d="$DEADLINE" 'BEGIN { exit !(e > d) }' && break
+		kill -0 "$ctl_pid" 2>/dev/null || { echo "bench: $impl exited; log: $log" >&2; tail -5 "$log" >&2; exit 1; }
+		sleep 5
+	done
+	done_at=$elapsed
+	# idle across two resyncs: what a controller writes now, it writes for nothing
+	sleep 3
+	local idle_from idle_to rss_rest peak cpu cached
+	idle_from=$(now_rfc3339)
+	sleep $((RESYNC_S * 2 + 5))
+	idle_to=$(now_rfc3339)
+	rss_rest=$(rss_kb "$ctl_pid")
+	peak=$(hwm_kb "$ctl_pid")
+	cpu=$(cpu_s "$ctl_pid")
+	if [ "$impl" = multiarch-controller ]; then
+		cached=$((n + $(kubectl get pods,jobs -n bench --no-headers --chunk-size=2000 | wc -l)))
+	else
+		cached=$((n + $(kubectl get deployments -n bench --no-headers --chunk-size=2000 | wc -l)))
+	fi
+	stop_all
+	python3 bench/scale-audit.py "$MAC_CLUSTER_DIR/logs/audit.log" "$impl" "$idle_from" "$idle_to" >"$work/audit.json"
+	jq --arg impl "$impl" --argjson n "$n" --argjson nodes "$NODES" --argjson done "$count" --argjson done_s "$done_at" \
+		--argjson created_s "$created_in" --argjson rss_empty "$rss_empty" --argjson rss_rest "$rss_rest" --argjson peak "$peak" \
+		--argjson cpu "$cpu" --argjson cached "$cached" \
+		'{controller: $impl, objects: $n, nodes: $nodes, done: $done, all_done_s: $done_s, created_s: $created_s,
+		  rss_synced_empty_kib: $rss_empty, rss_at_rest_kib: $rss_rest, rss_peak_kib: $peak, cpu_s: $cpu,
+		  cached_objects: $cached, kib_per_cached_object: ((($rss_rest - $rss_empty) / $cached) * 100 | round / 100),
+		  audit: .}' "$work/audit.json" >"$report"
+	cp "$log" "$out/scale-$impl-$n.log"
+	echo "bench: $impl, $n objects: $(jq -c '{done, all_done_s, rss_at_rest_kib, rss_peak_kib, cpu_s, kib_per_cached_object}' "$report")" >&2
+}
+
+for n in $SIZES; do
+	for impl in $CONTROLLERS; do
+		run "$impl" "$n"
+	done
+done
+python3 bench/summarize.py scale "$out"/scale-*-*.json >"$out/scale.md"
+cat "$out/scale.md"
