@@ -103,6 +103,8 @@ int cmd_index(int argc, char **argv)
 
 	memset(&req, 0, sizeof(req));
 	reg_client_options_init(&opts);
+	/* OpenSSL's own variable for where the system's CAs are */
+	opts.system_ca_dir = getenv("SSL_CERT_DIR");
 	optind = 1;
 	while ((c = cli_getopt("index", argc, argv, "h", longopts)) != -1) {
 		switch (c) {

@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -27,6 +28,7 @@
 #define SCOPE_MAX 2048
 #define CA_BUNDLE_MAX ((size_t)4 * 1024 * 1024)
 #define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+#define SYSTEM_CA_DIR "/etc/ssl/certs" /* OpenSSL's hashed directory: a root is read only when a chain needs it */
 #define DEFAULT_BODY_MAX ((size_t)64 * 1024)
 
 /* What we learnt about one registry host: how it authenticates and our credentials for it. */
@@ -58,6 +60,7 @@ struct reg_client {
 	struct reg_client_options opts;
 	CURL *curl;
 	struct dynbuf ca_blob;
+	const char *system_ca_dir; /* where the system roots come from when hashed (not a bundle parsed on every handshake), or NULL */
 	struct host_auth hosts[HOSTS_MAX];
 	size_t host_count;
 	struct cached_token tokens[TOKENS_MAX];
@@ -77,6 +80,23 @@ void reg_client_options_init(struct reg_client_options *o)
 	o->backoff_base_ms = 250;
 	o->backoff_cap_ms = 8000;
 	o->retry_after_cap_s = 30;
+}
+
+/* Whether dir holds OpenSSL's hashed links to CA certificates ("0123abcd.0"). */
+static bool hashed_ca_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	const struct dirent *e;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		found = len == 10 && e->d_name[8] == '.' && e->d_name[9] == '0' && strspn(e->d_name, "0123456789abcdef") == 8;
+	}
+	closedir(d);
+	return found;
 }
 
 enum reg_err reg_client_new(const struct reg_client_options *opts, struct reg_client **out, char *errbuf, size_t errlen)
@@ -100,9 +120,13 @@ enum reg_err reg_client_new(const struct reg_client_options *opts, struct reg_cl
 		c->opts.retry_after_cap_s = 30;
 	c->rng = rng_seed();
 	dynbuf_init(&c->ca_blob, CA_BUNDLE_MAX);
+	c->system_ca_dir = opts->system_ca_dir ? opts->system_ca_dir : SYSTEM_CA_DIR;
+	if (!hashed_ca_dir(c->system_ca_dir))
+		c->system_ca_dir = NULL;
 	if (opts->ca_file_count) {
-		/* trust the system's CAs and the private ones together */
-		if (access(SYSTEM_CA_BUNDLE, R_OK) == 0 && (file_read_all(SYSTEM_CA_BUNDLE, &c->ca_blob) || dynbuf_addstr(&c->ca_blob, "\n"))) {
+		/* trust the system's CAs and the private ones together; the system's through their directory when it is hashed */
+		if (!c->system_ca_dir && access(SYSTEM_CA_BUNDLE, R_OK) == 0 &&
+		    (file_read_all(SYSTEM_CA_BUNDLE, &c->ca_blob) || dynbuf_addstr(&c->ca_blob, "\n"))) {
 			reg_client_free(c);
 			return reg_fail(errbuf, errlen, REG_E_IO, "cannot read the system CA bundle %s", SYSTEM_CA_BUNDLE);
 		}
@@ -330,6 +354,23 @@ static bool retryable_curl(CURLcode rc)
 	}
 }
 
+/*
+ * The CAs handle h trusts: the private ones from memory, the system's from
+ * their hashed directory when there is one (parsing the whole system bundle
+ * costs about 20 ms a TLS handshake), else from curl's default bundle.
+ */
+static void set_trust(const struct reg_client *c, CURL *h)
+{
+	if (c->ca_blob.len) {
+		struct curl_blob blob = {.data = c->ca_blob.data, .len = c->ca_blob.len, .flags = CURL_BLOB_NOCOPY};
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+	} else if (c->system_ca_dir) {
+		curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+	}
+	if (c->system_ca_dir)
+		curl_easy_setopt(h, CURLOPT_CAPATH, c->system_ca_dir);
+}
+
 /* Builds the absolute URL of req into buf. */
 static bool request_url(const struct reg_client *c, const struct reg_request *req, char *buf, size_t len)
 {
@@ -376,10 +417,7 @@ static CURLcode prepare_transfer(struct reg_client *c, CURL *h, const struct reg
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
-	if (c->ca_blob.len) {
-		struct curl_blob blob = {.data = c->ca_blob.data, .len = c->ca_blob.len, .flags = CURL_BLOB_NOCOPY};
-		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
-	}
+	set_trust(c, h);
 	/* blob downloads are redirected to storage; curl drops our Authorization on a host change */
 	if (strcmp(req->method, "GET") == 0 || is_head) {
 		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
@@ -432,6 +470,71 @@ static CURLcode prepare_transfer(struct reg_client *c, CURL *h, const struct reg
 	return CURLE_OK;
 }
 
+/* The multi handle, created on first use; false when memory runs out. */
+static bool have_multi(struct reg_client *c)
+{
+	if (!c->multi) {
+		c->multi = curl_multi_init();
+		if (!c->multi)
+			return false;
+		/* HTTP/2 streams share one connection; HTTP/1.1 opens at most this many */
+		curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+		curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)REG_BATCH_MAX);
+	}
+	return true;
+}
+
+/* The batch handle of slot i, created on first use; false when memory runs out. */
+static bool batch_handle(struct reg_client *c, size_t i)
+{
+	if (!c->batch_handles[i])
+		c->batch_handles[i] = curl_easy_init();
+	return c->batch_handles[i] != NULL;
+}
+
+/*
+ * Performs the n set-up handles at once through the client's multi handle,
+ * so every request, one by one or in a batch, shares one pool of open
+ * connections. codes[i] gets each transfer's result; a handle the multi
+ * handle could not run gets CURLE_FAILED_INIT. At most REG_BATCH_MAX.
+ */
+static void perform_all(struct reg_client *c, CURL *const *handles, size_t n, CURLcode *codes)
+{
+	bool running[REG_BATCH_MAX] = {0};
+	size_t left = 0;
+	int still_running, queued;
+	CURLMsg *msg;
+
+	if (n > REG_BATCH_MAX)
+		n = REG_BATCH_MAX;
+	for (size_t i = 0; i < n; i++) {
+		codes[i] = CURLE_FAILED_INIT;
+		if (have_multi(c) && curl_multi_add_handle(c->multi, handles[i]) == CURLM_OK) {
+			running[i] = true;
+			left++;
+		}
+	}
+	while (left) {
+		if (curl_multi_perform(c->multi, &still_running) != CURLM_OK)
+			break;
+		while ((msg = curl_multi_info_read(c->multi, &queued))) {
+			for (size_t i = 0; msg->msg == CURLMSG_DONE && i < n; i++) {
+				if (!running[i] || msg->easy_handle != handles[i])
+					continue;
+				codes[i] = msg->data.result;
+				curl_multi_remove_handle(c->multi, handles[i]);
+				running[i] = false;
+				left--;
+			}
+		}
+		if (left && curl_multi_poll(c->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+			break;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (running[i])
+			curl_multi_remove_handle(c->multi, handles[i]);
+}
+
 /* Sends one HTTP request (no retry, no auth handshake) over the client's own handle. */
 static CURLcode send_once(struct reg_client *c, const struct reg_request *req, const char *authorization, struct transfer *t,
 			  char *curl_error)
@@ -441,7 +544,7 @@ static CURLcode send_once(struct reg_client *c, const struct reg_request *req, c
 
 	if (rc != CURLE_OK)
 		return rc;
-	rc = curl_easy_perform(c->curl);
+	perform_all(c, &c->curl, 1, &rc);
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &t->resp->status);
 	curl_slist_free_all(headers);
 	return rc;
@@ -515,10 +618,7 @@ static enum reg_err fetch_token(struct reg_client *c, struct host_auth *h, const
 		curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, &t);
 		curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
 		curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &t);
-		if (c->ca_blob.len) {
-			struct curl_blob blob = {.data = c->ca_blob.data, .len = c->ca_blob.len, .flags = CURL_BLOB_NOCOPY};
-			curl_easy_setopt(c->curl, CURLOPT_CAINFO_BLOB, &blob);
-		}
+		set_trust(c, c->curl);
 		if (h->have_credentials && h->credentials.identity_token[0]) {
 			/* OAuth2 refresh-token grant (docker login with an identity token) */
 			char *e_tok = curl_easy_escape(c->curl, h->credentials.identity_token, 0);
@@ -550,7 +650,7 @@ static enum reg_err fetch_token(struct reg_client *c, struct host_auth *h, const
 		dynbuf_reset(&resp.body);
 		resp.status = 0;
 		c->requests++;
-		rc = curl_easy_perform(c->curl);
+		perform_all(c, &c->curl, 1, &rc);
 		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp.status);
 		curl_slist_free_all(headers);
 		headers = NULL;
@@ -722,22 +822,6 @@ enum reg_err reg_client_do(struct reg_client *c, const struct reg_request *req, 
 	return err;
 }
 
-/* The batch handle of slot i and the multi handle, created on first use; false when memory runs out. */
-static bool batch_handle(struct reg_client *c, size_t i)
-{
-	if (!c->multi) {
-		c->multi = curl_multi_init();
-		if (!c->multi)
-			return false;
-		/* HTTP/2 streams share one connection; HTTP/1.1 opens at most this many */
-		curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-		curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)REG_BATCH_MAX);
-	}
-	if (!c->batch_handles[i])
-		c->batch_handles[i] = curl_easy_init();
-	return c->batch_handles[i] != NULL;
-}
-
 /* Whether a request may join the parallel part of a batch: an in-memory GET to a host that answered before. */
 static bool batchable(struct reg_client *c, const struct reg_request *req)
 {
@@ -749,71 +833,30 @@ static bool batchable(struct reg_client *c, const struct reg_request *req)
 	return h && h->answered;
 }
 
-/* Where one request of a batch stands. */
-enum slot_state {
-	SLOT_DONE,     /* resps[i] and errs[i] are final */
-	SLOT_RUNNING,  /* in the multi handle */
-	SLOT_ANSWERED, /* the parallel attempt ended; its outcome decides whether it is final */
-	SLOT_CAREFUL,  /* to be sent by reg_client_do() */
-};
-
-/* Runs the parallel attempts of a batch to their end; a failure of the multi handle leaves them to the careful way. */
-static void run_parallel(struct reg_client *c, size_t n, enum slot_state *state, CURLcode *codes, struct reg_response *resps)
-{
-	size_t running = 0;
-	int still_running, queued;
-	CURLMsg *msg;
-
-	for (size_t i = 0; i < n; i++)
-		running += state[i] == SLOT_RUNNING;
-	while (running) {
-		if (curl_multi_perform(c->multi, &still_running) != CURLM_OK)
-			break;
-		while ((msg = curl_multi_info_read(c->multi, &queued))) {
-			for (size_t i = 0; msg->msg == CURLMSG_DONE && i < n; i++) {
-				if (state[i] != SLOT_RUNNING || msg->easy_handle != c->batch_handles[i])
-					continue;
-				codes[i] = msg->data.result;
-				curl_easy_getinfo(c->batch_handles[i], CURLINFO_RESPONSE_CODE, &resps[i].status);
-				curl_multi_remove_handle(c->multi, c->batch_handles[i]);
-				state[i] = SLOT_ANSWERED;
-				running--;
-			}
-		}
-		if (running && curl_multi_poll(c->multi, NULL, 0, 1000, NULL) != CURLM_OK)
-			break;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (state[i] == SLOT_RUNNING) {
-			curl_multi_remove_handle(c->multi, c->batch_handles[i]);
-			state[i] = SLOT_CAREFUL;
-		}
-}
-
 /* One batch of at most REG_BATCH_MAX requests, as reg_client_get_batch() describes. */
 static void get_slice(struct reg_client *c, const struct reg_request *reqs, size_t n, struct reg_response *resps, enum reg_err *errs,
 		      char (*errbufs)[REG_ERRBUF_SIZE])
 {
-	struct transfer t[REG_BATCH_MAX];
+	struct transfer t[REG_BATCH_MAX] = {0};
 	struct curl_slist *headers[REG_BATCH_MAX] = {0};
 	char curl_errors[REG_BATCH_MAX][CURL_ERROR_SIZE], auth[AUTH_HEADER_MAX];
+	CURL *handles[REG_BATCH_MAX];
 	CURLcode codes[REG_BATCH_MAX];
-	enum slot_state state[REG_BATCH_MAX];
-	bool prepared[REG_BATCH_MAX] = {0};
+	size_t slot_of[REG_BATCH_MAX] = {0}, parallel = 0;
+	bool final[REG_BATCH_MAX] = {0}, prepared[REG_BATCH_MAX] = {0};
 
 	/* a host never heard from gets one request alone first: its answer tells how it authenticates */
 	for (size_t i = 0; i < n; i++) {
 		errbufs[i][0] = '\0';
 		errs[i] = REG_OK;
-		state[i] = SLOT_CAREFUL;
 		if (!batchable(c, &reqs[i]) && strcmp(reqs[i].method, "GET") == 0 && !reqs[i].download && !reqs[i].upload) {
 			errs[i] = reg_client_do(c, &reqs[i], &resps[i], errbufs[i], REG_ERRBUF_SIZE);
-			state[i] = SLOT_DONE;
+			final[i] = true;
 		}
 	}
 	/* the rest at once, each with the authorization known for its host and scope */
 	for (size_t i = 0; i < n; i++) {
-		if (state[i] != SLOT_CAREFUL || !batchable(c, &reqs[i]) || !batch_handle(c, i))
+		if (final[i] || !batchable(c, &reqs[i]) || !batch_handle(c, i))
 			continue;
 		memset(&resps[i], 0, sizeof(resps[i]));
 		dynbuf_init(&resps[i].body, reqs[i].body_max ? reqs[i].body_max : DEFAULT_BODY_MAX);
@@ -822,27 +865,28 @@ static void get_slice(struct reg_client *c, const struct reg_request *reqs, size
 		t[i].resp = &resps[i];
 		t[i].body_max = reqs[i].body_max ? reqs[i].body_max : DEFAULT_BODY_MAX;
 		authorization_for(c, host_auth_for(c, reqs[i].host), reqs[i].scope ? reqs[i].scope : "", auth, sizeof(auth));
-		codes[i] = prepare_transfer(c, c->batch_handles[i], &reqs[i], auth[0] ? auth : NULL, &t[i], curl_errors[i], &headers[i]);
+		if (prepare_transfer(c, c->batch_handles[i], &reqs[i], auth[0] ? auth : NULL, &t[i], curl_errors[i], &headers[i]) == CURLE_OK) {
+			/* wait for an HTTP/2 connection being opened rather than open one more */
+			curl_easy_setopt(c->batch_handles[i], CURLOPT_PIPEWAIT, 1L);
+			handles[parallel] = c->batch_handles[i];
+			slot_of[parallel++] = i;
+		}
 		OPENSSL_cleanse(auth, sizeof(auth));
-		if (codes[i] != CURLE_OK)
-			continue;
-		/* wait for an HTTP/2 connection being opened rather than open one more */
-		curl_easy_setopt(c->batch_handles[i], CURLOPT_PIPEWAIT, 1L);
-		if (curl_multi_add_handle(c->multi, c->batch_handles[i]) == CURLM_OK)
-			state[i] = SLOT_RUNNING;
 	}
-	run_parallel(c, n, state, codes, resps);
+	perform_all(c, handles, parallel, codes);
+	for (size_t k = 0; k < parallel; k++) {
+		size_t i = slot_of[k];
+		curl_easy_getinfo(handles[k], CURLINFO_RESPONSE_CODE, &resps[i].status);
+		/* a plain answer is final; a challenge, a retry or an error is left to the careful way, which words it */
+		final[i] = codes[k] == CURLE_OK && !t[i].too_big && resps[i].status != 401 && resps[i].status != 429 && resps[i].status < 500;
+	}
 	for (size_t i = 0; i < n; i++) {
 		curl_slist_free_all(headers[i]);
-		/* a plain answer is final; a challenge, a retry or an error is left to the careful way, which words it */
-		if (state[i] == SLOT_ANSWERED && codes[i] == CURLE_OK && !t[i].too_big && resps[i].status != 401 && resps[i].status != 429 &&
-		    resps[i].status < 500)
-			state[i] = SLOT_DONE;
-		if (state[i] != SLOT_DONE) {
-			if (prepared[i])
-				reg_response_free(&resps[i]);
-			errs[i] = reg_client_do(c, &reqs[i], &resps[i], errbufs[i], REG_ERRBUF_SIZE);
-		}
+		if (final[i])
+			continue;
+		if (prepared[i])
+			reg_response_free(&resps[i]);
+		errs[i] = reg_client_do(c, &reqs[i], &resps[i], errbufs[i], REG_ERRBUF_SIZE);
 	}
 }
 

@@ -18,6 +18,7 @@ struct reg_client_options {
 	const char *docker_config_dir; /* folder with config.json; NULL for anonymous access */
 	const char *ca_files[REG_CA_FILES_MAX]; /* extra PEM CA bundles trusted besides the system's */
 	size_t ca_file_count;
+	const char *system_ca_dir;    /* OpenSSL-hashed directory of the system's CAs; NULL: /etc/ssl/certs */
 	const char *insecure_hosts[REG_INSECURE_MAX]; /* hosts (host[:port]) spoken to in plain HTTP */
 	size_t insecure_count;
 	long connect_timeout_ms;      /* 0: 10 s */

@@ -173,6 +173,14 @@ expect_match "wrong password: refused" "refused the credentials" "$err"
 expect_no_match "wrong password: not printed" "wrong-password" "$out$err"
 index --image "$tls/secure/app:1.0" --source "$tls/secure/app@$amd"
 expect_match "an unknown CA: the TLS error is named" "certificate" "$err"
+# the system's CAs come from OpenSSL's hashed directory (SSL_CERT_DIR when set): a CA placed there is trusted
+mkdir -p "$work/system-cas"
+cp "$REGISTRY_CA" "$work/system-cas/registry-ca.pem"
+openssl rehash "$work/system-cas"
+printf '{"auths":{"%s":{"auth":"%s"}}}' "$tls" "$(printf '%s:%s' "$REGISTRY_USER" "$REGISTRY_PASSWORD" | base64 -w0)" >"$work/docker/config.json"
+out=$(SSL_CERT_DIR=$work/system-cas "$bin" index --image "$tls/secure/app:sysca" --source "$tls/secure/app@$amd" \
+	--docker-config "$work/docker" 2>&1)
+expect_match "a CA in the hashed system directory is trusted without --ca-file" "read back and verified" "$out"
 
 # --- token auth: bearer tokens from the registry's token server, per scope, cached, and from an identity token
 tok=$(tests/env/registry.sh start token idx-token)
