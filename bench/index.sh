@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Index assembly, side by side: multiarch-controller index against docker manifest, buildah manifest, crane index
 # append and regctl index create, each given the same already-pushed per-arch images, on a local plain-HTTP
-# registry (behind a counting proxy) and a TLS + basic-auth one. Prints a table and writes CSV for the plots.
+# registry, a TLS + basic-auth one, and the plain one behind a proxy that makes it BENCH_RTT_MS away; requests
+# are counted at a logging proxy. Prints a table and writes CSV for the plots.
 #
-# Usage: bench/index.sh            BENCH_RUNS (default 20) merges per tool, size and registry; BENCH_SIZES "2 4 8"
+# Usage: bench/index.sh            BENCH_RUNS (default 20) merges per tool, size and registry; BENCH_SIZES "2 4 8";
+#                                  BENCH_RTT_MS (default 20)
 # Output: build/bench/index.csv (tool,registry,platforms,run,seconds), build/bench/index-requests.csv, index.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +24,7 @@ cleanup() {
 	tests/env/registry.sh stop bench-plain >/dev/null 2>&1 || true
 	tests/env/registry.sh stop bench-tls >/dev/null 2>&1 || true
 	[ -n "${PROXY_PID:-}" ] && kill "$PROXY_PID" 2>/dev/null
+	[ -n "${far_pid:-}" ] && kill "$far_pid" 2>/dev/null
 	[ ${#certs_d[@]} -eq 0 ] || rm -rf "${certs_d[@]}"
 	rm -rf "$work"
 }
@@ -35,6 +38,11 @@ tls=$(tests/env/registry.sh start basic-tls bench-tls)
 coproc PROXY { exec tests/env/fault-proxy.py --upstream "$plain" --log "$work/proxy.log" --lifetime 7200; }
 read -r proxy_port <&"${PROXY[0]}"
 counted=127.0.0.1:$proxy_port
+# a registry BENCH_RTT_MS (default 20) away: every request to the plain registry waits that long first
+tests/env/fault-proxy.py --upstream "$plain" --delay-ms "${BENCH_RTT_MS:-20}" --lifetime 7200 >"$work/far.port" &
+far_pid=$!
+until [ -s "$work/far.port" ]; do sleep 0.1; done
+remote=127.0.0.1:$(head -n1 "$work/far.port")
 
 # credentials for the TLS registry, in the form each tool reads; none for the proxy
 mkdir -p "$work/docker" "$work/docker-anon"
@@ -49,6 +57,7 @@ export HOME=$work/home # regctl keeps its registry settings under $HOME
 mkdir -p "$HOME"
 "$peers/regctl" registry set "$plain" --tls disabled >/dev/null
 "$peers/regctl" registry set "$counted" --tls disabled >/dev/null
+"$peers/regctl" registry set "$remote" --tls disabled >/dev/null
 # regctl pings the registry when set, which fails until the login below: the setting is kept all the same
 "$peers/regctl" registry set "$tls" --cacert "$(cat "$REGISTRY_CA")" >/dev/null 2>&1 || true
 "$peers/regctl" registry login "$tls" -u "$REGISTRY_USER" -p "$REGISTRY_PASSWORD" >/dev/null 2>&1
@@ -56,6 +65,7 @@ mkdir -p "$HOME"
 # the per-arch images, pushed once per registry (the proxy serves the plain registry's)
 python3 bench/push-images.py "$plain" bench/app "${ALL_PLATFORMS[@]}" >"$work/digests-plain"
 cp "$work/digests-plain" "$work/digests-counted"
+cp "$work/digests-plain" "$work/digests-remote"
 python3 bench/push-images.py "$tls" bench/app "${ALL_PLATFORMS[@]}" --tls --cafile "$REGISTRY_CA" --user "$REGISTRY_USER" \
 	--password "$REGISTRY_PASSWORD" >"$work/digests-tls"
 
@@ -65,6 +75,7 @@ host_of() {
 	plain) echo "$plain" ;;
 	tls) echo "$tls" ;;
 	counted) echo "$counted" ;;
+	remote) echo "$remote" ;;
 	esac
 }
 
@@ -138,7 +149,7 @@ for n in $SIZES; do
 		[ "$got" = "$n" ] || { echo "bench: $tool made an index of $got platforms, not $n" >&2; exit 1; }
 		log=$out/requests-$tool-$n.log
 		echo "$tool,$n,$(wc -l <"$log"),$(for m in GET HEAD PUT POST PATCH; do grep -c "^$m " "$log"; done | paste -sd,)" >>"$out/index-requests.csv"
-		for kind in plain tls; do
+		for kind in plain tls remote; do
 			supported "$tool" "$kind" || continue
 			for run in $(seq 1 "$RUNS"); do
 				start=$(date +%s%N)

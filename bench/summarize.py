@@ -45,8 +45,10 @@ def index(times_csv, requests_csv):
             if r:
                 print("| %d | %s | %s | %s | %s | %s | %s | %s |" % (n, t, r["requests"], r["get"], r["head"], r["put"], r["post"], r["patch"]))
     print()
-    for registry in ("plain", "tls"):
-        title = "plain HTTP" if registry == "plain" else "TLS + basic auth"
+    titles = {"plain": "plain HTTP", "tls": "TLS + basic auth",
+              "remote": "plain HTTP, %s ms away" % os.environ.get("BENCH_RTT_MS", "20")}
+    for registry in ("plain", "tls", "remote"):
+        title = titles[registry]
         print("### %s registry: wall time per merge\n" % title)
         print("| platforms | tool | median ms | p10 to p90 ms | min ms | runs | vs fastest peer |")
         print("|---|---|---|---|---|---|---|")

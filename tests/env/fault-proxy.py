@@ -9,6 +9,7 @@ Faults are taken in order from --faults, a comma-separated list of KIND[xCOUNT][
   slow     wait 2 s, then forward (logged as "slow:STATUS")
   corrupt  forward a GET, then flip one byte of its response body
 Each fault hits the next COUNT (default 1) requests whose path contains PATH_SUBSTRING (default: any).
+With --delay-ms N every request waits N ms before it is forwarded, as if the registry were that far away.
 Request bodies may come with Content-Length or chunked (as skopeo and buildah send blob uploads).
 Prints the port it listens on as its first line. Stops after --lifetime seconds (default 600).
 """
@@ -45,7 +46,7 @@ class Faults:
         return None
 
 
-def make_handler(upstream, faults, log):
+def make_handler(upstream, faults, log, delay_s):
     host, port = upstream.rsplit(":", 1)
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -56,6 +57,11 @@ def make_handler(upstream, faults, log):
 
         def log_message(self, fmt, *args):
             pass
+
+        def setup(self):
+            super().setup()
+            # answers go out as written: no Nagle wait on top of the client's delayed ACK
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def record(self, status):
             with log_lock:
@@ -95,7 +101,11 @@ def make_handler(upstream, faults, log):
                 return
             if fault == "slow":
                 time.sleep(2)
+            if delay_s:
+                time.sleep(delay_s)
             conn = http.client.HTTPConnection(host, int(port), timeout=60)
+            conn.connect()
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             # a header sent more than once (docker sends one Accept per media type) is joined, not overwritten
             headers = {}
             for k, v in self.headers.items():
@@ -132,9 +142,10 @@ def main():
     ap.add_argument("--faults", default="", help="the fault plan, see above")
     ap.add_argument("--log", default="/dev/null", help="where to log one line per request")
     ap.add_argument("--lifetime", type=float, default=600)
+    ap.add_argument("--delay-ms", type=float, default=0, help="wait this long before forwarding each request")
     args = ap.parse_args()
     log = open(args.log, "a", buffering=1)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(args.upstream, Faults(args.faults), log))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(args.upstream, Faults(args.faults), log, args.delay_ms / 1000))
     server.daemon_threads = True
     print(server.server_address[1], flush=True)
     threading.Timer(args.lifetime, server.shutdown).start()
