@@ -866,10 +866,6 @@ static void get_slice(struct reg_client *c, const struct reg_request *reqs, size
 		t[i].body_max = reqs[i].body_max ? reqs[i].body_max : DEFAULT_BODY_MAX;
 		authorization_for(c, host_auth_for(c, reqs[i].host), reqs[i].scope ? reqs[i].scope : "", auth, sizeof(auth));
 		if (prepare_transfer(c, c->batch_handles[i], &reqs[i], auth[0] ? auth : NULL, &t[i], curl_errors[i], &headers[i]) == CURLE_OK) {
-			/* over TLS, wait for an HTTP/2 connection being opened rather than open one more; plain HTTP/1.1
-			 * cannot multiplex, so there each request takes a connection of its own at once */
-			if (!is_insecure(c, reqs[i].host))
-				curl_easy_setopt(c->batch_handles[i], CURLOPT_PIPEWAIT, 1L);
 			handles[parallel] = c->batch_handles[i];
 			slot_of[parallel++] = i;
 		}
