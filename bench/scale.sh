@@ -55,7 +55,7 @@ write_objects() {
 			printf -- '---\napiVersion: multiarch.dev/v1alpha1\nkind: MultiArchBuild\nmetadata: {name: b%05d, namespace: bench}\nspec:\n  image: registry.bench.invalid/bench/b%05d:1.0\n  platforms: [%s]\n  source: {git: {url: https://git.example.com/bench/b%05d.git}}\n' \
 				"$i" "$i" "$platforms" "$i"
 		else
-			printf -- '---\napiVersion: samplecontroller.k8s.io/v1alpha1\nkind: Foo\nmetadata: {name: b%05d, namespace: bench}\nspec: {deploymentName: b%05d, replicas: 0}\n' "$i" "$i"
+			printf -- '---\napiVersion: samplecontroller.k8s.io/v1alpha1\nkind: Foo\nmetadata: {name: b%05d, namespace: bench}\nspec: {deploymentName: b%05d, replicas: 1}\n' "$i" "$i"
 		fi >>"$dir/objects-$(((i - 1) / 500)).yaml"
 	done
 }
