@@ -5,8 +5,10 @@
 # idle across two resyncs. Build and index pods are ended by a kwok stage (bench/scale-stages.yaml): no image is built.
 #
 # Usage: bench/scale.sh   BENCH_SCALE_SIZES (default "1000 10000"), BENCH_NODES (default 1000),
-#                         BENCH_SCALE_DEADLINE seconds per run (default 2400), BENCH_CONTROLLERS (default both)
-# Output: build/bench/scale-IMPL-SIZE.json (one per run), build/bench/scale.md
+#                         BENCH_SCALE_DEADLINE seconds per run (default 2400), BENCH_CONTROLLERS (default both),
+#                         BENCH_CREATE_RATE objects per second (default: all at once; a steady rate measures what the
+#                         controller adds to each object's latency when it is not queueing a burst)
+# Output: build/bench/scale-IMPL-SIZE[-rateR].json (one per run), build/bench/scale.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=${BENCH_SCALE_SIZES:-"1000 10000"}
@@ -56,7 +58,7 @@ write_objects() {
 				"$i" "$i" "$platforms" "$i"
 		else
 			printf -- '---\napiVersion: samplecontroller.k8s.io/v1alpha1\nkind: Foo\nmetadata: {name: b%05d, namespace: bench}\nspec: {deploymentName: b%05d, replicas: 1}\n' "$i" "$i"
-		fi >>"$dir/objects-$(((i - 1) / 500)).yaml"
+		fi >>"$dir/objects-$(((i - 1) / ${BENCH_CREATE_RATE:-500})).yaml"
 	done
 }
 
@@ -71,7 +73,7 @@ done_count() {
 }
 
 run() {
-	local impl=$1 n=$2 report=$out/scale-$1-$2.json log=$work/$1-$2.log
+	local impl=$1 n=$2 report=$out/scale-$1-$2${BENCH_CREATE_RATE:+-rate$BENCH_CREATE_RATE}.json log=$work/$1-$2.log
 	echo "bench: $impl with $n objects on $NODES nodes: starting a fresh cluster" >&2
 	tests/env/cluster-down.sh >/dev/null 2>&1 || true
 	tests/env/cluster-up.sh >&2
@@ -102,18 +104,26 @@ run() {
 	rm -rf "$work/objects" && write_objects "$impl" "$n" "$work/objects"
 	local started done_at count=0
 	started=$(date +%s.%N)
-	# four kubectl at once, each creating its share of the files in turn
 	local k
-	for k in 0 1 2 3; do
-		(
-			for f in "$work"/objects/objects-*.yaml; do
-				idx=${f##*-}
-				idx=${idx%.yaml}
-				[ $((idx % 4)) -eq "$k" ] || continue
-				kubectl create -f "$f" >/dev/null
-			done
-		) &
-	done
+	if [ -n "${BENCH_CREATE_RATE:-}" ]; then
+		# one file of BENCH_CREATE_RATE objects a second
+		for ((k = 0; k * BENCH_CREATE_RATE < n; k++)); do
+			kubectl create -f "$work/objects/objects-$k.yaml" >/dev/null &
+			sleep 1
+		done
+	else
+		# four kubectl at once, each creating its share of the files in turn
+		for k in 0 1 2 3; do
+			(
+				for f in "$work"/objects/objects-*.yaml; do
+					idx=${f##*-}
+					idx=${idx%.yaml}
+					[ $((idx % 4)) -eq "$k" ] || continue
+					kubectl create -f "$f" >/dev/null
+				done
+			) &
+		done
+	fi
 	wait_creators() { local j; for j in $(jobs -p); do [ "$j" = "$ctl_pid" ] || [ "$j" = "$sampler_pid" ] || wait "$j"; done; }
 	wait_creators
 	local created_in
@@ -146,13 +156,14 @@ run() {
 	stop_all
 	python3 bench/scale-audit.py "$MAC_CLUSTER_DIR/logs/audit.log" "$impl" "$idle_from" "$idle_to" >"$work/audit.json"
 	jq --arg impl "$impl" --argjson n "$n" --argjson nodes "$NODES" --argjson done "$count" --argjson done_s "$done_at" \
+		--argjson rate "${BENCH_CREATE_RATE:-0}" \
 		--argjson created_s "$created_in" --argjson rss_empty "$rss_empty" --argjson rss_rest "$rss_rest" --argjson peak "$peak" \
 		--argjson cpu "$cpu" --argjson cached "$cached" \
-		'{controller: $impl, objects: $n, nodes: $nodes, done: $done, all_done_s: $done_s, created_s: $created_s,
+		'{controller: $impl, objects: $n, nodes: $nodes, create_rate: $rate, done: $done, all_done_s: $done_s, created_s: $created_s,
 		  rss_synced_empty_kib: $rss_empty, rss_at_rest_kib: $rss_rest, rss_peak_kib: $peak, cpu_s: $cpu,
 		  cached_objects: $cached, kib_per_cached_object: ((($rss_rest - $rss_empty) / $cached) * 100 | round / 100),
 		  audit: .}' "$work/audit.json" >"$report"
-	cp "$log" "$out/scale-$impl-$n.log"
+	cp "$log" "${report%.json}.log"
 	echo "bench: $impl, $n objects: $(jq -c '{done, all_done_s, rss_at_rest_kib, rss_peak_kib, cpu_s, kib_per_cached_object}' "$report")" >&2
 }
 

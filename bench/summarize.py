@@ -81,32 +81,39 @@ def ms(d, key):
     return "-" if v is None else "%.0f" % v
 
 
+def created(run):
+    rate = run.get("create_rate", 0)
+    return "%d a second" % rate if rate else "at once"
+
+
 def scale(paths):
-    runs = sorted((json.load(open(p, encoding="utf-8")) for p in paths), key=lambda r: (r["objects"], r["controller"]))
-    print("| objects | controller | done | all done s | RSS synced, empty MiB | RSS at rest MiB | RSS peak MiB "
+    runs = sorted((json.load(open(p, encoding="utf-8")) for p in paths),
+                  key=lambda r: (r["objects"], r.get("create_rate", 0), r["controller"]))
+    print("| objects | created | controller | done | all done s | RSS synced, empty MiB | RSS at rest MiB | RSS peak MiB "
           "| KiB per cached object | CPU s | writes per object | writes while idle | create to children p50 / p99 ms |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         a = r["audit"]
         c = a["create_to_children"]
-        print("| %d | %s | %d | %.0f | %.1f | %.1f | %.1f | %.2f | %.1f | %.2f | %d in %.0f s | %s / %s |" % (
-            r["objects"], r["controller"], r["done"], r["all_done_s"], r["rss_synced_empty_kib"] / 1024,
+        print("| %d | %s | %s | %d | %.0f | %.1f | %.1f | %.1f | %.2f | %.1f | %.2f | %d in %.0f s | %s / %s |" % (
+            r["objects"], created(r), r["controller"], r["done"], r["all_done_s"], r["rss_synced_empty_kib"] / 1024,
             r["rss_at_rest_kib"] / 1024, r["rss_peak_kib"] / 1024, r["kib_per_cached_object"], r["cpu_s"],
             a["writes_per_object"], a["idle_writes"], a["idle_window_s"], ms(c, "p50_ms"), ms(c, "p99_ms")))
     print()
-    print("| objects | controller | writes by kind |")
-    print("|---|---|---|")
+    print("| objects | created | controller | writes by kind |")
+    print("|---|---|---|---|")
     for r in runs:
         kinds = ", ".join("%s %d" % kv for kv in r["audit"]["writes_by_kind"].items())
-        print("| %d | %s | %s |" % (r["objects"], r["controller"], kinds))
+        print("| %d | %s | %s | %s |" % (r["objects"], created(r), r["controller"], kinds))
     print()
     ours = [r for r in runs if r["controller"] == "multiarch-controller"]
     if ours:
-        print("| builds | last platform done to index Job created p50 / p99 / max ms | index pod done to Ready written p50 / p99 / max ms |")
-        print("|---|---|---|")
+        print("| builds | created | last platform done to index Job created p50 / p99 / max ms "
+              "| index pod done to Ready written p50 / p99 / max ms |")
+        print("|---|---|---|---|")
         for r in ours:
             j, d = r["audit"].get("last_platform_to_index_job"), r["audit"].get("index_pod_to_ready_write")
-            print("| %d | %s / %s / %s | %s / %s / %s |" % (r["objects"], ms(j, "p50_ms"), ms(j, "p99_ms"), ms(j, "max_ms"),
+            print("| %d | %s | %s / %s / %s | %s / %s / %s |" % (r["objects"], created(r), ms(j, "p50_ms"), ms(j, "p99_ms"), ms(j, "max_ms"),
                                                       ms(d, "p50_ms"), ms(d, "p99_ms"), ms(d, "max_ms")))
         print()
 

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __GLIBC__ /* defined by the headers above */
+#include <malloc.h>
+#endif
 
 #include "controller/httpd.h"
 #include "controller/informer.h"
@@ -22,6 +25,7 @@
 #include "util/timefmt.h"
 
 #define WORKERS_MAX 64
+#define TRIM_PERIOD_S 10 /* how often freed memory goes back to the system */
 
 enum { INF_BUILDS, INF_PODS, INF_JOBS, INF_NODES, INF_COUNT };
 
@@ -638,12 +642,24 @@ static bool sleep_unless_stopped(double seconds, const atomic_int *stop, struct 
 	return true;
 }
 
+/*
+ * Gives the pages of freed memory back to the system. Lists and watch events
+ * are parsed whole and then slimmed, so most of what the informers allocate
+ * is freed at once; the allocator keeps those pages unless told.
+ */
+static void return_free_memory(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
 enum ctl_err ctl_controller_run(struct ctl_controller *c, const atomic_int *stop, char *errbuf, size_t errlen)
 {
 	static const ctl_change_fn handlers[INF_COUNT] = {on_build, on_child, on_child, on_node};
 	static cJSON *(*const slims[INF_COUNT])(const cJSON *) = {ctl_slim_build, ctl_slim_pod, ctl_slim_job, ctl_slim_node};
 	enum ctl_err result = CTL_OK;
-	double since_resync = 0;
+	double since_resync = 0, since_trim = 0;
 
 	if (!set_paths(c))
 		return ctl_fail(errbuf, errlen, CTL_E_STARTUP, "the namespace name is too long");
@@ -704,11 +720,17 @@ enum ctl_err ctl_controller_run(struct ctl_controller *c, const atomic_int *stop
 	for (c->worker_count = 0; c->worker_count < c->opts.workers; c->worker_count++)
 		if (pthread_create(&c->workers[c->worker_count], NULL, worker, c) != 0)
 			break;
+	return_free_memory();
 	while (sleep_unless_stopped(1, stop, &c->leader, c->opts.leader_elect)) {
 		since_resync += 1;
+		since_trim += 1;
 		if (c->opts.resync_s > 0 && since_resync >= c->opts.resync_s) {
 			since_resync = 0;
 			ctl_store_each(c->informers[INF_BUILDS].store, enqueue_build, c);
+		}
+		if (since_trim >= TRIM_PERIOD_S) {
+			since_trim = 0;
+			return_free_memory();
 		}
 	}
 	if (c->opts.leader_elect && atomic_load(&c->leader.lost)) {
