@@ -52,9 +52,11 @@ struct cached_token {
 
 /*
  * Invariants: curl is the handle of one-by-one requests and batch_handles
- * those of batches (in multi), all reused so connections stay open;
+ * those of batches, all performed through multi, whose pool keeps the
+ * connections open between requests and is empty of handles between calls;
  * hosts[0..host_count) and tokens[0..token_count) hold secrets and are wiped
- * on free; ca_blob is NULL or the system CAs followed by opts.ca_files.
+ * on free; ca_blob is empty or opts.ca_files, preceded by the system bundle
+ * when system_ca_dir is NULL.
  */
 struct reg_client {
 	struct reg_client_options opts;
@@ -67,7 +69,7 @@ struct reg_client {
 	size_t token_count;
 	uint64_t rng;
 	unsigned long requests;
-	CURLM *multi;                      /* for batches, created on first use; keeps its own open connections */
+	CURLM *multi;                      /* every transfer runs in it; created on first use */
 	CURL *batch_handles[REG_BATCH_MAX]; /* created on first use, reused by later batches */
 };
 
