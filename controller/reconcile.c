@@ -18,6 +18,7 @@
 #define ATTEMPTS_MAX 11 /* 1 + policy.retries (at most 10) */
 #define MESSAGE_MAX 1024
 #define DIGEST_MAX 80
+#define INDEX_POD_GRACE_S 10 /* a finished index Job whose pod is not cached this long after is run again */
 
 /* The messages of a failed platform start with these, so the reason survives in status without a field of its own. */
 #define MSG_NO_NODES "no Ready, schedulable node"
@@ -592,12 +593,26 @@ struct summary {
 	unsigned succeeded;
 };
 
+/* Whether a Job's Complete condition is True. */
+static bool job_complete(const cJSON *job)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, at(job, "status", "conditions")) {
+		const char *type = str_at(c, "type", NULL), *status = str_at(c, "status", NULL);
+		if (type && status && strcmp(type, "Complete") == 0 && strcmp(status, "True") == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Runs the index step once every platform is settled; fills s->phase Merging, Succeeded or Failed. */
 static void reconcile_index(struct run *r, struct summary *s)
 {
 	const char *sources[CTL_PLATFORMS_MAX], *platforms[CTL_PLATFORMS_MAX];
 	char refs[CTL_PLATFORMS_MAX][CTL_IMAGE_MAX + DIGEST_MAX];
 	const cJSON *job = NULL, *index_pod_ok = NULL, *index_pod_failed = NULL;
+	bool index_pod_seen = false;
 	size_t count = 0;
 	char err[CTL_ERRBUF_SIZE];
 	cJSON *manifest = NULL;
@@ -617,7 +632,10 @@ static void reconcile_index(struct run *r, struct summary *s)
 	for (size_t i = 0; i < r->view->pod_count; i++) {
 		const cJSON *pod = r->view->pods[i]->json;
 		const char *role = label(pod, CTL_LABEL_ROLE), *phase = str_at(pod, "status", "phase");
-		if (!role || strcmp(role, CTL_ROLE_INDEX) != 0 || long_label(pod, CTL_LABEL_GENERATION) != r->spec.generation || !phase)
+		if (!role || strcmp(role, CTL_ROLE_INDEX) != 0 || long_label(pod, CTL_LABEL_GENERATION) != r->spec.generation)
+			continue;
+		index_pod_seen = true;
+		if (!phase)
 			continue;
 		if (strcmp(phase, "Succeeded") == 0)
 			index_pod_ok = pod;
@@ -654,6 +672,18 @@ static void reconcile_index(struct run *r, struct summary *s)
 			}
 		}
 		copy(s->phase, sizeof(s->phase), "Merging");
+		if (job_complete(job) && !index_pod_seen) {
+			/* The Job finished but its pod, the one place the index digest is written, is gone: the pod garbage
+			 * collector removes finished pods past its threshold. Once the pod has had time to reach the cache,
+			 * the Job runs again; the same sources give the same index. */
+			time_t done = time_of(str_at(job, "status", "completionTime"), r->view->now);
+			if (r->view->now - done < INDEX_POD_GRACE_S) {
+				requeue_within(r, (double)(INDEX_POD_GRACE_S - (r->view->now - done)));
+			} else if (delete_child(r, "Job", job)) {
+				say(s->message, sizeof(s->message), "index Job %s finished but its pod is gone; merging again", s->job);
+				return;
+			}
+		}
 		say(s->message, sizeof(s->message), "index Job %s merges %u platform%s", s->job, s->succeeded, s->succeeded == 1 ? "" : "s");
 		return;
 	}

@@ -842,7 +842,7 @@ static void get_slice(struct reg_client *c, const struct reg_request *reqs, size
 	struct transfer t[REG_BATCH_MAX] = {0};
 	struct curl_slist *headers[REG_BATCH_MAX] = {0};
 	char curl_errors[REG_BATCH_MAX][CURL_ERROR_SIZE], auth[AUTH_HEADER_MAX];
-	CURL *handles[REG_BATCH_MAX];
+	CURL *handles[REG_BATCH_MAX] = {0};
 	CURLcode codes[REG_BATCH_MAX];
 	size_t slot_of[REG_BATCH_MAX] = {0}, parallel = 0;
 	bool final[REG_BATCH_MAX] = {0}, prepared[REG_BATCH_MAX] = {0};

@@ -345,6 +345,47 @@ static void test_new_build_to_ready(void **state)
 	world_free(&w);
 }
 
+/* A finished index Job whose pod was garbage-collected before the digest was read runs again, never twice. */
+static void test_index_pod_collected(void **state)
+{
+	struct world w;
+	(void)state;
+
+	world_init(&w, NULL, 1);
+	run(&w);
+	accept_status(&w);
+	add_pod(&w, 1, "linux-amd64", 1, "Succeeded", DIGEST_A, NOW + 60);
+	add_pod(&w, 1, "linux-arm64", 1, "Succeeded", DIGEST_B, NOW + 61);
+	w.now = NOW + 62;
+	run(&w);
+	accept_status(&w);
+	/* complete at NOW + 70, the pod already gone */
+	add_index(&w, 1, "{\"succeeded\":1,\"completionTime\":\"2026-09-21T14:14:30Z\",\"conditions\":[{\"type\":\"Complete\",\"status\":\"True\"}]}",
+		  NULL, NULL);
+	w.now = NOW + 72;
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.deleted), 0); /* the pod may still be on its way to the cache */
+	assert_true(w.out.requeue_after_s > 0 && w.out.requeue_after_s <= 10);
+	w.now = NOW + 90;
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.deleted), 1);
+	assert_string_equal(cJSON_GetArrayItem(w.rec.deleted, 0)->valuestring, "hello-g1-index");
+	assert_string_equal(status_str(&w, "phase"), "Merging");
+	assert_non_null(strstr(status_str(&w, "message"), "its pod is gone"));
+	world_free(&w);
+
+	/* a Job still running, or one whose pod is cached, is left alone */
+	world_init(&w, NULL, 1);
+	add_pod(&w, 1, "linux-amd64", 1, "Succeeded", DIGEST_A, NOW + 60);
+	add_pod(&w, 1, "linux-arm64", 1, "Succeeded", DIGEST_B, NOW + 61);
+	add_index(&w, 1, "{\"completionTime\":\"2026-09-21T14:14:30Z\",\"conditions\":[{\"type\":\"Complete\",\"status\":\"True\"}]}", "Running",
+		  "");
+	w.now = NOW + 3600;
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.deleted), 0);
+	world_free(&w);
+}
+
 static void test_retry_then_exhausted(void **state)
 {
 	struct world w;
@@ -576,6 +617,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_build_to_ready),
+		cmocka_unit_test(test_index_pod_collected),
 		cmocka_unit_test(test_retry_then_exhausted),
 		cmocka_unit_test(test_missing_nodes),
 		cmocka_unit_test(test_timeout_and_new_generation),
