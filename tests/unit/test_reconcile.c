@@ -260,6 +260,18 @@ static const char *created_name(const struct world *w, int i)
 	return cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(w->rec.created, i), "metadata"), "name")->valuestring;
 }
 
+/* A new build whose two platforms were pushed at NOW + 60 and + 61, reconciled at NOW + 62 (the index Job made). */
+static void both_pushed(struct world *w)
+{
+	world_init(w, NULL, 1);
+	run(w);
+	accept_status(w);
+	add_pod(w, 1, "linux-amd64", 1, "Succeeded", DIGEST_A, NOW + 60);
+	add_pod(w, 1, "linux-arm64", 1, "Succeeded", DIGEST_B, NOW + 61);
+	w->now = NOW + 62;
+	run(w);
+}
+
 static void test_new_build_to_ready(void **state)
 {
 	struct world w;
@@ -297,13 +309,7 @@ static void test_new_build_to_ready(void **state)
 
 	/* both pushed: the index Job with both digests, Merging */
 	world_free(&w);
-	world_init(&w, NULL, 1);
-	run(&w);
-	accept_status(&w);
-	add_pod(&w, 1, "linux-amd64", 1, "Succeeded", DIGEST_A, NOW + 60);
-	add_pod(&w, 1, "linux-arm64", 1, "Succeeded", DIGEST_B, NOW + 61);
-	w.now = NOW + 62;
-	run(&w);
+	both_pushed(&w);
 	assert_int_equal(cJSON_GetArraySize(w.rec.created), 1);
 	assert_string_equal(created_name(&w, 0), "hello-g1-index");
 	job = cJSON_GetArrayItem(w.rec.created, 0);
@@ -351,13 +357,7 @@ static void test_index_pod_collected(void **state)
 	struct world w;
 	(void)state;
 
-	world_init(&w, NULL, 1);
-	run(&w);
-	accept_status(&w);
-	add_pod(&w, 1, "linux-amd64", 1, "Succeeded", DIGEST_A, NOW + 60);
-	add_pod(&w, 1, "linux-arm64", 1, "Succeeded", DIGEST_B, NOW + 61);
-	w.now = NOW + 62;
-	run(&w);
+	both_pushed(&w);
 	accept_status(&w);
 	/* complete at NOW + 70, the pod already gone */
 	add_index(&w, 1, "{\"succeeded\":1,\"completionTime\":\"2026-09-21T14:14:30Z\",\"conditions\":[{\"type\":\"Complete\",\"status\":\"True\"}]}",
