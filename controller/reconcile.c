@@ -593,19 +593,6 @@ struct summary {
 	unsigned succeeded;
 };
 
-/* Whether a Job's Complete condition is True. */
-static bool job_complete(const cJSON *job)
-{
-	const cJSON *c;
-
-	cJSON_ArrayForEach(c, at(job, "status", "conditions")) {
-		const char *type = str_at(c, "type", NULL), *status = str_at(c, "status", NULL);
-		if (type && status && strcmp(type, "Complete") == 0 && strcmp(status, "True") == 0)
-			return true;
-	}
-	return false;
-}
-
 /* Runs the index step once every platform is settled; fills s->phase Merging, Succeeded or Failed. */
 static void reconcile_index(struct run *r, struct summary *s)
 {
@@ -656,6 +643,7 @@ static void reconcile_index(struct run *r, struct summary *s)
 	}
 	if (job) {
 		const cJSON *c;
+		const char *complete;
 		cJSON_ArrayForEach(c, at(job, "status", "conditions")) {
 			const char *type = str_at(c, "type", NULL), *status = str_at(c, "status", NULL);
 			if (type && status && strcmp(type, "Failed") == 0 && strcmp(status, "True") == 0) {
@@ -672,7 +660,8 @@ static void reconcile_index(struct run *r, struct summary *s)
 			}
 		}
 		copy(s->phase, sizeof(s->phase), "Merging");
-		if (job_complete(job) && !index_pod_seen) {
+		complete = ctl_condition_status(at(job, "status", "conditions"), "Complete");
+		if (complete && strcmp(complete, "True") == 0 && !index_pod_seen) {
 			/* The Job finished but its pod, the one place the index digest is written, is gone: the pod garbage
 			 * collector removes finished pods past its threshold. Once the pod has had time to reach the cache,
 			 * the Job runs again; the same sources give the same index. */

@@ -824,14 +824,17 @@ enum reg_err reg_client_do(struct reg_client *c, const struct reg_request *req, 
 	return err;
 }
 
-/* Whether a request may join the parallel part of a batch: an in-memory GET to a host that answered before. */
-static bool batchable(struct reg_client *c, const struct reg_request *req)
+/* Whether a request is a GET whose answer is kept in memory: what a batch sends at once. */
+static bool in_memory_get(const struct reg_request *req)
 {
-	struct host_auth *h;
+	return strcmp(req->method, "GET") == 0 && !req->download && !req->upload && !req->body;
+}
 
-	if (strcmp(req->method, "GET") != 0 || req->download || req->upload || req->body)
-		return false;
-	h = host_auth_for(c, req->host);
+/* Whether req's host answered before, so how it authenticates is known. */
+static bool host_answered(struct reg_client *c, const struct reg_request *req)
+{
+	const struct host_auth *h = host_auth_for(c, req->host);
+
 	return h && h->answered;
 }
 
@@ -851,19 +854,18 @@ static void get_slice(struct reg_client *c, const struct reg_request *reqs, size
 	for (size_t i = 0; i < n; i++) {
 		errbufs[i][0] = '\0';
 		errs[i] = REG_OK;
-		if (!batchable(c, &reqs[i]) && strcmp(reqs[i].method, "GET") == 0 && !reqs[i].download && !reqs[i].upload) {
+		if (in_memory_get(&reqs[i]) && !host_answered(c, &reqs[i])) {
 			errs[i] = reg_client_do(c, &reqs[i], &resps[i], errbufs[i], REG_ERRBUF_SIZE);
 			final[i] = true;
 		}
 	}
 	/* the rest at once, each with the authorization known for its host and scope */
 	for (size_t i = 0; i < n; i++) {
-		if (final[i] || !batchable(c, &reqs[i]) || !batch_handle(c, i))
+		if (final[i] || !in_memory_get(&reqs[i]) || !host_answered(c, &reqs[i]) || !batch_handle(c, i))
 			continue;
 		memset(&resps[i], 0, sizeof(resps[i]));
 		dynbuf_init(&resps[i].body, reqs[i].body_max ? reqs[i].body_max : DEFAULT_BODY_MAX);
 		prepared[i] = true;
-		memset(&t[i], 0, sizeof(t[i]));
 		t[i].resp = &resps[i];
 		t[i].body_max = reqs[i].body_max ? reqs[i].body_max : DEFAULT_BODY_MAX;
 		authorization_for(c, host_auth_for(c, reqs[i].host), reqs[i].scope ? reqs[i].scope : "", auth, sizeof(auth));

@@ -257,11 +257,13 @@ static enum reg_err fetch_manifest(struct reg_client *c, const struct reg_ref *r
  * config into its config, each kind in one batch. The first source in
  * order that fails names the error.
  */
-static enum reg_err read_manifests_and_configs(struct build *b, struct fetch_batch *fb, char *errbuf, size_t errlen)
+static enum reg_err read_manifests_and_configs(struct build *b, char *errbuf, size_t errlen)
 {
+	struct fetch_batch *fb = calloc(1, sizeof(*fb));
 	enum reg_err err;
 
-	fb->count = 0;
+	if (!fb)
+		return reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < b->source_count; i++) {
 		struct source *s = &b->sources[i];
 		struct fetch_slot *slot = add_fetch(fb, s, "manifests", s->ref.digest, REG_MANIFEST_MAX, &s->top.bytes, &s->top.len);
@@ -271,10 +273,7 @@ static enum reg_err read_manifests_and_configs(struct build *b, struct fetch_bat
 	/* the slots still describe the manifests, one per source in order */
 	for (size_t i = 0; !err && i < b->source_count; i++)
 		err = parse_fetched(&b->sources[i].top, b->sources[i].ref.digest, fb->slots[i].content_type, fb->slots[i].what, errbuf, errlen);
-	if (err)
-		return err;
-
-	for (size_t i = 0; i < b->source_count; i++) {
+	for (size_t i = 0; !err && i < b->source_count; i++) {
 		struct source *s = &b->sources[i];
 		struct fetch_slot *slot;
 		if (s->top.manifest.kind != REG_KIND_IMAGE)
@@ -282,7 +281,10 @@ static enum reg_err read_manifests_and_configs(struct build *b, struct fetch_bat
 		slot = add_fetch(fb, s, "blobs", s->top.manifest.blobs[0].digest, REG_CONFIG_BLOB_MAX, &s->config, &s->config_len);
 		snprintf(slot->what, sizeof(slot->what), "source %s: config blob", s->text);
 	}
-	return fetch_all(b, fb, errbuf, errlen);
+	if (!err)
+		err = fetch_all(b, fb, errbuf, errlen);
+	free(fb);
+	return err;
 }
 
 static enum reg_err add_entry(struct build *b, char *json, bool has_platform, const struct reg_platform *p, size_t source,
@@ -666,7 +668,6 @@ enum reg_err reg_index_push(struct reg_client *c, const struct reg_index_request
 			    reg_progress_fn progress, void *ctx, char *errbuf, size_t errlen)
 {
 	struct build *b;
-	struct fetch_batch *fb = NULL;
 	char detail[REG_ERRBUF_SIZE], *doc = NULL, *entry_json[sizeof(((struct build *)0)->entries) / sizeof(struct entry)];
 	enum reg_err err;
 
@@ -714,12 +715,7 @@ enum reg_err reg_index_push(struct reg_client *c, const struct reg_index_request
 		s->cross_repo = strcmp(s->ref.api_host, b->target.api_host) != 0 || strcmp(s->ref.repository, b->target.repository) != 0;
 	}
 
-	fb = calloc(1, sizeof(*fb));
-	if (!fb) {
-		err = reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory");
-		goto out;
-	}
-	err = read_manifests_and_configs(b, fb, errbuf, errlen);
+	err = read_manifests_and_configs(b, errbuf, errlen);
 	for (size_t i = 0; !err && i < b->source_count; i++)
 		err = read_source(b, i, errbuf, errlen);
 	if (err)
@@ -763,7 +759,6 @@ enum reg_err reg_index_push(struct reg_client *c, const struct reg_index_request
 		say(b, "pushed %s/%s:%s (%zu platforms, %zu attestations), read back and verified", b->target.domain, b->target.repository,
 		    b->target.tag, result->platform_count, result->attestation_count);
 out:
-	free(fb);
 	free(doc);
 	build_free(b);
 	free(b);
