@@ -98,12 +98,30 @@ static void on_child(void *ctx, const struct ctl_obj *o, bool deleted)
 		ctl_queue_add(c->queue, o->group);
 }
 
-static void enqueue_if_waiting_for_nodes(void *ctx, struct ctl_obj *o)
+/*
+ * Calls fn with every build, parsed, outside the store's lock (a build's
+ * text is parsed for the call; one that cannot be, out of memory, is left out).
+ */
+static void each_build(struct ctl_controller *c, void (*fn)(void *ctx, const struct ctl_obj *o, const cJSON *build), void *ctx)
+{
+	struct ctl_obj **all;
+	size_t n = ctl_store_list(c->informers[INF_BUILDS].store, &all);
+
+	for (size_t i = 0; i < n; i++) {
+		cJSON *build = ctl_obj_parse(all[i]);
+		if (build)
+			fn(ctx, all[i], build);
+		cJSON_Delete(build);
+	}
+	ctl_obj_release_all(all, n);
+}
+
+static void enqueue_if_waiting_for_nodes(void *ctx, const struct ctl_obj *o, const cJSON *build)
 {
 	struct ctl_controller *c = ctx;
 	const cJSON *cond;
 
-	cJSON_ArrayForEach(cond, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o->json, "status"), "conditions")) {
+	cJSON_ArrayForEach(cond, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(build, "status"), "conditions")) {
 		const cJSON *type = cJSON_GetObjectItemCaseSensitive(cond, "type"), *status = cJSON_GetObjectItemCaseSensitive(cond, "status");
 		if (cJSON_IsString(type) && strcmp(type->valuestring, "NodesAvailable") == 0 && cJSON_IsString(status) &&
 		    strcmp(status->valuestring, "False") == 0)
@@ -125,7 +143,7 @@ static void on_node(void *ctx, const struct ctl_obj *o, bool deleted)
 	if (found && was == usable)
 		return;
 	if (atomic_load(&c->informers[INF_BUILDS].synced))
-		ctl_store_each(c->informers[INF_BUILDS].store, enqueue_if_waiting_for_nodes, c);
+		each_build(c, enqueue_if_waiting_for_nodes, c);
 }
 
 /* ---- the writer: the API server, with answers written through to the caches ---- */
@@ -371,38 +389,73 @@ static size_t nodes_fitting(void *ctx, const cJSON *selector, const cJSON *toler
 	return ctl_nodes_fitting(c->informers[INF_NODES].store, selector, tolerations);
 }
 
+/* Parses count cached objects into a new array of trees (*out, the caller's to give to delete_trees()); false when out of memory. */
+static bool parse_all(struct ctl_obj *const *objs, size_t count, cJSON ***out)
+{
+	/* an array of tree pointers */
+	cJSON **trees = calloc(count ? count : 1, sizeof(cJSON *)); /* NOLINT(bugprone-sizeof-expression) */
+
+	*out = trees;
+	for (size_t i = 0; trees && i < count; i++)
+		if (!(trees[i] = ctl_obj_parse(objs[i])))
+			return false;
+	return trees != NULL;
+}
+
+static void delete_trees(cJSON **trees, size_t count)
+{
+	for (size_t i = 0; trees && i < count; i++)
+		cJSON_Delete(trees[i]);
+	free(trees);
+}
+
 static void reconcile_key(struct ctl_controller *c, const char *key)
 {
 	const struct ctl_writer writer = {api_create, api_remove, api_status, api_event, c};
-	struct ctl_obj *build = ctl_store_get(c->informers[INF_BUILDS].store, key);
-	struct ctl_obj **pods = NULL, **jobs = NULL;
+	struct ctl_obj *cached = ctl_store_get(c->informers[INF_BUILDS].store, key);
+	struct ctl_obj **pod_objs = NULL, **job_objs = NULL;
+	cJSON *build, **pods = NULL, **jobs = NULL;
+	size_t pod_count, job_count;
 	struct ctl_view view;
 	struct ctl_outcome out;
 	struct timespec started, ended;
 	char context[CTL_KEY_MAX + 16];
 
-	if (!build) {
+	if (!cached) {
 		ctl_queue_forget(c->queue, key);
 		return;
 	}
-	memset(&view, 0, sizeof(view));
-	view.build = build->json;
-	view.pod_count = ctl_store_group(c->informers[INF_PODS].store, key, &pods);
-	view.pods = pods;
-	view.job_count = ctl_store_group(c->informers[INF_JOBS].store, key, &jobs);
-	view.jobs = jobs;
-	view.nodes_fitting = nodes_fitting;
-	view.nodes_ctx = c;
-	view.now = time(NULL);
-	clock_gettime(CLOCK_MONOTONIC, &started);
-	ctl_reconcile(&c->opts.reconcile, &view, &writer, &out);
-	clock_gettime(CLOCK_MONOTONIC, &ended);
+	build = ctl_obj_parse(cached);
+	ctl_obj_release(cached);
+	pod_count = ctl_store_group(c->informers[INF_PODS].store, key, &pod_objs);
+	job_count = ctl_store_group(c->informers[INF_JOBS].store, key, &job_objs);
+	memset(&out, 0, sizeof(out));
+	if (!build || !parse_all(pod_objs, pod_count, &pods) || !parse_all(job_objs, job_count, &jobs)) {
+		out.retry = true;
+		snprintf(out.error, sizeof(out.error), "out of memory reading the caches");
+	} else {
+		memset(&view, 0, sizeof(view));
+		view.build = build;
+		view.pods = (const cJSON *const *)pods;
+		view.pod_count = pod_count;
+		view.jobs = (const cJSON *const *)jobs;
+		view.job_count = job_count;
+		view.nodes_fitting = nodes_fitting;
+		view.nodes_ctx = c;
+		view.now = time(NULL);
+		clock_gettime(CLOCK_MONOTONIC, &started);
+		ctl_reconcile(&c->opts.reconcile, &view, &writer, &out);
+		clock_gettime(CLOCK_MONOTONIC, &ended);
+		if (c->opts.metrics)
+			ctl_histogram_observe(&c->opts.metrics->reconcile_seconds,
+					      (double)(ended.tv_sec - started.tv_sec) + (double)(ended.tv_nsec - started.tv_nsec) / 1e9);
+	}
+	ctl_obj_release_all(pod_objs, pod_count);
+	ctl_obj_release_all(job_objs, job_count);
 	if (c->opts.metrics) {
 		atomic_fetch_add(&c->opts.metrics->reconciles, 1);
 		if (out.retry)
 			atomic_fetch_add(&c->opts.metrics->reconcile_errors, 1);
-		ctl_histogram_observe(&c->opts.metrics->reconcile_seconds,
-				      (double)(ended.tv_sec - started.tv_sec) + (double)(ended.tv_nsec - started.tv_nsec) / 1e9);
 	}
 	snprintf(context, sizeof(context), "build=%s", key);
 	if (out.retry) {
@@ -416,9 +469,9 @@ static void reconcile_key(struct ctl_controller *c, const char *key)
 	if (out.status_written || out.creates || out.deletes)
 		logf_(c, CTL_LOG_DEBUG, context, "reconciled: phase=%s creates=%u deletes=%u status_written=%d", out.phase, out.creates,
 		      out.deletes, out.status_written);
-	ctl_obj_release_all(pods, view.pod_count);
-	ctl_obj_release_all(jobs, view.job_count);
-	ctl_obj_release(build);
+	delete_trees(pods, pod_count);
+	delete_trees(jobs, job_count);
+	cJSON_Delete(build);
 }
 
 static void *worker(void *arg)
@@ -475,11 +528,12 @@ struct phase_count {
 	unsigned long counts[6];
 };
 
-static void count_phase(void *ctx, struct ctl_obj *o)
+static void count_phase(void *ctx, const struct ctl_obj *o, const cJSON *build)
 {
 	struct phase_count *pc = ctx;
-	const char *phase = json_str(cJSON_GetObjectItemCaseSensitive(o->json, "status"), "phase");
+	const char *phase = json_str(cJSON_GetObjectItemCaseSensitive(build, "status"), "phase");
 	size_t i = 0;
+	(void)o;
 
 	while (i < 5 && !(phase && strcmp(pc->phases[i], phase) == 0))
 		i++;
@@ -497,7 +551,7 @@ static void handle_metrics(void *ctx, struct dynbuf *out)
 	dynbuf_addstr(out, "# HELP multiarch_workqueue_depth Keys waiting for a worker.\n# TYPE multiarch_workqueue_depth gauge\n");
 	dynbuf_addf(out, "multiarch_workqueue_depth %zu\n", ctl_queue_len(c->queue));
 	dynbuf_addstr(out, "# HELP multiarch_builds MultiArchBuilds in the cache by phase.\n# TYPE multiarch_builds gauge\n");
-	ctl_store_each(c->informers[INF_BUILDS].store, count_phase, &pc);
+	each_build(c, count_phase, &pc);
 	for (size_t i = 0; i < 6; i++)
 		dynbuf_addf(out, "multiarch_builds{phase=\"%s\"} %lu\n", pc.phases[i], pc.counts[i]);
 	dynbuf_addstr(out, "# HELP multiarch_cached_objects Objects in the informer caches.\n# TYPE multiarch_cached_objects gauge\n");
@@ -520,22 +574,17 @@ static void handle_metrics(void *ctx, struct dynbuf *out)
 
 #define STATUS_PAGE_BUILDS_MAX 500
 
-struct status_doc {
-	cJSON *builds;
-	size_t count;
-};
-
-static void add_build_summary(void *ctx, struct ctl_obj *o)
+/* Adds build's summary to the array builds. */
+static void add_build_summary(cJSON *builds, const cJSON *build)
 {
 	static const char *const platform_fields[] = {"platform", "phase", "node", "pod", "digest", "message"};
-	struct status_doc *doc = ctx;
-	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(o->json, "metadata"), *status = cJSON_GetObjectItemCaseSensitive(o->json, "status");
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(build, "metadata"), *status = cJSON_GetObjectItemCaseSensitive(build, "status");
 	const cJSON *p;
-	cJSON *b, *list;
+	cJSON *b = cJSON_CreateObject(), *list;
 
-	if (doc->count++ >= STATUS_PAGE_BUILDS_MAX || !(b = cJSON_CreateObject()))
+	if (!b)
 		return;
-	if (!cJSON_AddItemToArray(doc->builds, b)) {
+	if (!cJSON_AddItemToArray(builds, b)) {
 		cJSON_Delete(b);
 		return;
 	}
@@ -562,19 +611,27 @@ static void add_build_summary(void *ctx, struct ctl_obj *o)
 static void handle_status(void *ctx, struct dynbuf *out)
 {
 	struct ctl_controller *c = ctx;
-	struct status_doc doc = {cJSON_CreateArray(), 0};
-	cJSON *root = cJSON_CreateObject();
+	cJSON *root = cJSON_CreateObject(), *builds = cJSON_CreateArray();
+	struct ctl_obj **all;
+	size_t count;
 	char *text;
 
-	if (!root || !doc.builds || !cJSON_AddItemToObject(root, "builds", doc.builds)) {
-		cJSON_Delete(doc.builds);
+	if (!root || !builds || !cJSON_AddItemToObject(root, "builds", builds)) {
+		cJSON_Delete(builds);
 		cJSON_Delete(root);
 		dynbuf_addstr(out, "{\"builds\":[]}");
 		return;
 	}
-	ctl_store_each(c->informers[INF_BUILDS].store, add_build_summary, &doc);
+	count = ctl_store_list(c->informers[INF_BUILDS].store, &all);
+	for (size_t i = 0; i < count && i < STATUS_PAGE_BUILDS_MAX; i++) {
+		cJSON *build = ctl_obj_parse(all[i]);
+		if (build)
+			add_build_summary(builds, build);
+		cJSON_Delete(build);
+	}
+	ctl_obj_release_all(all, count);
 	cJSON_AddBoolToObject(root, "leader", is_leader(c));
-	cJSON_AddNumberToObject(root, "total", (double)doc.count);
+	cJSON_AddNumberToObject(root, "total", (double)count);
 	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	dynbuf_addstr(out, text ? text : "{\"builds\":[]}");
@@ -670,6 +727,7 @@ enum ctl_err ctl_controller_run(struct ctl_controller *c, const atomic_int *stop
 		inf->ctx = c;
 		inf->slim = slims[i];
 		inf->group_of = (i == INF_PODS || i == INF_JOBS) ? ctl_child_group : NULL;
+		inf->form = i == INF_NODES ? CTL_STORE_TREES : CTL_STORE_TEXT; /* nodes: few, each read on every preflight */
 		if (!ctl_informer_start(inf)) {
 			stop_informers(c);
 			return ctl_fail(errbuf, errlen, CTL_E_STARTUP, "cannot start the informers");

@@ -64,7 +64,7 @@ static void *run(void *arg)
 
 bool ctl_informer_start(struct ctl_informer *inf)
 {
-	inf->store = ctl_store_new(inf->group_of);
+	inf->store = ctl_store_new(inf->form, inf->group_of);
 	if (!inf->store)
 		return false;
 	atomic_store(&inf->stop, 0);

@@ -21,7 +21,8 @@ struct ctl_informer {
 	ctl_change_fn on_change;
 	void *ctx;
 	long watch_min_s;
-	ctl_group_fn group_of; /* may be NULL: see ctl_store_new() */
+	enum ctl_store_form form; /* how the store keeps objects: see ctl_store_new() */
+	ctl_group_fn group_of;    /* may be NULL: see ctl_store_new() */
 	/* may be NULL (a full copy is kept): returns a new object holding only what the controller reads */
 	cJSON *(*slim)(const cJSON *object);
 

@@ -187,7 +187,7 @@ static bool controlled_by(const cJSON *obj, const char *uid)
  * carry them, and a build deleted and created again under the same name leaves children of the old uid behind.
  * pods and jobs are caller-provided arrays as long as the view's. Returns the narrowed view in *own.
  */
-static void own_children(const struct ctl_view *view, struct ctl_obj **pods, struct ctl_obj **jobs, struct ctl_view *own)
+static void own_children(const struct ctl_view *view, const cJSON **pods, const cJSON **jobs, struct ctl_view *own)
 {
 	const char *uid = str_at(view->build, "metadata", "uid");
 
@@ -196,13 +196,13 @@ static void own_children(const struct ctl_view *view, struct ctl_obj **pods, str
 	own->jobs = jobs;
 	own->pod_count = own->job_count = 0;
 	for (size_t i = 0; i < view->job_count; i++)
-		if (controlled_by(view->jobs[i]->json, uid))
+		if (controlled_by(view->jobs[i], uid))
 			jobs[own->job_count++] = view->jobs[i];
 	for (size_t i = 0; i < view->pod_count; i++) {
-		const cJSON *pod = view->pods[i]->json;
+		const cJSON *pod = view->pods[i];
 		bool mine = controlled_by(pod, uid);
 		for (size_t j = 0; !mine && j < own->job_count; j++)
-			mine = controlled_by(pod, str_at(own->jobs[j]->json, "metadata", "uid"));
+			mine = controlled_by(pod, str_at(own->jobs[j], "metadata", "uid"));
 		if (mine)
 			pods[own->pod_count++] = view->pods[i];
 	}
@@ -212,7 +212,7 @@ static void own_children(const struct ctl_view *view, struct ctl_obj **pods, str
 static void cancel_other_generations(struct run *r)
 {
 	for (size_t i = 0; i < r->view->pod_count; i++) {
-		const cJSON *pod = r->view->pods[i]->json;
+		const cJSON *pod = r->view->pods[i];
 		const char *phase = str_at(pod, "status", "phase");
 		bool finished = phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0);
 		/* a finished pod holds nothing; it goes with the build (and keeps its logs until then) */
@@ -220,7 +220,7 @@ static void cancel_other_generations(struct run *r)
 			delete_child(r, "Pod", pod);
 	}
 	for (size_t i = 0; i < r->view->job_count; i++) {
-		const cJSON *job = r->view->jobs[i]->json;
+		const cJSON *job = r->view->jobs[i];
 		if (long_label(job, CTL_LABEL_GENERATION) != r->spec.generation && !at(job, "status", "completionTime"))
 			delete_child(r, "Job", job);
 	}
@@ -568,7 +568,7 @@ static void reconcile_platform(struct run *r, size_t i)
 static void collect_pods(struct run *r)
 {
 	for (size_t i = 0; i < r->view->pod_count; i++) {
-		const cJSON *pod = r->view->pods[i]->json;
+		const cJSON *pod = r->view->pods[i];
 		const char *role = label(pod, CTL_LABEL_ROLE), *platform = label(pod, CTL_LABEL_PLATFORM);
 		long attempt = long_label(pod, CTL_LABEL_ATTEMPT);
 		if (long_label(pod, CTL_LABEL_GENERATION) != r->spec.generation || !role || strcmp(role, CTL_ROLE_BUILD) != 0 || !platform ||
@@ -612,12 +612,12 @@ static void reconcile_index(struct run *r, struct summary *s)
 		return;
 	}
 	for (size_t i = 0; i < r->view->job_count; i++) {
-		const char *name = str_at(r->view->jobs[i]->json, "metadata", "name");
+		const char *name = str_at(r->view->jobs[i], "metadata", "name");
 		if (name && strcmp(name, s->job) == 0)
-			job = r->view->jobs[i]->json;
+			job = r->view->jobs[i];
 	}
 	for (size_t i = 0; i < r->view->pod_count; i++) {
-		const cJSON *pod = r->view->pods[i]->json;
+		const cJSON *pod = r->view->pods[i];
 		const char *role = label(pod, CTL_LABEL_ROLE), *phase = str_at(pod, "status", "phase");
 		if (!role || strcmp(role, CTL_ROLE_INDEX) != 0 || long_label(pod, CTL_LABEL_GENERATION) != r->spec.generation)
 			continue;
@@ -992,8 +992,9 @@ void ctl_reconcile(const struct ctl_reconcile_options *opts, const struct ctl_vi
 		   struct ctl_outcome *out)
 {
 	struct run *r = calloc(1, sizeof(*r));
-	struct ctl_obj **pods = calloc(view->pod_count + 1, sizeof(struct ctl_obj *));
-	struct ctl_obj **jobs = calloc(view->job_count + 1, sizeof(struct ctl_obj *));
+	/* arrays of tree pointers */
+	const cJSON **pods = calloc(view->pod_count + 1, sizeof(cJSON *)); /* NOLINT(bugprone-sizeof-expression) */
+	const cJSON **jobs = calloc(view->job_count + 1, sizeof(cJSON *)); /* NOLINT(bugprone-sizeof-expression) */
 	struct ctl_view own;
 	char err[CTL_ERRBUF_SIZE];
 	struct summary s;

@@ -47,9 +47,9 @@ void ctl_reconcile_options_init(struct ctl_reconcile_options *o);
 /* The world as the caches show it. Everything is borrowed. */
 struct ctl_view {
 	const cJSON *build;
-	struct ctl_obj *const *pods; /* the build's pods (build and index), any generation */
+	const cJSON *const *pods; /* the build's pods (build and index), any generation */
 	size_t pod_count;
-	struct ctl_obj *const *jobs; /* the build's Jobs */
+	const cJSON *const *jobs; /* the build's Jobs */
 	size_t job_count;
 	size_t (*nodes_fitting)(void *ctx, const cJSON *selector, const cJSON *tolerations);
 	void *nodes_ctx;

@@ -1,5 +1,5 @@
 /* The informer cache: the last seen version of every object of one kind, by "namespace/name", shared by
- * reference so workers read without copying and nobody ever modifies a cached object. Thread-safe. */
+ * reference so nobody ever modifies a cached object, kept as a tree or as compact JSON text. Thread-safe. */
 #include "controller/store.h"
 
 #include <pthread.h>
@@ -15,6 +15,7 @@
  */
 struct ctl_store {
 	pthread_mutex_t lock;
+	enum ctl_store_form form;
 	struct strmap objects;
 	struct strmap seen;
 	bool replacing;
@@ -43,6 +44,11 @@ void ctl_obj_release(struct ctl_obj *o)
 	}
 }
 
+cJSON *ctl_obj_parse(const struct ctl_obj *o)
+{
+	return o->text ? cJSON_ParseWithLength(o->text, o->text_len) : cJSON_Duplicate(o->json, true);
+}
+
 bool ctl_obj_key(const cJSON *json, char *key, size_t len)
 {
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(json, "metadata");
@@ -59,7 +65,7 @@ bool ctl_obj_key(const cJSON *json, char *key, size_t len)
 	return n > 0 && (size_t)n < len;
 }
 
-struct ctl_store *ctl_store_new(ctl_group_fn group_of)
+struct ctl_store *ctl_store_new(enum ctl_store_form form, ctl_group_fn group_of)
 {
 	struct ctl_store *s = calloc(1, sizeof(*s));
 
@@ -69,6 +75,7 @@ struct ctl_store *ctl_store_new(ctl_group_fn group_of)
 	strmap_init(&s->objects);
 	strmap_init(&s->seen);
 	strmap_init(&s->groups);
+	s->form = form;
 	s->group_of = group_of;
 	return s;
 }
@@ -172,41 +179,85 @@ static long long resource_version_number(const cJSON *json)
 	return (*end || n < 0) ? -1 : n;
 }
 
-static struct ctl_obj *put(struct ctl_store *s, cJSON *json, bool only_newer)
+/* Appends the NUL-terminated copy of len bytes of src at *at, returning where it starts. */
+static const char *append(char **at, const char *src, size_t len)
 {
-	struct ctl_obj *o = calloc(1, sizeof(*o)), *old;
+	char *start = *at;
 
-	if (!o || !ctl_obj_key(json, o->key, sizeof(o->key))) {
-		free(o);
-		cJSON_Delete(json);
+	memcpy(start, src, len);
+	start[len] = '\0';
+	*at += len + 1;
+	return start;
+}
+
+/*
+ * A new object (one reference) for json (trimmed; taken when the store keeps
+ * trees, left to the caller otherwise), or NULL when json has no name or
+ * memory ran out.
+ */
+static struct ctl_obj *make_obj(const struct ctl_store *s, cJSON *json)
+{
+	char key[CTL_KEY_MAX], group[CTL_KEY_MAX];
+	char *text = NULL, *at;
+	size_t key_len, group_len, text_len = 0;
+	struct ctl_obj *o;
+
+	if (!ctl_obj_key(json, key, sizeof(key)))
+		return NULL;
+	if (!s->group_of || !s->group_of(json, group, sizeof(group)))
+		group[0] = '\0';
+	trim(json);
+	if (s->form == CTL_STORE_TEXT) {
+		if (!(text = cJSON_PrintUnformatted(json)))
+			return NULL;
+		text_len = strlen(text);
+	}
+	key_len = strlen(key);
+	group_len = strlen(group);
+	o = malloc(sizeof(*o) + key_len + 1 + group_len + 1 + (text ? text_len + 1 : 0));
+	if (!o) {
+		cJSON_free(text);
 		return NULL;
 	}
-	trim(json);
-	o->json = json;
-	if (s->group_of && !s->group_of(json, o->group, sizeof(o->group)))
-		o->group[0] = '\0';
+	atomic_init(&o->refs, 1);
+	o->resource_version = resource_version_number(json);
+	at = o->data;
+	o->key = append(&at, key, key_len);
+	o->group = append(&at, group, group_len);
+	o->json = text ? NULL : json;
+	o->text = text ? append(&at, text, text_len) : NULL;
+	o->text_len = text_len;
+	cJSON_free(text);
+	return o;
+}
+
+static struct ctl_obj *put(struct ctl_store *s, cJSON *json, bool only_newer)
+{
+	struct ctl_obj *o = make_obj(s, json), *old;
+
+	if (!o || o->text)
+		cJSON_Delete(json); /* not kept: the object holds its text */
+	if (!o)
+		return NULL;
 	atomic_store(&o->refs, 2); /* the store's and the caller's */
 	pthread_mutex_lock(&s->lock);
 	old = strmap_get(&s->objects, o->key, NULL);
-	if (only_newer && old) {
-		long long have = resource_version_number(old->json), got = resource_version_number(json);
-		if (have >= 0 && got >= 0 && got <= have) {
-			ctl_obj_ref(old);
-			pthread_mutex_unlock(&s->lock);
-			cJSON_Delete(json);
-			free(o);
-			return old;
-		}
+	if (only_newer && old && old->resource_version >= 0 && o->resource_version >= 0 && o->resource_version <= old->resource_version) {
+		ctl_obj_ref(old);
+		pthread_mutex_unlock(&s->lock);
+		atomic_store(&o->refs, 1);
+		ctl_obj_release(o);
+		return old;
 	}
 	if (!strmap_put(&s->objects, o->key, o)) {
 		pthread_mutex_unlock(&s->lock);
-		cJSON_Delete(json);
-		free(o);
+		atomic_store(&o->refs, 1);
+		ctl_obj_release(o);
 		return NULL;
 	}
 	group_remove(s, old);
 	if (!group_add(s, o))
-		o->group[0] = '\0'; /* out of memory: the object stays reachable by key */
+		o->group = ""; /* out of memory: the object stays reachable by key */
 	if (s->replacing)
 		strmap_put(&s->seen, o->key, NULL);
 	pthread_mutex_unlock(&s->lock);
@@ -239,6 +290,31 @@ size_t ctl_store_group(struct ctl_store *s, const char *group, struct ctl_obj **
 	}
 	pthread_mutex_unlock(&s->lock);
 	return n;
+}
+
+struct collect {
+	struct ctl_obj **list;
+	size_t count;
+};
+
+static void collect_value(void *ctx, const char *key, void *value)
+{
+	struct collect *c = ctx;
+	(void)key;
+	c->list[c->count++] = ctl_obj_ref(value);
+}
+
+size_t ctl_store_list(struct ctl_store *s, struct ctl_obj ***out)
+{
+	struct collect c = {NULL, 0};
+
+	pthread_mutex_lock(&s->lock);
+	/* an array of object pointers */
+	if (s->objects.count && (c.list = calloc(s->objects.count, sizeof(struct ctl_obj *)))) /* NOLINT(bugprone-sizeof-expression) */
+		strmap_each(&s->objects, collect_value, &c);
+	pthread_mutex_unlock(&s->lock);
+	*out = c.list;
+	return c.count;
 }
 
 void ctl_obj_release_all(struct ctl_obj **objs, size_t count)

@@ -1,5 +1,5 @@
 /* The informer cache: the last seen version of every object of one kind, by "namespace/name", shared by
- * reference so workers read without copying and nobody ever modifies a cached object. Thread-safe. */
+ * reference so nobody ever modifies a cached object, kept as a tree or as compact JSON text. Thread-safe. */
 #ifndef MAC_CONTROLLER_STORE_H
 #define MAC_CONTROLLER_STORE_H
 
@@ -11,15 +11,35 @@
 #define CTL_KEY_MAX 320 /* "namespace/name": 63 + 1 + 253, rounded */
 
 /*
- * A cached object. json and key never change after ctl_store_put(); the
- * object lives while anyone holds a reference (refs > 0).
+ * How a store keeps its objects. Trees are read in place (o->json) and suit
+ * few objects read in bulk, such as nodes; text costs a fraction of the
+ * memory (one allocation per object instead of three per field) and is
+ * parsed by the reader (ctl_obj_parse()), which suits the many objects read
+ * one build at a time: builds, pods, Jobs.
+ */
+enum ctl_store_form {
+	CTL_STORE_TREES,
+	CTL_STORE_TEXT,
+};
+
+/*
+ * A cached object: one allocation holding its key, group and text. Nothing
+ * in it changes after ctl_store_put(); it lives while anyone holds a
+ * reference (refs > 0).
  */
 struct ctl_obj {
 	atomic_int refs;
-	char key[CTL_KEY_MAX];
-	char group[CTL_KEY_MAX]; /* the store's group of the object ("" for none), e.g. its build's key */
-	cJSON *json;
+	long long resource_version; /* -1 when not a plain integer */
+	const char *key;            /* "namespace/name" */
+	const char *group;          /* the store's group of the object ("" for none), e.g. its build's key */
+	cJSON *json;                /* CTL_STORE_TREES: the object; NULL otherwise */
+	const char *text;           /* CTL_STORE_TEXT: the object as compact JSON; NULL otherwise */
+	size_t text_len;
+	char data[];                /* key, group and text, each NUL-terminated */
 };
+
+/* A new tree of o (the caller's to cJSON_Delete()), parsed from its text or copied; NULL when out of memory. */
+cJSON *ctl_obj_parse(const struct ctl_obj *o);
 
 /* Takes a reference. Returns o. */
 struct ctl_obj *ctl_obj_ref(struct ctl_obj *o);
@@ -38,8 +58,8 @@ typedef bool (*ctl_group_fn)(const cJSON *json, char *buf, size_t len);
 
 struct ctl_store;
 
-/* A new store; with group_of (may be NULL), objects are also found by group (ctl_store_group()). */
-struct ctl_store *ctl_store_new(ctl_group_fn group_of);
+/* A new store keeping objects in form; with group_of (may be NULL), objects are also found by group (ctl_store_group()). */
+struct ctl_store *ctl_store_new(enum ctl_store_form form, ctl_group_fn group_of);
 void ctl_store_free(struct ctl_store *s);
 
 /*
@@ -63,6 +83,9 @@ struct ctl_obj *ctl_store_put_newer(struct ctl_store *s, cJSON *json);
  * when none) to give back with ctl_obj_release_all(). Returns how many.
  */
 size_t ctl_store_group(struct ctl_store *s, const char *group, struct ctl_obj ***out);
+
+/* Every object, each with a reference, in a new array as ctl_store_group() gives them. Returns how many. */
+size_t ctl_store_list(struct ctl_store *s, struct ctl_obj ***out);
 
 /* Removes key; returns the removed object (the caller's reference) or NULL. */
 struct ctl_obj *ctl_store_delete(struct ctl_store *s, const char *key);

@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct ctl_writer writer = {accept_create, accept_remove, check_status, NULL, NULL};
 	struct ctl_reconcile_options opts;
-	struct ctl_obj *children[16];
+	const cJSON *children[16];
 	struct ctl_view view = {0};
 	struct ctl_outcome out;
 	cJSON *doc = cJSON_ParseWithLength((const char *)data, size), *nodes = cJSON_CreateArray(), *item;
@@ -88,10 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			       : ctl_slim_pod(item);
 		if (!slim)
 			continue;
-		children[count] = calloc(1, sizeof(struct ctl_obj));
-		atomic_store(&children[count]->refs, 1);
-		children[count]->json = slim;
-		count++;
+		children[count++] = slim;
 	}
 	ctl_reconcile_options_init(&opts);
 	view.build = cJSON_GetArrayItem(doc, 0);
@@ -105,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctl_reconcile(&opts, &view, &writer, &out);
 	cJSON_Delete(ctl_slim_build(view.build));
 	for (size_t i = 0; i < count; i++)
-		ctl_obj_release(children[i]);
+		cJSON_Delete((cJSON *)children[i]);
 out:
 	cJSON_Delete(nodes);
 	cJSON_Delete(doc);

@@ -295,10 +295,12 @@ static int run_informer(struct kube_client *c, const char *ns, unsigned seconds)
 	static struct ctl_informer inf;
 	static struct change_counts cc;
 	struct ctl_obj *o;
+	cJSON *tree = NULL;
 	bool synced;
 
 	memset(&inf, 0, sizeof(inf));
 	inf.client = c;
+	inf.form = CTL_STORE_TEXT;
 	kube_path(inf.path, sizeof(inf.path), "", "v1", ns, "configmaps", NULL, NULL);
 	inf.on_change = on_change;
 	inf.ctx = &cc;
@@ -309,10 +311,13 @@ static int run_informer(struct kube_client *c, const char *ns, unsigned seconds)
 	fact("synced", "%s store=%zu", synced ? "yes" : "no", ctl_store_len(inf.store));
 	sleep(seconds);
 	o = ctl_store_get(inf.store, "probe-informer/changed");
+	if (o)
+		tree = ctl_obj_parse(o);
 	fact("store", "len=%zu changed_v=%s", ctl_store_len(inf.store),
-	     o ? cJSON_GetObjectItem(cJSON_GetObjectItem(o->json, "data"), "v")->valuestring : "(none)");
+	     tree ? cJSON_GetObjectItem(cJSON_GetObjectItem(tree, "data"), "v")->valuestring : "(none)");
 	fact("managed_fields_trimmed", "%s",
-	     o && !cJSON_GetObjectItem(cJSON_GetObjectItem(o->json, "metadata"), "managedFields") ? "yes" : "no");
+	     tree && !cJSON_GetObjectItem(cJSON_GetObjectItem(tree, "metadata"), "managedFields") ? "yes" : "no");
+	cJSON_Delete(tree);
 	ctl_obj_release(o);
 	ctl_informer_stop(&inf);
 	fact("informer", "changes=%d deletions=%d", atomic_load(&cc.changes), atomic_load(&cc.deletions));

@@ -86,7 +86,7 @@ static void recorder_reset(struct recorder *r)
 /* The world one test sets up: a build, children, nodes per architecture. */
 struct world {
 	cJSON *build;
-	struct ctl_obj *children[16];
+	cJSON *children[16];
 	size_t child_count;
 	size_t nodes_amd64, nodes_arm64;
 	time_t now;
@@ -127,7 +127,7 @@ static void world_free(struct world *w)
 {
 	cJSON_Delete(w->build);
 	for (size_t i = 0; i < w->child_count; i++)
-		ctl_obj_release(w->children[i]);
+		cJSON_Delete(w->children[i]);
 	recorder_reset(&w->rec);
 	cJSON_Delete(w->rec.created);
 	cJSON_Delete(w->rec.deleted);
@@ -136,13 +136,8 @@ static void world_free(struct world *w)
 /* Adds a child (taking json), as the informer would hold it. */
 static void add_child(struct world *w, cJSON *json)
 {
-	struct ctl_obj *o = calloc(1, sizeof(*o));
-
 	assert_non_null(json);
-	atomic_store(&o->refs, 1);
-	snprintf(o->key, sizeof(o->key), "apps/%s", cJSON_GetObjectItem(cJSON_GetObjectItem(json, "metadata"), "name")->valuestring);
-	o->json = json;
-	w->children[w->child_count++] = o;
+	w->children[w->child_count++] = json;
 }
 
 /* A build pod as the API server holds it: labels from the controller's manifest, a phase, and a result. */
@@ -198,11 +193,11 @@ static void add_index(struct world *w, long gen, const char *job_status, const c
 static void run(struct world *w)
 {
 	const struct ctl_writer writer = {rec_create, rec_remove, rec_status, rec_event, &w->rec};
-	struct ctl_obj *pods[16], *jobs[16];
+	const cJSON *pods[16], *jobs[16];
 	struct ctl_view view = {0};
 
 	for (size_t i = 0; i < w->child_count; i++) {
-		const cJSON *status = cJSON_GetObjectItem(w->children[i]->json, "status");
+		const cJSON *status = cJSON_GetObjectItem(w->children[i], "status");
 		if (cJSON_GetObjectItem(status, "phase"))
 			pods[view.pod_count++] = w->children[i];
 		else
