@@ -12,6 +12,7 @@
 #include <malloc.h>
 #endif
 
+#include "controller/eventsink.h"
 #include "controller/httpd.h"
 #include "controller/informer.h"
 #include "controller/labels.h"
@@ -26,6 +27,7 @@
 
 #define WORKERS_MAX 64
 #define TRIM_PERIOD_S 10 /* how often freed memory goes back to the system */
+#define EVENT_DRAIN_S 5  /* how long a stop waits for queued Events to be written */
 
 enum { INF_BUILDS, INF_PODS, INF_JOBS, INF_NODES, INF_COUNT };
 
@@ -44,6 +46,7 @@ struct ctl_controller {
 	int worker_count;
 	struct strmap node_usable; /* node name -> (void *)1 when usable, NULL otherwise */
 	struct ctl_httpd *httpd;
+	struct ctl_event_sink *events; /* from the start of ctl_controller_run() to stop_all() */
 	atomic_bool all_synced;
 };
 
@@ -358,26 +361,44 @@ static enum ctl_write api_status(void *ctx, const cJSON *build, const cJSON *sta
 	return res;
 }
 
+/* Writes one queued Event (from the event sink's thread). */
+static bool write_event(void *ctx, const struct ctl_event *ev, char *err, size_t errlen)
+{
+	struct ctl_controller *c = ctx;
+	const struct kube_object_ref ref = {CTL_API_GROUP "/" CTL_API_VERSION, CTL_KIND, ev->ns, ev->name, ev->uid};
+
+	return writable(c, err, errlen) && kube_event_record(c->client, &ref, ev->warning ? "Warning" : "Normal", ev->reason, "Reconcile", ev->note,
+							  CTL_API_GROUP "/" CTL_MANAGER, c->opts.identity, err, errlen) == KUBE_OK;
+}
+
+static void event_failed(void *ctx, const struct ctl_event *ev, const char *err)
+{
+	struct ctl_controller *c = ctx;
+	char context[600];
+
+	snprintf(context, sizeof(context), "build=%s/%s reason=%s", ev->ns, ev->name, ev->reason);
+	logf_(c, CTL_LOG_WARN, context, "cannot record event: %s", err);
+}
+
+/* Logs the Event at once and queues it for the event sink: the worker does not wait for its write. */
 static void api_event(void *ctx, const cJSON *build, bool warning, const char *reason, const char *note)
 {
 	struct ctl_controller *c = ctx;
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(build, "metadata");
 	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(meta, "namespace"), *name = cJSON_GetObjectItemCaseSensitive(meta, "name");
 	const cJSON *uid = cJSON_GetObjectItemCaseSensitive(meta, "uid");
-	struct kube_object_ref ref = {CTL_API_GROUP "/" CTL_API_VERSION, CTL_KIND, NULL, NULL, NULL};
-	char err[KUBE_ERRBUF_SIZE], context[600];
+	struct ctl_event ev = {NULL, NULL, cJSON_IsString(uid) ? uid->valuestring : "", warning, reason, note};
+	char context[600];
 
-	if (!cJSON_IsString(ns) || !cJSON_IsString(name) || !writable(c, err, sizeof(err)))
+	if (!cJSON_IsString(ns) || !cJSON_IsString(name))
 		return;
-	ref.ns = ns->valuestring;
-	ref.name = name->valuestring;
-	ref.uid = cJSON_IsString(uid) ? uid->valuestring : "";
+	ev.ns = ns->valuestring;
+	ev.name = name->valuestring;
 	snprintf(context, sizeof(context), "build=%s/%s reason=%s", ns->valuestring, name->valuestring, reason);
 	logf_(c, warning ? CTL_LOG_WARN : CTL_LOG_INFO, context, "%s", note);
 	ctl_httpd_notify(c->httpd);
-	if (kube_event_record(c->client, &ref, warning ? "Warning" : "Normal", reason, "Reconcile", note, CTL_API_GROUP "/" CTL_MANAGER,
-			      c->opts.identity, err, sizeof(err)) != KUBE_OK)
-		logf_(c, CTL_LOG_WARN, context, "cannot record event: %s", err);
+	if (!ctl_event_sink_post(c->events, &ev))
+		logf_(c, CTL_LOG_DEBUG, context, "event dropped: %d events are waiting to be written", CTL_EVENT_QUEUE_MAX);
 }
 
 /* ---- workers ---- */
@@ -568,6 +589,11 @@ static void handle_metrics(void *ctx, struct dynbuf *out)
 			   "# TYPE multiarch_informer_expired_total counter\n");
 	for (int i = 0; i < INF_COUNT; i++)
 		dynbuf_addf(out, "multiarch_informer_expired_total{kind=\"%s\"} %u\n", kinds[i], atomic_load(&c->informers[i].reflector.gone));
+	dynbuf_addstr(out, "# HELP multiarch_events_written_total Events written.\n# TYPE multiarch_events_written_total counter\n");
+	dynbuf_addf(out, "multiarch_events_written_total %llu\n", ctl_event_sink_written(c->events));
+	dynbuf_addstr(out, "# HELP multiarch_events_dropped_total Events not written: the queue was full, or the write failed.\n"
+			   "# TYPE multiarch_events_dropped_total counter\n");
+	dynbuf_addf(out, "multiarch_events_dropped_total %llu\n", ctl_event_sink_dropped(c->events));
 	dynbuf_addstr(out, "# HELP multiarch_leader Whether this replica holds the lease (1) or stands by (0).\n# TYPE multiarch_leader gauge\n");
 	dynbuf_addf(out, "multiarch_leader %d\n", is_leader(c) ? 1 : 0);
 }
@@ -681,11 +707,13 @@ static void stop_informers(struct ctl_controller *c)
 		ctl_informer_stop(&c->informers[i]);
 }
 
-/* Stops the HTTP server, then the informers whose stores it reads. */
+/* Stops the HTTP server, then the event sink and the informers it reads. */
 static void stop_all(struct ctl_controller *c)
 {
 	ctl_httpd_stop(c->httpd);
 	c->httpd = NULL;
+	ctl_event_sink_stop(c->events);
+	c->events = NULL;
 	stop_informers(c);
 }
 
@@ -720,6 +748,8 @@ enum ctl_err ctl_controller_run(struct ctl_controller *c, const atomic_int *stop
 
 	if (!set_paths(c))
 		return ctl_fail(errbuf, errlen, CTL_E_STARTUP, "the namespace name is too long");
+	if (!(c->events = ctl_event_sink_start(0, write_event, event_failed, c)))
+		return ctl_fail(errbuf, errlen, CTL_E_STARTUP, "cannot start the event writer");
 	for (int i = 0; i < INF_COUNT; i++) {
 		struct ctl_informer *inf = &c->informers[i];
 		inf->client = c->client;
@@ -729,14 +759,14 @@ enum ctl_err ctl_controller_run(struct ctl_controller *c, const atomic_int *stop
 		inf->group_of = (i == INF_PODS || i == INF_JOBS) ? ctl_child_group : NULL;
 		inf->form = i == INF_NODES ? CTL_STORE_TREES : CTL_STORE_TEXT; /* nodes: few, each read on every preflight */
 		if (!ctl_informer_start(inf)) {
-			stop_informers(c);
+			stop_all(c);
 			return ctl_fail(errbuf, errlen, CTL_E_STARTUP, "cannot start the informers");
 		}
 	}
 	{
 		const struct ctl_httpd_handlers routes = {handle_healthy, handle_ready, handle_metrics, handle_status, c};
 		if (ctl_httpd_start(c->opts.metrics_addr, c->opts.health_addr, &routes, &c->httpd, errbuf, errlen) != CTL_OK) {
-			stop_informers(c);
+			stop_all(c);
 			return CTL_E_STARTUP;
 		}
 	}
@@ -801,6 +831,8 @@ enum ctl_err ctl_controller_run(struct ctl_controller *c, const atomic_int *stop
 	for (int i = 0; i < c->worker_count; i++)
 		pthread_join(c->workers[i], NULL);
 	c->worker_count = 0;
+	if (result == CTL_OK && !ctl_event_sink_drain(c->events, EVENT_DRAIN_S))
+		logf_(c, CTL_LOG_WARN, "", "stopping with events still unwritten after %d s", EVENT_DRAIN_S);
 	if (c->opts.leader_elect)
 		ctl_leader_release(&c->leader);
 	stop_all(c);
