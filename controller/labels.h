@@ -2,6 +2,7 @@
 #ifndef MAC_CONTROLLER_LABELS_H
 #define MAC_CONTROLLER_LABELS_H
 
+#define CTL_LABEL_PREFIX "multiarch.dev/"               /* every label of the controller's own */
 #define CTL_LABEL_BUILD "multiarch.dev/build"           /* the MultiArchBuild's name */
 #define CTL_LABEL_ROLE "multiarch.dev/role"             /* "build" or "index" */
 #define CTL_LABEL_PLATFORM "multiarch.dev/platform"     /* "linux-arm64" */

@@ -7,31 +7,25 @@
 
 #include "controller/labels.h"
 
+/* Adds a copy of item to object under name, or to the array object when name is NULL. Returns false when out of memory. */
+static bool keep_item_as(cJSON *object, const char *name, const cJSON *item)
+{
+	cJSON *copy = cJSON_Duplicate(item, true);
+
+	if (!copy || !(name ? cJSON_AddItemToObject(object, name, copy) : cJSON_AddItemToArray(object, copy))) {
+		cJSON_Delete(copy);
+		return false;
+	}
+	return true;
+}
+
 /* Copies the named members of from into to (those present). Returns false when out of memory. */
 static bool keep(cJSON *to, const cJSON *from, const char *const *names)
 {
 	for (; *names; names++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(from, *names);
-		cJSON *copy;
-		if (!v)
-			continue;
-		copy = cJSON_Duplicate(v, true);
-		if (!copy || !cJSON_AddItemToObject(to, *names, copy)) {
-			cJSON_Delete(copy);
+		if (v && !keep_item_as(to, *names, v))
 			return false;
-		}
-	}
-	return true;
-}
-
-/* Appends a copy of item to array. Returns false when out of memory. */
-static bool keep_item(cJSON *array, const cJSON *item)
-{
-	cJSON *copy = cJSON_Duplicate(item, true);
-
-	if (!copy || !cJSON_AddItemToArray(array, copy)) {
-		cJSON_Delete(copy);
-		return false;
 	}
 	return true;
 }
@@ -47,14 +41,53 @@ static bool keep_object(cJSON *parent, const char *name, const cJSON *from, cons
 	return o && keep(o, from, names);
 }
 
-static const char *const metadata_fields[] = {"name",	     "namespace",	  "uid",	    "resourceVersion", "generation",
-					      "labels",	     "ownerReferences",	  "creationTimestamp", "deletionTimestamp", NULL};
+static const char *const metadata_fields[] = {"name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", NULL};
+
+/* Copies the labels of from whose keys start with "multiarch.dev/" (the only ones the reconciler reads) into meta. */
+static bool keep_own_labels(cJSON *meta, const cJSON *from)
+{
+	const cJSON *l;
+	cJSON *labels = NULL;
+
+	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(from, "labels")) {
+		if (!l->string || strncmp(l->string, CTL_LABEL_PREFIX, strlen(CTL_LABEL_PREFIX)) != 0)
+			continue;
+		if ((!labels && !(labels = cJSON_AddObjectToObject(meta, "labels"))) || !keep_item_as(labels, l->string, l))
+			return false;
+	}
+	return true;
+}
+
+/* Copies the controller ownerReference of from, as its uid and controller: true, into meta. */
+static bool keep_controller_ref(cJSON *meta, const cJSON *from)
+{
+	const cJSON *ref, *uid;
+	cJSON *refs, *kept;
+
+	cJSON_ArrayForEach(ref, cJSON_GetObjectItemCaseSensitive(from, "ownerReferences")) {
+		uid = cJSON_GetObjectItemCaseSensitive(ref, "uid");
+		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ref, "controller")) || !cJSON_IsString(uid))
+			continue;
+		if (!(refs = cJSON_AddArrayToObject(meta, "ownerReferences")) || !(kept = cJSON_CreateObject()))
+			return false;
+		if (!cJSON_AddItemToArray(refs, kept)) {
+			cJSON_Delete(kept);
+			return false;
+		}
+		return cJSON_AddStringToObject(kept, "uid", uid->valuestring) && cJSON_AddTrueToObject(kept, "controller");
+	}
+	return true;
+}
 
 static cJSON *slim_with_metadata(const cJSON *object)
 {
-	cJSON *out = cJSON_CreateObject();
+	const cJSON *from = cJSON_GetObjectItemCaseSensitive(object, "metadata");
+	cJSON *out = cJSON_CreateObject(), *meta;
 
-	if (!out || !keep_object(out, "metadata", cJSON_GetObjectItemCaseSensitive(object, "metadata"), metadata_fields)) {
+	if (!out || !cJSON_IsObject(from))
+		return out;
+	if (!(meta = cJSON_AddObjectToObject(out, "metadata")) || !keep(meta, from, metadata_fields) || !keep_own_labels(meta, from) ||
+	    !keep_controller_ref(meta, from)) {
 		cJSON_Delete(out);
 		return NULL;
 	}
@@ -92,7 +125,7 @@ cJSON *ctl_slim_pod(const cJSON *object)
 		if (!cJSON_IsString(type) || strcmp(type->valuestring, "PodScheduled") != 0)
 			continue;
 		kept = cJSON_AddArrayToObject(st, "conditions");
-		if (!kept || !keep_item(kept, c))
+		if (!kept || !keep_item_as(kept, NULL, c))
 			goto fail;
 		break;
 	}
