@@ -24,8 +24,10 @@ export MAC_CLUSTER_DIR=$PWD/.local/bench-scale MAC_CLUSTER_ENV=$PWD/.local/bench
 export MAC_NODES_AMD64=$((NODES / 2)) MAC_NODES_ARM64=$((NODES - NODES / 2))
 # the control plane's own clients must not be the bottleneck of a controller benchmark
 export MAC_KWOK_EXTRA_CONFIG=$PWD/bench/scale-stages.yaml MAC_CONTROL_PLANE_QPS=1000 MAC_AUDIT_MAXSIZE=8000
+# shellcheck source=tests/env/common.sh
+. tests/env/common.sh
 work=$(mktemp -d)
-ctl_pid="" sampler_pid=""
+ctl_pid="" sampler_pid="" metrics_port=""
 stop_all() {
 	[ -z "$sampler_pid" ] || kill "$sampler_pid" 2>/dev/null || true
 	[ -z "$ctl_pid" ] || { kill "$ctl_pid" 2>/dev/null; wait "$ctl_pid" 2>/dev/null || true; }
@@ -83,7 +85,9 @@ run() {
 	if [ "$impl" = multiarch-controller ]; then
 		kubectl apply -f crds/multiarch.dev_multiarchbuilds.yaml >/dev/null
 		kubectl wait --for condition=established crd/multiarchbuilds.multiarch.dev --timeout=60s >/dev/null
-		bin/multiarch-controller run --kubeconfig "$KUBECONFIG" --leader-elect false --resync-period "${RESYNC_S}s" >"$log" 2>&1 &
+		metrics_port=$(free_port)
+		bin/multiarch-controller run --kubeconfig "$KUBECONFIG" --leader-elect false --resync-period "${RESYNC_S}s" \
+			--metrics-addr "127.0.0.1:$metrics_port" >"$log" 2>&1 &
 		ctl_pid=$!
 		synced() { grep -q "caches synced" "$log"; }
 	else
@@ -142,7 +146,7 @@ run() {
 	done_at=$elapsed
 	# idle across two resyncs: what a controller writes now, it writes for nothing
 	sleep 3
-	local idle_from idle_to rss_rest peak cpu cached
+	local idle_from idle_to rss_rest peak cpu cached events_dropped=null
 	idle_from=$(now_rfc3339)
 	sleep $((RESYNC_S * 2 + 5))
 	idle_to=$(now_rfc3339)
@@ -154,15 +158,18 @@ run() {
 	else
 		cached=$((n + $(kubectl get deployments -n bench --no-headers --chunk-size=2000 | wc -l)))
 	fi
+	if [ "$impl" = multiarch-controller ]; then
+		events_dropped=$(curl -sS "http://127.0.0.1:$metrics_port/metrics" | awk '$1 == "multiarch_events_dropped_total" {print $2}')
+	fi
 	stop_all
 	python3 bench/scale-audit.py "$MAC_CLUSTER_DIR/logs/audit.log" "$impl" "$idle_from" "$idle_to" >"$work/audit.json"
 	jq --arg impl "$impl" --argjson n "$n" --argjson nodes "$NODES" --argjson done "$count" --argjson done_s "$done_at" \
 		--argjson rate "${BENCH_CREATE_RATE:-0}" \
 		--argjson created_s "$created_in" --argjson rss_empty "$rss_empty" --argjson rss_rest "$rss_rest" --argjson peak "$peak" \
-		--argjson cpu "$cpu" --argjson cached "$cached" \
+		--argjson cpu "$cpu" --argjson cached "$cached" --argjson events_dropped "${events_dropped:-null}" \
 		'{controller: $impl, objects: $n, nodes: $nodes, create_rate: $rate, done: $done, all_done_s: $done_s, created_s: $created_s,
 		  rss_synced_empty_kib: $rss_empty, rss_at_rest_kib: $rss_rest, rss_peak_kib: $peak, cpu_s: $cpu,
-		  cached_objects: $cached, kib_per_cached_object: ((($rss_rest - $rss_empty) / $cached) * 100 | round / 100),
+		  cached_objects: $cached, events_dropped: $events_dropped, kib_per_cached_object: ((($rss_rest - $rss_empty) / $cached) * 100 | round / 100),
 		  audit: .}' "$work/audit.json" >"$report"
 	cp "$log" "${report%.json}.log"
 	echo "bench: $impl, $n objects: $(jq -c '{done, all_done_s, rss_at_rest_kib, rss_peak_kib, cpu_s, kib_per_cached_object}' "$report")" >&2

@@ -104,6 +104,8 @@ def scale(paths):
     print("|---|---|---|---|")
     for r in runs:
         kinds = ", ".join("%s %d" % kv for kv in r["audit"]["writes_by_kind"].items())
+        if r.get("events_dropped") is not None:
+            kinds += "; Events dropped (queue full) %d" % r["events_dropped"]
         print("| %d | %s | %s | %s |" % (r["objects"], created(r), r["controller"], kinds))
     print()
     ours = [r for r in runs if r["controller"] == "multiarch-controller"]

@@ -23,6 +23,8 @@ trap cleanup EXIT
 echo "-- manifests"
 out=$(tests/env/manifests.sh --check 2>&1)
 expect_eq "deploy/crd.yaml and deploy/install.yaml are in sync (make manifests)" "" "$out"
+# a server-side dry run creates nothing: the namespaced objects need their namespace to exist already
+kubectl create namespace multiarch-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 out=$(kubectl apply --dry-run=server -k deploy/ 2>&1)
 expect_no_match "kubectl apply --dry-run=server -k deploy/ passes" "error|Error|invalid" "$out"
 expect_match "kubectl apply --dry-run=server -k deploy/ creates the Deployment" "deployment.apps/multiarch-controller created" "$out"
