@@ -28,6 +28,7 @@
 #define WORKERS_MAX 64
 #define TRIM_PERIOD_S 10 /* how often freed memory goes back to the system */
 #define EVENT_DRAIN_S 5  /* how long a stop waits for queued Events to be written */
+#define EVENT_WRITERS 4  /* threads writing Events, each waiting for one API request at a time */
 
 enum { INF_BUILDS, INF_PODS, INF_JOBS, INF_NODES, INF_COUNT };
 
@@ -367,8 +368,8 @@ static bool write_event(void *ctx, const struct ctl_event *ev, char *err, size_t
 	struct ctl_controller *c = ctx;
 	const struct kube_object_ref ref = {CTL_API_GROUP "/" CTL_API_VERSION, CTL_KIND, ev->ns, ev->name, ev->uid};
 
-	return writable(c, err, errlen) && kube_event_record(c->client, &ref, ev->warning ? "Warning" : "Normal", ev->reason, "Reconcile", ev->note,
-							  CTL_API_GROUP "/" CTL_MANAGER, c->opts.identity, err, errlen) == KUBE_OK;
+	return writable(c, err, errlen) && kube_event_record(c->client, &ref, &ev->when, ev->warning ? "Warning" : "Normal", ev->reason, "Reconcile",
+							  ev->note, CTL_API_GROUP "/" CTL_MANAGER, c->opts.identity, err, errlen) == KUBE_OK;
 }
 
 static void event_failed(void *ctx, const struct ctl_event *ev, const char *err)
@@ -380,18 +381,19 @@ static void event_failed(void *ctx, const struct ctl_event *ev, const char *err)
 	logf_(c, CTL_LOG_WARN, context, "cannot record event: %s", err);
 }
 
-/* Logs the Event at once and queues it for the event sink: the worker does not wait for its write. */
+/* Logs the Event at once and queues it, with the time it happened, for the event writers: the worker does not wait. */
 static void api_event(void *ctx, const cJSON *build, bool warning, const char *reason, const char *note)
 {
 	struct ctl_controller *c = ctx;
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(build, "metadata");
 	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(meta, "namespace"), *name = cJSON_GetObjectItemCaseSensitive(meta, "name");
 	const cJSON *uid = cJSON_GetObjectItemCaseSensitive(meta, "uid");
-	struct ctl_event ev = {NULL, NULL, cJSON_IsString(uid) ? uid->valuestring : "", warning, reason, note};
+	struct ctl_event ev = {{0, 0}, NULL, NULL, cJSON_IsString(uid) ? uid->valuestring : "", warning, reason, note};
 	char context[600];
 
 	if (!cJSON_IsString(ns) || !cJSON_IsString(name))
 		return;
+	clock_gettime(CLOCK_REALTIME, &ev.when);
 	ev.ns = ns->valuestring;
 	ev.name = name->valuestring;
 	snprintf(context, sizeof(context), "build=%s/%s reason=%s", ns->valuestring, name->valuestring, reason);
@@ -591,6 +593,8 @@ static void handle_metrics(void *ctx, struct dynbuf *out)
 		dynbuf_addf(out, "multiarch_informer_expired_total{kind=\"%s\"} %u\n", kinds[i], atomic_load(&c->informers[i].reflector.gone));
 	dynbuf_addstr(out, "# HELP multiarch_events_written_total Events written.\n# TYPE multiarch_events_written_total counter\n");
 	dynbuf_addf(out, "multiarch_events_written_total %llu\n", ctl_event_sink_written(c->events));
+	dynbuf_addstr(out, "# HELP multiarch_events_pending Events queued or being written.\n# TYPE multiarch_events_pending gauge\n");
+	dynbuf_addf(out, "multiarch_events_pending %zu\n", ctl_event_sink_pending(c->events));
 	dynbuf_addstr(out, "# HELP multiarch_events_dropped_total Events not written: the queue was full, or the write failed.\n"
 			   "# TYPE multiarch_events_dropped_total counter\n");
 	dynbuf_addf(out, "multiarch_events_dropped_total %llu\n", ctl_event_sink_dropped(c->events));
@@ -748,7 +752,7 @@ enum ctl_err ctl_controller_run(struct ctl_controller *c, const atomic_int *stop
 
 	if (!set_paths(c))
 		return ctl_fail(errbuf, errlen, CTL_E_STARTUP, "the namespace name is too long");
-	if (!(c->events = ctl_event_sink_start(0, write_event, event_failed, c)))
+	if (!(c->events = ctl_event_sink_start(0, EVENT_WRITERS, write_event, event_failed, c)))
 		return ctl_fail(errbuf, errlen, CTL_E_STARTUP, "cannot start the event writer");
 	for (int i = 0; i < INF_COUNT; i++) {
 		struct ctl_informer *inf = &c->informers[i];

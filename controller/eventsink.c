@@ -1,5 +1,5 @@
-/* Events written off the workers: a bounded queue and one thread that writes each Event in order, so a
- * reconcile never waits for an Event; when the queue is full, new Events are dropped and counted. */
+/* Events written off the workers: a bounded queue and writer threads of their own, so a reconcile never
+ * waits for an Event; when the queue is full, new Events are dropped and counted. */
 #include "controller/eventsink.h"
 
 #include <pthread.h>
@@ -18,17 +18,18 @@ struct entry {
 
 /*
  * Invariants: head..tail is the queue, count entries long, never more than
- * capacity; writing while the thread writes an entry it took off the queue;
- * stopping is set once, after which nothing is queued or written.
+ * capacity; writing counts the entries threads took off the queue and are
+ * writing; stopping is set once, after which nothing is queued or written.
  */
 struct ctl_event_sink {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	pthread_cond_t idle; /* signalled when the queue is empty and no write is under way */
-	pthread_t thread;
+	pthread_t threads[CTL_EVENT_WRITERS_MAX];
+	int thread_count;
 	struct entry *head, *tail;
 	size_t count, capacity;
-	bool writing;
+	size_t writing; /* writes under way */
 	bool stopping;
 	unsigned long long dropped, written;
 	ctl_event_write_fn write;
@@ -46,7 +47,8 @@ static void *run(void *arg)
 		struct entry *e;
 		bool ok;
 		while (!s->head && !s->stopping) {
-			pthread_cond_broadcast(&s->idle);
+			if (!s->writing)
+				pthread_cond_broadcast(&s->idle);
 			pthread_cond_wait(&s->wake, &s->lock);
 		}
 		if (s->stopping)
@@ -56,7 +58,7 @@ static void *run(void *arg)
 		if (!s->head)
 			s->tail = NULL;
 		s->count--;
-		s->writing = true;
+		s->writing++;
 		pthread_mutex_unlock(&s->lock);
 		err[0] = '\0';
 		ok = s->write(s->ctx, &e->ev, err, sizeof(err));
@@ -64,25 +66,26 @@ static void *run(void *arg)
 			s->failed(s->ctx, &e->ev, err);
 		free(e);
 		pthread_mutex_lock(&s->lock);
-		s->writing = false;
+		s->writing--;
 		if (ok)
 			s->written++;
 		else
 			s->dropped++;
 	}
-	s->writing = false;
 	pthread_cond_broadcast(&s->idle);
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
 }
 
-struct ctl_event_sink *ctl_event_sink_start(size_t capacity, ctl_event_write_fn write, ctl_event_failed_fn failed, void *ctx)
+struct ctl_event_sink *ctl_event_sink_start(size_t capacity, int writers, ctl_event_write_fn write, ctl_event_failed_fn failed, void *ctx)
 {
 	struct ctl_event_sink *s = calloc(1, sizeof(*s));
 	pthread_condattr_t attr;
 
-	if (!s)
+	if (!s || writers < 1 || writers > CTL_EVENT_WRITERS_MAX) {
+		free(s);
 		return NULL;
+	}
 	s->capacity = capacity ? capacity : CTL_EVENT_QUEUE_MAX;
 	s->write = write;
 	s->failed = failed;
@@ -93,12 +96,11 @@ struct ctl_event_sink *ctl_event_sink_start(size_t capacity, ctl_event_write_fn 
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->idle, &attr);
 	pthread_condattr_destroy(&attr);
-	if (pthread_create(&s->thread, NULL, run, s) != 0) {
-		pthread_cond_destroy(&s->idle);
-		pthread_cond_destroy(&s->wake);
-		pthread_mutex_destroy(&s->lock);
-		free(s);
-		return NULL;
+	for (; s->thread_count < writers; s->thread_count++) {
+		if (pthread_create(&s->threads[s->thread_count], NULL, run, s) != 0) {
+			ctl_event_sink_stop(s);
+			return NULL;
+		}
 	}
 	return s;
 }
@@ -127,6 +129,7 @@ bool ctl_event_sink_post(struct ctl_event_sink *s, const struct ctl_event *ev)
 	e = malloc(sizeof(*e) + len0(ev->ns) + len0(ev->name) + len0(ev->uid) + len0(ev->reason) + len0(ev->note));
 	if (e) {
 		e->next = NULL;
+		e->ev.when = ev->when;
 		e->ev.warning = ev->warning;
 		at = e->text;
 		place(&at, &e->ev.ns, ev->ns);
@@ -160,6 +163,16 @@ unsigned long long ctl_event_sink_dropped(struct ctl_event_sink *s)
 
 	pthread_mutex_lock(&s->lock);
 	n = s->dropped;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+size_t ctl_event_sink_pending(struct ctl_event_sink *s)
+{
+	size_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->count + s->writing;
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }
@@ -206,9 +219,10 @@ void ctl_event_sink_stop(struct ctl_event_sink *s)
 		return;
 	pthread_mutex_lock(&s->lock);
 	s->stopping = true;
-	pthread_cond_signal(&s->wake);
+	pthread_cond_broadcast(&s->wake);
 	pthread_mutex_unlock(&s->lock);
-	pthread_join(s->thread, NULL);
+	for (int i = 0; i < s->thread_count; i++)
+		pthread_join(s->threads[i], NULL);
 	while (s->head) {
 		struct entry *e = s->head;
 		s->head = e->next;

@@ -1,15 +1,18 @@
-/* Events written off the workers: a bounded queue and one thread that writes each Event in order, so a
- * reconcile never waits for an Event; when the queue is full, new Events are dropped and counted. */
+/* Events written off the workers: a bounded queue and writer threads of their own, so a reconcile never
+ * waits for an Event; when the queue is full, new Events are dropped and counted. */
 #ifndef MAC_CONTROLLER_EVENTSINK_H
 #define MAC_CONTROLLER_EVENTSINK_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #define CTL_EVENT_QUEUE_MAX 4096 /* Events waiting to be written; more are dropped */
+#define CTL_EVENT_WRITERS_MAX 16
 
 /* One Event about a MultiArchBuild, as queued (the strings are the sink's copies). */
 struct ctl_event {
+	struct timespec when; /* when it happened (CLOCK_REALTIME), which the Event records however late it is written */
 	const char *ns;
 	const char *name;
 	const char *uid;
@@ -18,7 +21,7 @@ struct ctl_event {
 	const char *note;
 };
 
-/* Writes one Event; returns false with a message in err when it could not. Called from the sink's thread. */
+/* Writes one Event; returns false with a message in err when it could not. Called from the sink's threads at once. */
 typedef bool (*ctl_event_write_fn)(void *ctx, const struct ctl_event *ev, char *err, size_t errlen);
 
 /* Told of every Event the write function could not write, with its message. May be NULL. */
@@ -26,8 +29,12 @@ typedef void (*ctl_event_failed_fn)(void *ctx, const struct ctl_event *ev, const
 
 struct ctl_event_sink;
 
-/* Starts the writer thread with a queue of capacity (0: CTL_EVENT_QUEUE_MAX). NULL when it cannot. */
-struct ctl_event_sink *ctl_event_sink_start(size_t capacity, ctl_event_write_fn write, ctl_event_failed_fn failed, void *ctx);
+/*
+ * Starts writers threads (1 to CTL_EVENT_WRITERS_MAX) taking Events from a
+ * queue of capacity (0: CTL_EVENT_QUEUE_MAX); with one, Events are written in
+ * the order posted. NULL when the sink cannot be made.
+ */
+struct ctl_event_sink *ctl_event_sink_start(size_t capacity, int writers, ctl_event_write_fn write, ctl_event_failed_fn failed, void *ctx);
 
 /* Queues a copy of ev without waiting. Returns false when the queue is full or memory ran out (ev is dropped and counted). */
 bool ctl_event_sink_post(struct ctl_event_sink *s, const struct ctl_event *ev);
@@ -38,10 +45,13 @@ unsigned long long ctl_event_sink_dropped(struct ctl_event_sink *s);
 /* Events written so far. */
 unsigned long long ctl_event_sink_written(struct ctl_event_sink *s);
 
+/* Events queued or being written now. */
+size_t ctl_event_sink_pending(struct ctl_event_sink *s);
+
 /* Waits until every queued Event is written, for at most seconds. Returns whether the queue is empty. */
 bool ctl_event_sink_drain(struct ctl_event_sink *s, double seconds);
 
-/* Stops the thread once its write under way ends, drops what is still queued, and frees the sink. Accepts NULL. */
+/* Stops the threads once their writes under way end, drops what is still queued, and frees the sink. Accepts NULL. */
 void ctl_event_sink_stop(struct ctl_event_sink *s);
 
 #endif

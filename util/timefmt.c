@@ -64,14 +64,20 @@ void rfc3339_format(time_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-void rfc3339_micro_now(char *buf, size_t len)
+void rfc3339_micro_format(const struct timespec *ts, char *buf, size_t len)
 {
-	struct timespec ts;
 	struct tm tm;
 	char date[32];
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	gmtime_r(&ts->tv_sec, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%06ldZ", date, ts.tv_nsec / 1000);
+	snprintf(buf, len, "%s.%06ldZ", date, ts->tv_nsec / 1000);
+}
+
+void rfc3339_micro_now(char *buf, size_t len)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	rfc3339_micro_format(&ts, buf, len);
 }

@@ -14,7 +14,10 @@ bool rfc3339_parse(const char *s, time_t *out);
 /* Writes t as "2006-01-02T15:04:05Z" (UTC) into buf (at least RFC3339_MAX bytes). */
 void rfc3339_format(time_t t, char *buf, size_t len);
 
-/* Writes the current time with microseconds, "2006-01-02T15:04:05.000000Z", into buf. */
+/* Writes ts with microseconds, "2006-01-02T15:04:05.000000Z" (UTC), into buf. */
+void rfc3339_micro_format(const struct timespec *ts, char *buf, size_t len);
+
+/* Writes the current time as rfc3339_micro_format() does. */
 void rfc3339_micro_now(char *buf, size_t len);
 
 #endif

@@ -267,7 +267,7 @@ static int run_event(struct kube_client *c, const char *ns, const char *name)
 {
 	struct kube_object_ref ref = {"v1", "ConfigMap", ns, name, NULL};
 	char err[KUBE_ERRBUF_SIZE];
-	enum kube_err e = kube_event_record(c, &ref, "Normal", "ProbeTested", "Probe", "the kube client recorded this event",
+	enum kube_err e = kube_event_record(c, &ref, NULL, "Normal", "ProbeTested", "Probe", "the kube client recorded this event",
 					    "kube-probe", "probe-1", err, sizeof(err));
 	fact("event", "%s", err_name(e));
 	if (e)

@@ -94,7 +94,7 @@ bad=$(grep -v '^#' "$work/metrics.txt" | grep -vE '^[a-z_]+(\{[a-z_]+="[^"]*"(,[
 expect_eq "every /metrics sample parses as Prometheus text" "" "$bad"
 for family in multiarch_reconciles_total multiarch_reconcile_errors_total multiarch_reconcile_duration_seconds multiarch_workqueue_depth \
 	multiarch_workqueue_wait_seconds multiarch_api_requests_total multiarch_builds multiarch_platform_build_duration_seconds \
-	multiarch_index_duration_seconds multiarch_events_written_total multiarch_events_dropped_total multiarch_leader; do
+	multiarch_index_duration_seconds multiarch_events_written_total multiarch_events_pending multiarch_events_dropped_total multiarch_leader; do
 	expect_match "/metrics has $family with HELP and TYPE" "^# TYPE $family (counter|gauge|histogram)$" "$(cat "$work/metrics.txt")"
 done
 expect_match "reconciles were counted" "^multiarch_reconciles_total [1-9]" "$(cat "$work/metrics.txt")"

@@ -1,4 +1,4 @@
-/* Unit tests for controller/eventsink: posting never waits for a write, order, the bound, failures, drain and stop. */
+/* Unit tests for controller/eventsink: posting never waits for a write, order and time, the bound, failures, several writers, drain and stop. */
 #include <pthread.h>
 #include <semaphore.h>
 #include <setjmp.h>
@@ -38,8 +38,8 @@ static bool fake_write(void *ctx, const struct ctl_event *ev, char *err, size_t 
 	}
 	pthread_mutex_lock(&api->lock);
 	used = strlen(api->written);
-	snprintf(api->written + used, sizeof(api->written) - used, "%s/%s:%s:%s:%s;", ev->ns, ev->name, ev->warning ? "W" : "N", ev->reason,
-		 ev->note);
+	snprintf(api->written + used, sizeof(api->written) - used, "%s/%s:%s:%s:%s@%lld.%09ld;", ev->ns, ev->name, ev->warning ? "W" : "N",
+		 ev->reason, ev->note, (long long)ev->when.tv_sec, ev->when.tv_nsec);
 	pthread_mutex_unlock(&api->lock);
 	return true;
 }
@@ -70,7 +70,7 @@ static void fake_destroy(struct fake_api *api)
 
 static struct ctl_event event(const char *reason, const char *note, bool warning)
 {
-	struct ctl_event ev = {"apps", "hello", "u-1", warning, reason, note};
+	struct ctl_event ev = {{1790000000, 123456000}, "apps", "hello", "u-1", warning, reason, note};
 	return ev;
 }
 
@@ -84,7 +84,7 @@ static void test_post_does_not_wait_and_keeps_order(void **state)
 	(void)state;
 
 	fake_init(&api, true);
-	s = ctl_event_sink_start(0, fake_write, fake_failed, &api);
+	s = ctl_event_sink_start(0, 1, fake_write, fake_failed, &api);
 	assert_non_null(s);
 	assert_true(ctl_event_sink_post(s, (ev = event("PlatformBuilding", "amd64", false), &ev)));
 	sem_wait(&api.entered); /* the first write is under way and hangs */
@@ -97,7 +97,8 @@ static void test_post_does_not_wait_and_keeps_order(void **state)
 	for (int i = 0; i < 3; i++)
 		sem_post(&api.allow);
 	assert_true(ctl_event_sink_drain(s, 10));
-	assert_string_equal(api.written, "apps/hello:N:PlatformBuilding:amd64;apps/hello:N:PlatformBuilding:arm64;apps/hello:W:PlatformFailed:exit 1;");
+	assert_string_equal(api.written, "apps/hello:N:PlatformBuilding:amd64@1790000000.123456000;apps/hello:N:PlatformBuilding:arm64@1790000000.123456000;"
+					 "apps/hello:W:PlatformFailed:exit 1@1790000000.123456000;");
 	assert_int_equal(ctl_event_sink_written(s), 3);
 	assert_int_equal(ctl_event_sink_dropped(s), 0);
 	ctl_event_sink_stop(s);
@@ -113,7 +114,7 @@ static void test_full_queue_drops(void **state)
 	(void)state;
 
 	fake_init(&api, true);
-	s = ctl_event_sink_start(2, fake_write, NULL, &api);
+	s = ctl_event_sink_start(2, 1, fake_write, NULL, &api);
 	assert_true(ctl_event_sink_post(s, &ev));
 	sem_wait(&api.entered); /* taken off the queue: two places left */
 	assert_true(ctl_event_sink_post(s, &ev));
@@ -139,7 +140,7 @@ static void test_failed_write_is_reported(void **state)
 
 	fake_init(&api, false);
 	api.fail = true;
-	s = ctl_event_sink_start(0, fake_write, fake_failed, &api);
+	s = ctl_event_sink_start(0, 1, fake_write, fake_failed, &api);
 	assert_true(ctl_event_sink_post(s, &ev));
 	assert_true(ctl_event_sink_drain(s, 10));
 	assert_string_equal(api.failures, "Succeeded=refused Succeeded;");
@@ -169,15 +170,48 @@ static void test_stop_drops_the_rest(void **state)
 	(void)state;
 
 	fake_init(&api, true);
-	s = ctl_event_sink_start(0, fake_write, NULL, &api);
+	s = ctl_event_sink_start(0, 1, fake_write, NULL, &api);
 	for (int i = 0; i < 4; i++)
 		assert_true(ctl_event_sink_post(s, &ev));
 	sem_wait(&api.entered);
 	assert_int_equal(pthread_create(&helper, NULL, allow_later, &api), 0);
 	ctl_event_sink_stop(s); /* returns once the hanging write is let go, 200 ms from now */
 	pthread_join(helper, NULL);
-	assert_string_equal(api.written, "apps/hello:N:Restarted:r;");
+	assert_string_equal(api.written, "apps/hello:N:Restarted:r@1790000000.123456000;");
 	assert_int_equal(sem_trywait(&api.entered), -1); /* no second write started */
+	fake_destroy(&api);
+}
+
+/* Several writers write at once: every Event once, the pending count back to zero. */
+static void test_writers_at_once(void **state)
+{
+	struct fake_api api;
+	struct ctl_event_sink *s;
+	char note[24];
+	struct ctl_event ev;
+	(void)state;
+
+	assert_null(ctl_event_sink_start(0, 0, fake_write, NULL, &api));
+	assert_null(ctl_event_sink_start(0, CTL_EVENT_WRITERS_MAX + 1, fake_write, NULL, &api));
+	fake_init(&api, true);
+	s = ctl_event_sink_start(0, 3, fake_write, NULL, &api);
+	for (int i = 0; i < 9; i++) {
+		snprintf(note, sizeof(note), "n%d", i);
+		assert_true(ctl_event_sink_post(s, (ev = event("Merging", note, false), &ev)));
+	}
+	for (int i = 0; i < 3; i++)
+		sem_wait(&api.entered); /* three writes hang at once */
+	assert_int_equal(ctl_event_sink_pending(s), 9);
+	for (int i = 0; i < 9; i++)
+		sem_post(&api.allow);
+	assert_true(ctl_event_sink_drain(s, 10));
+	assert_int_equal(ctl_event_sink_pending(s), 0);
+	assert_int_equal(ctl_event_sink_written(s), 9);
+	for (int i = 0; i < 9; i++) {
+		snprintf(note, sizeof(note), ":n%d@", i);
+		assert_non_null(strstr(api.written, note));
+	}
+	ctl_event_sink_stop(s);
 	fake_destroy(&api);
 }
 
@@ -188,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_full_queue_drops),
 		cmocka_unit_test(test_failed_write_is_reported),
 		cmocka_unit_test(test_stop_drops_the_rest),
+		cmocka_unit_test(test_writers_at_once),
 	};
 	return cmocka_run_group_tests_name("eventsink", tests, NULL, NULL);
 }

@@ -132,6 +132,8 @@ static void test_timestamps(void **state)
 	assert_false(rfc3339_parse("2026-11-22T10:00:00.Z", &t));
 	rfc3339_format(1795341600, buf, sizeof(buf));
 	assert_string_equal(buf, "2026-11-22T10:00:00Z");
+	rfc3339_micro_format(&(struct timespec){1795341600, 123456789}, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-22T10:00:00.123456Z");
 	rfc3339_micro_now(buf, sizeof(buf));
 	assert_int_equal(strlen(buf), 27);
 	assert_true(rfc3339_parse(buf, &t));
