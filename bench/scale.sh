@@ -43,6 +43,8 @@ trap cleanup EXIT
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+# metric NAME: the value of an unlabelled sample of our controller's /metrics
+metric() { curl -sS "http://127.0.0.1:$metrics_port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 now_rfc3339() { date -u +%Y-%m-%dT%H:%M:%S.%6NZ; }
 
 # write_objects IMPL N DIR: the N objects as YAML files of 500 each
@@ -144,6 +146,15 @@ run() {
 		if [ "$n" -gt 2000 ]; then sleep 30; else sleep 5; fi
 	done
 	done_at=$elapsed
+	local events_done_s=null
+	if [ "$impl" = multiarch-controller ]; then
+		# the Events of the last builds may still be queued: the controller is not idle until they are written
+		for _ in $(seq 1 600); do
+			[ "$(metric multiarch_events_pending)" = 0 ] && break
+			sleep 1
+		done
+		events_done_s=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	fi
 	# idle across two resyncs: what a controller writes now, it writes for nothing
 	sleep 3
 	local idle_from idle_to rss_rest peak cpu cached events_dropped=null
@@ -159,7 +170,7 @@ run() {
 		cached=$((n + $(kubectl get deployments -n bench --no-headers --chunk-size=2000 | wc -l)))
 	fi
 	if [ "$impl" = multiarch-controller ]; then
-		events_dropped=$(curl -sS "http://127.0.0.1:$metrics_port/metrics" | awk '$1 == "multiarch_events_dropped_total" {print $2}')
+		events_dropped=$(metric multiarch_events_dropped_total)
 	fi
 	stop_all
 	python3 bench/scale-audit.py "$MAC_CLUSTER_DIR/logs/audit.log" "$impl" "$idle_from" "$idle_to" >"$work/audit.json"
@@ -167,9 +178,10 @@ run() {
 		--argjson rate "${BENCH_CREATE_RATE:-0}" \
 		--argjson created_s "$created_in" --argjson rss_empty "$rss_empty" --argjson rss_rest "$rss_rest" --argjson peak "$peak" \
 		--argjson cpu "$cpu" --argjson cached "$cached" --argjson events_dropped "${events_dropped:-null}" \
+		--argjson events_done_s "$events_done_s" \
 		'{controller: $impl, objects: $n, nodes: $nodes, create_rate: $rate, done: $done, all_done_s: $done_s, created_s: $created_s,
 		  rss_synced_empty_kib: $rss_empty, rss_at_rest_kib: $rss_rest, rss_peak_kib: $peak, cpu_s: $cpu,
-		  cached_objects: $cached, events_dropped: $events_dropped, kib_per_cached_object: ((($rss_rest - $rss_empty) / $cached) * 100 | round / 100),
+		  cached_objects: $cached, events_dropped: $events_dropped, events_written_s: $events_done_s, kib_per_cached_object: ((($rss_rest - $rss_empty) / $cached) * 100 | round / 100),
 		  audit: .}' "$work/audit.json" >"$report"
 	cp "$log" "${report%.json}.log"
 	echo "bench: $impl, $n objects: $(jq -c '{done, all_done_s, rss_at_rest_kib, rss_peak_kib, cpu_s, kib_per_cached_object}' "$report")" >&2

@@ -106,6 +106,8 @@ def scale(paths):
         kinds = ", ".join("%s %d" % kv for kv in r["audit"]["writes_by_kind"].items())
         if r.get("events_dropped") is not None:
             kinds += "; Events dropped (queue full) %d" % r["events_dropped"]
+        if r.get("events_written_s") is not None:
+            kinds += "; the last Event written at %.0f s" % r["events_written_s"]
         print("| %d | %s | %s | %s |" % (r["objects"], created(r), r["controller"], kinds))
     print()
     ours = [r for r in runs if r["controller"] == "multiarch-controller"]

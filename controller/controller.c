@@ -568,6 +568,7 @@ static void handle_metrics(void *ctx, struct dynbuf *out)
 	static const char *const kinds[INF_COUNT] = {"multiarchbuilds", "pods", "jobs", "nodes"};
 	struct ctl_controller *c = ctx;
 	struct phase_count pc = {{"Pending", "Building", "Merging", "Succeeded", "Failed", "other"}, {0}};
+	struct ctl_event_counts events;
 
 	if (c->opts.metrics)
 		ctl_metrics_render(c->opts.metrics, out);
@@ -591,13 +592,14 @@ static void handle_metrics(void *ctx, struct dynbuf *out)
 			   "# TYPE multiarch_informer_expired_total counter\n");
 	for (int i = 0; i < INF_COUNT; i++)
 		dynbuf_addf(out, "multiarch_informer_expired_total{kind=\"%s\"} %u\n", kinds[i], atomic_load(&c->informers[i].reflector.gone));
+	ctl_event_sink_counts(c->events, &events);
 	dynbuf_addstr(out, "# HELP multiarch_events_written_total Events written.\n# TYPE multiarch_events_written_total counter\n");
-	dynbuf_addf(out, "multiarch_events_written_total %llu\n", ctl_event_sink_written(c->events));
+	dynbuf_addf(out, "multiarch_events_written_total %llu\n", events.written);
 	dynbuf_addstr(out, "# HELP multiarch_events_pending Events queued or being written.\n# TYPE multiarch_events_pending gauge\n");
-	dynbuf_addf(out, "multiarch_events_pending %zu\n", ctl_event_sink_pending(c->events));
+	dynbuf_addf(out, "multiarch_events_pending %zu\n", events.pending);
 	dynbuf_addstr(out, "# HELP multiarch_events_dropped_total Events not written: the queue was full, or the write failed.\n"
 			   "# TYPE multiarch_events_dropped_total counter\n");
-	dynbuf_addf(out, "multiarch_events_dropped_total %llu\n", ctl_event_sink_dropped(c->events));
+	dynbuf_addf(out, "multiarch_events_dropped_total %llu\n", events.dropped);
 	dynbuf_addstr(out, "# HELP multiarch_leader Whether this replica holds the lease (1) or stands by (0).\n# TYPE multiarch_leader gauge\n");
 	dynbuf_addf(out, "multiarch_leader %d\n", is_leader(c) ? 1 : 0);
 }

@@ -157,34 +157,13 @@ bool ctl_event_sink_post(struct ctl_event_sink *s, const struct ctl_event *ev)
 	return queued;
 }
 
-unsigned long long ctl_event_sink_dropped(struct ctl_event_sink *s)
+void ctl_event_sink_counts(struct ctl_event_sink *s, struct ctl_event_counts *out)
 {
-	unsigned long long n;
-
 	pthread_mutex_lock(&s->lock);
-	n = s->dropped;
+	out->written = s->written;
+	out->dropped = s->dropped;
+	out->pending = s->count + s->writing;
 	pthread_mutex_unlock(&s->lock);
-	return n;
-}
-
-size_t ctl_event_sink_pending(struct ctl_event_sink *s)
-{
-	size_t n;
-
-	pthread_mutex_lock(&s->lock);
-	n = s->count + s->writing;
-	pthread_mutex_unlock(&s->lock);
-	return n;
-}
-
-unsigned long long ctl_event_sink_written(struct ctl_event_sink *s)
-{
-	unsigned long long n;
-
-	pthread_mutex_lock(&s->lock);
-	n = s->written;
-	pthread_mutex_unlock(&s->lock);
-	return n;
 }
 
 /* deadline = now + seconds on CLOCK_MONOTONIC */

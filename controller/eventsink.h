@@ -39,14 +39,14 @@ struct ctl_event_sink *ctl_event_sink_start(size_t capacity, int writers, ctl_ev
 /* Queues a copy of ev without waiting. Returns false when the queue is full or memory ran out (ev is dropped and counted). */
 bool ctl_event_sink_post(struct ctl_event_sink *s, const struct ctl_event *ev);
 
-/* Events dropped so far: the queue was full, memory ran out, or the write failed. */
-unsigned long long ctl_event_sink_dropped(struct ctl_event_sink *s);
+/* What became of the Events posted so far. */
+struct ctl_event_counts {
+	unsigned long long written;
+	unsigned long long dropped; /* the queue was full, memory ran out, or the write failed */
+	size_t pending;             /* queued or being written now */
+};
 
-/* Events written so far. */
-unsigned long long ctl_event_sink_written(struct ctl_event_sink *s);
-
-/* Events queued or being written now. */
-size_t ctl_event_sink_pending(struct ctl_event_sink *s);
+void ctl_event_sink_counts(struct ctl_event_sink *s, struct ctl_event_counts *out);
 
 /* Waits until every queued Event is written, for at most seconds. Returns whether the queue is empty. */
 bool ctl_event_sink_drain(struct ctl_event_sink *s, double seconds);
