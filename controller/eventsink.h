@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <time.h>
 
-#define CTL_EVENT_QUEUE_MAX 4096 /* Events waiting to be written; more are dropped */
-#define CTL_EVENT_WRITERS_MAX 16
+#define CTL_EVENT_QUEUE_MAX 4096  /* Events waiting to be written; more are dropped */
+#define CTL_EVENT_WRITERS_MAX 16  /* writer threads at most */
 
 /* One Event about a MultiArchBuild, as queued (the strings are the sink's copies). */
 struct ctl_event {
@@ -30,9 +30,9 @@ typedef void (*ctl_event_failed_fn)(void *ctx, const struct ctl_event *ev, const
 struct ctl_event_sink;
 
 /*
- * Starts writers threads (1 to CTL_EVENT_WRITERS_MAX) taking Events from a
- * queue of capacity (0: CTL_EVENT_QUEUE_MAX); with one, Events are written in
- * the order posted. NULL when the sink cannot be made.
+ * Starts `writers` threads (1 to CTL_EVENT_WRITERS_MAX) that take Events
+ * from a queue of capacity (0: CTL_EVENT_QUEUE_MAX); with one, Events are
+ * written in the order posted. NULL when the sink cannot be made.
  */
 struct ctl_event_sink *ctl_event_sink_start(size_t capacity, int writers, ctl_event_write_fn write, ctl_event_failed_fn failed, void *ctx);
 
