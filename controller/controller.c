@@ -829,11 +829,12 @@ enum ctl_err ctl_controller_run(struct ctl_controller *c, const atomic_int *stop
 	}
 	if (c->opts.leader_elect && atomic_load(&c->leader.lost)) {
 		result = ctl_fail(errbuf, errlen, CTL_E_LEADERSHIP, "lost the lease %s/%s: %s", c->leader.ns, c->leader.name, c->leader.error);
-		ctl_queue_shutdown(c->queue, false);
 	} else {
-		logf_(c, CTL_LOG_INFO, "", "stopping: finishing the %zu queued keys", ctl_queue_len(c->queue));
-		ctl_queue_shutdown(c->queue, true);
+		/* as documented: the keys being reconciled finish; the queued ones are the next leader's (its first sync queues every build) */
+		logf_(c, CTL_LOG_INFO, "", "stopping: finishing the keys being reconciled; %zu queued keys are left to the next leader",
+		      ctl_queue_len(c->queue));
 	}
+	ctl_queue_shutdown(c->queue, false);
 	for (int i = 0; i < c->worker_count; i++)
 		pthread_join(c->workers[i], NULL);
 	c->worker_count = 0;
