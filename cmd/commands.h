@@ -7,5 +7,6 @@ int cmd_index(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_render(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
 
 #endif

@@ -11,6 +11,7 @@ static const struct cli_command commands[] = {
 	{"index", "merge per-arch images into one verified OCI image index", cmd_index},
 	{"doctor", "check that the controller could run against a cluster", cmd_doctor},
 	{"render", "print the pods, Job and ConfigMap the controller would create for a MultiArchBuild", cmd_render},
+	{"fetch", "download, verify and unpack a build's HTTP archive source (the build pod's init container)", cmd_fetch},
 	{"version", "print the version and the libraries in use", cmd_version},
 };
 

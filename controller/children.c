@@ -25,7 +25,7 @@
 void ctl_child_options_init(struct ctl_child_options *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->buildkit_image = "docker.io/moby/buildkit:v0.16.0-rootless";
+	o->buildkit_image = "docker.io/moby/buildkit:v0.34.2-rootless";
 	o->buildah_image = "quay.io/buildah/stable:v1.37.3";
 	o->kaniko_image = "gcr.io/kaniko-project/executor:v1.23.2";
 	o->index_image = "ghcr.io/multiarch-dev/multiarch-controller:" MAC_VERSION;
@@ -142,13 +142,19 @@ static void add_env_from_secret(struct doc *d, cJSON *container, const char *nam
 	put_str(d, ref, "key", key);
 }
 
-static void add_mount(struct doc *d, cJSON *container, const char *volume, const char *path)
+static void add_mount_mode(struct doc *d, cJSON *container, const char *volume, const char *path, bool read_only)
 {
 	cJSON *m = append(d, array_in(d, container, "volumeMounts"), cJSON_CreateObject());
 
 	put_str(d, m, "name", volume);
 	put_str(d, m, "mountPath", path);
-	need(d, cJSON_AddTrueToObject(m, "readOnly"));
+	if (read_only)
+		need(d, cJSON_AddTrueToObject(m, "readOnly"));
+}
+
+static void add_mount(struct doc *d, cJSON *container, const char *volume, const char *path)
+{
+	add_mount_mode(d, container, volume, path, true);
 }
 
 /* A volume named name; returns it for the caller to add its source. */
@@ -426,8 +432,9 @@ static void security_context(struct doc *d, cJSON *pod_spec, cJSON *container, c
 		need(d, cJSON_AddNumberToObject(pod_sc, "runAsUser", 0));
 		put_str(d, need(d, cJSON_AddObjectToObject(sc, "seccompProfile")), "type", "Unconfined");
 		put_str(d, need(d, cJSON_AddObjectToObject(sc, "appArmorProfile")), "type", "Unconfined");
-		push_str(d, array_in(d, need(d, cJSON_AddObjectToObject(sc, "capabilities")), "add"), "SETUID");
-		push_str(d, array_in(d, need(d, cJSON_AddObjectToObject(sc, "capabilities")), "add"), "SETGID");
+		cJSON *add = array_in(d, need(d, cJSON_AddObjectToObject(sc, "capabilities")), "add");
+		push_str(d, add, "SETUID");
+		push_str(d, add, "SETGID");
 	} else {
 		/* kaniko unpacks the base image over its own root: root without extra capabilities */
 		need(d, cJSON_AddNumberToObject(pod_sc, "runAsUser", 0));
@@ -453,37 +460,110 @@ static void add_build_args(struct doc *d, cJSON *args, const cJSON *build, const
 	}
 }
 
-/* The build context as the builders take it: a Git URL with "#revision:subdir", an HTTP tarball, or the workspace. */
-static void source_context(const cJSON *build, char *buf, size_t len)
+/* The build context as the builders take it: a Git URL with "#revision[:subdir]", or a folder of the workspace (a
+ * ConfigMap source, or an HTTP archive the source init container fetched, verified and unpacked there, with its
+ * subPath). Returns an allocated string (the caller frees it), or NULL with d->ok cleared. */
+static char *source_context(struct doc *d, const cJSON *build)
 {
 	const cJSON *source = at(at(build, "spec", NULL), "source", NULL);
-	const char *git = str_at(source, "git", "url"), *http = str_at(source, "http", "url");
+	const char *git = str_at(source, "git", "url");
+	const char *sub = str_at(at(source, git ? "git" : "http", NULL), "subPath", NULL);
+	bool has_sub = sub && strcmp(sub, ".") != 0 && strcmp(sub, "./") != 0;
+	struct dynbuf b;
+	enum dynbuf_err e;
+	char *out;
 
+	dynbuf_init(&b, CHILD_ARG_MAX);
 	if (git) {
-		const char *rev = str_at(at(source, "git", NULL), "revision", NULL), *sub = str_at(at(source, "git", NULL), "subPath", NULL);
-		snprintf(buf, len, "%s#%s%s%s", git, rev ? rev : "HEAD", sub && strcmp(sub, ".") != 0 ? ":" : "",
-			 sub && strcmp(sub, ".") != 0 ? sub : "");
-	} else if (http) {
-		snprintf(buf, len, "%s", http);
+		const char *rev = str_at(at(source, "git", NULL), "revision", NULL);
+		e = dynbuf_addf(&b, "%s#%s%s%s", git, rev ? rev : "HEAD", has_sub ? ":" : "", has_sub ? sub : "");
 	} else {
-		snprintf(buf, len, "%s", WORKSPACE_DIR);
+		e = dynbuf_addf(&b, "%s%s%s", WORKSPACE_DIR, has_sub && sub[0] != '/' ? "/" : "", has_sub ? sub : "");
+	}
+	out = e == DYNBUF_OK ? dynbuf_take(&b, NULL) : NULL;
+	dynbuf_free(&b);
+	if (!out)
+		d->ok = false;
+	return out;
+}
+
+/* True when the context is a folder of the workspace (not a Git URL). */
+static bool local_context(const char *context)
+{
+	return strncmp(context, WORKSPACE_DIR, strlen(WORKSPACE_DIR)) == 0;
+}
+
+/* True when pod_spec has a volume named name. */
+static bool has_volume(const cJSON *pod_spec, const char *name)
+{
+	const cJSON *v;
+
+	cJSON_ArrayForEach(v, at(pod_spec, "volumes", NULL)) {
+		const char *n = str_at(v, "name", NULL);
+		if (n && strcmp(n, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The init container that downloads an HTTP archive source, checks its sha256 when given, and unpacks it into
+ * the workspace; it runs the controller's own image (`multiarch-controller fetch`) with the build's proxy and
+ * trusted CAs and nothing else of the builder's (no secret is mounted in it). */
+static void add_fetch_container(struct doc *d, cJSON *pod_spec, const cJSON *build, const char *image,
+				const struct ctl_builder_config *config)
+{
+	const cJSON *http = at(at(at(build, "spec", NULL), "source", NULL), "http", NULL);
+	cJSON *c = append(d, array_in(d, pod_spec, "initContainers"), cJSON_CreateObject());
+	const char *sha = str_at(http, "sha256", NULL);
+	cJSON *args, *sc;
+
+	put_str(d, c, "name", "source");
+	put_str(d, c, "image", image);
+	put_str(d, c, "terminationMessagePolicy", "FallbackToLogsOnError");
+	args = need(d, cJSON_AddArrayToObject(c, "args"));
+	push_str(d, args, "fetch");
+	push_fmt(d, args, "--url=%s", str_at(http, "url", NULL));
+	if (sha)
+		push_fmt(d, args, "--sha256=%s", sha);
+	push_str(d, args, "--dest=" WORKSPACE_DIR);
+	if (has_volume(pod_spec, "trust")) {
+		push_str(d, args, "--ca-dir=" CERTS_DIR);
+		add_mount(d, c, "trust", CERTS_DIR);
+	}
+	sc = need(d, cJSON_AddObjectToObject(c, "securityContext"));
+	need(d, cJSON_AddFalseToObject(sc, "allowPrivilegeEscalation"));
+	push_str(d, need(d, cJSON_AddArrayToObject(need(d, cJSON_AddObjectToObject(sc, "capabilities")), "drop")), "ALL");
+	add_proxy(d, c, build, config);
+	add_mount_mode(d, c, "workspace", WORKSPACE_DIR, false);
+}
+
+/* The workspace: a ConfigMap source mounted read-only, or an emptyDir the source init container fills from an HTTP
+ * archive. Called once the pod has its trust volume. */
+static void add_workspace(struct doc *d, cJSON *pod_spec, cJSON *container, const cJSON *build, const char *fetch_image,
+			  const struct ctl_builder_config *config)
+{
+	const cJSON *source = at(at(build, "spec", NULL), "source", NULL);
+	const char *cm = str_at(source, "configMap", "name");
+
+	if (cm) {
+		put_str(d, need(d, cJSON_AddObjectToObject(add_volume(d, pod_spec, "workspace"), "configMap")), "name", cm);
+		add_mount(d, container, "workspace", WORKSPACE_DIR);
+	} else if (str_at(source, "http", "url")) {
+		need(d, cJSON_AddObjectToObject(add_volume(d, pod_spec, "workspace"), "emptyDir"));
+		add_fetch_container(d, pod_spec, build, fetch_image, config);
+		add_mount(d, container, "workspace", WORKSPACE_DIR);
 	}
 }
 
-/* A ConfigMap source is mounted as the workspace. */
-static void add_workspace(struct doc *d, cJSON *pod_spec, cJSON *container, const cJSON *build)
-{
-	const char *cm = str_at(at(at(build, "spec", NULL), "source", NULL), "configMap", "name");
-
-	if (!cm)
-		return;
-	put_str(d, need(d, cJSON_AddObjectToObject(add_volume(d, pod_spec, "workspace"), "configMap")), "name", cm);
-	add_mount(d, container, "workspace", WORKSPACE_DIR);
-}
+/* Git (libcurl) trusts only hashed CA folders or one bundle file, so the mounted private CAs are joined with the
+ * system's bundle into one file that git is pointed at; Go programs (buildkitd, kaniko) read SSL_CERT_DIR as is. */
+#define GIT_TRUST_STEP                                                                                                   \
+	"if [ -d " CERTS_DIR " ]; then cat $(ls /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt "     \
+	"2>/dev/null) " CERTS_DIR "/*.crt >/tmp/ca-bundle.crt && export GIT_SSL_CAINFO=/tmp/ca-bundle.crt; fi; "
 
 /* The shell step that turns a builder's digest output into the termination message ("$1" is the file). */
 static const char buildkit_script[] =
-	"buildctl-daemonless.sh \"$@\" && grep -o '\"containerimage.digest\": *\"sha256:[0-9a-f]*\"' " METADATA_FILE
+	GIT_TRUST_STEP "buildctl-daemonless.sh \"$@\" && grep -o '\"containerimage.digest\": *\"sha256:[0-9a-f]*\"' " METADATA_FILE
 	" | grep -o 'sha256:[0-9a-f]*' > " TERMINATION_LOG;
 
 static void buildkit_container(struct doc *d, cJSON *c, const cJSON *build, const struct ctl_build_spec *spec, const struct ctl_platform *p,
@@ -494,11 +574,12 @@ static void buildkit_container(struct doc *d, cJSON *c, const cJSON *build, cons
 	const cJSON *cache = at(s, "cache", NULL);
 	const char *cache_repo = str_at(cache, "repository", NULL);
 	cJSON *command = need(d, cJSON_AddArrayToObject(c, "command")), *args = need(d, cJSON_AddArrayToObject(c, "args"));
-	char context[2200];
 	char platform[REG_PLATFORM_STR_MAX];
+	char *context = source_context(d, build);
 
+	if (!context)
+		return;
 	reg_platform_format(&p->platform, platform, sizeof(platform));
-	source_context(build, context, sizeof(context));
 	push_str(d, command, "/bin/sh");
 	push_str(d, command, "-c");
 	push_str(d, command, buildkit_script);
@@ -510,9 +591,9 @@ static void buildkit_container(struct doc *d, cJSON *c, const cJSON *build, cons
 	if (target)
 		push_fmt(d, args, "--opt=target=%s", target);
 	add_build_args(d, args, build, p, "--opt=build-arg:");
-	if (strcmp(context, WORKSPACE_DIR) == 0) {
-		push_str(d, args, "--local=context=" WORKSPACE_DIR);
-		push_str(d, args, "--local=dockerfile=" WORKSPACE_DIR);
+	if (local_context(context)) {
+		push_fmt(d, args, "--local=context=%s", context);
+		push_fmt(d, args, "--local=dockerfile=%s", context);
 	} else {
 		push_fmt(d, args, "--opt=context=%s", context);
 		push_fmt(d, args, "--opt=dockerfile=%s", context);
@@ -533,13 +614,14 @@ static void buildkit_container(struct doc *d, cJSON *c, const cJSON *build, cons
 	push_str(d, args, "--metadata-file=" METADATA_FILE);
 	add_env(d, c, "BUILDKITD_FLAGS",
 		registry_files ? "--oci-worker-no-process-sandbox --config=" BUILDER_CONFIG_DIR "/buildkitd.toml" : "--oci-worker-no-process-sandbox");
+	free(context);
 }
 
 /* Git credentials reach git through an askpass helper reading the mounted Secret, never the command line. */
 static const char buildah_script[] =
 	"set -e; if [ -d " GIT_SECRET_DIR " ]; then printf '#!/bin/sh\\ncase \"$1\" in Username*) cat " GIT_SECRET_DIR
 	"/username;; *) cat " GIT_SECRET_DIR "/password;; esac\\n' >/tmp/askpass; chmod 700 /tmp/askpass; "
-	"export GIT_ASKPASS=/tmp/askpass GIT_TERMINAL_PROMPT=0; fi; "
+	"export GIT_ASKPASS=/tmp/askpass GIT_TERMINAL_PROMPT=0; fi; " GIT_TRUST_STEP
 	"buildah build \"$@\" --iidfile /tmp/image-id; "
 	"buildah push $PUSH_FLAGS --digestfile " TERMINATION_LOG " \"$(cat /tmp/image-id)\" \"docker://$PUSH_REPOSITORY\"";
 
@@ -549,10 +631,12 @@ static void buildah_container(struct doc *d, cJSON *c, const cJSON *build, const
 	const cJSON *s = at(build, "spec", NULL);
 	const char *dockerfile = str_at(s, "dockerfile", NULL), *target = str_at(s, "target", NULL);
 	cJSON *command = need(d, cJSON_AddArrayToObject(c, "command")), *args = need(d, cJSON_AddArrayToObject(c, "args"));
-	char context[2200], platform[REG_PLATFORM_STR_MAX], repo[CTL_IMAGE_MAX + REG_PLATFORM_STR_MAX + 32];
+	char platform[REG_PLATFORM_STR_MAX], repo[CTL_IMAGE_MAX + REG_PLATFORM_STR_MAX + 32];
+	char *context = source_context(d, build);
 
+	if (!context)
+		return;
 	reg_platform_format(&p->platform, platform, sizeof(platform));
-	source_context(build, context, sizeof(context));
 	push_str(d, command, "/bin/sh");
 	push_str(d, command, "-c");
 	push_str(d, command, buildah_script);
@@ -574,6 +658,7 @@ static void buildah_container(struct doc *d, cJSON *c, const cJSON *build, const
 	if (trusted)
 		push_str(d, args, "--cert-dir=" CERTS_DIR);
 	push_str(d, args, context);
+	free(context);
 	/* buildah pushes to a name: one per platform and generation, so nothing is overwritten */
 	if ((size_t)snprintf(repo, sizeof(repo), "%s:build-%s-g%ld", spec->repository, p->label, spec->generation) >= sizeof(repo))
 		d->ok = false;
@@ -590,27 +675,31 @@ static void kaniko_container(struct doc *d, cJSON *c, const cJSON *build, const 
 	const cJSON *s = at(build, "spec", NULL);
 	const char *dockerfile = str_at(s, "dockerfile", NULL), *target = str_at(s, "target", NULL);
 	cJSON *args = need(d, cJSON_AddArrayToObject(c, "args"));
-	char context[2200], platform[REG_PLATFORM_STR_MAX];
+	char platform[REG_PLATFORM_STR_MAX];
+	char *context = source_context(d, build);
 
+	if (!context)
+		return;
 	reg_platform_format(&p->platform, platform, sizeof(platform));
-	source_context(build, context, sizeof(context));
-	if (str_at(at(s, "source", NULL), "git", "url")) {
-		/* kaniko wants git://host/path#refs/... or a commit, and the sub-path apart */
+	if (local_context(context)) {
+		push_fmt(d, args, "--context=dir://%s", context);
+	} else {
+		/* kaniko takes git://host/path#refs/... or #<commit>, a bare name through --git=branch= (which kaniko
+		 * looks up as a branch, then as a tag), and the sub-path apart */
 		const cJSON *git = at(at(s, "source", NULL), "git", NULL);
 		const char *url = str_at(git, "url", NULL), *rev = str_at(git, "revision", NULL), *sub = str_at(git, "subPath", NULL);
 		const char *where = strstr(url, "://") ? strstr(url, "://") + 3 : url;
 		bool commit = rev && strlen(rev) == 40 && strspn(rev, "0123456789abcdef") == 40;
-		if (!rev || strcmp(rev, "HEAD") == 0)
-			push_fmt(d, args, "--context=git://%s", where);
+		if (rev && (commit || strncmp(rev, "refs/", 5) == 0))
+			push_fmt(d, args, "--context=git://%s#%s", where, rev);
 		else
-			push_fmt(d, args, "--context=git://%s#%s%s", where, commit || strncmp(rev, "refs/", 5) == 0 ? "" : "refs/heads/", rev);
+			push_fmt(d, args, "--context=git://%s", where);
+		if (rev && !commit && strncmp(rev, "refs/", 5) != 0 && strcmp(rev, "HEAD") != 0)
+			push_fmt(d, args, "--git=branch=%s", rev);
 		if (sub && strcmp(sub, ".") != 0)
 			push_fmt(d, args, "--context-sub-path=%s", sub);
 	}
-	else if (strcmp(context, WORKSPACE_DIR) == 0)
-		push_str(d, args, "--context=dir://" WORKSPACE_DIR);
-	else
-		push_fmt(d, args, "--context=%s", context);
+	free(context);
 	push_fmt(d, args, "--dockerfile=%s", dockerfile ? dockerfile : "Dockerfile");
 	push_fmt(d, args, "--custom-platform=%s", platform);
 	if (target)
@@ -719,7 +808,7 @@ enum ctl_err ctl_build_pod(const cJSON *build, const struct ctl_build_spec *spec
 		user_resources = config->resources;
 	put_copy(&d, resources, "requests", at(user_resources, "requests", NULL));
 	put_copy(&d, resources, "limits", at(user_resources, "limits", NULL));
-	add_workspace(&d, pod_spec, c, build);
+	add_workspace(&d, pod_spec, c, build, opts->index_image, config);
 	add_docker_config(&d, pod_spec, c, spec->push_secret);
 	if (!d.ok) {
 		cJSON_Delete(pod);

@@ -20,7 +20,7 @@ expect_eq "--version exits 0" 0 "$rc"
 run version --short
 expect_eq "version --short prints the number" "$(cat VERSION)" "$out"
 
-for sub in run index doctor render version; do
+for sub in run index doctor render fetch version; do
 	run "$sub" --help
 	expect_eq "$sub --help exits 0" 0 "$rc"
 	expect_match "$sub --help prints usage" "^usage: multiarch-controller $sub" "$out"
@@ -98,5 +98,55 @@ rm -f /tmp/mac-cli-bad.$$.yaml
 run render -f examples/two-arch.yaml
 expect_eq "render of an example exits 0" 0 "$rc"
 expect_eq "render of an example gives two pods and a Job" "Pod Pod Job" "$(printf '%s' "$out" | jq -r '[.items[].kind] | join(" ")')"
+
+echo "-- render: what kubectl would send is what the pods get"
+work=$(mktemp -d)
+long_rev=$(printf 'r%.0s' $(seq 1 2300))
+cat >"$work/src.yaml" <<YAML
+metadata: {name: src, namespace: apps, uid: u1}
+spec:
+  image: r.io/team/app:1
+  platforms: [linux/amd64]
+  builder: {type: buildah}
+  cache: {enabled: no}
+  source: {git: {url: "https://git.example.com/team/app.git", revision: "$long_rev", subPath: deep/dir}}
+YAML
+run render -f "$work/src.yaml"
+expect_eq "render of a YAML 1.1 'no' exits 0" 0 "$rc"
+expect_no_match "cache: {enabled: no} turns the cache off, as kubectl reads it" "buildcache" "$out"
+expect_match "a long revision is kept whole, with its subPath" "#$long_rev:deep/dir\"" "$out"
+sed -i 's/builder: {type: buildah}/builder: {type: kaniko}/; s/revision: "r*"/revision: v7.3.0/' "$work/src.yaml"
+run render -f "$work/src.yaml"
+expect_match "kaniko: a tag revision is looked up as a branch or a tag, never forced to refs/heads" '"--git=branch=v7.3.0"' "$out"
+expect_no_match "kaniko: no refs/heads/ for a tag" "refs/heads/v7.3.0" "$out"
+
+echo "-- fetch: a verified HTTP archive source"
+mkdir -p "$work/site/src/app" "$work/dest" "$work/bad"
+printf 'FROM scratch\n' >"$work/site/src/app/Dockerfile"
+tar -czf "$work/site/ctx.tgz" -C "$work/site/src" .
+sum=$(sha256sum "$work/site/ctx.tgz" | cut -d' ' -f1)
+port=$((20000 + RANDOM % 10000))
+(cd "$work/site" && exec timeout 60 python3 -m http.server "$port" --bind 127.0.0.1 >/dev/null 2>&1) &
+server=$!
+for _ in $(seq 1 50); do curl -fsS -o /dev/null "http://127.0.0.1:$port/ctx.tgz" 2>/dev/null && break; sleep 0.1; done
+run fetch --url "http://127.0.0.1:$port/ctx.tgz" --sha256 "$sum" --dest "$work/dest"
+expect_eq "fetch with the right sha256 exits 0" 0 "$rc"
+expect_eq "fetch unpacks the archive" "FROM scratch" "$(cat "$work/dest/app/Dockerfile" 2>/dev/null)"
+expect_eq "fetch leaves no archive behind" "" "$(find "$work/dest" -name '.multiarch-source-archive')"
+run fetch --url "http://127.0.0.1:$port/ctx.tgz" --sha256 "$HEX" --dest "$work/bad"
+expect_eq "fetch with the wrong sha256 exits 1" 1 "$rc"
+expect_match "fetch names both digests" "sha256 $sum, expected $HEX" "$err"
+expect_eq "fetch unpacks nothing on a mismatch" "" "$(ls -A "$work/bad")"
+run fetch --url "http://127.0.0.1:$port/ctx.tgz" --max-bytes 64 --dest "$work/bad"
+expect_match "fetch caps the download" "passed the 64-byte cap" "$err"
+run fetch --url "http://127.0.0.1:$port/missing.tgz" --dest "$work/bad"
+expect_eq "fetch of a missing archive exits 1" 1 "$rc"
+run fetch --url "file:///etc/passwd" --dest "$work/bad"
+expect_eq "fetch refuses other schemes" 2 "$rc"
+run fetch --url "http://127.0.0.1:$port/ctx.tgz" --sha256 ABC --dest "$work/bad"
+expect_match "fetch refuses a malformed sha256" "64 lowercase hex digits" "$err"
+kill "$server" 2>/dev/null
+wait "$server" 2>/dev/null
+rm -rf "$work" /tmp/mac-cli-err.$$
 
 finish cli

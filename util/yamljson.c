@@ -8,7 +8,20 @@
 
 #include "util/errbuf.h"
 
-/* A plain scalar by the core schema: null, a boolean, a number, or else a string. */
+/* The plain scalars kubectl's YAML decoder (YAML 1.1) reads as booleans; NULL-terminated. */
+static const char *const yaml_true_words[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y", NULL};
+static const char *const yaml_false_words[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N", NULL};
+
+static bool is_one_of(const char *s, const char *const *words)
+{
+	for (; *words; words++) {
+		if (strcmp(s, *words) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A plain scalar as kubectl reads it: null, a YAML 1.1 boolean (yes/no/on/off too), a number, or else a string. */
 static cJSON *plain_scalar(const char *s)
 {
 	char *end = NULL;
@@ -16,9 +29,9 @@ static cJSON *plain_scalar(const char *s)
 
 	if (!*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0)
 		return cJSON_CreateNull();
-	if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 || strcmp(s, "TRUE") == 0)
+	if (is_one_of(s, yaml_true_words))
 		return cJSON_CreateTrue();
-	if (strcmp(s, "false") == 0 || strcmp(s, "False") == 0 || strcmp(s, "FALSE") == 0)
+	if (is_one_of(s, yaml_false_words))
 		return cJSON_CreateFalse();
 	if ((*s >= '0' && *s <= '9') || ((*s == '-' || *s == '+' || *s == '.') && s[1] >= '0' && s[1] <= '9')) {
 		d = strtod(s, &end);

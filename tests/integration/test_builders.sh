@@ -32,6 +32,8 @@ for input in tests/fixtures/builders/*.yaml; do
 	golden=tests/fixtures/builders/$name.json
 	[ "${MAC_UPDATE_GOLDEN:-}" = 1 ] && cp "$work/$name.json" "$golden"
 	expect_eq "$name: the golden pod specs" "" "$(diff -u "$golden" "$work/$name.json" | head -40)"
+	expect_eq "$name: no object has a key twice (golden and rendered)" "" \
+		"$(python3 tests/env/json-dup-keys.py "$golden" "$work/$name.json" 2>&1)"
 	out=$(kubectl apply --dry-run=server -f "$work/$name.json" 2>&1)
 	expect_no_match "$name: accepted by the API server (--dry-run=server)" "error|invalid|Invalid" "$out"
 	expect_eq "$name: no service-account token in any pod" "" \
@@ -52,8 +54,16 @@ expect_match "config: the index Job trusts both CAs" '--ca-file=/etc/multiarch/c
 	"$(jq -c '.items[] | select(.kind == "Job") | .spec.template.spec.containers[0].args' "$work/buildkit-config.json")"
 expect_match "buildkit: per-arch registry cache" 'buildcache-linux-arm64,mode=max' "$(cat "$work/buildkit-git.json")"
 expect_match "buildah: per-arch cache repository" 'cache/tool-buildcache-linux-s390x' "$(cat "$work/buildah-config.json")"
-expect_match "kaniko: branch and sub-path" '"--context=git://git.example.com/team/legacy.git#refs/heads/main", "--context-sub-path=app"' \
+expect_match "kaniko: a branch by name and the sub-path" '"--context=git://git.example.com/team/legacy.git", "--git=branch=main", "--context-sub-path=app"' \
 	"$(cat "$work/kaniko-git.json")"
+http_pod=$(jq -c '[.items[] | select(.kind == "Pod")][0].spec' "$work/buildkit-http.json")
+expect_match "http: the archive is fetched and its sha256 checked before the build" \
+	'"initContainers":\[\{"name":"source".*"--sha256=6f1ed002ab5595859014ebf0951522d9a3f2f3b0e0d2a0c5e4b1d3c2a1f0e9d8"' "$http_pod"
+expect_match "http: the builder builds the subPath of the unpacked archive" '"--local=context=/workspace/web"' "$http_pod"
+expect_no_match "http: the fetcher gets no secret" '"name":"source"[^]]*"(docker-config|build-secrets|git-auth)"' \
+	"$(jq -c '.initContainers' <<<"$http_pod")"
+expect_match "git behind a private CA: git is given one bundle file holding the CAs" 'export GIT_SSL_CAINFO=/tmp/ca-bundle.crt' \
+	"$(cat "$work/buildkit-config.json" "$work/buildah-config.json")"
 out=$("$BIN" render -f tests/fixtures/builders/buildah-config.yaml --config /nonexistent.yaml 2>&1)
 expect_match "a missing configuration file is one clear line" "^multiarch-controller render: --config /nonexistent.yaml: cannot read" "$out"
 printf 'proxy: {httpProxy: "http://user:pw@proxy:3128"}\n' >"$work/bad-config.yaml"

@@ -58,7 +58,7 @@ static void test_refusals(void **state)
 	expect_refused("proxy: {httpProxy: 'http://u:p@proxy:3128'}\n", "carries credentials");
 	expect_refused("proxy: {httpsProxy: 'proxy:3128'}\n", "must be an http:// or https:// URL");
 	expect_refused("caBundle: not a certificate\n", "no PEM certificate");
-	expect_refused("caBundle: x\ncaBundleFile: y\n", "not both");
+	expect_refused("caBundle: x\ncaBundleFile: /y\n", "not both");
 	expect_refused("caBundleFile: /nonexistent/ca.crt\n", "cannot read");
 	expect_refused("registries: {insecure: 'reg:5000'}\n", "registries.insecure must be a list");
 	expect_refused("registries: {insecure: ['http://reg:5000']}\n", "host[:port] names only");
@@ -135,6 +135,25 @@ static void test_yaml_scalars(void **state)
 	assert_string_equal(err, "the document is empty");
 }
 
+/* kubectl (YAML 1.1) sends yes/no/on/off as booleans; quoted, they stay strings. */
+static void test_yaml_11_booleans(void **state)
+{
+	static const char doc[] = "a: no\nb: off\nc: yes\nd: On\ne: 'no'\nf: N\ng: nope\n";
+	char err[128];
+	cJSON *j = yaml_to_json(doc, sizeof(doc) - 1, err, sizeof(err));
+	(void)state;
+
+	assert_non_null(j);
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "a")));
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "b")));
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "c")));
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "d")));
+	assert_string_equal(cJSON_GetObjectItem(j, "e")->valuestring, "no");
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "f")));
+	assert_string_equal(cJSON_GetObjectItem(j, "g")->valuestring, "nope");
+	cJSON_Delete(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +162,7 @@ int main(void)
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_registry_files),
 		cmocka_unit_test(test_yaml_scalars),
+		cmocka_unit_test(test_yaml_11_booleans),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
