@@ -235,12 +235,31 @@ struct pod_result {
 	time_t finished_at;
 };
 
+/* The terminated state of pod's first init container when it failed (the source fetch), with its message, reason
+ * and exit code when the pointers are not NULL; NULL when it did not fail. */
+static const cJSON *init_failure(const cJSON *pod, const char **message, const char **reason, const cJSON **code)
+{
+	const cJSON *term = at(at(cJSON_GetArrayItem(at(pod, "status", "initContainerStatuses"), 0), "state", NULL), "terminated", NULL);
+	const cJSON *exit_code = at(term, "exitCode", NULL);
+
+	if (!term || !cJSON_IsNumber(exit_code) || exit_code->valueint == 0)
+		return NULL;
+	if (message)
+		*message = str_at(term, "message", NULL);
+	if (reason)
+		*reason = str_at(term, "reason", NULL);
+	if (code)
+		*code = exit_code;
+	return term;
+}
+
 static void read_pod_result(const cJSON *pod, time_t now, struct pod_result *res)
 {
 	const char *phase = str_at(pod, "status", "phase");
 	const cJSON *term = at(at(cJSON_GetArrayItem(at(pod, "status", "containerStatuses"), 0), "state", NULL), "terminated", NULL);
 	const char *message = str_at(term, "message", NULL), *reason = str_at(term, "reason", NULL);
 	const cJSON *code = at(term, "exitCode", NULL);
+	const char *origin = ""; /* which container failed: the builder, or the source init container */
 	char text[DIGEST_MAX + 8];
 	size_t n;
 
@@ -263,12 +282,41 @@ static void read_pod_result(const cJSON *pod, time_t now, struct pod_result *res
 		    "the builder exited 0 but its termination message is not a sha256 digest: \"%.100s\"", message ? message : "");
 		return;
 	}
+	if (!term && (term = init_failure(pod, &message, &reason, &code)))
+		origin = "source: ";
 	if (term)
-		say(res->failure, sizeof(res->failure), "%s (exit code %d)%s%.700s", reason ? reason : "Error",
+		say(res->failure, sizeof(res->failure), "%s%s (exit code %d)%s%.700s", origin, reason ? reason : "Error",
 		    cJSON_IsNumber(code) ? code->valueint : -1, message && *message ? ": " : "", message ? message : "");
 	else
 		say(res->failure, sizeof(res->failure), "the pod failed: %s%s%.700s", str_at(pod, "status", "reason") ? str_at(pod, "status", "reason") : "Failed",
 		    str_at(pod, "status", "message") ? ": " : "", str_at(pod, "status", "message") ? str_at(pod, "status", "message") : "");
+}
+
+/* The kubelet's waiting reasons that no wait will cure for this pod (retrying means a new attempt). */
+static const char *const stuck_reasons[] = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull",
+					     "CreateContainerConfigError", "CreateContainerError", "RunContainerError", NULL};
+
+/* The first (init, then builder) container of pod waiting for one of stuck_reasons: "REASON (container NAME):
+ * message" in buf, and true; false when none is. */
+static bool stuck_container(const cJSON *pod, char *buf, size_t len)
+{
+	static const char *const lists[] = {"initContainerStatuses", "containerStatuses"};
+
+	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
+		const cJSON *cs;
+		cJSON_ArrayForEach(cs, at(pod, "status", lists[l])) {
+			const cJSON *waiting = at(at(cs, "state", NULL), "waiting", NULL);
+			const char *reason = str_at(waiting, "reason", NULL), *message = str_at(waiting, "message", NULL);
+			for (const char *const *r = stuck_reasons; reason && *r; r++) {
+				if (strcmp(reason, *r) != 0)
+					continue;
+				say(buf, len, "%s (container %s): %.800s", reason, str_at(cs, "name", NULL) ? str_at(cs, "name", NULL) : "?",
+				    message ? message : "the kubelet gave no message");
+				return true;
+			}
+		}
+	}
+	return false;
 }
 
 /* Why a pending pod is not placed, from its PodScheduled condition; "" when it is or nothing says. */
@@ -543,9 +591,11 @@ static void reconcile_platform(struct run *r, size_t i)
 	/* running or pending */
 	{
 		time_t created = time_of(str_at(pod, "metadata", "creationTimestamp"), r->view->now);
-		if ((double)(r->view->now - created) >= (double)timeout) {
-			char failure[MESSAGE_MAX];
-			say(failure, sizeof(failure), "timed out after %lds (policy.timeout)", timeout);
+		char failure[MESSAGE_MAX];
+		bool stuck = stuck_container(pod, failure, sizeof(failure));
+		if (stuck || (double)(r->view->now - created) >= (double)timeout) {
+			if (!stuck)
+				say(failure, sizeof(failure), "timed out after %lds (policy.timeout)", timeout);
 			if (r->delete_after_count < sizeof(r->delete_after_status) / sizeof(r->delete_after_status[0]))
 				r->delete_after_status[r->delete_after_count++] = pod;
 			/* the time recorded first stays, so a pod that takes a while to stop causes no new writes */

@@ -94,32 +94,42 @@ static cJSON *slim_with_metadata(const cJSON *object)
 	return out;
 }
 
+/* Keeps the named fields of the first element of status's list member key, as a one-element list. */
+static bool keep_first_status(cJSON *to, const cJSON *status, const char *key, const char *const *fields)
+{
+	const cJSON *statuses = cJSON_GetObjectItemCaseSensitive(status, key);
+	cJSON *list, *first;
+
+	if (!cJSON_IsArray(statuses) || cJSON_GetArraySize(statuses) == 0)
+		return true;
+	list = cJSON_AddArrayToObject(to, key);
+	first = list ? cJSON_CreateObject() : NULL;
+	if (!first)
+		return false;
+	if (!cJSON_AddItemToArray(list, first)) {
+		cJSON_Delete(first);
+		return false;
+	}
+	return keep(first, cJSON_GetArrayItem(statuses, 0), fields);
+}
+
 cJSON *ctl_slim_pod(const cJSON *object)
 {
 	static const char *const spec_fields[] = {"nodeName", NULL};
 	static const char *const status_fields[] = {"phase", "reason", "message", "startTime", NULL};
 	static const char *const container_fields[] = {"name", "state", NULL};
 	const cJSON *status = cJSON_GetObjectItemCaseSensitive(object, "status");
-	const cJSON *statuses = cJSON_GetObjectItemCaseSensitive(status, "containerStatuses");
 	const cJSON *conditions = cJSON_GetObjectItemCaseSensitive(status, "conditions"), *c;
 	cJSON *out = slim_with_metadata(object), *st, *kept;
 
 	if (!out || !keep_object(out, "spec", cJSON_GetObjectItemCaseSensitive(object, "spec"), spec_fields) ||
 	    !(st = cJSON_AddObjectToObject(out, "status")) || !keep(st, status, status_fields))
 		goto fail;
-	/* the first container's state (the builder's result) and the scheduling condition (why a pod waits) */
-	if (cJSON_IsArray(statuses) && cJSON_GetArraySize(statuses) > 0) {
-		cJSON *list = cJSON_AddArrayToObject(st, "containerStatuses");
-		cJSON *first = list ? cJSON_CreateObject() : NULL;
-		if (!first)
-			goto fail;
-		if (!cJSON_AddItemToArray(list, first)) {
-			cJSON_Delete(first);
-			goto fail;
-		}
-		if (!keep(first, cJSON_GetArrayItem(statuses, 0), container_fields))
-			goto fail;
-	}
+	/* the first container's state (the builder's result), the first init container's (the source fetch), and the
+	 * scheduling condition (why a pod waits) */
+	if (!keep_first_status(st, status, "containerStatuses", container_fields) ||
+	    !keep_first_status(st, status, "initContainerStatuses", container_fields))
+		goto fail;
 	cJSON_ArrayForEach(c, conditions) {
 		const cJSON *type = cJSON_GetObjectItemCaseSensitive(c, "type");
 		if (!cJSON_IsString(type) || strcmp(type->valuestring, "PodScheduled") != 0)

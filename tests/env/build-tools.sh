@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the pinned upstream test tools (etcd, Kubernetes control plane, kubectl, kwok) from their Go modules and caches them.
+# Builds the pinned upstream test tools (etcd, Kubernetes control plane, kubectl, the real node's kubelet and kube-proxy,
+# kwok) from their Go modules and caches them.
 #
 # Usage: tests/env/build-tools.sh            build what is missing, print the bin dir
 #        tests/env/build-tools.sh --print    print the bin dir only
@@ -112,7 +113,22 @@ build_tool kubernetes "$KUBE_VERSION" k8s.io/kubernetes "v0.${KUBE_VERSION#v1.}"
 	kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler \
 	kubectl=k8s.io/kubernetes/cmd/kubectl
 
+# the real node's agents, in a folder of their own so that a cache made before them is completed, not rebuilt
+build_tool kubelet "$KUBE_VERSION" k8s.io/kubernetes "v0.${KUBE_VERSION#v1.}" "$k8s_ldflags" \
+	kubelet=k8s.io/kubernetes/cmd/kubelet \
+	kube-proxy=k8s.io/kubernetes/cmd/kube-proxy
+
 build_tool kwok "$KWOK_VERSION" sigs.k8s.io/kwok "$KWOK_VERSION" \
 	"-s -w" kwok=sigs.k8s.io/kwok/cmd/kwok
+
+# what the real node's builder images hold (tests/env/node-images.sh)
+build_tool buildkit "$BUILDKIT_VERSION" github.com/moby/buildkit "$BUILDKIT_VERSION" \
+	"-s -w -X github.com/moby/buildkit/version.Version=$BUILDKIT_VERSION" \
+	buildkitd=github.com/moby/buildkit/cmd/buildkitd buildctl=github.com/moby/buildkit/cmd/buildctl
+build_tool rootlesskit "$ROOTLESSKIT_VERSION" github.com/rootless-containers/rootlesskit/v2 "$ROOTLESSKIT_VERSION" \
+	"-s -w" rootlesskit=github.com/rootless-containers/rootlesskit/v2/cmd/rootlesskit
+build_tool kaniko "$KANIKO_VERSION" github.com/GoogleContainerTools/kaniko "$KANIKO_VERSION" \
+	"-s -w -X github.com/GoogleContainerTools/kaniko/pkg/version.version=$KANIKO_VERSION" \
+	kaniko-executor=github.com/GoogleContainerTools/kaniko/cmd/executor
 
 echo "$bin_dir"

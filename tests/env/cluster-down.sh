@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stops everything cluster-up.sh and registry.sh started, by pid, and removes the env file.
+# Stops everything cluster-up.sh and registry.sh started, by pid, and the real node with all it left on the machine
+# (tests/env/real-node.sh stop), and removes the env file.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/env/common.sh
@@ -7,6 +8,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 dir=$MAC_CLUSTER_DIR
 [ -d "$dir/pids" ] || { rm -f "$MAC_CLUSTER_ENV"; exit 0; }
+node_ok=0
+[ -d "$dir/node" ] && { "$here/real-node.sh" stop || node_ok=1; }
 for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
 	stop_pid "$dir" "$name"
 done
@@ -17,7 +20,7 @@ for pidfile in "$dir"/pids/*.pid; do
 done
 rm -f "$MAC_CLUSTER_ENV"
 left=$(leftovers "$dir")
-if [ -n "$left" ]; then
+if [ -n "$left" ] || [ $node_ok -ne 0 ]; then
 	env_log "still running after stop: $(echo $left)"
 	exit 1
 fi

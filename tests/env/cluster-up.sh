@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Starts the local test cluster on loopback: etcd, kube-apiserver (TLS, RBAC, audit), controller-manager,
-# scheduler, kwok with fake amd64 and arm64 nodes, and a plain-HTTP registry; writes the cluster env file.
+# Starts the local test cluster: etcd, kube-apiserver (TLS, Node and RBAC authorization, audit), controller-manager,
+# scheduler, a real amd64 node (tests/env/real-node.sh: containerd, kubelet, kube-proxy), kwok with fake nodes,
+# a plain-HTTP and a TLS + basic-auth registry, and the builder configuration for the real node; writes the env file.
+#
+# With the real node, the API server and the registries listen on the node bridge's gateway address (a local
+# address the pods reach too); without it, on 127.0.0.1.
 #
 # Environment: MAC_CLUSTER_DIR (state, default .local/cluster), MAC_CLUSTER_ENV (default .local/cluster.env),
-# MAC_NODES_AMD64 / MAC_NODES_ARM64 (fake nodes per architecture, default 2 each); for the scale benchmark:
+# MAC_REAL_NODE (1, the default: start the real node; 0: fake nodes only), MAC_NODES_AMD64 / MAC_NODES_ARM64 (fake
+# nodes per architecture; default 2 arm64, and 2 amd64 only without the real node; when fake amd64 nodes sit beside
+# the real one, the real one is tainted multiarch.dev/real-node:NoSchedule and only BUILDER_CONFIG builds go there);
+# for the scale benchmark:
 # MAC_KWOK_EXTRA_CONFIG (more kwok stages), MAC_CONTROL_PLANE_QPS (the controller-manager's and scheduler's
 # client-side QPS, burst twice that; default their own), MAC_AUDIT_MAXSIZE (MB before the audit log rotates, default 200).
 set -euo pipefail
@@ -12,7 +19,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 
 dir=$MAC_CLUSTER_DIR
-nodes_amd64=${MAC_NODES_AMD64:-2}
+real_node=${MAC_REAL_NODE:-1}
+if [ "$real_node" = 1 ]; then nodes_amd64=${MAC_NODES_AMD64:-0}; else nodes_amd64=${MAC_NODES_AMD64:-2}; fi
+[ "$real_node" = 1 ] && [ "$nodes_amd64" -gt 0 ] && export MAC_REAL_NODE_TAINT=1
 nodes_arm64=${MAC_NODES_ARM64:-2}
 qps_flags=()
 [ -z "${MAC_CONTROL_PLANE_QPS:-}" ] || qps_flags=(--kube-api-qps="$MAC_CONTROL_PLANE_QPS" --kube-api-burst="$((MAC_CONTROL_PLANE_QPS * 2))")
@@ -40,6 +49,8 @@ trap 'on_error; exit 143' TERM
 rm -rf "$dir"
 mkdir -p "$dir/pki" "$dir/logs" "$dir/pids"
 pki=$dir/pki
+api_host=127.0.0.1
+[ "$real_node" = 1 ] && api_host=$("$here/real-node.sh" net-up)
 
 # --- certificates: one private CA; serving cert for the apiserver; client certs per identity
 openssl ecparam -name prime256v1 -genkey -noout -out "$pki/ca.key" 2>/dev/null
@@ -60,11 +71,18 @@ issue() {
 	rm -f "$pki/$name.csr" "$pki/$name.ext"
 }
 issue apiserver "/CN=kube-apiserver" \
-	"IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:10.96.0.1"
+	"IP:127.0.0.1,IP:$api_host,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:10.96.0.1"
 issue admin "/O=system:masters/CN=mac-admin"
 issue controller-manager "/CN=system:kube-controller-manager"
 issue scheduler "/CN=system:kube-scheduler"
 issue kwok "/O=system:masters/CN=kwok"
+real_node_name=${MAC_REAL_NODE_NAME:-real-amd64-1}
+if [ "$real_node" = 1 ]; then
+	issue kubelet "/O=system:nodes/CN=system:node:$real_node_name"
+	issue kube-proxy "/CN=system:kube-proxy"
+	issue kubelet-serving "/CN=$real_node_name" "IP:$api_host,DNS:$real_node_name"
+	issue apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client"
+fi
 openssl ecparam -name prime256v1 -genkey -noout -out "$pki/sa.key" 2>/dev/null
 openssl ec -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
 
@@ -72,7 +90,7 @@ etcd_port=$(free_port)
 etcd_peer_port=$(free_port)
 api_port=$(free_port)
 kwok_port=$(free_port)
-server="https://127.0.0.1:$api_port"
+server="https://$api_host:$api_port"
 
 # kubeconfig NAME: a kubeconfig for the identity NAME, with certificates embedded
 kubeconfig() {
@@ -83,6 +101,7 @@ kubeconfig() {
 	kubectl config use-context local --kubeconfig="$f" >/dev/null
 }
 for who in admin controller-manager scheduler kwok; do kubeconfig "$who"; done
+if [ "$real_node" = 1 ]; then for who in kubelet kube-proxy; do kubeconfig "$who"; done; fi
 admin="$dir/admin.kubeconfig"
 
 # --- etcd (loopback only)
@@ -92,16 +111,19 @@ start_bg etcd "$dir" etcd --name=mac-test --data-dir="$dir/etcd" \
 	--initial-cluster="mac-test=http://127.0.0.1:$etcd_peer_port" --unsafe-no-fsync --log-level=warn
 wait_until 60 etcd curl -fsS "http://127.0.0.1:$etcd_port/health"
 
-# --- kube-apiserver
+# --- kube-apiserver (with the real node, the kubernetes Service's endpoint is its own lease-kept address)
+node_flags=(--endpoint-reconciler-type=none)
+[ "$real_node" = 1 ] && node_flags=(--endpoint-reconciler-type=lease --enable-admission-plugins=NodeRestriction
+	--kubelet-client-certificate="$pki/apiserver-kubelet-client.crt" --kubelet-client-key="$pki/apiserver-kubelet-client.key")
 start_bg kube-apiserver "$dir" kube-apiserver \
 	--etcd-servers="http://127.0.0.1:$etcd_port" \
-	--bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" \
+	--bind-address="$api_host" --advertise-address="$api_host" --secure-port="$api_port" \
 	--cert-dir="$dir/apiserver-certs" \
 	--tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" --client-ca-file="$pki/ca.crt" \
-	--authorization-mode=RBAC \
+	--authorization-mode=Node,RBAC \
 	--service-account-issuer=https://kubernetes.default.svc.cluster.local \
 	--service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
-	--service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true --profiling=false --endpoint-reconciler-type=none \
+	--service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true --profiling=false "${node_flags[@]}" \
 	--audit-policy-file="$here/audit-policy.yaml" --audit-log-path="$dir/logs/audit.log" \
 	--audit-log-maxsize="${MAC_AUDIT_MAXSIZE:-200}" --audit-log-maxbackup=1
 wait_until 120 kube-apiserver curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" "$server/readyz"
@@ -150,6 +172,11 @@ ready_nodes() {
 		grep -c True)" -ge "$want" ]
 }
 wait_until 120 "$want fake nodes Ready (kwok log: $dir/logs/kwok.log)" ready_nodes
+# --- the real node
+if [ "$real_node" = 1 ]; then
+	"$here/real-node.sh" start
+	want=$((want + 1))
+fi
 # the node lifecycle controller lifts the not-ready taint once it sees the nodes Ready
 untainted() {
 	[ -z "$(kubectl --kubeconfig="$admin" get nodes -o jsonpath='{range .items[*]}{.spec.taints[*].key}{"\n"}{end}' | grep not-ready)" ]
@@ -162,13 +189,37 @@ for c in kube-controller-manager kube-scheduler kwok; do
 	alive "$dir" $c || { env_log "$c exited; see $dir/logs/$c.log"; false; }
 done
 
-# --- registry (plain HTTP on loopback)
+# --- registries: plain HTTP, and TLS from a private CA with basic auth
+export MAC_REGISTRY_HOST=$api_host
 registry=$("$here/registry.sh" start plain)
+registry_tls=$("$here/registry.sh" start basic-tls tls)
+# the builder configuration for builds on the real node: the images built here, the registries' settings
+cat >"$dir/builder-config.yaml" <<YAML
+# written by tests/env/cluster-up.sh: the builder images of the real node (tests/env/node-images.sh) and the
+# local registries (plain HTTP at $registry; TLS at $registry_tls, its CA trusted)
+images:
+  buildkit: $("$here/node-images.sh" name buildkit)
+  buildah: $("$here/node-images.sh" name buildah)
+  kaniko: $("$here/node-images.sh" name kaniko)
+  index: $("$here/node-images.sh" name controller)
+caBundleFile: $dir/registry-tls/ca.crt
+registries:
+  insecure: [$registry]
+defaults:
+  tolerations:
+  - {key: multiarch.dev/real-node, operator: Exists, effect: NoSchedule}
+YAML
 
 cat >"$MAC_CLUSTER_ENV" <<ENV
 # written by tests/env/cluster-up.sh; source it to use the local test cluster
 export KUBECONFIG=$admin
 export REGISTRY=$registry
+export REGISTRY_TLS=$registry_tls
+export REGISTRY_TLS_ENV=$dir/registry-tls/env
+export BUILDER_CONFIG=$dir/builder-config.yaml
+export MAC_REGISTRY_HOST=$api_host
+export MAC_REAL_NODE=$real_node
+export MAC_REAL_NODE_NAME=$real_node_name
 export MAC_CLUSTER_DIR=$dir
 export MAC_CLUSTER_CA=$pki/ca.crt
 export MAC_APISERVER=$server
@@ -176,4 +227,6 @@ export MAC_TOOLS_BIN=$bin
 export PATH=$bin:\$PATH
 ENV
 trap - ERR INT TERM
-env_log "cluster up in $((SECONDS - started))s: apiserver $server, registry $registry, $want fake nodes; env: $MAC_CLUSTER_ENV"
+nodes_text="$((nodes_amd64 + nodes_arm64)) fake nodes"
+[ "$real_node" = 1 ] && nodes_text="the real node $real_node_name (amd64) and $nodes_text"
+env_log "cluster up in $((SECONDS - started))s: apiserver $server, registry $registry, $nodes_text; env: $MAC_CLUSTER_ENV"

@@ -38,9 +38,11 @@ start_bg() {
 	echo $! >>"$dir/all-pids"
 }
 
-# leftovers DIR: prints every process and listening port this environment ever started that is still there.
+# leftovers DIR: prints every process and listening port this environment ever started that is still there, and
+# what of its real node (mounts, interfaces, iptables rules, cgroups, sysctls) is.
 leftovers() {
 	local dir=$1 pid port
+	[ -f "$dir/node.sysctl.before" ] && MAC_CLUSTER_DIR=$dir "$(dirname "${BASH_SOURCE[0]}")/real-node.sh" leftovers
 	for pid in $(cat "$dir/all-pids" 2>/dev/null); do
 		kill -0 "$pid" 2>/dev/null && echo "process $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80))"
 	done

@@ -132,10 +132,13 @@ class Kubelet:
                                                pod["spec"].get("nodeName"), message.strip()[:200]))
 
     def arch_of(self, node):
+        """The architecture of a fake (kwok) node; "" for a real node, whose kubelet runs its pods itself."""
         if node not in self.node_arch:
             code, obj = self.api.request("GET", "/api/v1/nodes/" + urllib.parse.quote(node))
             if code == 200:
-                self.node_arch[node] = obj["metadata"].get("labels", {}).get("kubernetes.io/arch", "")
+                meta = obj["metadata"]
+                fake = meta.get("annotations", {}).get("kwok.x-k8s.io/node") == "fake"
+                self.node_arch[node] = meta.get("labels", {}).get("kubernetes.io/arch", "") if fake else ""
         return self.node_arch.get(node, "")
 
     def run_build(self, pod):
@@ -259,6 +262,8 @@ class Kubelet:
             meta, spec, status = pod["metadata"], pod["spec"], pod.get("status", {})
             if not spec.get("nodeName") or meta.get("deletionTimestamp") or status.get("phase") not in (None, "Pending"):
                 continue
+            if not self.arch_of(spec["nodeName"]):
+                continue  # a real node's pod
             with self.lock:
                 if meta["uid"] in self.started:
                     continue

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts or stops a local registry (Debian's docker-registry) on loopback: plain HTTP; TLS from a private CA
+# Starts or stops a local registry (Debian's docker-registry) on loopback (or MAC_REGISTRY_HOST: the real node's
+# gateway, which its pods reach too): plain HTTP; TLS from a private CA
 # with htpasswd basic auth; or plain HTTP with token auth from a test token server (tests/env/token-server.py).
 #
 # Usage: tests/env/registry.sh start plain|basic-tls|token [NAME]   prints HOST:PORT; writes $MAC_CLUSTER_DIR/registry-NAME/env
@@ -44,7 +45,8 @@ stop_pid "$dir" "token-$name"
 rm -rf "$rdir"
 mkdir -p "$rdir/storage"
 port=$(free_port)
-addr="127.0.0.1:$port"
+host=${MAC_REGISTRY_HOST:-127.0.0.1}
+addr="$host:$port"
 scheme=http
 auth_block=""
 tls_block=""
@@ -57,8 +59,8 @@ if [ "$mode" = basic-tls ]; then
 	openssl ecparam -name prime256v1 -genkey -noout -out "$rdir/ca.key" 2>/dev/null
 	openssl req -x509 -new -key "$rdir/ca.key" -subj "/CN=multiarch-test-registry-ca" -days 30 -out "$rdir/ca.crt" 2>/dev/null
 	openssl ecparam -name prime256v1 -genkey -noout -out "$rdir/tls.key" 2>/dev/null
-	openssl req -new -key "$rdir/tls.key" -subj "/CN=127.0.0.1" -out "$rdir/tls.csr" 2>/dev/null
-	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$rdir/tls.ext"
+	openssl req -new -key "$rdir/tls.key" -subj "/CN=$host" -out "$rdir/tls.csr" 2>/dev/null
+	printf 'subjectAltName=IP:%s,DNS:localhost\nextendedKeyUsage=serverAuth\n' "$host" >"$rdir/tls.ext"
 	openssl x509 -req -in "$rdir/tls.csr" -CA "$rdir/ca.crt" -CAkey "$rdir/ca.key" -CAcreateserial -days 30 \
 		-extfile "$rdir/tls.ext" -out "$rdir/tls.crt" 2>/dev/null
 	user=pusher

@@ -487,6 +487,44 @@ static void test_timeout_and_new_generation(void **state)
 	world_free(&w);
 }
 
+/* The last child's first container (or first init container) status, to set a state a kubelet reports. */
+static cJSON *last_status_list(struct world *w, const char *list)
+{
+	cJSON *status = cJSON_GetObjectItem(w->children[w->child_count - 1], "status");
+
+	if (!cJSON_GetObjectItem(status, list))
+		cJSON_AddItemToObject(status, list, cJSON_Parse("[{\"name\":\"source\",\"state\":{}}]"));
+	return cJSON_GetArrayItem(cJSON_GetObjectItem(status, list), 0);
+}
+
+/* A pod the kubelet cannot start (an image it cannot pull) fails its attempt with the kubelet's reason at once,
+ * instead of waiting for policy.timeout; a failed source init container names itself. */
+static void test_kubelet_failures(void **state)
+{
+	struct world w;
+	cJSON *cs;
+	(void)state;
+
+	world_init(&w, ",\"policy\":{\"retries\":0}", 1);
+	run(&w);
+	accept_status(&w);
+	add_pod(&w, 1, "linux-amd64", 1, "Pending", NULL, NOW);
+	cs = last_status_list(&w, "containerStatuses");
+	cJSON_ReplaceItemInObject(cs, "state",
+				  cJSON_Parse("{\"waiting\":{\"reason\":\"ImagePullBackOff\",\"message\":\"Back-off pulling image \\\"mac.local/none:1\\\"\"}}"));
+	add_pod(&w, 1, "linux-arm64", 1, "Failed", NULL, NOW);
+	cs = last_status_list(&w, "initContainerStatuses");
+	cJSON_ReplaceItemInObject(cs, "state",
+				  cJSON_Parse("{\"terminated\":{\"exitCode\":1,\"reason\":\"Error\",\"message\":\"sha256 mismatch\"}}"));
+	w.now = NOW + 3;
+	run(&w);
+	assert_non_null(strstr(platform_str(w.rec.status, "linux/amd64", "message"), "ImagePullBackOff (container builder): Back-off pulling image"));
+	assert_string_equal(platform_str(w.rec.status, "linux/amd64", "phase"), "Failed");
+	assert_non_null(strstr(platform_str(w.rec.status, "linux/arm64", "message"), "): source: Error (exit code 1): sha256 mismatch"));
+	assert_int_equal(cJSON_GetArraySize(w.rec.deleted), 1); /* the stuck pod is stopped */
+	world_free(&w);
+}
+
 static void test_batched_success_and_bad_digest(void **state)
 {
 	struct world w;
@@ -616,6 +654,7 @@ int main(void)
 		cmocka_unit_test(test_retry_then_exhausted),
 		cmocka_unit_test(test_missing_nodes),
 		cmocka_unit_test(test_timeout_and_new_generation),
+		cmocka_unit_test(test_kubelet_failures),
 		cmocka_unit_test(test_batched_success_and_bad_digest),
 		cmocka_unit_test(test_refused_and_invalid),
 		cmocka_unit_test(test_malformed_old_conditions),

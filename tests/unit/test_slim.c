@@ -24,7 +24,8 @@ static const char pod_json[] =
 	"\"status\":{\"phase\":\"Succeeded\",\"hostIP\":\"10.0.0.1\",\"podIP\":\"10.1.0.1\",\"startTime\":\"2026-11-30T10:00:01Z\","
 	"\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\"},{\"type\":\"PodScheduled\",\"status\":\"True\"}],"
 	"\"containerStatuses\":[{\"name\":\"builder\",\"image\":\"buildkit\",\"imageID\":\"x\",\"restartCount\":0,"
-	"\"state\":{\"terminated\":{\"exitCode\":0,\"message\":\"sha256:abc\\n\"}}},{\"name\":\"second\",\"state\":{}}]}}";
+	"\"state\":{\"terminated\":{\"exitCode\":0,\"message\":\"sha256:abc\\n\"}}},{\"name\":\"second\",\"state\":{}}],"
+	"\"initContainerStatuses\":[{\"name\":\"source\",\"imageID\":\"y\",\"state\":{\"terminated\":{\"exitCode\":0}}}]}}";
 
 static char *slim_text(cJSON *(*slim)(const cJSON *), const char *json)
 {
@@ -40,7 +41,7 @@ static char *slim_text(cJSON *(*slim)(const cJSON *), const char *json)
 	return text;
 }
 
-/* A pod keeps the controller's own labels, only its controller reference (uid), its node, phase and the first container's state. */
+/* A pod keeps the controller's own labels, only its controller reference (uid), its node, phase and the first container's and first init container's state. */
 static void test_pod(void **state)
 {
 	char *text = slim_text(ctl_slim_pod, pod_json);
@@ -53,6 +54,7 @@ static void test_pod(void **state)
 			    "\"ownerReferences\":[{\"uid\":\"u-1\",\"controller\":true}]},\"spec\":{\"nodeName\":\"node-arm-1\"},"
 			    "\"status\":{\"phase\":\"Succeeded\",\"startTime\":\"2026-11-30T10:00:01Z\",\"containerStatuses\":[{\"name\":\"builder\","
 			    "\"state\":{\"terminated\":{\"exitCode\":0,\"message\":\"sha256:abc\\n\"}}}],"
+			    "\"initContainerStatuses\":[{\"name\":\"source\",\"state\":{\"terminated\":{\"exitCode\":0}}}],"
 			    "\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"True\"}]}}");
 	cJSON_free(text);
 }

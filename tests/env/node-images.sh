@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The real node's images, built here and never pulled: pause, rootless BuildKit, Buildah, the Kaniko executor and the
+# controller itself, made with this machine's Docker engine from tests/env/images/ and the Dockerfile, kept in
+# Docker's store (outside the repository) and imported into the node's containerd under local names.
+#
+# Usage: tests/env/node-images.sh name NAME     prints the local reference of NAME (pause|buildkit|buildah|kaniko|controller)
+#        tests/env/node-images.sh build         builds the images that are missing (the controller image every time)
+#        tests/env/node-images.sh load SOCKET   builds, then imports every image into the containerd at SOCKET
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/env/versions.sh
+. "$here/versions.sh"
+
+names=(pause buildkit buildah kaniko controller)
+
+ref() {
+	case $1 in
+	pause) echo mac.local/pause:1 ;;
+	buildkit) echo "mac.local/buildkit:$BUILDKIT_VERSION-rootless" ;;
+	buildah) echo mac.local/buildah:bookworm ;;
+	kaniko) echo "mac.local/kaniko-executor:$KANIKO_VERSION" ;;
+	controller) echo "mac.local/multiarch-controller:$(cat "$repo/VERSION")-dev" ;;
+	*)
+		echo "node-images: unknown image $1" >&2
+		return 2
+		;;
+	esac
+}
+
+log() { echo "node-images: $*" >&2; }
+
+# docker_build NAME CONTEXT: builds CONTEXT's Dockerfile as NAME's reference; the log goes to CONTEXT/../NAME.log
+docker_build() {
+	local name=$1 context=$2 out
+	out=$(mktemp)
+	if ! docker build --network host -q -t "$(ref "$name")" "$context" >"$out" 2>&1; then
+		log "building the $name image failed:"
+		tail -n 20 "$out" >&2
+		rm -f "$out"
+		return 1
+	fi
+	rm -f "$out"
+}
+
+# stage NAME DIR: copies what NAME's Dockerfile needs into DIR
+stage() {
+	local name=$1 ctx=$2 tools gomod
+	tools=$("$here/build-tools.sh" --print)
+	cp "$here/images/$name/Dockerfile" "$ctx/"
+	case $name in
+	pause) cc -static -O2 -Wall -Wextra -Werror -o "$ctx/pause" "$here/images/pause/pause.c" ;;
+	buildkit)
+		gomod=$(PATH=/usr/local/go/bin:$PATH go env GOMODCACHE)
+		cp -L "$tools/buildkitd" "$tools/buildctl" "$tools/rootlesskit" "$ctx/"
+		install -m 0755 "$gomod/github.com/moby/buildkit@$BUILDKIT_VERSION/examples/buildctl-daemonless/buildctl-daemonless.sh" "$ctx/"
+		;;
+	kaniko)
+		cp -L "$tools/kaniko-executor" "$ctx/executor"
+		cp /etc/ssl/certs/ca-certificates.crt "$ctx/"
+		echo 'hosts: files dns' >"$ctx/nsswitch.conf"
+		;;
+	esac
+}
+
+build_all() {
+	local name ctx out
+	"$here/base-image.sh"
+	"$here/build-tools.sh" >/dev/null
+	for name in pause buildkit buildah kaniko; do
+		docker image inspect "$(ref "$name")" >/dev/null 2>&1 && continue
+		log "building $(ref "$name")"
+		ctx=$(mktemp -d)
+		stage "$name" "$ctx"
+		docker_build "$name" "$ctx" || { rm -rf "$ctx"; return 1; }
+		rm -rf "$ctx"
+	done
+	# the controller image from this checkout (Docker's layer cache makes an unchanged tree quick)
+	out=$(mktemp)
+	if ! docker build --network host -q --build-arg GIT_COMMIT="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+		-t "$(ref controller)" "$repo" >"$out" 2>&1; then
+		log "building the controller image failed:"
+		tail -n 20 "$out" >&2
+		rm -f "$out"
+		return 1
+	fi
+	rm -f "$out"
+}
+
+load_all() {
+	local sock=$1 refs=() name
+	build_all
+	for name in "${names[@]}"; do refs+=("$(ref "$name")"); done
+	docker save "${refs[@]}" | ctr --address "$sock" -n k8s.io images import --all-platforms - >/dev/null
+}
+
+case ${1:-} in
+name) ref "${2:?name what}" ;;
+build) build_all ;;
+load) load_all "${2:?the containerd socket}" ;;
+*)
+	echo "usage: $0 name NAME | build | load SOCKET" >&2
+	exit 2
+	;;
+esac
