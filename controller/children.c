@@ -622,7 +622,7 @@ static const char buildah_script[] =
 	"set -e; if [ -d " GIT_SECRET_DIR " ]; then printf '#!/bin/sh\\ncase \"$1\" in Username*) cat " GIT_SECRET_DIR
 	"/username;; *) cat " GIT_SECRET_DIR "/password;; esac\\n' >/tmp/askpass; chmod 700 /tmp/askpass; "
 	"export GIT_ASKPASS=/tmp/askpass GIT_TERMINAL_PROMPT=0; fi; " GIT_TRUST_STEP
-	"buildah build \"$@\" --iidfile /tmp/image-id; "
+	"buildah build --iidfile /tmp/image-id \"$@\"; "
 	"buildah push $PUSH_FLAGS --digestfile " TERMINATION_LOG " \"$(cat /tmp/image-id)\" \"docker://$PUSH_REPOSITORY\"";
 
 static void buildah_container(struct doc *d, cJSON *c, const cJSON *build, const struct ctl_build_spec *spec, const struct ctl_platform *p,
@@ -818,6 +818,27 @@ enum ctl_err ctl_build_pod(const cJSON *build, const struct ctl_build_spec *spec
 	return CTL_OK;
 }
 
+/* Where the index Job's pod may run: the build's nodeSelector without its architecture (the index is the same work
+ * on any), Linux, and the cluster's and the build's tolerations (so a build pool's taint does not strand it). */
+static void index_placement(struct doc *d, cJSON *pod_spec, const cJSON *build, const struct ctl_builder_config *config)
+{
+	const cJSON *sources[2] = {config ? config->tolerations : NULL, at(at(build, "spec", NULL), "placement", "tolerations")};
+	cJSON *sel = need(d, cJSON_AddObjectToObject(pod_spec, "nodeSelector")), *list = NULL;
+	const cJSON *t;
+
+	merge_strings(d, sel, at(at(build, "spec", NULL), "placement", "nodeSelector"));
+	cJSON_DeleteItemFromObjectCaseSensitive(sel, "kubernetes.io/arch");
+	cJSON_DeleteItemFromObjectCaseSensitive(sel, "kubernetes.io/os");
+	put_str(d, sel, "kubernetes.io/os", "linux");
+	for (size_t i = 0; i < 2; i++) {
+		cJSON_ArrayForEach(t, sources[i]) {
+			if (!list)
+				list = need(d, cJSON_AddArrayToObject(pod_spec, "tolerations"));
+			append(d, list, cJSON_Duplicate(t, true));
+		}
+	}
+}
+
 enum ctl_err ctl_index_job(const cJSON *build, const struct ctl_build_spec *spec, const char *job_name, const char *const *sources,
 			   const char *const *platforms, size_t count, const struct ctl_child_options *opts, cJSON **out, char *errbuf,
 			   size_t errlen)
@@ -842,7 +863,7 @@ enum ctl_err ctl_index_job(const cJSON *build, const struct ctl_build_spec *spec
 	put_str(&d, pod_spec, "restartPolicy", "Never");
 	need(&d, cJSON_AddFalseToObject(pod_spec, "automountServiceAccountToken"));
 	need(&d, cJSON_AddFalseToObject(pod_spec, "enableServiceLinks"));
-	put_str(&d, need(&d, cJSON_AddObjectToObject(pod_spec, "nodeSelector")), "kubernetes.io/os", "linux");
+	index_placement(&d, pod_spec, build, opts->config);
 	sc = need(&d, cJSON_AddObjectToObject(pod_spec, "securityContext"));
 	need(&d, cJSON_AddTrueToObject(sc, "runAsNonRoot"));
 	need(&d, cJSON_AddNumberToObject(sc, "runAsUser", 65532));

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make demo: the whole flow on this machine. Starts the local cluster and registry (or reuses them), runs
 # `multiarch-controller run` against it, applies examples/hello/ with kubectl, follows the build, and proves the
-# result with skopeo. Only the kubelet's part is played, on the host, by tests/env/fake-kubelet.py (buildah).
+# result with skopeo. The amd64 platform builds on the real node (a real kubelet and containerd running the Buildah
+# image built here); the arm64 node is simulated (kwok), and for it alone tests/env/fake-kubelet.py plays the
+# kubelet's part, running buildah on this host.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export MAC_CLUSTER_DIR=${MAC_CLUSTER_DIR:-$PWD/.local/cluster}
@@ -23,11 +25,14 @@ fail() {
 	exit 1
 }
 
-step "starting the local cluster (real etcd, kube-apiserver, scheduler, controller-manager; fake amd64 and arm64 nodes) and registry"
+step "starting the local cluster (real etcd, kube-apiserver, scheduler, controller-manager; a real amd64 node; simulated arm64 nodes) and registry"
 tests/env/cluster-up.sh || fail "starting the cluster"
 # shellcheck disable=SC1090
 . "$MAC_CLUSTER_ENV"
-kubectl get nodes -L kubernetes.io/arch || fail "listing the nodes"
+kubectl get nodes -L kubernetes.io/arch,type || fail "listing the nodes"
+real_nodes=$(kubectl get nodes -l multiarch.dev/node=real -o jsonpath='{range .items[*]}{.metadata.name} ({.metadata.labels.kubernetes\.io/arch}, kubelet {.status.nodeInfo.kubeletVersion}, {.status.nodeInfo.containerRuntimeVersion}){"\n"}{end}')
+echo "real nodes (a real kubelet and containerd run their pods): ${real_nodes:-none}"
+echo "simulated nodes (kwok; the helper runs their builds with buildah on this host): $(kubectl get nodes -l type=kwok -o jsonpath='{.items[*].metadata.name}')"
 
 step "installing the MultiArchBuild CRD; checking the cluster with 'multiarch-controller doctor'"
 kubectl apply -f crds/ >/dev/null || fail "installing the CRD"
@@ -39,7 +44,9 @@ for name in controller node-helper; do
 	stop_pid "$MAC_CLUSTER_DIR" "$name" # a previous demo's, so this run uses the binary just built
 	: >"$logs/$name.log"
 done
-start_bg controller "$MAC_CLUSTER_DIR" bin/multiarch-controller run --insecure-registry "$REGISTRY" --retry-backoff 2s
+config_flags=()
+[ -n "${BUILDER_CONFIG:-}" ] && config_flags=(--config "$BUILDER_CONFIG")
+start_bg controller "$MAC_CLUSTER_DIR" bin/multiarch-controller run --insecure-registry "$REGISTRY" --retry-backoff 2s "${config_flags[@]}"
 start_bg node-helper "$MAC_CLUSTER_DIR" tests/env/fake-kubelet.py --buildah --max-seconds 86400
 wait_until 30 "the controller's lease" grep -q "became the leader" "$logs/controller.log" || fail "starting the controller"
 
@@ -48,13 +55,17 @@ kubectl get namespace "$ns" >/dev/null 2>&1 || kubectl create namespace "$ns" >/
 kubectl delete mab hello -n "$ns" --ignore-not-found --wait=true >/dev/null || fail "removing the previous run's build"
 kubectl create configmap hello-src -n "$ns" --from-file=examples/hello/Dockerfile --from-file=examples/hello/hello.txt \
 	--dry-run=client -o yaml | kubectl apply -f - >/dev/null || fail "creating the source ConfigMap"
-sed "s|localhost:5000|$REGISTRY|" examples/hello/build.yaml | kubectl apply -n "$ns" -f - || fail "applying examples/hello/build.yaml"
+# with the real node, amd64 is pinned to it (the test cluster also has simulated amd64 nodes)
+pin='.'
+[ "${MAC_REAL_NODE:-0}" = 1 ] && pin='.spec.perPlatform = [{platform: "linux/amd64", nodeSelector: {"multiarch.dev/node": "real"}}]'
+sed "s|localhost:5000|$REGISTRY|" examples/hello/build.yaml | kubectl create --dry-run=client -n "$ns" -o json -f - | jq "$pin" |
+	kubectl apply -n "$ns" -f - || fail "applying examples/hello/build.yaml"
 
 step "following the build"
 progress() {
 	kubectl get mab hello -n "$ns" -o json 2>/dev/null | jq -r '
 		(.status.phase // "Pending") as $phase
-		| [.status.platforms[]? | "\(.platform): \(.phase)\(if .pod then " (pod \(.pod))" else "" end)"] | join(", ") as $p
+		| ([.status.platforms[]? | "\(.platform): \(.phase)\(if .pod then " (pod \(.pod))" else "" end)"] | join(", ")) as $p
 		| "\($phase)\(if $p != "" then " - " + $p else "" end)\(if $phase == "Merging" then " - index Job \(.status.indexJob)" else "" end)"'
 	kubectl get pods -n "$ns" -l multiarch.dev/build=hello -o jsonpath='{range .items[*]}{"    "}{.metadata.name}{" on "}{.spec.nodeName}{" ("}{.status.phase}{")\n"}{end}' 2>/dev/null
 }

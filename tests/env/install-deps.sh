@@ -31,6 +31,13 @@ checks=(
 	"git:git"
 	"lua5.4:lua5.4"
 	"debootstrap:debootstrap"
+	"/bin/busybox:busybox-static"
+	"containerd:containerd"
+	"runc:runc"
+	"/usr/lib/cni/bridge:containernetworking-plugins"
+	"newuidmap:uidmap"
+	"iptables:iptables"
+	"conntrack:conntrack"
 	"chromium:chromium"
 	"gnuplot:gnuplot-nox"
 )

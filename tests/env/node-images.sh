@@ -3,9 +3,11 @@
 # controller itself, made with this machine's Docker engine from tests/env/images/ and the Dockerfile, kept in
 # Docker's store (outside the repository) and imported into the node's containerd under local names.
 #
-# Usage: tests/env/node-images.sh name NAME     prints the local reference of NAME (pause|buildkit|buildah|kaniko|controller)
+# Usage: tests/env/node-images.sh name NAME     prints the local reference of NAME (pause|buildkit|buildah|kaniko|controller|busybox)
 #        tests/env/node-images.sh build         builds the images that are missing (the controller image every time)
 #        tests/env/node-images.sh load SOCKET   builds, then imports every image into the containerd at SOCKET
+#        tests/env/node-images.sh push-base REGISTRY   copies the busybox base image (FROM of the tests' Dockerfiles)
+#                                               to REGISTRY/base/busybox:1 over plain HTTP
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -20,7 +22,8 @@ ref() {
 	buildkit) echo "mac.local/buildkit:$BUILDKIT_VERSION-rootless" ;;
 	buildah) echo mac.local/buildah:bookworm ;;
 	kaniko) echo "mac.local/kaniko-executor:$KANIKO_VERSION" ;;
-	controller) echo "mac.local/multiarch-controller:$(cat "$repo/VERSION")-dev" ;;
+	controller) echo "mac.local/multiarch-controller:$(cat "$repo/VERSION")" ;;
+	busybox) echo mac.local/busybox:1 ;;
 	*)
 		echo "node-images: unknown image $1" >&2
 		return 2
@@ -50,6 +53,13 @@ stage() {
 	cp "$here/images/$name/Dockerfile" "$ctx/"
 	case $name in
 	pause) cc -static -O2 -Wall -Wextra -Werror -o "$ctx/pause" "$here/images/pause/pause.c" ;;
+	busybox)
+		if ldd /bin/busybox >/dev/null 2>&1; then
+			log "/bin/busybox is linked dynamically; the base image needs Debian's busybox-static"
+			return 1
+		fi
+		cp /bin/busybox "$ctx/"
+		;;
 	buildkit)
 		gomod=$(PATH=/usr/local/go/bin:$PATH go env GOMODCACHE)
 		cp -L "$tools/buildkitd" "$tools/buildctl" "$tools/rootlesskit" "$ctx/"
@@ -67,11 +77,11 @@ build_all() {
 	local name ctx out
 	"$here/base-image.sh"
 	"$here/build-tools.sh" >/dev/null
-	for name in pause buildkit buildah kaniko; do
+	for name in pause buildkit buildah kaniko busybox; do
 		docker image inspect "$(ref "$name")" >/dev/null 2>&1 && continue
 		log "building $(ref "$name")"
 		ctx=$(mktemp -d)
-		stage "$name" "$ctx"
+		stage "$name" "$ctx" || { rm -rf "$ctx"; return 1; }
 		docker_build "$name" "$ctx" || { rm -rf "$ctx"; return 1; }
 		rm -rf "$ctx"
 	done
@@ -96,6 +106,10 @@ load_all() {
 
 case ${1:-} in
 name) ref "${2:?name what}" ;;
+push-base)
+	docker image inspect "$(ref busybox)" >/dev/null 2>&1 || build_all
+	skopeo copy -q --dest-tls-verify=false "docker-daemon:$(ref busybox)" "docker://${2:?the registry}/base/busybox:1"
+	;;
 build) build_all ;;
 load) load_all "${2:?the containerd socket}" ;;
 *)

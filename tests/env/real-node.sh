@@ -135,9 +135,24 @@ shutdownGracePeriod: 0s
 YAML
 }
 
+# make_cgroup_root: the kubelet's cgroupRoot in every cgroup v1 hierarchy (the kubelet wants it to exist), with the
+# cpuset hierarchy's CPUs and memory nodes copied from its parent
+make_cgroup_root() {
+	local h
+	for h in /sys/fs/cgroup/*/; do
+		[ -f "$h/cgroup.procs" ] && [ "$h" != /sys/fs/cgroup/unified/ ] || continue
+		mkdir -p "$h$cgroup_root" || return 1
+	done
+	if [ -d /sys/fs/cgroup/cpuset/$cgroup_root ]; then
+		cat /sys/fs/cgroup/cpuset/cpuset.cpus >/sys/fs/cgroup/cpuset/$cgroup_root/cpuset.cpus &&
+			cat /sys/fs/cgroup/cpuset/cpuset.mems >/sys/fs/cgroup/cpuset/$cgroup_root/cpuset.mems || return 1
+	fi
+}
+
 start_node() {
 	local bin kubelet_port healthz_port proxy_healthz proxy_metrics taint_flags=()
 	bin=$("$here/build-tools.sh" --print)
+	make_cgroup_root || { env_log "cannot make the kubelet's cgroup root /$cgroup_root"; return 1; }
 	write_containerd_config
 	start_bg containerd "$dir" containerd --config "$node_dir/containerd/config.toml" --log-level warn
 	wait_until 60 "containerd's socket ($dir/logs/containerd.log)" ctr --address "$sock" version || return 1

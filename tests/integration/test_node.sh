@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# The real node: a kubelet built from k8s.io/kubernetes over containerd runs the pods; pods reach the API server
+# through the kubernetes Service (kube-proxy) with the token the kubelet projects, and the registries at the node
+# bridge's gateway. Every backend builds a Dockerfile with a RUN step, a build argument and (buildkit, buildah) a
+# build secret from a ConfigMap source, pushed over TLS with basic auth through the private CA; the image is read
+# back and what RUN wrote is checked; a second build uses the per-arch cache. The index Job's pod runs the
+# controller image, and once more under Pod Security `restricted`. A pod whose image cannot be pulled ends in a
+# clear platform status.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+# shellcheck source=tests/lib.sh
+. tests/lib.sh
+# shellcheck source=tests/env/common.sh
+. tests/env/common.sh
+# shellcheck source=tests/env/versions.sh
+. tests/env/versions.sh
+
+BIN=${MAC_CONTROLLER_BIN:-bin/multiarch-controller}
+ns=node-builds
+work=$(mktemp -d)
+cleanup() {
+	[ -f "$work/ctl.pid" ] && kill "$(cat "$work/ctl.pid")" 2>/dev/null
+	wait 2>/dev/null
+	kubectl delete namespace "$ns" node-restricted node-pods --wait=false >/dev/null 2>&1
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [ "${MAC_REAL_NODE:-0}" != 1 ]; then
+	fail "the test cluster has a real node" "MAC_REAL_NODE=${MAC_REAL_NODE:-unset}"
+	finish node
+	exit 1
+fi
+node=$MAC_REAL_NODE_NAME
+# shellcheck disable=SC1090
+. "$REGISTRY_TLS_ENV" # REGISTRY_USER, REGISTRY_PASSWORD of the TLS registry
+mkdir -p "$work/certs" # skopeo's --cert-dir: the CA alone (a *.key there is taken for a client key)
+cp "$MAC_CLUSTER_DIR/registry-tls/ca.crt" "$work/certs/"
+
+echo "-- the node"
+info=$(kubectl get node "$node" -o json)
+expect_eq "the real node is Ready" True "$(jq -r '.status.conditions[] | select(.type == "Ready") | .status' <<<"$info")"
+expect_eq "its kubelet is the pinned version" "$KUBE_VERSION" "$(jq -r .status.nodeInfo.kubeletVersion <<<"$info")"
+expect_match "its runtime is the project's containerd" "^containerd://1\." "$(jq -r .status.nodeInfo.containerRuntimeVersion <<<"$info")"
+expect_eq "it is amd64" amd64 "$(jq -r '.metadata.labels["kubernetes.io/arch"]' <<<"$info")"
+expect_eq "it is not a kwok node" null "$(jq -r '.metadata.annotations["kwok.x-k8s.io/node"]' <<<"$info")"
+
+# run_pod NAME IMAGE ARGS_JSON [SA]: a pod on the real node in node-pods; waits until it ends, prints its phase
+run_pod() {
+	kubectl apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: $1, namespace: node-pods}
+spec:
+  restartPolicy: Never
+  nodeSelector: {multiarch.dev/node: real}
+  tolerations: [{key: multiarch.dev/real-node, operator: Exists}]
+  serviceAccountName: ${4:-default}
+  securityContext: {runAsNonRoot: true, runAsUser: 65532, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: main
+    image: $2
+    args: $3
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+EOF
+	wait_for 120 pod_done "$1"
+	kubectl get pod "$1" -n node-pods -o jsonpath='{.status.phase}'
+}
+pod_done() {
+	case $(kubectl get pod "$1" -n node-pods -o jsonpath='{.status.phase}' 2>/dev/null) in Succeeded | Failed) return 0 ;; esac
+	return 1
+}
+kubectl create namespace node-pods >/dev/null 2>&1
+kubectl label namespace node-pods pod-security.kubernetes.io/enforce=restricted --overwrite >/dev/null
+controller_image=$(tests/env/node-images.sh name controller)
+expect_eq "a pod of the controller image runs on the real node" Succeeded \
+	"$(run_pod version "$controller_image" '["version"]')"
+expect_match "its log is read through the kubelet" "^multiarch-controller $(cat VERSION) " "$(kubectl logs -n node-pods version 2>&1)"
+expect_eq "it ran on the real node" "$node" "$(kubectl get pod version -n node-pods -o jsonpath='{.spec.nodeName}')"
+
+# in-cluster configuration: the token the kubelet projects, the kubernetes Service that kube-proxy routes
+kubectl create serviceaccount doctor -n node-pods >/dev/null 2>&1
+kubectl create clusterrolebinding node-test-doctor --clusterrole=view --serviceaccount=node-pods:doctor >/dev/null 2>&1
+run_pod doctor "$controller_image" '["doctor"]' doctor >/dev/null
+doctor=$(kubectl logs -n node-pods doctor 2>&1)
+expect_match "in a pod, doctor reaches the API server through the kubernetes Service" "$KUBE_VERSION" "$doctor"
+expect_match "in a pod, doctor is the ServiceAccount of its projected token" "system:serviceaccount:node-pods:doctor" "$doctor"
+kubectl delete clusterrolebinding node-test-doctor >/dev/null 2>&1
+
+echo "-- builds on the real node"
+tests/env/node-images.sh push-base "$REGISTRY" || fail "the busybox base image pushed to $REGISTRY"
+kubectl create namespace "$ns" >/dev/null 2>&1
+kubectl create secret docker-registry regcred -n "$ns" --docker-server="$REGISTRY_TLS" --docker-username="$REGISTRY_USER" \
+	--docker-password="$REGISTRY_PASSWORD" >/dev/null
+kubectl create secret generic build-token -n "$ns" --from-literal=token=s3cret-build-token >/dev/null
+mkdir -p "$work/src"
+cat >"$work/src/Dockerfile" <<EOF
+FROM $REGISTRY/base/busybox:1
+ARG GREETING=unset
+RUN echo "\$GREETING from \$(uname -m)" >/built.txt && date +%s%N >/built-at
+EOF
+# the secret-reading variant (buildkit and buildah mount build secrets; kaniko has none)
+sed 's|^RUN echo|RUN --mount=type=secret,id=token wc -c </run/secrets/token >/secret-size \&\& echo|' "$work/src/Dockerfile" >"$work/src/Dockerfile.secret"
+kubectl create configmap node-src -n "$ns" --from-file="$work/src" >/dev/null
+"$BIN" run --kubeconfig "$KUBECONFIG" --config "$BUILDER_CONFIG" --leader-election-id node-test --retry-backoff 2s \
+	>"$work/ctl.log" 2>&1 &
+echo $! >"$work/ctl.pid"
+
+# build BACKEND DOCKERFILE EXTRA: applies a one-platform build pinned to the real node
+build() {
+	kubectl apply -f - >/dev/null <<EOF
+apiVersion: multiarch.dev/v1alpha1
+kind: MultiArchBuild
+metadata: {name: $1, namespace: $ns}
+spec:
+  image: $REGISTRY_TLS/node/$1:1.0
+  platforms: [linux/amd64]
+  source: {configMap: {name: node-src}}
+  dockerfile: $2
+  builder: {type: $1}
+  buildArgs: [{name: GREETING, value: hello-$1}]
+  pushSecretRef: {name: regcred}
+  placement: {nodeSelector: {multiarch.dev/node: real}}
+  policy: {retries: 0, timeout: 10m}
+$3
+EOF
+}
+ready() { [ "$(kubectl get mab "$1" -n "$ns" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]; }
+stalled() { [ "$(kubectl get mab "$1" -n "$ns" -o jsonpath='{.status.conditions[?(@.type=="Stalled")].status}')" = True ]; }
+ended() { ready "$1" || stalled "$1"; }
+# read_file BACKEND FILE: FILE of the amd64 image the index of BACKEND points at
+read_file() {
+	local oci=$work/oci-$1
+	rm -rf "$oci" "$work/bundle-$1"
+	skopeo copy -q --override-arch amd64 --src-creds "$REGISTRY_USER:$REGISTRY_PASSWORD" --src-cert-dir "$work/certs" \
+		"docker://$REGISTRY_TLS/node/$1:1.0" "oci:$oci:x" >/dev/null 2>&1 &&
+		umoci raw unpack --rootless --image "$oci:x" "$work/bundle-$1" >/dev/null 2>&1 && cat "$work/bundle-$1/$2"
+}
+for backend in buildah buildkit kaniko; do
+	dockerfile=Dockerfile.secret
+	secrets="  buildSecrets: [{id: token, secretRef: {name: build-token, key: token}}]"
+	[ $backend = kaniko ] && dockerfile=Dockerfile secrets=""
+	started=$SECONDS
+	build $backend $dockerfile "$secrets"
+	wait_for 600 ended $backend
+	first=$((SECONDS - started))
+	if ! expect_eq "$backend: the build is Ready" True "$(kubectl get mab $backend -n "$ns" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')"; then
+		kubectl get mab $backend -n "$ns" -o jsonpath='{.status.platforms}' | head -c 1500
+		echo
+	fi
+	pod=$(kubectl get mab $backend -n "$ns" -o jsonpath='{.status.platforms[0].pod}')
+	expect_eq "$backend: its build pod ran on the real node" "$node" "$(kubectl get pod "$pod" -n "$ns" -o jsonpath='{.spec.nodeName}' 2>/dev/null)"
+	job_pod=$(kubectl get pods -n "$ns" -l "multiarch.dev/build=$backend,multiarch.dev/role=index" -o jsonpath='{.items[0].spec.nodeName}')
+	expect_eq "$backend: the index Job's pod ran on the real node" "$node" "$job_pod"
+	expect_match "$backend: the index digest is in the status" "/node/$backend@sha256:[0-9a-f]{64}$" \
+		"$(kubectl get mab $backend -n "$ns" -o jsonpath='{.status.image}')"
+	expect_eq "$backend: what the RUN step wrote, with the build argument, on the node's architecture" "hello-$backend from x86_64" \
+		"$(read_file $backend built.txt)"
+	[ $backend != kaniko ] && expect_eq "$backend: the build secret was mounted for RUN" 18 "$(read_file $backend secret-size | tr -d ' ')"
+	# the second build of the same source: the per-arch cache answers the RUN step
+	before=$(read_file $backend built-at)
+	[ -n "$before" ] || before="(the first image could not be read)"
+	kubectl patch mab $backend -n "$ns" --type merge -p '{"spec":{"rebuildRequest":"again"}}' >/dev/null
+	started=$SECONDS
+	wait_for 60 sh -c "[ \"\$(kubectl get mab $backend -n $ns -o jsonpath='{.status.observedGeneration}')\" = 2 ]"
+	wait_for 600 ended $backend
+	second=$((SECONDS - started))
+	expect_eq "$backend: the second build is Ready" True "$(kubectl get mab $backend -n "$ns" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')"
+	expect_eq "$backend: the second build took the RUN step from the cache" "$before" "$(read_file $backend built-at)"
+	echo "   $backend: first build ${first}s, cached rebuild ${second}s" | tee -a "$work/times"
+done
+
+echo "-- the index Job under Pod Security restricted"
+kubectl create namespace node-restricted >/dev/null 2>&1
+kubectl label namespace node-restricted pod-security.kubernetes.io/enforce=restricted --overwrite >/dev/null
+kubectl get secret regcred -n "$ns" -o json | jq '.metadata = {name: "regcred", namespace: "node-restricted"}' | kubectl apply -f - >/dev/null
+job=$(kubectl get jobs -n "$ns" -l multiarch.dev/build=kaniko -o json | jq -c '.items[-1]')
+cm=$(jq -r '.spec.template.spec.volumes[]? | select(.name == "trust") | .projected.sources[0].configMap.name' <<<"$job")
+kubectl get configmap "$cm" -n "$ns" -o json | jq '.metadata = {name: .metadata.name, namespace: "node-restricted"}' | kubectl apply -f - >/dev/null
+jq '{apiVersion, kind, metadata: {name: "index-restricted", namespace: "node-restricted"},
+	spec: (.spec | del(.selector) | .template.metadata.labels = {app: "index-restricted"} | .template.spec.tolerations = [{key: "multiarch.dev/real-node", operator: "Exists"}] | .template.spec.nodeSelector["multiarch.dev/node"] = "real")}' \
+	<<<"$job" | kubectl apply -f - >"$work/restricted.out" 2>&1
+expect_match "the index Job is admitted under restricted" "created" "$(cat "$work/restricted.out")"
+complete() { [ "$(kubectl get job index-restricted -n node-restricted -o jsonpath='{.status.succeeded}')" = 1 ]; }
+wait_for 180 complete
+expect_eq "the index Job's pod completes under restricted" 1 "$(kubectl get job index-restricted -n node-restricted -o jsonpath='{.status.succeeded}')"
+expect_match "its termination message is the index digest" '^sha256:[0-9a-f]{64}' \
+	"$(kubectl get pods -n node-restricted -l app=index-restricted -o jsonpath='{.items[0].status.containerStatuses[0].state.terminated.message}')"
+
+echo "-- what a real runtime brings"
+kubectl apply -f - >/dev/null <<EOF
+apiVersion: multiarch.dev/v1alpha1
+kind: MultiArchBuild
+metadata: {name: no-image, namespace: $ns}
+spec:
+  image: $REGISTRY_TLS/node/no-image:1.0
+  platforms: [linux/amd64]
+  source: {configMap: {name: node-src}}
+  builder: {type: buildah, image: "$REGISTRY/missing/builder:1"}
+  placement: {nodeSelector: {multiarch.dev/node: real}}
+  policy: {retries: 0, timeout: 10m}
+EOF
+started=$SECONDS
+wait_for 120 stalled no-image
+expect_eq "an image that cannot be pulled stalls the build" True "$(kubectl get mab no-image -n "$ns" -o jsonpath='{.status.conditions[?(@.type=="Stalled")].status}')"
+expect_match "the platform says the kubelet's reason" "(ErrImagePull|ImagePullBackOff) \\(container builder\\)" \
+	"$(kubectl get mab no-image -n "$ns" -o jsonpath='{.status.platforms[0].message}')"
+echo "   image pull failure reported in $((SECONDS - started))s"
+expect_eq "the controller never crashed" "" "$(grep -E 'AddressSanitizer|runtime error' "$work/ctl.log")"
+cat "$work/times" >>"${MAC_NODE_TIMES:-/dev/null}" 2>/dev/null
+finish node
