@@ -698,6 +698,9 @@ static void kaniko_container(struct doc *d, cJSON *c, const cJSON *build, const 
 			push_fmt(d, args, "--git=branch=%s", rev);
 		if (sub && strcmp(sub, ".") != 0)
 			push_fmt(d, args, "--context-sub-path=%s", sub);
+		/* kaniko fetches git:// contexts over https unless told the repository speaks plain http */
+		if (strncmp(url, "http://", 7) == 0)
+			add_env(d, c, "GIT_PULL_METHOD", "http");
 	}
 	free(context);
 	push_fmt(d, args, "--dockerfile=%s", dockerfile ? dockerfile : "Dockerfile");

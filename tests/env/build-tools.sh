@@ -65,7 +65,7 @@ wrapper_module() {
 	} > "$dir/go.mod"
 }
 
-# build_tool NAME VERSION MODULE LOCAL_VERSION LDFLAGS BINARY=PACKAGE...
+# build_tool NAME VERSION MODULE LOCAL_VERSION LDFLAGS BINARY=PACKAGE...   (TOOL_GOARCH: another architecture)
 # Builds every PACKAGE (a main package of MODULE) as BINARY in the tool's own
 # folder, then links the binaries into bin/. Skips the build when the folder
 # is complete (a failed build leaves only a .partial folder behind).
@@ -84,7 +84,7 @@ build_tool() {
 			cd "$work"
 			go get "${pkgs[@]/%/@$version}"
 			for pair in "$@"; do
-				CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$out.partial/${pair%%=*}" "${pair#*=}"
+				GOARCH=${TOOL_GOARCH:-$(go env GOARCH)} CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$out.partial/${pair%%=*}" "${pair#*=}"
 			done
 		) >"$out.partial/build.log" 2>&1; then
 			log "building $name failed; the last lines of $out.partial/build.log:"
@@ -120,6 +120,15 @@ build_tool kubelet "$KUBE_VERSION" k8s.io/kubernetes "v0.${KUBE_VERSION#v1.}" "$
 
 build_tool kwok "$KWOK_VERSION" sigs.k8s.io/kwok "$KWOK_VERSION" \
 	"-s -w" kwok=sigs.k8s.io/kwok/cmd/kwok
+
+# the arm64 node's kubelet (run under qemu-user; tests/env/real-node.sh), only when asked for
+if [ "${MAC_ARM64_NODE:-0}" = 1 ]; then
+	TOOL_GOARCH=arm64 build_tool kubelet-arm64 "$KUBE_VERSION" k8s.io/kubernetes "v0.${KUBE_VERSION#v1.}" "$k8s_ldflags" \
+		kubelet-arm64=k8s.io/kubernetes/cmd/kubelet
+	TOOL_GOARCH=arm64 build_tool kaniko-arm64 "$KANIKO_VERSION" github.com/GoogleContainerTools/kaniko "$KANIKO_VERSION" \
+		"-s -w -X github.com/GoogleContainerTools/kaniko/pkg/version.version=$KANIKO_VERSION" \
+		kaniko-executor-arm64=github.com/GoogleContainerTools/kaniko/cmd/executor
+fi
 
 # what the real node's builder images hold (tests/env/node-images.sh)
 build_tool buildkit "$BUILDKIT_VERSION" github.com/moby/buildkit "$BUILDKIT_VERSION" \

@@ -20,9 +20,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 dir=$MAC_CLUSTER_DIR
 real_node=${MAC_REAL_NODE:-1}
+arm64_node=${MAC_ARM64_NODE:-0}
+[ "$real_node" = 1 ] || arm64_node=0
+export MAC_ARM64_NODE=$arm64_node
 if [ "$real_node" = 1 ]; then nodes_amd64=${MAC_NODES_AMD64:-0}; else nodes_amd64=${MAC_NODES_AMD64:-2}; fi
-[ "$real_node" = 1 ] && [ "$nodes_amd64" -gt 0 ] && export MAC_REAL_NODE_TAINT=1
-nodes_arm64=${MAC_NODES_ARM64:-2}
+if [ "$arm64_node" = 1 ]; then nodes_arm64=${MAC_NODES_ARM64:-0}; else nodes_arm64=${MAC_NODES_ARM64:-2}; fi
+# real nodes beside fake nodes of their architecture are tainted, so that only BUILDER_CONFIG builds go there
+if [ "$real_node" = 1 ] && { [ "$nodes_amd64" -gt 0 ] || { [ "$arm64_node" = 1 ] && [ "$nodes_arm64" -gt 0 ]; }; }; then
+	export MAC_REAL_NODE_TAINT=1
+fi
 qps_flags=()
 [ -z "${MAC_CONTROL_PLANE_QPS:-}" ] || qps_flags=(--kube-api-qps="$MAC_CONTROL_PLANE_QPS" --kube-api-burst="$((MAC_CONTROL_PLANE_QPS * 2))")
 kwok_configs=(--config="$here/kwok-stages.yaml")
@@ -78,7 +84,8 @@ issue scheduler "/CN=system:kube-scheduler"
 issue kwok "/O=system:masters/CN=kwok"
 real_node_name=${MAC_REAL_NODE_NAME:-real-amd64-1}
 if [ "$real_node" = 1 ]; then
-	issue kubelet "/O=system:nodes/CN=system:node:$real_node_name"
+	issue kubelet-amd64 "/O=system:nodes/CN=system:node:$real_node_name"
+	[ "$arm64_node" = 1 ] && issue kubelet-arm64 "/O=system:nodes/CN=system:node:real-arm64-1"
 	issue kube-proxy "/CN=system:kube-proxy"
 	issue kubelet-serving "/CN=$real_node_name" "IP:$api_host,DNS:$real_node_name"
 	issue apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client"
@@ -101,7 +108,8 @@ kubeconfig() {
 	kubectl config use-context local --kubeconfig="$f" >/dev/null
 }
 for who in admin controller-manager scheduler kwok; do kubeconfig "$who"; done
-if [ "$real_node" = 1 ]; then for who in kubelet kube-proxy; do kubeconfig "$who"; done; fi
+if [ "$real_node" = 1 ]; then for who in kubelet-amd64 kube-proxy; do kubeconfig "$who"; done; fi
+[ "$arm64_node" = 1 ] && kubeconfig kubelet-arm64
 admin="$dir/admin.kubeconfig"
 
 # --- etcd (loopback only)
@@ -176,7 +184,7 @@ wait_until 120 "$want fake nodes Ready (kwok log: $dir/logs/kwok.log)" ready_nod
 # --- the real node
 if [ "$real_node" = 1 ]; then
 	"$here/real-node.sh" start
-	want=$((want + 1))
+	want=$((want + 1 + arm64_node))
 fi
 # the node lifecycle controller lifts the not-ready taint once it sees the nodes Ready
 untainted() {
@@ -221,6 +229,7 @@ export BUILDER_CONFIG=$dir/builder-config.yaml
 export MAC_REGISTRY_HOST=$api_host
 export MAC_REAL_NODE=$real_node
 export MAC_REAL_NODE_NAME=$real_node_name
+export MAC_ARM64_NODE=$arm64_node
 export MAC_CLUSTER_DIR=$dir
 export MAC_CLUSTER_CA=$pki/ca.crt
 export MAC_APISERVER=$server
@@ -230,4 +239,5 @@ ENV
 trap - ERR INT TERM
 nodes_text="$((nodes_amd64 + nodes_arm64)) fake nodes"
 [ "$real_node" = 1 ] && nodes_text="the real node $real_node_name (amd64) and $nodes_text"
+[ "$arm64_node" = 1 ] && nodes_text="the real node real-arm64-1 (arm64, emulated by qemu-user), $nodes_text"
 env_log "cluster up in $((SECONDS - started))s: apiserver $server, registry $registry, $nodes_text; env: $MAC_CLUSTER_ENV"

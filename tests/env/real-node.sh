@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The real amd64 node of the local cluster: Debian's containerd and runc (CRI, own socket, root and state in the
-# cluster folder), a CNI bridge from Debian's plugins, and the kubelet and kube-proxy built from k8s.io/kubernetes.
+# The real nodes of the local cluster: amd64 runs Debian's containerd and runc (CRI, own socket, root and state in the
+# cluster folder) on a CNI bridge from Debian's plugins, with the kubelet and kube-proxy built from k8s.io/kubernetes;
+# with MAC_ARM64_NODE=1 an arm64 node too: a kubelet built for arm64 and Debian's arm64 containerd, run under
+# qemu-user through binfmt_misc, whose pods run arm64 code, emulated (its containerd starts Debian's native shim and
+# runc: the arm64 shim cannot start under qemu-user here, "failed to start shim: invalid argument").
 #
 # Usage: tests/env/real-node.sh net-up     the node's bridge (the API server and registries listen on its gateway)
 #        tests/env/real-node.sh start      containerd, the node images, kubelet, kube-proxy (after the API server)
@@ -21,9 +24,22 @@ lock=/run/multiarch-controller-real-node.lock
 bridge=${MAC_NODE_BRIDGE:-macbr0}
 subnet_prefix=${MAC_NODE_SUBNET_PREFIX:-10.244.0}
 gateway=$subnet_prefix.1
-node_name=${MAC_REAL_NODE_NAME:-real-amd64-1}
-cgroup_root=mac-real-node
-sock=$node_dir/containerd/containerd.sock
+cgroup_prefix=mac-real-node
+arm64_runtime=${MAC_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/multiarch-controller/tools}/arm64-runtime
+archs=(amd64)
+[ "${MAC_ARM64_NODE:-0}" = 1 ] && archs+=(arm64)
+
+# select_node ARCH: the variables of that node: name, folder, containerd socket, cgroup root, address range
+select_node() {
+	arch=$1
+	node_name=real-$arch-1
+	[ "$arch" = amd64 ] && node_name=${MAC_REAL_NODE_NAME:-real-amd64-1}
+	adir=$node_dir/$arch
+	sock=$adir/containerd/containerd.sock
+	cgroup_root=$cgroup_prefix-$arch
+	range_start=10 range_end=127
+	[ "$arch" = arm64 ] && range_start=128 range_end=250
+}
 # what the kubelet and kube-proxy rewrite: saved at net-up, restored at stop
 sysctls=(vm.overcommit_memory kernel.panic kernel.panic_on_oops net.ipv4.ip_forward net.ipv4.conf.all.route_localnet
 	net.bridge.bridge-nf-call-iptables)
@@ -37,10 +53,15 @@ net_up() {
 	local holder name
 	[ "$(id -u)" -eq 0 ] || { env_log "the real node needs root"; return 1; }
 	holder=$(cat "$lock" 2>/dev/null)
-	if [ -n "$holder" ] && [ "$holder" != "$dir" ] && [ -d "$holder/node" ]; then
-		env_log "the real node is held by the cluster in $holder (one at a time); stop it first"
-		return 1
+	if [ -n "$holder" ] && [ "$holder" != "$dir" ]; then
+		if alive "$holder" containerd-amd64 || alive "$holder" kubelet-amd64; then
+			env_log "the real node is held by the cluster in $holder (one at a time); stop it first (make cluster-down)"
+			return 1
+		fi
+		# a node whose processes are gone (a killed session): clean up what it left, then take the node
+		MAC_CLUSTER_DIR=$holder "$0" stop >/dev/null 2>&1
 	fi
+	[ -d "$node_dir" ] && stop_node >/dev/null 2>&1
 	echo "$dir" >"$lock"
 	mkdir -p "$node_dir"
 	: >"$node_dir/sysctl.saved"
@@ -60,17 +81,17 @@ net_up() {
 }
 
 write_containerd_config() {
-	mkdir -p "$node_dir/containerd" "$node_dir/cni/net.d" "$node_dir/cni/ipam"
-	cat >"$node_dir/containerd/config.toml" <<TOML
+	mkdir -p "$adir/containerd" "$adir/cni/net.d" "$adir/cni/ipam"
+	cat >"$adir/containerd/config.toml" <<TOML
 version = 2
-root = "$node_dir/containerd/root"
-state = "$node_dir/containerd/state"
+root = "$adir/containerd/root"
+state = "$adir/containerd/state"
 [grpc]
   address = "$sock"
 [ttrpc]
   address = "$sock.ttrpc"
 [plugins."io.containerd.internal.v1.opt"]
-  path = "$node_dir/containerd/opt"
+  path = "$adir/containerd/opt"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$(node_image pause)"
   restrict_oom_score_adj = true
@@ -84,14 +105,14 @@ state = "$node_dir/containerd/state"
         SystemdCgroup = false
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
-    conf_dir = "$node_dir/cni/net.d"
+    conf_dir = "$adir/cni/net.d"
     max_conf_num = 1
 TOML
-	cat >"$node_dir/cni/net.d/10-mac.conflist" <<JSON
+	cat >"$adir/cni/net.d/10-mac.conflist" <<JSON
 {"cniVersion": "1.0.0", "name": "mac-real-node", "plugins": [
   {"type": "bridge", "bridge": "$bridge", "isGateway": true, "ipMasq": false, "hairpinMode": true,
-   "ipam": {"type": "host-local", "dataDir": "$node_dir/cni/ipam", "ranges": [[{"subnet": "$subnet_prefix.0/24",
-     "rangeStart": "$subnet_prefix.10", "rangeEnd": "$subnet_prefix.250", "gateway": "$gateway"}]],
+   "ipam": {"type": "host-local", "dataDir": "$adir/cni/ipam", "ranges": [[{"subnet": "$subnet_prefix.0/24",
+     "rangeStart": "$subnet_prefix.$range_start", "rangeEnd": "$subnet_prefix.$range_end", "gateway": "$gateway"}]],
      "routes": [{"dst": "0.0.0.0/0"}]}},
   {"type": "loopback"}]}
 JSON
@@ -102,8 +123,8 @@ node_image() { "$here/node-images.sh" name "$1"; }
 
 write_kubelet_config() {
 	local pki=$dir/pki kubelet_port=$1 healthz_port=$2
-	mkdir -p "$node_dir/kubelet"
-	cat >"$node_dir/kubelet/config.yaml" <<YAML
+	mkdir -p "$adir/kubelet"
+	cat >"$adir/kubelet/config.yaml" <<YAML
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 failCgroupV1: false
@@ -149,26 +170,84 @@ make_cgroup_root() {
 	fi
 }
 
-start_node() {
-	local bin kubelet_port healthz_port proxy_healthz proxy_metrics taint_flags=()
-	bin=$("$here/build-tools.sh" --print)
-	make_cgroup_root || { env_log "cannot make the kubelet's cgroup root /$cgroup_root"; return 1; }
-	write_containerd_config
-	start_bg containerd "$dir" containerd --config "$node_dir/containerd/config.toml" --log-level warn
-	wait_until 60 "containerd's socket ($dir/logs/containerd.log)" ctr --address "$sock" version || return 1
-	"$here/node-images.sh" load "$sock" || return 1
-	kubelet_port=$(free_port) && healthz_port=$(free_port) && proxy_healthz=$(free_port) && proxy_metrics=$(free_port) || return 1
+# start_containerd: the node's containerd, and its images; the arm64 one under qemu-user with its own libraries,
+# starting the native shim and runc (found first on its PATH)
+start_containerd() {
+	if [ "$arch" = amd64 ]; then
+		start_bg containerd-$arch "$dir" containerd --config "$adir/containerd/config.toml" --log-level warn
+	else
+		start_bg containerd-$arch "$dir" env QEMU_LD_PREFIX="$arm64_runtime/root" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			"$arm64_runtime/root/usr/bin/containerd" --config "$adir/containerd/config.toml" --log-level warn
+	fi
+	wait_until 120 "containerd's socket ($dir/logs/containerd-$arch.log)" ctr --address "$sock" version || return 1
+	if [ "$arch" = amd64 ]; then "$here/node-images.sh" load "$sock"; else "$here/node-images.sh" load-arm64 "$sock"; fi
+}
+
+# start_kubelet: the node's kubelet (the arm64 build runs under qemu-user through binfmt_misc)
+start_kubelet() {
+	local bin=$1 kubelet_port healthz_port taint_flags=() kubelet=$1/kubelet
+	[ "$arch" = arm64 ] && kubelet=$bin/kubelet-arm64
+	kubelet_port=$(free_port) && healthz_port=$(free_port) || return 1
 	write_kubelet_config "$kubelet_port" "$healthz_port"
 	[ "${MAC_REAL_NODE_TAINT:-}" = 1 ] && taint_flags=(--register-with-taints=multiarch.dev/real-node=true:NoSchedule)
-	start_bg kubelet "$dir" "$bin/kubelet" --config="$node_dir/kubelet/config.yaml" --kubeconfig="$dir/kubelet.kubeconfig" \
-		--root-dir="$node_dir/kubelet/root" --cert-dir="$node_dir/kubelet/pki" --hostname-override="$node_name" \
+	start_bg kubelet-$arch "$dir" "$kubelet" --config="$adir/kubelet/config.yaml" --kubeconfig="$dir/kubelet-$arch.kubeconfig" \
+		--root-dir="$adir/kubelet/root" --cert-dir="$adir/kubelet/pki" --hostname-override="$node_name" \
 		--node-ip="$gateway" --node-labels=multiarch.dev/node=real,type=real "${taint_flags[@]}" --v=1
+}
+
+start_node() {
+	local bin proxy_healthz proxy_metrics
+	bin=$("$here/build-tools.sh" --print)
+	[ "${MAC_ARM64_NODE:-0}" = 1 ] && { prepare_arm64 || return 1; }
+	for a in "${archs[@]}"; do
+		select_node "$a"
+		make_cgroup_root || { env_log "cannot make the kubelet's cgroup root /$cgroup_root"; return 1; }
+		write_containerd_config
+		start_containerd || return 1
+		start_kubelet "$bin" || return 1
+	done
+	# one kube-proxy: the nodes share this machine's network stack
+	proxy_healthz=$(free_port) && proxy_metrics=$(free_port) || return 1
+	select_node amd64
 	start_bg kube-proxy "$dir" "$bin/kube-proxy" --kubeconfig="$dir/kube-proxy.kubeconfig" --hostname-override="$node_name" \
 		--proxy-mode=iptables --cluster-cidr="$subnet_prefix.0/24" --iptables-localhost-nodeports=false \
 		--conntrack-max-per-core=0 --conntrack-tcp-timeout-established=0 --conntrack-tcp-timeout-close-wait=0 \
 		--healthz-bind-address="127.0.0.1:$proxy_healthz" --metrics-bind-address="127.0.0.1:$proxy_metrics" --v=1
-	wait_until 120 "the real node $node_name Ready (kubelet log: $dir/logs/kubelet.log)" node_ready || return 1
+	for a in "${archs[@]}"; do
+		select_node "$a"
+		wait_until 300 "the real node $node_name Ready (kubelet log: $dir/logs/kubelet-$a.log)" node_ready || return 1
+	done
 	wait_until 60 "kube-proxy's rules for the kubernetes Service ($dir/logs/kube-proxy.log)" service_rules || return 1
+}
+
+# prepare_arm64: Debian's arm64 containerd with the arm64 libc and libseccomp beside it (downloaded once, kept with
+# the tools), and qemu-user registered for arm64 binaries in binfmt_misc (undone at stop when this script did it)
+prepare_arm64() {
+	local deb
+	if [ ! -x "$arm64_runtime/root/usr/bin/containerd" ]; then
+		dpkg --print-foreign-architectures | grep -qx arm64 || { dpkg --add-architecture arm64 && apt-get update -qq; } || return 1
+		rm -rf "$arm64_runtime.partial" && mkdir -p "$arm64_runtime.partial/debs" || return 1
+		(cd "$arm64_runtime.partial/debs" && apt-get download containerd:arm64 libc6:arm64 libseccomp2:arm64 >/dev/null 2>&1) ||
+			{ env_log "cannot download Debian's arm64 containerd"; return 1; }
+		for deb in "$arm64_runtime.partial"/debs/*.deb; do dpkg-deb -x "$deb" "$arm64_runtime.partial/root" || return 1; done
+		rm -rf "$arm64_runtime" && mv "$arm64_runtime.partial" "$arm64_runtime"
+	fi
+	mkdir -p "$node_dir"
+	if ! mountpoint -q /proc/sys/fs/binfmt_misc; then
+		mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || return 1
+		touch "$node_dir/binfmt.mounted"
+	fi
+	if [ "$(head -n1 /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null)" != enabled ]; then
+		update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || { env_log "cannot register qemu-aarch64 in binfmt_misc"; return 1; }
+		touch "$node_dir/binfmt.enabled"
+	fi
+}
+
+# restore_binfmt: what prepare_arm64 changed in binfmt_misc, undone
+restore_binfmt() {
+	[ -f "$node_dir/binfmt.enabled" ] && update-binfmts --disable qemu-aarch64 >/dev/null 2>&1
+	[ -f "$node_dir/binfmt.mounted" ] && umount /proc/sys/fs/binfmt_misc 2>/dev/null
+	rm -f "$node_dir/binfmt.enabled" "$node_dir/binfmt.mounted"
 }
 
 node_ready() {
@@ -181,10 +260,10 @@ service_rules() { iptables-save -t nat 2>/dev/null | grep -q 'KUBE-SVC-.*default
 # kill_node_processes: every process of the node's pods (by cgroup) and every containerd shim of this node's socket
 kill_node_processes() {
 	local pid cg
-	for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $sock" 2>/dev/null); do
+	for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $node_dir/" 2>/dev/null); do
 		kill -KILL "$pid" 2>/dev/null
 	done
-	for cg in /sys/fs/cgroup/*/"$cgroup_root"; do
+	for cg in /sys/fs/cgroup/*/"$cgroup_prefix"-*; do
 		[ -d "$cg" ] || continue
 		find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 	done
@@ -194,11 +273,11 @@ kill_node_processes() {
 remove_cgroups() {
 	local cg i
 	for i in 1 2 3 4 5; do
-		for cg in /sys/fs/cgroup/*/"$cgroup_root" /sys/fs/cgroup/"$cgroup_root"; do
+		for cg in /sys/fs/cgroup/*/"$cgroup_prefix"-*; do
 			[ -d "$cg" ] || continue
 			find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
 		done
-		[ -z "$(ls -d /sys/fs/cgroup/*/"$cgroup_root" 2>/dev/null)" ] && return 0
+		[ -z "$(ls -d /sys/fs/cgroup/*/"$cgroup_prefix"-* 2>/dev/null)" ] && return 0
 		kill_node_processes
 		sleep 0.5
 	done
@@ -259,18 +338,21 @@ restore_sysctls() {
 	done <"$node_dir/sysctl.saved"
 }
 
+# stop_node: also cleans up after a node whose folder is gone, so it never returns early
 stop_node() {
-	[ -d "$node_dir" ] || return 0
 	stop_pid "$dir" kube-proxy
-	stop_pid "$dir" kubelet
+	stop_pid "$dir" kubelet-amd64
+	stop_pid "$dir" kubelet-arm64
 	kill_node_processes
-	stop_pid "$dir" containerd
+	stop_pid "$dir" containerd-amd64
+	stop_pid "$dir" containerd-arm64
 	kill_node_processes
 	unmount_all
 	remove_cgroups
 	ip link show "$bridge" >/dev/null 2>&1 && ip link delete "$bridge"
 	remove_rules
 	[ -f "$node_dir/sysctl.saved" ] && restore_sysctls
+	restore_binfmt
 	[ "$(cat "$lock" 2>/dev/null)" = "$dir" ] && rm -f "$lock"
 	rm -rf "$node_dir"
 	[ -z "$(node_leftovers)" ]
@@ -283,7 +365,7 @@ node_leftovers() {
 	grep -q " $node_dir" /proc/self/mounts && echo "mounts under $node_dir"
 	ip link show "$bridge" >/dev/null 2>&1 && echo "interface $bridge"
 	[ -n "$(ip -o link show type veth 2>/dev/null | grep "master $bridge")" ] && echo "veth interfaces on $bridge"
-	ls -d /sys/fs/cgroup/*/"$cgroup_root" >/dev/null 2>&1 && echo "cgroups /sys/fs/cgroup/*/$cgroup_root"
+	ls -d /sys/fs/cgroup/*/"$cgroup_prefix"-* >/dev/null 2>&1 && echo "cgroups /sys/fs/cgroup/*/$cgroup_prefix-*"
 	[ -n "$(new_netns)" ] && echo "network namespaces: $(new_netns | tr '\n' ' ')"
 	for tool in iptables iptables-legacy; do
 		command -v "$tool" >/dev/null || continue
@@ -296,6 +378,7 @@ node_leftovers() {
 		done <"$MAC_CLUSTER_DIR/node.sysctl.before"
 	fi
 	[ "$(cat "$lock" 2>/dev/null)" = "$dir" ] && echo "lock $lock"
+	[ -f "$node_dir/binfmt.enabled" ] && echo "binfmt_misc entry qemu-aarch64"
 	true
 }
 

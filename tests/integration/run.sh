@@ -4,8 +4,12 @@
 # Usage: tests/integration/run.sh [TEST_FILE...]
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=tests/env/common.sh
+. tests/env/common.sh
 export MAC_CLUSTER_DIR=$PWD/.local/test-cluster
 export MAC_CLUSTER_ENV=$PWD/.local/test-cluster.env
+# the real amd64 node, and fake amd64 nodes beside it for the tests that make the fake kubelet fail or hang attempts
+export MAC_REAL_NODE=${MAC_REAL_NODE:-1} MAC_NODES_AMD64=${MAC_NODES_AMD64:-2}
 trap 'tests/env/cluster-down.sh >/dev/null 2>&1' EXIT
 trap 'exit 130' INT TERM
 
@@ -24,4 +28,21 @@ for t in "${tests[@]}"; do
 	echo "== $t"
 	bash "$t" || failed=1
 done
+# the cluster's own teardown, checked: no process, port, mount, interface, iptables rule, cgroup or sysctl change left
+echo "== cluster-down"
+down_log=$(tests/env/cluster-down.sh 2>&1)
+down=$?
+left=$(leftovers "$MAC_CLUSTER_DIR")
+mkdir -p build/results
+if [ $down -eq 0 ] && [ -z "$left" ]; then
+	echo "ok   cluster-down of the test cluster and its real node leaves nothing behind"
+	echo "1 0" >build/results/integration-cluster-down.count
+	echo "cluster-down: 1 passed, 0 failed"
+else
+	echo "FAIL cluster-down of the test cluster and its real node leaves nothing behind"
+	echo "    exit $down: $down_log; left now: $left"
+	echo "0 1" >build/results/integration-cluster-down.count
+	echo "cluster-down: 0 passed, 1 failed"
+	failed=1
+fi
 exit $failed

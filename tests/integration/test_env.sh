@@ -10,12 +10,16 @@ ns=env-test-$RANDOM
 work=$(mktemp -d)
 trap 'kubectl delete namespace "$ns" --wait=false >/dev/null 2>&1; rm -rf "$work"' EXIT
 
-# --- nodes of both architectures, Ready
-nodes=$(kubectl get nodes -L kubernetes.io/arch --no-headers)
-expect_eq "two Ready amd64 nodes" 2 "$(printf '%s\n' "$nodes" | awk '$2 == "Ready" && $NF == "amd64"' | wc -l)"
-expect_eq "two Ready arm64 nodes" 2 "$(printf '%s\n' "$nodes" | awk '$2 == "Ready" && $NF == "arm64"' | wc -l)"
-expect_eq "nodes report their architecture in nodeInfo" "amd64 amd64 arm64 arm64" \
-	"$(kubectl get nodes -o jsonpath='{range .items[*]}{.status.nodeInfo.architecture}{"\n"}{end}' | sort | xargs)"
+# --- nodes of both architectures, Ready: the fake ones (kwok) the fault tests use, and the real one
+nodes=$(kubectl get nodes -l type=kwok -L kubernetes.io/arch --no-headers)
+expect_eq "two Ready fake amd64 nodes" 2 "$(printf '%s\n' "$nodes" | awk '$2 == "Ready" && $NF == "amd64"' | wc -l)"
+expect_eq "two Ready fake arm64 nodes" 2 "$(printf '%s\n' "$nodes" | awk '$2 == "Ready" && $NF == "arm64"' | wc -l)"
+expect_eq "fake nodes report their architecture in nodeInfo" "amd64 amd64 arm64 arm64" \
+	"$(kubectl get nodes -l type=kwok -o jsonpath='{range .items[*]}{.status.nodeInfo.architecture}{"\n"}{end}' | sort | xargs)"
+if [ "${MAC_REAL_NODE:-0}" = 1 ]; then
+	expect_eq "the real node reports amd64 in nodeInfo, and is Ready" "amd64 True" \
+		"$(kubectl get node "$MAC_REAL_NODE_NAME" -o jsonpath='{.status.nodeInfo.architecture} {.status.conditions[?(@.type=="Ready")].status}')"
+fi
 
 kubectl create namespace "$ns" >/dev/null
 wait_for 60 kubectl get serviceaccount default -n "$ns" || fail "default service account created in $ns"

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/../.."
 
 export MAC_CLUSTER_DIR=$PWD/.local/teardown-cluster
 export MAC_CLUSTER_ENV=$PWD/.local/teardown-cluster.env
+# the test cluster holds the machine's one real node; the real node's own teardown is checked by run.sh at the end
+export MAC_REAL_NODE=0 MAC_REGISTRY_HOST=127.0.0.1
 trap 'tests/env/cluster-down.sh >/dev/null 2>&1' EXIT
 
 # interrupted while starting: SIGTERM (as a CI time-out sends; a background job ignores SIGINT) once the
