@@ -617,11 +617,16 @@ static void buildkit_container(struct doc *d, cJSON *c, const cJSON *build, cons
 	free(context);
 }
 
+#define GIT_CHECKOUT_DIR "/tmp/source"
+
 /* Git credentials reach git through an askpass helper reading the mounted Secret, never the command line. */
 static const char buildah_script[] =
 	"set -e; if [ -d " GIT_SECRET_DIR " ]; then printf '#!/bin/sh\\ncase \"$1\" in Username*) cat " GIT_SECRET_DIR
 	"/username;; *) cat " GIT_SECRET_DIR "/password;; esac\\n' >/tmp/askpass; chmod 700 /tmp/askpass; "
 	"export GIT_ASKPASS=/tmp/askpass GIT_TERMINAL_PROMPT=0; fi; " GIT_TRUST_STEP
+	/* a Git source is cloned here, not by buildah (Buildah 1.28 cannot check out a tag of the repository it cloned) */
+	"if [ -n \"${SOURCE_GIT_URL:-}\" ]; then git clone --quiet \"$SOURCE_GIT_URL\" " GIT_CHECKOUT_DIR "; "
+	"if [ \"$SOURCE_GIT_REVISION\" != HEAD ]; then git -C " GIT_CHECKOUT_DIR " checkout --quiet \"$SOURCE_GIT_REVISION\"; fi; fi; "
 	"buildah build --iidfile /tmp/image-id \"$@\"; "
 	"buildah push $PUSH_FLAGS --digestfile " TERMINATION_LOG " \"$(cat /tmp/image-id)\" \"docker://$PUSH_REPOSITORY\"";
 
@@ -657,7 +662,16 @@ static void buildah_container(struct doc *d, cJSON *c, const cJSON *build, const
 	}
 	if (trusted)
 		push_str(d, args, "--cert-dir=" CERTS_DIR);
-	push_str(d, args, context);
+	if (local_context(context)) {
+		push_str(d, args, context);
+	} else {
+		const cJSON *git = at(at(s, "source", NULL), "git", NULL);
+		const char *rev = str_at(git, "revision", NULL), *sub = str_at(git, "subPath", NULL);
+		add_env(d, c, "SOURCE_GIT_URL", str_at(git, "url", NULL));
+		add_env(d, c, "SOURCE_GIT_REVISION", rev ? rev : "HEAD");
+		push_fmt(d, args, GIT_CHECKOUT_DIR "%s%s", sub && strcmp(sub, ".") != 0 && sub[0] != '/' ? "/" : "",
+			 sub && strcmp(sub, ".") != 0 ? sub : "");
+	}
 	free(context);
 	/* buildah pushes to a name: one per platform and generation, so nothing is overwritten */
 	if ((size_t)snprintf(repo, sizeof(repo), "%s:build-%s-g%ld", spec->repository, p->label, spec->generation) >= sizeof(repo))

@@ -107,7 +107,7 @@ metadata: {name: src, namespace: apps, uid: u1}
 spec:
   image: r.io/team/app:1
   platforms: [linux/amd64]
-  builder: {type: buildah}
+  builder: {type: buildkit}
   cache: {enabled: no}
   source: {git: {url: "https://git.example.com/team/app.git", revision: "$long_rev", subPath: deep/dir}}
 YAML
@@ -115,6 +115,11 @@ run render -f "$work/src.yaml"
 expect_eq "render of a YAML 1.1 'no' exits 0" 0 "$rc"
 expect_no_match "cache: {enabled: no} turns the cache off, as kubectl reads it" "buildcache" "$out"
 expect_match "a long revision is kept whole, with its subPath" "#$long_rev:deep/dir\"" "$out"
+sed -i 's/builder: {type: buildkit}/builder: {type: buildah}/' "$work/src.yaml"
+run render -f "$work/src.yaml"
+expect_match "buildah: the pod clones the revision itself and builds the subPath" \
+	"\"SOURCE_GIT_REVISION\",[[:space:]]*\"value\":[[:space:]]*\"$long_rev\".*\"/tmp/source/deep/dir\"|\"/tmp/source/deep/dir\".*\"SOURCE_GIT_REVISION\",[[:space:]]*\"value\":[[:space:]]*\"$long_rev\"" \
+	"$(printf '%s' "$out" | tr -d '\n\t')"
 sed -i 's/builder: {type: buildah}/builder: {type: kaniko}/; s/revision: "r*"/revision: v7.3.0/' "$work/src.yaml"
 run render -f "$work/src.yaml"
 expect_match "kaniko: a tag revision is looked up as a branch or a tag, never forced to refs/heads" '"--git=branch=v7.3.0"' "$out"

@@ -355,7 +355,18 @@ stop_node() {
 	restore_binfmt
 	[ "$(cat "$lock" 2>/dev/null)" = "$dir" ] && rm -f "$lock"
 	rm -rf "$node_dir"
-	[ -z "$(node_leftovers)" ]
+	# what was still going away (a killed pod's process, a lazy unmount) gets a few seconds, then is named
+	local left i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		left=$(node_leftovers)
+		[ -z "$left" ] && return 0
+		kill_node_processes
+		unmount_all
+		remove_cgroups
+		sleep 1
+	done
+	env_log "left after stop: $(echo $left)"
+	return 1
 }
 
 # node_leftovers: what of a real node is still on the machine

@@ -21,6 +21,7 @@ ns=node-builds
 work=$(mktemp -d)
 cleanup() {
 	[ -f "$work/ctl.pid" ] && kill "$(cat "$work/ctl.pid")" 2>/dev/null
+	[ -f "$work/servers.pid" ] && kill $(cat "$work/servers.pid") 2>/dev/null
 	wait 2>/dev/null
 	kubectl delete namespace "$ns" node-restricted node-pods --wait=false >/dev/null 2>&1
 	rm -rf "$work"
@@ -89,6 +90,8 @@ expect_match "in a pod, doctor is the ServiceAccount of its projected token" "sy
 kubectl delete clusterrolebinding node-test-doctor >/dev/null 2>&1
 
 echo "-- builds on the real node"
+kubectl apply -f crds/multiarch.dev_multiarchbuilds.yaml >/dev/null
+kubectl wait --for condition=established crd/multiarchbuilds.multiarch.dev --timeout=60s >/dev/null
 tests/env/node-images.sh push-base "$REGISTRY" || fail "the busybox base image pushed to $REGISTRY"
 kubectl create namespace "$ns" >/dev/null 2>&1
 kubectl create secret docker-registry regcred -n "$ns" --docker-server="$REGISTRY_TLS" --docker-username="$REGISTRY_USER" \
@@ -189,7 +192,9 @@ cp "$work/src/Dockerfile" "$work/clone/app/Dockerfile"
 	git push -q origin HEAD:refs/heads/main v1.0.0) || fail "the test repository pushed to the local git server's folder"
 git -C "$work/git/app.git" symbolic-ref HEAD refs/heads/main
 tests/env/git-server.py --listen "$gw:$git_port" --root "$work/git" --log "$work/git.log" --max-seconds 900 &
+echo $! >>"$work/servers.pid"
 tests/env/forward-proxy.py --listen "$gw:$proxy_port" --allow "$gw" --log "$work/proxy.log" --max-seconds 900 &
+echo $! >>"$work/servers.pid"
 wait_for 20 curl -fsS -o /dev/null "http://$gw:$git_port/app.git/info/refs?service=git-upload-pack"
 # the builder configuration with a proxy: the plain registry (the base image) is reached directly, the TLS registry
 # and the git server through the proxy
