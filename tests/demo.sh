@@ -33,6 +33,7 @@ kubectl get nodes -L kubernetes.io/arch,type || fail "listing the nodes"
 real_nodes=$(kubectl get nodes -l multiarch.dev/node=real -o jsonpath='{range .items[*]}{.metadata.name} ({.metadata.labels.kubernetes\.io/arch}, kubelet {.status.nodeInfo.kubeletVersion}, {.status.nodeInfo.containerRuntimeVersion}){"\n"}{end}')
 echo "real nodes (a real kubelet and containerd run their pods): ${real_nodes:-none}"
 echo "simulated nodes (kwok; the helper runs their builds with buildah on this host): $(kubectl get nodes -l type=kwok -o jsonpath='{.items[*].metadata.name}')"
+[ "${MAC_ARM64_NODE:-0}" = 1 ] && echo "the arm64 node's kubelet and its pods' arm64 code run under qemu-user (emulated)"
 
 step "installing the MultiArchBuild CRD; checking the cluster with 'multiarch-controller doctor'"
 kubectl apply -f crds/ >/dev/null || fail "installing the CRD"
@@ -55,9 +56,16 @@ kubectl get namespace "$ns" >/dev/null 2>&1 || kubectl create namespace "$ns" >/
 kubectl delete mab hello -n "$ns" --ignore-not-found --wait=true >/dev/null || fail "removing the previous run's build"
 kubectl create configmap hello-src -n "$ns" --from-file=examples/hello/Dockerfile --from-file=examples/hello/hello.txt \
 	--dry-run=client -o yaml | kubectl apply -f - >/dev/null || fail "creating the source ConfigMap"
-# with the real node, amd64 is pinned to it (the test cluster also has simulated amd64 nodes)
+# with the real nodes, each platform they serve is pinned to them (the test cluster also has simulated nodes); the
+# emulated arm64 node has only the Kaniko image, so with it the demo builds with kaniko
 pin='.'
-[ "${MAC_REAL_NODE:-0}" = 1 ] && pin='.spec.perPlatform = [{platform: "linux/amd64", nodeSelector: {"multiarch.dev/node": "real"}}]'
+if [ "${MAC_ARM64_NODE:-0}" = 1 ]; then
+	pin='.spec.builder.type = "kaniko" | .spec.perPlatform = [{platform: "linux/amd64", nodeSelector: {"multiarch.dev/node": "real"}},
+		{platform: "linux/arm64", nodeSelector: {"multiarch.dev/node": "real"}}]'
+	echo "the arm64 node is real (emulated): building with kaniko, the builder it has"
+elif [ "${MAC_REAL_NODE:-0}" = 1 ]; then
+	pin='.spec.perPlatform = [{platform: "linux/amd64", nodeSelector: {"multiarch.dev/node": "real"}}]'
+fi
 sed "s|localhost:5000|$REGISTRY|" examples/hello/build.yaml | kubectl create --dry-run=client -n "$ns" -o json -f - | jq "$pin" |
 	kubectl apply -n "$ns" -f - || fail "applying examples/hello/build.yaml"
 
@@ -105,7 +113,8 @@ step "pulling each architecture's child with skopeo copy --override-arch"
 for arch in arm64 amd64; do
 	skopeo copy --quiet --src-tls-verify=false --override-arch "$arch" "$ref" "oci:$work/$arch:pulled" || fail "pulling the $arch child"
 	got_arch=$(skopeo inspect --config "oci:$work/$arch:pulled" | jq -r .architecture)
-	got_digest=$(jq -r '.manifests[0].digest' "$work/$arch/index.json")
+	# the index's entry for the architecture (the copy may convert the child's media type: kaniko pushes Docker's)
+	got_digest=$(jq -r --arg a "$arch" '.manifests[] | select(.platform.architecture == $a) | .digest' "$work/index.json")
 	want_digest=$(kubectl get mab hello -n "$ns" -o jsonpath="{.status.platforms[?(@.platform==\"linux/$arch\")].digest}")
 	echo "  --override-arch $arch: manifest $got_digest, config architecture $got_arch"
 	[ "$got_arch" = "$arch" ] || fail "the $arch child's config says $got_arch"

@@ -121,8 +121,9 @@ build_tool kubelet "$KUBE_VERSION" k8s.io/kubernetes "v0.${KUBE_VERSION#v1.}" "$
 build_tool kwok "$KWOK_VERSION" sigs.k8s.io/kwok "$KWOK_VERSION" \
 	"-s -w" kwok=sigs.k8s.io/kwok/cmd/kwok
 
-# the arm64 node's kubelet (run under qemu-user; tests/env/real-node.sh), only when asked for
-if [ "${MAC_ARM64_NODE:-0}" = 1 ]; then
+# the arm64 node's kubelet and Kaniko executor (the kubelet runs under qemu-user; tests/env/real-node.sh), unless
+# the arm64 node is turned off (MAC_ARM64_NODE=0)
+if [ "${MAC_ARM64_NODE:-1}" = 1 ]; then
 	TOOL_GOARCH=arm64 build_tool kubelet-arm64 "$KUBE_VERSION" k8s.io/kubernetes "v0.${KUBE_VERSION#v1.}" "$k8s_ldflags" \
 		kubelet-arm64=k8s.io/kubernetes/cmd/kubelet
 	TOOL_GOARCH=arm64 build_tool kaniko-arm64 "$KANIKO_VERSION" github.com/GoogleContainerTools/kaniko "$KANIKO_VERSION" \

@@ -20,7 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 dir=$MAC_CLUSTER_DIR
 real_node=${MAC_REAL_NODE:-1}
-arm64_node=${MAC_ARM64_NODE:-0}
+arm64_node=${MAC_ARM64_NODE:-1}
 [ "$real_node" = 1 ] || arm64_node=0
 export MAC_ARM64_NODE=$arm64_node
 if [ "$real_node" = 1 ]; then nodes_amd64=${MAC_NODES_AMD64:-0}; else nodes_amd64=${MAC_NODES_AMD64:-2}; fi
@@ -173,7 +173,8 @@ metadata:
 NODE
 		done
 	done
-} | kubectl --kubeconfig="$admin" apply -f - >/dev/null
+} >"$dir/fake-nodes.yaml"
+[ -s "$dir/fake-nodes.yaml" ] && kubectl --kubeconfig="$admin" apply -f "$dir/fake-nodes.yaml" >/dev/null
 
 want=$((nodes_amd64 + nodes_arm64))
 ready_nodes() {

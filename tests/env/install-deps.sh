@@ -42,8 +42,8 @@ checks=(
 	"gnuplot:gnuplot-nox"
 )
 
-# the emulated arm64 node (MAC_ARM64_NODE=1): qemu-user for binfmt_misc, a cross compiler for its pause image
-if [ "${MAC_ARM64_NODE:-0}" = 1 ]; then
+# the emulated arm64 node (unless MAC_ARM64_NODE=0): qemu-user for binfmt_misc, a cross compiler for its pause image
+if [ "${MAC_ARM64_NODE:-1}" = 1 ]; then
 	checks+=("/usr/bin/qemu-aarch64-static:qemu-user-static" "update-binfmts:binfmt-support" "aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu"
 		"/usr/aarch64-linux-gnu/lib/libc.a:libc6-dev-arm64-cross")
 fi

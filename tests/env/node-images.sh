@@ -136,7 +136,7 @@ arm64_image() {
 
 load_arm64() {
 	local sock=$1 dir name
-	dir=$(dirname "$("$here/build-tools.sh" --print)")/arm64-runtime/images
+	dir=$(dirname "$("$here/build-tools.sh" --print)")/arm64-images
 	mkdir -p "$dir"
 	for name in pause busybox kaniko; do
 		[ -s "$dir/$name.tar" ] && continue
@@ -158,7 +158,7 @@ push_base() {
 	docker image inspect "$(ref busybox)" >/dev/null 2>&1 || build_all
 	skopeo copy -q --dest-tls-verify=false --digestfile /dev/stdout "docker-daemon:$(ref busybox)" "docker://$reg/base/busybox:amd64" >"$got" &&
 		sources+=(--source "$reg/base/busybox@$(cat "$got")" --platform linux/amd64)
-	arm64_tar=$(dirname "$("$here/build-tools.sh" --print)")/arm64-runtime/images/busybox.tar
+	arm64_tar=$(dirname "$("$here/build-tools.sh" --print)")/arm64-images/busybox.tar
 	if [ -s "$arm64_tar" ]; then
 		skopeo copy -q --dest-tls-verify=false --digestfile /dev/stdout "oci-archive:$arm64_tar" "docker://$reg/base/busybox:arm64" >"$got" &&
 			sources+=(--source "$reg/base/busybox@$(cat "$got")" --platform linux/arm64)

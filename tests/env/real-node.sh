@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The real nodes of the local cluster: amd64 runs Debian's containerd and runc (CRI, own socket, root and state in the
 # cluster folder) on a CNI bridge from Debian's plugins, with the kubelet and kube-proxy built from k8s.io/kubernetes;
-# with MAC_ARM64_NODE=1 an arm64 node too: a kubelet built for arm64 and Debian's arm64 containerd, run under
-# qemu-user through binfmt_misc, whose pods run arm64 code, emulated (its containerd starts Debian's native shim and
-# runc: the arm64 shim cannot start under qemu-user here, "failed to start shim: invalid argument").
+# and (unless MAC_ARM64_NODE=0) an arm64 node: a kubelet built for arm64, run under qemu-user through binfmt_misc, over
+# a containerd of its own, whose pods run arm64 code, emulated. Its containerd is Debian's native one: Debian's arm64
+# containerd runs under qemu-user, but its shim does not start ("failed to start shim: invalid argument"), and with
+# the native shim it cannot create a pod that asks for a seccomp profile ("seccomp is not supported": qemu-user
+# refuses PR_SET_SECCOMP), which the index Job and kaniko pods do (docs/testing.md).
 #
 # Usage: tests/env/real-node.sh net-up     the node's bridge (the API server and registries listen on its gateway)
 #        tests/env/real-node.sh start      containerd, the node images, kubelet, kube-proxy (after the API server)
@@ -25,9 +27,8 @@ bridge=${MAC_NODE_BRIDGE:-macbr0}
 subnet_prefix=${MAC_NODE_SUBNET_PREFIX:-10.244.0}
 gateway=$subnet_prefix.1
 cgroup_prefix=mac-real-node
-arm64_runtime=${MAC_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/multiarch-controller/tools}/arm64-runtime
 archs=(amd64)
-[ "${MAC_ARM64_NODE:-0}" = 1 ] && archs+=(arm64)
+[ "${MAC_ARM64_NODE:-1}" = 1 ] && archs+=(arm64)
 
 # select_node ARCH: the variables of that node: name, folder, containerd socket, cgroup root, address range
 select_node() {
@@ -170,15 +171,9 @@ make_cgroup_root() {
 	fi
 }
 
-# start_containerd: the node's containerd, and its images; the arm64 one under qemu-user with its own libraries,
-# starting the native shim and runc (found first on its PATH)
+# start_containerd: the node's containerd, and its images (the arm64 node's built for arm64)
 start_containerd() {
-	if [ "$arch" = amd64 ]; then
-		start_bg containerd-$arch "$dir" containerd --config "$adir/containerd/config.toml" --log-level warn
-	else
-		start_bg containerd-$arch "$dir" env QEMU_LD_PREFIX="$arm64_runtime/root" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-			"$arm64_runtime/root/usr/bin/containerd" --config "$adir/containerd/config.toml" --log-level warn
-	fi
+	start_bg containerd-$arch "$dir" containerd --config "$adir/containerd/config.toml" --log-level warn
 	wait_until 120 "containerd's socket ($dir/logs/containerd-$arch.log)" ctr --address "$sock" version || return 1
 	if [ "$arch" = amd64 ]; then "$here/node-images.sh" load "$sock"; else "$here/node-images.sh" load-arm64 "$sock"; fi
 }
@@ -198,7 +193,7 @@ start_kubelet() {
 start_node() {
 	local bin proxy_healthz proxy_metrics
 	bin=$("$here/build-tools.sh" --print)
-	[ "${MAC_ARM64_NODE:-0}" = 1 ] && { prepare_arm64 || return 1; }
+	[ "${MAC_ARM64_NODE:-1}" = 1 ] && { prepare_arm64 || return 1; }
 	for a in "${archs[@]}"; do
 		select_node "$a"
 		make_cgroup_root || { env_log "cannot make the kubelet's cgroup root /$cgroup_root"; return 1; }
@@ -220,18 +215,10 @@ start_node() {
 	wait_until 60 "kube-proxy's rules for the kubernetes Service ($dir/logs/kube-proxy.log)" service_rules || return 1
 }
 
-# prepare_arm64: Debian's arm64 containerd with the arm64 libc and libseccomp beside it (downloaded once, kept with
-# the tools), and qemu-user registered for arm64 binaries in binfmt_misc (undone at stop when this script did it)
+# prepare_arm64: qemu-user registered for arm64 binaries in binfmt_misc (undone at stop when this script did it),
+# and Debian's arm64 package list (the arm64 busybox of the base image comes from it)
 prepare_arm64() {
-	local deb
-	if [ ! -x "$arm64_runtime/root/usr/bin/containerd" ]; then
-		dpkg --print-foreign-architectures | grep -qx arm64 || { dpkg --add-architecture arm64 && apt-get update -qq; } || return 1
-		rm -rf "$arm64_runtime.partial" && mkdir -p "$arm64_runtime.partial/debs" || return 1
-		(cd "$arm64_runtime.partial/debs" && apt-get download containerd:arm64 libc6:arm64 libseccomp2:arm64 >/dev/null 2>&1) ||
-			{ env_log "cannot download Debian's arm64 containerd"; return 1; }
-		for deb in "$arm64_runtime.partial"/debs/*.deb; do dpkg-deb -x "$deb" "$arm64_runtime.partial/root" || return 1; done
-		rm -rf "$arm64_runtime" && mv "$arm64_runtime.partial" "$arm64_runtime"
-	fi
+	dpkg --print-foreign-architectures | grep -qx arm64 || { dpkg --add-architecture arm64 && apt-get update -qq; } || return 1
 	mkdir -p "$node_dir"
 	if ! mountpoint -q /proc/sys/fs/binfmt_misc; then
 		mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || return 1

@@ -8,8 +8,10 @@ cd "$(dirname "$0")/../.."
 . tests/env/common.sh
 export MAC_CLUSTER_DIR=$PWD/.local/test-cluster
 export MAC_CLUSTER_ENV=$PWD/.local/test-cluster.env
-# the real amd64 node, and fake amd64 nodes beside it for the tests that make the fake kubelet fail or hang attempts
-export MAC_REAL_NODE=${MAC_REAL_NODE:-1} MAC_NODES_AMD64=${MAC_NODES_AMD64:-2}
+# the real amd64 and arm64 nodes, and fake nodes of both beside them for the tests that make the fake kubelet fail
+# or hang attempts
+export MAC_REAL_NODE=${MAC_REAL_NODE:-1} MAC_ARM64_NODE=${MAC_ARM64_NODE:-1} MAC_NODES_AMD64=${MAC_NODES_AMD64:-2}
+export MAC_NODES_ARM64=${MAC_NODES_ARM64:-2}
 trap 'tests/env/cluster-down.sh >/dev/null 2>&1' EXIT
 trap 'exit 130' INT TERM
 
