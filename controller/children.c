@@ -682,6 +682,27 @@ static void buildah_container(struct doc *d, cJSON *c, const cJSON *build, const
 		add_env(d, c, "CONTAINERS_REGISTRIES_CONF", BUILDER_CONFIG_DIR "/registries.conf");
 }
 
+/* kaniko takes git://host/path#refs/... or #<commit>, a bare name through --git=branch= (which kaniko looks up as a
+ * branch, then as a tag), and the sub-path apart; it fetches over https unless told the repository speaks http. */
+static void kaniko_git_context(struct doc *d, cJSON *c, cJSON *args, const cJSON *git)
+{
+	const char *url = str_at(git, "url", NULL), *rev = str_at(git, "revision", NULL), *sub = str_at(git, "subPath", NULL);
+	const char *where = strstr(url, "://") ? strstr(url, "://") + 3 : url;
+	bool commit = rev && strlen(rev) == 40 && strspn(rev, "0123456789abcdef") == 40;
+	bool ref = rev && strncmp(rev, "refs/", 5) == 0;
+
+	if (commit || ref)
+		push_fmt(d, args, "--context=git://%s#%s", where, rev);
+	else
+		push_fmt(d, args, "--context=git://%s", where);
+	if (rev && !commit && !ref && strcmp(rev, "HEAD") != 0)
+		push_fmt(d, args, "--git=branch=%s", rev);
+	if (sub && strcmp(sub, ".") != 0)
+		push_fmt(d, args, "--context-sub-path=%s", sub);
+	if (strncmp(url, "http://", 7) == 0)
+		add_env(d, c, "GIT_PULL_METHOD", "http");
+}
+
 static void kaniko_container(struct doc *d, cJSON *c, const cJSON *build, const struct ctl_build_spec *spec, const struct ctl_platform *p,
 			     const char *git_secret, const struct ctl_builder_config *config)
 {
@@ -695,27 +716,10 @@ static void kaniko_container(struct doc *d, cJSON *c, const cJSON *build, const 
 	if (!context)
 		return;
 	reg_platform_format(&p->platform, platform, sizeof(platform));
-	if (local_context(context)) {
+	if (local_context(context))
 		push_fmt(d, args, "--context=dir://%s", context);
-	} else {
-		/* kaniko takes git://host/path#refs/... or #<commit>, a bare name through --git=branch= (which kaniko
-		 * looks up as a branch, then as a tag), and the sub-path apart */
-		const cJSON *git = at(at(s, "source", NULL), "git", NULL);
-		const char *url = str_at(git, "url", NULL), *rev = str_at(git, "revision", NULL), *sub = str_at(git, "subPath", NULL);
-		const char *where = strstr(url, "://") ? strstr(url, "://") + 3 : url;
-		bool commit = rev && strlen(rev) == 40 && strspn(rev, "0123456789abcdef") == 40;
-		if (rev && (commit || strncmp(rev, "refs/", 5) == 0))
-			push_fmt(d, args, "--context=git://%s#%s", where, rev);
-		else
-			push_fmt(d, args, "--context=git://%s", where);
-		if (rev && !commit && strncmp(rev, "refs/", 5) != 0 && strcmp(rev, "HEAD") != 0)
-			push_fmt(d, args, "--git=branch=%s", rev);
-		if (sub && strcmp(sub, ".") != 0)
-			push_fmt(d, args, "--context-sub-path=%s", sub);
-		/* kaniko fetches git:// contexts over https unless told the repository speaks plain http */
-		if (strncmp(url, "http://", 7) == 0)
-			add_env(d, c, "GIT_PULL_METHOD", "http");
-	}
+	else
+		kaniko_git_context(d, c, args, at(at(s, "source", NULL), "git", NULL));
 	free(context);
 	push_fmt(d, args, "--dockerfile=%s", dockerfile ? dockerfile : "Dockerfile");
 	push_fmt(d, args, "--custom-platform=%s", platform);

@@ -77,7 +77,7 @@ static void finish_hex(EVP_MD_CTX *md, char *out)
 	unsigned int len = 0;
 
 	EVP_DigestFinal_ex(md, hash, &len);
-	for (unsigned int i = 0; i < len && i < 32; i++)
+	for (size_t i = 0; i < len && i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", hash[i]);
 	out[64] = '\0';
 }
@@ -92,16 +92,57 @@ static bool load_roots(const struct download_request *req, struct dynbuf *roots)
 	return dynbuf_add(roots, req->ca_pem, req->ca_pem_len) == DYNBUF_OK;
 }
 
+/* Opens req->output for the body (created or truncated, 0600) into sink->out. */
+static enum download_err open_output(const struct download_request *req, struct sink *sink, char *errbuf, size_t errlen)
+{
+	int fd = open(req->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0 || !(sink->out = fdopen(fd, "wb"))) {
+		errbuf_set(errbuf, errlen, "cannot open %s: %s", req->output, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return DOWNLOAD_IO;
+	}
+	return DOWNLOAD_OK;
+}
+
+/* What the finished transfer amounts to: the cap, a write error, a transfer error, or a digest to compare. */
+static enum download_err judge(const struct download_request *req, struct sink *sink, CURLcode cc, const char *curl_err,
+			       char *got_sha256, char *errbuf, size_t errlen)
+{
+	char hex[65];
+
+	if (sink->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+		errbuf_set(errbuf, errlen, "%s: the body passed the %zu-byte cap", req->url, req->max_bytes);
+		return DOWNLOAD_TOO_BIG;
+	}
+	if (sink->io_error) {
+		errbuf_set(errbuf, errlen, "cannot write %s", req->output);
+		return DOWNLOAD_IO;
+	}
+	if (cc != CURLE_OK) {
+		errbuf_set(errbuf, errlen, "cannot download %s: %s", req->url, curl_err[0] ? curl_err : curl_easy_strerror(cc));
+		return DOWNLOAD_NETWORK;
+	}
+	finish_hex(sink->md, hex);
+	if (req->sha256 && strcmp(hex, req->sha256) != 0) {
+		errbuf_set(errbuf, errlen, "%s: sha256 %s, expected %s", req->url, hex, req->sha256);
+		return DOWNLOAD_MISMATCH;
+	}
+	if (got_sha256)
+		memcpy(got_sha256, hex, sizeof(hex));
+	return DOWNLOAD_OK;
+}
+
 enum download_err download_file(const struct download_request *req, char *got_sha256, char *errbuf, size_t errlen)
 {
 	struct sink sink = {.max = req->max_bytes};
-	char curl_err[CURL_ERROR_SIZE] = "", hex[65];
+	char curl_err[CURL_ERROR_SIZE] = "";
 	struct dynbuf roots;
 	struct curl_blob blob;
-	enum download_err rc = DOWNLOAD_OK;
+	enum download_err rc;
 	CURL *h = NULL;
 	CURLcode cc;
-	int fd;
 
 	if (strncmp(req->url, "http://", 7) != 0 && strncmp(req->url, "https://", 8) != 0) {
 		errbuf_set(errbuf, errlen, "%s: only http:// and https:// URLs are fetched", req->url);
@@ -117,46 +158,24 @@ enum download_err download_file(const struct download_request *req, char *got_sh
 		dynbuf_free(&roots);
 		return DOWNLOAD_NOMEM;
 	}
-	fd = open(req->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || !(sink.out = fdopen(fd, "wb"))) {
-		errbuf_set(errbuf, errlen, "cannot open %s: %s", req->output, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if ((rc = open_output(req, &sink, errbuf, errlen)) != DOWNLOAD_OK) {
 		dynbuf_free(&roots);
-		return DOWNLOAD_IO;
+		return rc;
 	}
 	sink.md = EVP_MD_CTX_new();
 	h = curl_easy_init();
 	if (!sink.md || !h || EVP_DigestInit_ex(sink.md, EVP_sha256(), NULL) != 1) {
 		errbuf_set(errbuf, errlen, "out of memory");
 		rc = DOWNLOAD_NOMEM;
-		goto out;
-	}
-	blob = (struct curl_blob){.data = roots.data, .len = roots.len, .flags = CURL_BLOB_NOCOPY};
-	set_options(h, req, &sink, roots.len ? &blob : NULL, curl_err);
-	cc = curl_easy_perform(h);
-	if (fclose(sink.out) != 0)
-		sink.io_error = true;
-	sink.out = NULL;
-	if (sink.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
-		errbuf_set(errbuf, errlen, "%s: the body passed the %zu-byte cap", req->url, req->max_bytes);
-		rc = DOWNLOAD_TOO_BIG;
-	} else if (sink.io_error) {
-		errbuf_set(errbuf, errlen, "cannot write %s", req->output);
-		rc = DOWNLOAD_IO;
-	} else if (cc != CURLE_OK) {
-		errbuf_set(errbuf, errlen, "cannot download %s: %s", req->url, curl_err[0] ? curl_err : curl_easy_strerror(cc));
-		rc = DOWNLOAD_NETWORK;
 	} else {
-		finish_hex(sink.md, hex);
-		if (req->sha256 && strcmp(hex, req->sha256) != 0) {
-			errbuf_set(errbuf, errlen, "%s: sha256 %s, expected %s", req->url, hex, req->sha256);
-			rc = DOWNLOAD_MISMATCH;
-		} else if (got_sha256) {
-			memcpy(got_sha256, hex, sizeof(hex));
-		}
+		blob = (struct curl_blob){.data = roots.data, .len = roots.len, .flags = CURL_BLOB_NOCOPY};
+		set_options(h, req, &sink, roots.len ? &blob : NULL, curl_err);
+		cc = curl_easy_perform(h);
+		if (fclose(sink.out) != 0)
+			sink.io_error = true;
+		sink.out = NULL;
+		rc = judge(req, &sink, cc, curl_err, got_sha256, errbuf, errlen);
 	}
-out:
 	if (sink.out)
 		fclose(sink.out);
 	if (rc != DOWNLOAD_OK)

@@ -35,11 +35,13 @@ ref() {
 
 log() { echo "node-images: $*" >&2; }
 
-# docker_build NAME CONTEXT: builds CONTEXT's Dockerfile as NAME's reference; the log goes to CONTEXT/../NAME.log
+# docker_build NAME CONTEXT [DOCKER_BUILD_FLAG...]: builds CONTEXT's Dockerfile as NAME's reference; its output is
+# shown only when it fails
 docker_build() {
 	local name=$1 context=$2 out
+	shift 2
 	out=$(mktemp)
-	if ! docker build --network host -q -t "$(ref "$name")" "$context" >"$out" 2>&1; then
+	if ! docker build --network host -q "$@" -t "$(ref "$name")" "$context" >"$out" 2>&1; then
 		log "building the $name image failed:"
 		tail -n 20 "$out" >&2
 		rm -f "$out"
@@ -76,7 +78,7 @@ stage() {
 }
 
 build_all() {
-	local name ctx out
+	local name ctx
 	"$here/base-image.sh"
 	"$here/build-tools.sh" >/dev/null
 	for name in pause buildkit buildah kaniko busybox; do
@@ -88,15 +90,7 @@ build_all() {
 		rm -rf "$ctx"
 	done
 	# the controller image from this checkout (Docker's layer cache makes an unchanged tree quick)
-	out=$(mktemp)
-	if ! docker build --network host -q --build-arg GIT_COMMIT="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
-		-t "$(ref controller)" "$repo" >"$out" 2>&1; then
-		log "building the controller image failed:"
-		tail -n 20 "$out" >&2
-		rm -f "$out"
-		return 1
-	fi
-	rm -f "$out"
+	docker_build controller "$repo" --build-arg GIT_COMMIT="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 }
 
 # arm64_image NAME OUT: an OCI archive of the arm64 variant of NAME (pause, busybox or kaniko) under NAME's reference
