@@ -258,8 +258,8 @@ kill_node_processes() {
 
 # remove_cgroups: the node's cgroup subtree in every hierarchy, deepest first
 remove_cgroups() {
-	local cg i
-	for i in 1 2 3 4 5; do
+	local cg
+	for _ in 1 2 3 4 5; do
 		for cg in /sys/fs/cgroup/*/"$cgroup_prefix"-*; do
 			[ -d "$cg" ] || continue
 			find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
@@ -272,9 +272,11 @@ remove_cgroups() {
 
 # new_netns: the network namespaces made since net-up (containerd's cni-* for the node's pods)
 new_netns() {
-	local ns
-	for ns in $(ls /run/netns 2>/dev/null); do
-		case $ns in cni-*) grep -qx "$ns" "$dir/node.netns.before" 2>/dev/null || echo "$ns" ;; esac
+	local path ns
+	for path in /run/netns/cni-*; do
+		[ -e "$path" ] || continue
+		ns=${path##*/}
+		grep -qx "$ns" "$dir/node.netns.before" 2>/dev/null || echo "$ns"
 	done
 }
 
@@ -343,8 +345,8 @@ stop_node() {
 	[ "$(cat "$lock" 2>/dev/null)" = "$dir" ] && rm -f "$lock"
 	rm -rf "$node_dir"
 	# what was still going away (a killed pod's process, a lazy unmount) gets a few seconds, then is named
-	local left i
-	for i in 1 2 3 4 5 6 7 8 9 10; do
+	local left
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		left=$(node_leftovers)
 		[ -z "$left" ] && return 0
 		kill_node_processes
@@ -352,7 +354,7 @@ stop_node() {
 		remove_cgroups
 		sleep 1
 	done
-	env_log "left after stop: $(echo $left)"
+	env_log "left after stop: ${left//$'\n'/; }"
 	return 1
 }
 

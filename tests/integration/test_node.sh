@@ -17,7 +17,7 @@ cd "$(dirname "$0")/../.."
 . tests/env/versions.sh
 
 BIN=${MAC_CONTROLLER_BIN:-bin/multiarch-controller}
-ns=node-builds
+ns="node-builds"
 work=$(mktemp -d)
 cleanup() {
 	[ -f "$work/ctl.pid" ] && kill "$(cat "$work/ctl.pid")" 2>/dev/null
