@@ -47,7 +47,7 @@ expect_match "its runtime is the project's containerd" "^containerd://1\." "$(jq
 expect_eq "it is amd64" amd64 "$(jq -r '.metadata.labels["kubernetes.io/arch"]' <<<"$info")"
 expect_eq "it is not a kwok node" null "$(jq -r '.metadata.annotations["kwok.x-k8s.io/node"]' <<<"$info")"
 
-# run_pod NAME IMAGE ARGS_JSON [SA]: a pod on the real node in node-pods; waits until it ends, prints its phase
+# run_pod NAME IMAGE ARGS_JSON [SA]: a pod on the real amd64 node in node-pods; waits until it ends, prints its phase
 run_pod() {
 	kubectl apply -f - >/dev/null <<EOF
 apiVersion: v1
@@ -55,7 +55,7 @@ kind: Pod
 metadata: {name: $1, namespace: node-pods}
 spec:
   restartPolicy: Never
-  nodeSelector: {multiarch.dev/node: real}
+  nodeSelector: {multiarch.dev/node: real, kubernetes.io/arch: amd64}
   tolerations: [{key: multiarch.dev/real-node, operator: Exists}]
   serviceAccountName: ${4:-default}
   securityContext: {runAsNonRoot: true, runAsUser: 65532, seccompProfile: {type: RuntimeDefault}}
