@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # make demo: the whole flow on this machine. Starts the local cluster and registry (or reuses them), runs
 # `multiarch-controller run` against it, applies examples/hello/ with kubectl, follows the build, and proves the
-# result with skopeo. The amd64 platform builds on the real node (a real kubelet and containerd running the Buildah
-# image built here); the arm64 node is simulated (kwok), and for it alone tests/env/fake-kubelet.py plays the
-# kubelet's part, running buildah on this host.
+# result with skopeo. Both platforms build on real nodes (a real kubelet and containerd running the builder images
+# built here; the arm64 node's kubelet and its pods' arm64 code emulated by qemu-user). With MAC_ARM64_NODE=0 the
+# arm64 node is simulated (kwok), and for it alone tests/env/fake-kubelet.py plays the kubelet's part, running
+# buildah on this host.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export MAC_CLUSTER_DIR=${MAC_CLUSTER_DIR:-$PWD/.local/cluster}
@@ -25,7 +26,7 @@ fail() {
 	exit 1
 }
 
-step "starting the local cluster (real etcd, kube-apiserver, scheduler, controller-manager; a real amd64 node; simulated arm64 nodes) and registry"
+step "starting the local cluster (real etcd, kube-apiserver, scheduler, controller-manager, real nodes) and registry"
 tests/env/cluster-up.sh || fail "starting the cluster"
 # shellcheck disable=SC1090
 . "$MAC_CLUSTER_ENV"

@@ -40,9 +40,10 @@ finish() {
 }
 
 # apply_mab NS NAME [PLATFORMS] [EXTRA_SPEC_YAML]: applies a MultiArchBuild of $REGISTRY/NS/NAME:1.0 built from a Git
-# URL for PLATFORMS ('"linux/amd64", "linux/arm64"' by default), creating the namespace when missing.
+# URL for PLATFORMS ('"linux/riscv64", "linux/ppc64le"' by default: the fake nodes' architectures, see
+# tests/integration/run.sh), creating the namespace when missing.
 apply_mab() {
-	local platforms=${3:-'"linux/amd64", "linux/arm64"'}
+	local platforms=${3:-'"linux/riscv64", "linux/ppc64le"'}
 	kubectl get namespace "$1" >/dev/null 2>&1 || kubectl create namespace "$1" >/dev/null 2>&1
 	kubectl apply -f - >/dev/null <<EOF
 apiVersion: multiarch.dev/v1alpha1

@@ -7,9 +7,12 @@
 # address the pods reach too); without it, on 127.0.0.1.
 #
 # Environment: MAC_CLUSTER_DIR (state, default .local/cluster), MAC_CLUSTER_ENV (default .local/cluster.env),
-# MAC_REAL_NODE (1, the default: start the real node; 0: fake nodes only), MAC_NODES_AMD64 / MAC_NODES_ARM64 (fake
-# nodes per architecture; default 2 arm64, and 2 amd64 only without the real node; when fake amd64 nodes sit beside
-# the real one, the real one is tainted multiarch.dev/real-node:NoSchedule and only BUILDER_CONFIG builds go there);
+# MAC_REAL_NODE (1, the default: start the real node; 0: fake nodes only), MAC_NODES_AMD64 / MAC_NODES_ARM64 /
+# MAC_NODES_RISCV64 / MAC_NODES_PPC64LE (fake nodes per architecture; by default 2 amd64 only without the real amd64
+# node, 2 arm64 only without the real arm64 node, no riscv64 or ppc64le; the integration tests ask for riscv64 and
+# ppc64le nodes, architectures no real node serves here, for the tests that make attempts fail or hang); when fake
+# nodes sit beside the real ones, the real ones are tainted multiarch.dev/real-node:NoSchedule and only builds
+# that tolerate it (BUILDER_CONFIG's) go there;
 # for the scale benchmark:
 # MAC_KWOK_EXTRA_CONFIG (more kwok stages), MAC_CONTROL_PLANE_QPS (the controller-manager's and scheduler's
 # client-side QPS, burst twice that; default their own), MAC_AUDIT_MAXSIZE (MB before the audit log rotates, default 200).
@@ -23,12 +26,15 @@ real_node=${MAC_REAL_NODE:-1}
 arm64_node=${MAC_ARM64_NODE:-1}
 [ "$real_node" = 1 ] || arm64_node=0
 export MAC_ARM64_NODE=$arm64_node
-if [ "$real_node" = 1 ]; then nodes_amd64=${MAC_NODES_AMD64:-0}; else nodes_amd64=${MAC_NODES_AMD64:-2}; fi
-if [ "$arm64_node" = 1 ]; then nodes_arm64=${MAC_NODES_ARM64:-0}; else nodes_arm64=${MAC_NODES_ARM64:-2}; fi
-# real nodes beside fake nodes of their architecture are tainted, so that only BUILDER_CONFIG builds go there
-if [ "$real_node" = 1 ] && { [ "$nodes_amd64" -gt 0 ] || { [ "$arm64_node" = 1 ] && [ "$nodes_arm64" -gt 0 ]; }; }; then
-	export MAC_REAL_NODE_TAINT=1
-fi
+fake_arches=(amd64 arm64 riscv64 ppc64le)
+declare -A fake_count=([amd64]=${MAC_NODES_AMD64:-2} [arm64]=${MAC_NODES_ARM64:-2}
+	[riscv64]=${MAC_NODES_RISCV64:-0} [ppc64le]=${MAC_NODES_PPC64LE:-0})
+[ "$real_node" = 1 ] && fake_count[amd64]=${MAC_NODES_AMD64:-0}
+[ "$arm64_node" = 1 ] && fake_count[arm64]=${MAC_NODES_ARM64:-0}
+fake_total=0
+for arch in "${fake_arches[@]}"; do fake_total=$((fake_total + fake_count[$arch])); done
+# real nodes beside fake nodes are tainted, so that only the builds that tolerate it (BUILDER_CONFIG's) go there
+[ "$real_node" = 1 ] && [ "$fake_total" -gt 0 ] && export MAC_REAL_NODE_TAINT=1
 qps_flags=()
 [ -z "${MAC_CONTROL_PLANE_QPS:-}" ] || qps_flags=(--kube-api-qps="$MAC_CONTROL_PLANE_QPS" --kube-api-burst="$((MAC_CONTROL_PLANE_QPS * 2))")
 kwok_configs=(--config="$here/kwok-stages.yaml")
@@ -152,9 +158,8 @@ start_bg kwok "$dir" kwok --kubeconfig="$dir/kwok.kubeconfig" "${kwok_configs[@]
 
 # --- fake nodes
 {
-	for arch in amd64 arm64; do
-		count=$nodes_amd64
-		[ $arch = arm64 ] && count=$nodes_arm64
+	for arch in "${fake_arches[@]}"; do
+		count=${fake_count[$arch]}
 		for i in $(seq 1 "$count"); do
 			cat <<NODE
 ---
@@ -176,7 +181,7 @@ NODE
 } >"$dir/fake-nodes.yaml"
 [ -s "$dir/fake-nodes.yaml" ] && kubectl --kubeconfig="$admin" apply -f "$dir/fake-nodes.yaml" >/dev/null
 
-want=$((nodes_amd64 + nodes_arm64))
+want=$fake_total
 ready_nodes() {
 	[ "$(kubectl --kubeconfig="$admin" get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' |
 		grep -c True)" -ge "$want" ]
@@ -238,7 +243,7 @@ export MAC_TOOLS_BIN=$bin
 export PATH=$bin:\$PATH
 ENV
 trap - ERR INT TERM
-nodes_text="$((nodes_amd64 + nodes_arm64)) fake nodes"
+nodes_text="$fake_total fake nodes"
 [ "$real_node" = 1 ] && nodes_text="the real node $real_node_name (amd64) and $nodes_text"
 [ "$arm64_node" = 1 ] && nodes_text="the real node real-arm64-1 (arm64, emulated by qemu-user), $nodes_text"
 env_log "cluster up in $((SECONDS - started))s: apiserver $server, registry $registry, $nodes_text; env: $MAC_CLUSTER_ENV"

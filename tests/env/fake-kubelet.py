@@ -5,7 +5,8 @@ For every pod labelled multiarch.dev/build that the real scheduler bound to a no
 pod's container would have done on a real node, then writes the pod status as a kubelet would
 (Running, then Succeeded with the digest as the termination message, or Failed):
 
-  build pods  push a real single-architecture image of the node's architecture to the pod's
+  build pods  (never of an architecture a real node serves: those fail at once, saying so)
+              push a real single-architecture image of the node's architecture to the pod's
               repository (annotation multiarch.dev/repository), made with tests/env/make-image.sh
               (umoci) and pushed with skopeo; or, with --buildah, build the build's ConfigMap source
               with `buildah build --platform` on this host and push that.
@@ -141,6 +142,13 @@ class Kubelet:
                 self.node_arch[node] = meta.get("labels", {}).get("kubernetes.io/arch", "") if fake else ""
         return self.node_arch.get(node, "")
 
+    def real_arches(self):
+        """The architectures the cluster's real nodes serve (read on every call: nodes come and go)."""
+        code, obj = self.api.request("GET", "/api/v1/nodes?labelSelector=multiarch.dev%2Fnode%3Dreal")
+        if code != 200:
+            return set()
+        return {n["metadata"].get("labels", {}).get("kubernetes.io/arch", "") for n in obj.get("items", [])}
+
     def run_build(self, pod):
         plan = self.plan(pod)
         if plan == "hang":
@@ -152,6 +160,8 @@ class Kubelet:
         repo = meta.get("annotations", {}).get("multiarch.dev/repository")
         if not repo or not arch:
             return False, "no repository annotation or node architecture"
+        if arch in self.real_arches():
+            return False, "fake-kubelet: a real node serves %s: its builds run for real, never here" % arch
         layout = tempfile.mkdtemp(dir=self.work)
         try:
             if self.args.buildah:

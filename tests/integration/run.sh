@@ -8,10 +8,10 @@ cd "$(dirname "$0")/../.."
 . tests/env/common.sh
 export MAC_CLUSTER_DIR=$PWD/.local/test-cluster
 export MAC_CLUSTER_ENV=$PWD/.local/test-cluster.env
-# the real amd64 and arm64 nodes, and fake nodes of both beside them for the tests that make the fake kubelet fail
-# or hang attempts
-export MAC_REAL_NODE=${MAC_REAL_NODE:-1} MAC_ARM64_NODE=${MAC_ARM64_NODE:-1} MAC_NODES_AMD64=${MAC_NODES_AMD64:-2}
-export MAC_NODES_ARM64=${MAC_NODES_ARM64:-2}
+# the real amd64 and arm64 nodes, and fake nodes of two architectures no real node serves here (riscv64, ppc64le)
+# for the tests that make the fake kubelet fail or hang attempts: the fake kubelet runs no amd64 or arm64 build
+export MAC_REAL_NODE=${MAC_REAL_NODE:-1} MAC_ARM64_NODE=${MAC_ARM64_NODE:-1}
+export MAC_NODES_RISCV64=${MAC_NODES_RISCV64:-2} MAC_NODES_PPC64LE=${MAC_NODES_PPC64LE:-2}
 trap 'tests/env/cluster-down.sh >/dev/null 2>&1' EXIT
 trap 'exit 130' INT TERM
 

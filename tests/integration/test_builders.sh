@@ -110,7 +110,7 @@ kind: MultiArchBuild
 metadata: {name: private, namespace: secrets-$suffix}
 spec:
   image: $REGISTRY/secrets-$suffix/private:1
-  platforms: [linux/amd64, linux/arm64]
+  platforms: [linux/riscv64, linux/ppc64le]
   source: {git: {url: https://git.example.com/team/private.git, secretRef: {name: git-token}}}
   pushSecretRef: {name: regcred}
   buildSecrets: [{id: npmrc, secretRef: {name: npm-token, key: .npmrc}}]

@@ -73,9 +73,9 @@ all_ready() { [ "$(ready_count)" -eq "$BUILDS" ]; }
 # platforms_of I: the platforms build I asks for (a mix of one and two)
 platforms_of() {
 	case $(($1 % 4)) in
-	0) echo "linux/amd64" ;;
-	1) echo "linux/arm64" ;;
-	*) echo "linux/amd64,linux/arm64" ;;
+	0) echo "linux/riscv64" ;;
+	1) echo "linux/ppc64le" ;;
+	*) echo "linux/ppc64le,linux/riscv64" ;;
 	esac
 }
 

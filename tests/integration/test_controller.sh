@@ -16,8 +16,8 @@ echo '{}' >"$plan"
 
 cleanup() {
 	# the nodes this test added or cordoned go back as they were, for the tests after it
-	kubectl delete node fake-s390x-1 fake-arm64-3 --ignore-not-found >/dev/null 2>&1
-	kubectl uncordon fake-arm64-1 fake-arm64-2 >/dev/null 2>&1
+	kubectl delete node fake-s390x-1 fake-ppc64le-3 fake-amd64-9 --ignore-not-found >/dev/null 2>&1
+	kubectl uncordon fake-ppc64le-1 fake-ppc64le-2 >/dev/null 2>&1
 	for f in "$work"/*.pid; do
 		[ -e "$f" ] || continue
 		kill -KILL "$(cat "$f")" 2>/dev/null
@@ -55,6 +55,7 @@ condition() { field "$1" "$2" "{.status.conditions[?(@.type==\"$3\")].status}/{.
 # predicates for wait_for, which runs its command again on each try (a $(...) argument would be read only once)
 field_is() { [ "$(field "$1" "$2" "$3")" = "$4" ]; }
 condition_is() { [ "$(condition "$1" "$2" "$3")" = "$4" ]; }
+pod_phase_is() { [ "$(kubectl get pod -n "$1" "$2" -o jsonpath='{.status.phase}' 2>/dev/null)" = "$3" ]; }
 pod_running() { kubectl get pod -n "$1" "$2" -o jsonpath='{.status.phase}' 2>/dev/null | grep -q Running; }
 pod_gone() { [ -z "$(kubectl get pod -n "$1" "$2" -o name 2>/dev/null)" ]; }
 children_gone() { [ -z "$(kubectl get pods,jobs -n "$1" -l "multiarch.dev/build=$2" -o name 2>/dev/null)" ]; }
@@ -113,9 +114,9 @@ echo "-- two and three platforms"
 start_controller main --status-batch 5s
 add_node fake-s390x-1 s390x
 mark=$(audit_lines)
-apply_mab ctl-two hello '"linux/amd64", "linux/arm64"'
+apply_mab ctl-two hello '"linux/riscv64", "linux/ppc64le"'
 if ready ctl-two hello; then pass "two platforms: Ready"; else fail "two platforms: Ready" "$(kubectl get mab,pods -n ctl-two -o wide; tail -20 "$work/main.log")"; fi
-expect_eq "two platforms: the index holds exactly them" "linux/amd64,linux/arm64" "$(index_platforms ctl-two hello)"
+expect_eq "two platforms: the index holds exactly them" "linux/ppc64le,linux/riscv64" "$(index_platforms ctl-two hello)"
 expect_eq "two platforms: every pod bound to a node of its architecture" "" "$(pods_off_arch ctl-two)"
 expect_match "two platforms: status.image is repo@digest" "^$REGISTRY/ctl-two/hello@sha256:[0-9a-f]{64}$" "$(field ctl-two hello '{.status.image}')"
 expect_eq "two platforms: observedGeneration, phase, summary" "1 Succeeded 2/2" \
@@ -125,7 +126,7 @@ expect_eq "two platforms: kstatus conditions" "True/Succeeded False/Succeeded Fa
 digest=$(field ctl-two hello '{.status.digest}')
 expect_eq "two platforms: the status digest is the registry's" "$digest" \
 	"sha256:$(skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/ctl-two/hello:1.0" | sha256sum | cut -d' ' -f1)"
-for arch in amd64 arm64; do
+for arch in riscv64 ppc64le; do
 	d=$(field ctl-two hello "{.status.platforms[?(@.platform==\"linux/$arch\")].digest}")
 	expect_eq "two platforms: linux/$arch digest in status resolves with skopeo --override-arch" "$d" \
 		"sha256:$(skopeo inspect --raw --tls-verify=false --override-arch "$arch" "docker://$REGISTRY/ctl-two/hello@$(skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/ctl-two/hello:1.0" | jq -r --arg a "$arch" '.manifests[] | select(.platform.architecture == $a) | .digest')" | sha256sum | cut -d' ' -f1)"
@@ -141,13 +142,38 @@ expect_eq "two platforms: events for every platform transition and the result" \
 owners='{range .items[*]}{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].controller}{"\n"}{end}'
 owner=$({ kubectl get pods -n ctl-two -l multiarch.dev/role=build -o jsonpath="$owners"; kubectl get jobs -n ctl-two -o jsonpath="$owners"; } | sort -u)
 expect_eq "two platforms: every child has the build as controller owner" "MultiArchBuild/true" "$owner"
-sel=$(kubectl get pod -n ctl-two hello-g1-linux-arm64-a1 -o jsonpath='{.spec.nodeSelector.kubernetes\.io/arch} {.spec.automountServiceAccountToken} {.metadata.labels.multiarch\.dev/role}')
-expect_eq "two platforms: arm64 pod pinned, no service account token, labelled" "arm64 false build" "$sel"
+sel=$(kubectl get pod -n ctl-two hello-g1-linux-ppc64le-a1 -o jsonpath='{.spec.nodeSelector.kubernetes\.io/arch} {.spec.automountServiceAccountToken} {.metadata.labels.multiarch\.dev/role}')
+expect_eq "two platforms: ppc64le pod pinned, no service account token, labelled" "ppc64le false build" "$sel"
 
-apply_mab ctl-three hello '"linux/amd64", "linux/arm64", "linux/s390x"'
+apply_mab ctl-three hello '"linux/riscv64", "linux/ppc64le", "linux/s390x"'
 if ready ctl-three hello; then pass "three platforms: Ready"; else fail "three platforms: Ready" "$(kubectl get mab,pods -n ctl-three -o wide)"; fi
-expect_eq "three platforms: the index holds exactly them" "linux/amd64,linux/arm64,linux/s390x" "$(index_platforms ctl-three hello)"
+expect_eq "three platforms: the index holds exactly them" "linux/ppc64le,linux/riscv64,linux/s390x" "$(index_platforms ctl-three hello)"
 expect_eq "three platforms: every pod bound to a node of its architecture" "" "$(pods_off_arch ctl-three)"
+
+echo "-- the fake kubelet runs no build of an architecture a real node serves"
+if [ "${MAC_REAL_NODE:-0}" = 1 ]; then
+	add_node fake-amd64-9 amd64
+	kubectl create namespace ctl-guard >/dev/null 2>&1
+	kubectl apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: guard-g1-linux-amd64-a1
+  namespace: ctl-guard
+  labels: {multiarch.dev/build: guard, multiarch.dev/role: build, multiarch.dev/platform: linux-amd64, multiarch.dev/attempt: "1"}
+  annotations: {multiarch.dev/repository: $REGISTRY/ctl-guard/guard}
+spec:
+  nodeName: fake-amd64-9
+  containers: [{name: build, image: registry.invalid/builder:1}]
+EOF
+	wait_for 30 pod_phase_is ctl-guard guard-g1-linux-amd64-a1 Failed
+	expect_match "an amd64 build pod on a fake amd64 node fails, saying real nodes build amd64" \
+		"^Failed fake-kubelet: a real node serves amd64" \
+		"$(kubectl get pod -n ctl-guard guard-g1-linux-amd64-a1 -o jsonpath='{.status.phase} {.status.containerStatuses[0].state.terminated.message}')"
+	expect_eq "nothing was pushed for it" "" "$(skopeo list-tags --tls-verify=false "docker://$REGISTRY/ctl-guard/guard" 2>/dev/null | jq -r '.Tags[]?')"
+	kubectl delete namespace ctl-guard --wait=false >/dev/null 2>&1
+	kubectl delete node fake-amd64-9 >/dev/null 2>&1
+fi
 
 echo "-- no-op resync"
 stop_controller main
@@ -159,71 +185,71 @@ expect_eq "no-op resyncs (every 2s for 8s): zero writes" "0" "$(writes_by main "
 expect_match "the restarted controller re-read every build" "caches synced: [0-9]+ builds" "$(cat "$work/main.log")"
 
 echo "-- retries"
-set_plan '{"ctl-retry/once/linux-arm64/1": "fail", "ctl-retry/never/linux-arm64/*": "fail"}'
-apply_mab ctl-retry once '"linux/amd64", "linux/arm64"'
-apply_mab ctl-retry never '"linux/amd64", "linux/arm64"' '  policy: {retries: 1}'
+set_plan '{"ctl-retry/once/linux-ppc64le/1": "fail", "ctl-retry/never/linux-ppc64le/*": "fail"}'
+apply_mab ctl-retry once '"linux/riscv64", "linux/ppc64le"'
+apply_mab ctl-retry never '"linux/riscv64", "linux/ppc64le"' '  policy: {retries: 1}'
 if ready ctl-retry once; then pass "a platform failing once: Ready"; else fail "a platform failing once: Ready" "$(kubectl get mab,pods -n ctl-retry)"; fi
-expect_eq "failing once: arm64 took 2 attempts, amd64 1" "2 1" \
-	"$(field ctl-retry once '{.status.platforms[?(@.platform=="linux/arm64")].attempts} {.status.platforms[?(@.platform=="linux/amd64")].attempts}')"
-expect_eq "failing once: the amd64 pod was not recreated" "once-g1-linux-amd64-a1" \
-	"$(kubectl get pods -n ctl-retry -l multiarch.dev/build=once,multiarch.dev/platform=linux-amd64 -o jsonpath='{.items[*].metadata.name}')"
-expect_eq "failing once: the failed attempt's pod is kept for its logs" "Failed" "$(kubectl get pod -n ctl-retry once-g1-linux-arm64-a1 -o jsonpath='{.status.phase}')"
+expect_eq "failing once: ppc64le took 2 attempts, riscv64 1" "2 1" \
+	"$(field ctl-retry once '{.status.platforms[?(@.platform=="linux/ppc64le")].attempts} {.status.platforms[?(@.platform=="linux/riscv64")].attempts}')"
+expect_eq "failing once: the riscv64 pod was not recreated" "once-g1-linux-riscv64-a1" \
+	"$(kubectl get pods -n ctl-retry -l multiarch.dev/build=once,multiarch.dev/platform=linux-riscv64 -o jsonpath='{.items[*].metadata.name}')"
+expect_eq "failing once: the failed attempt's pod is kept for its logs" "Failed" "$(kubectl get pod -n ctl-retry once-g1-linux-ppc64le-a1 -o jsonpath='{.status.phase}')"
 if kubectl wait --for=condition=Stalled mab/never -n ctl-retry --timeout=60s >/dev/null 2>&1; then pass "retries exhausted: Stalled"; else
 	fail "retries exhausted: Stalled" "$(kubectl get mab never -n ctl-retry -o yaml)"; fi
 expect_eq "retries exhausted: phase, Ready and Stalled reasons" "Failed False/RetriesExhausted True/RetriesExhausted" \
 	"$(field ctl-retry never '{.status.phase}') $(condition ctl-retry never Ready) $(condition ctl-retry never Stalled)"
-expect_match "retries exhausted: the good amd64 digest is kept" "^sha256:[0-9a-f]{64}$" \
-	"$(field ctl-retry never '{.status.platforms[?(@.platform=="linux/amd64")].digest}')"
+expect_match "retries exhausted: the good riscv64 digest is kept" "^sha256:[0-9a-f]{64}$" \
+	"$(field ctl-retry never '{.status.platforms[?(@.platform=="linux/riscv64")].digest}')"
 expect_match "retries exhausted: the message says why" "no retries left.*simulated build failure" \
-	"$(field ctl-retry never '{.status.platforms[?(@.platform=="linux/arm64")].message}')"
+	"$(field ctl-retry never '{.status.platforms[?(@.platform=="linux/ppc64le")].message}')"
 expect_eq "retries exhausted: no index Job" "" "$(kubectl get jobs -n ctl-retry -l multiarch.dev/build=never -o name)"
-expect_eq "retries exhausted: 2 arm64 attempts" "never-g1-linux-arm64-a1 never-g1-linux-arm64-a2" \
-	"$(kubectl get pods -n ctl-retry -l multiarch.dev/build=never,multiarch.dev/platform=linux-arm64 -o jsonpath='{.items[*].metadata.name}')"
+expect_eq "retries exhausted: 2 ppc64le attempts" "never-g1-linux-ppc64le-a1 never-g1-linux-ppc64le-a2" \
+	"$(kubectl get pods -n ctl-retry -l multiarch.dev/build=never,multiarch.dev/platform=linux-ppc64le -o jsonpath='{.items[*].metadata.name}')"
 
 echo "-- timeout"
-set_plan '{"ctl-timeout/slow/linux-arm64/1": "hang"}'
-apply_mab ctl-timeout slow '"linux/amd64", "linux/arm64"' '  policy: {timeout: 1m, retries: 1}'
-wait_for 20 pod_running ctl-timeout slow-g1-linux-arm64-a1
+set_plan '{"ctl-timeout/slow/linux-ppc64le/1": "hang"}'
+apply_mab ctl-timeout slow '"linux/riscv64", "linux/ppc64le"' '  policy: {timeout: 1m, retries: 1}'
+wait_for 20 pod_running ctl-timeout slow-g1-linux-ppc64le-a1
 # a minute is the shortest timeout the API allows; the controller measures from the pod's creation
 if ready ctl-timeout slow 100; then pass "a hanging attempt times out and the retry succeeds"; else
 	fail "a hanging attempt times out and the retry succeeds" "$(kubectl get mab,pods -n ctl-timeout; kubectl get mab slow -n ctl-timeout -o yaml)"; fi
-expect_eq "timeout: the hanging pod was deleted" "" "$(kubectl get pod -n ctl-timeout slow-g1-linux-arm64-a1 -o name 2>/dev/null)"
+expect_eq "timeout: the hanging pod was deleted" "" "$(kubectl get pod -n ctl-timeout slow-g1-linux-ppc64le-a1 -o name 2>/dev/null)"
 expect_match "timeout: recorded as a timeout event" "timed out after 60s" \
 	"$(kubectl get events -n ctl-timeout -o jsonpath='{range .items[*]}{.message}{"\n"}{end}')"
 set_plan '{}'
 
 echo "-- missing nodes"
-kubectl cordon fake-arm64-1 fake-arm64-2 >/dev/null
-apply_mab ctl-nodes waits '"linux/amd64", "linux/arm64"'
-apply_mab ctl-nodes fails '"linux/amd64", "linux/arm64"' '  policy: {missingNodes: Fail}'
+kubectl cordon fake-ppc64le-1 fake-ppc64le-2 >/dev/null
+apply_mab ctl-nodes waits '"linux/riscv64", "linux/ppc64le"'
+apply_mab ctl-nodes fails '"linux/riscv64", "linux/ppc64le"' '  policy: {missingNodes: Fail}'
 wait_for 20 condition_is ctl-nodes waits NodesAvailable False/NoMatchingNodes
-expect_eq "no arm64 node: NodesAvailable False/NoMatchingNodes" "False/NoMatchingNodes" "$(condition ctl-nodes waits NodesAvailable)"
-expect_eq "no arm64 node: Reconciling, not Stalled" "True False" \
+expect_eq "no ppc64le node: NodesAvailable False/NoMatchingNodes" "False/NoMatchingNodes" "$(condition ctl-nodes waits NodesAvailable)"
+expect_eq "no ppc64le node: Reconciling, not Stalled" "True False" \
 	"$(field ctl-nodes waits '{.status.conditions[?(@.type=="Reconciling")].status} {.status.conditions[?(@.type=="Stalled")].status}')"
-expect_eq "no arm64 node: arm64 Waiting" "Waiting" "$(field ctl-nodes waits '{.status.platforms[?(@.platform=="linux/arm64")].phase}')"
+expect_eq "no ppc64le node: ppc64le Waiting" "Waiting" "$(field ctl-nodes waits '{.status.platforms[?(@.platform=="linux/ppc64le")].phase}')"
 sleep 2
-expect_eq "no arm64 node: no arm64 pod created" "" "$(kubectl get pods -n ctl-nodes -l multiarch.dev/platform=linux-arm64 -o name)"
-if kubectl wait --for=condition=Stalled mab/fails -n ctl-nodes --timeout=30s >/dev/null 2>&1; then pass "no arm64 node, policy Fail: Stalled"; else
-	fail "no arm64 node, policy Fail: Stalled" "$(kubectl get mab fails -n ctl-nodes -o yaml)"; fi
+expect_eq "no ppc64le node: no ppc64le pod created" "" "$(kubectl get pods -n ctl-nodes -l multiarch.dev/platform=linux-ppc64le -o name)"
+if kubectl wait --for=condition=Stalled mab/fails -n ctl-nodes --timeout=30s >/dev/null 2>&1; then pass "no ppc64le node, policy Fail: Stalled"; else
+	fail "no ppc64le node, policy Fail: Stalled" "$(kubectl get mab fails -n ctl-nodes -o yaml)"; fi
 expect_eq "policy Fail: reason NoMatchingNodes" "False/NoMatchingNodes" "$(condition ctl-nodes fails Ready)"
-add_node fake-arm64-3 arm64
-if ready ctl-nodes waits; then pass "policy Wait: the build goes on once an arm64 node is added"; else fail "policy Wait: continues" "$(kubectl get mab,pods -n ctl-nodes -o wide)"; fi
-expect_eq "policy Wait: the arm64 pod ran on the new node" "fake-arm64-3" \
-	"$(kubectl get pod -n ctl-nodes waits-g1-linux-arm64-a1 -o jsonpath='{.spec.nodeName}')"
-kubectl uncordon fake-arm64-1 fake-arm64-2 >/dev/null
+add_node fake-ppc64le-3 ppc64le
+if ready ctl-nodes waits; then pass "policy Wait: the build goes on once a ppc64le node is added"; else fail "policy Wait: continues" "$(kubectl get mab,pods -n ctl-nodes -o wide)"; fi
+expect_eq "policy Wait: the ppc64le pod ran on the new node" "fake-ppc64le-3" \
+	"$(kubectl get pod -n ctl-nodes waits-g1-linux-ppc64le-a1 -o jsonpath='{.spec.nodeName}')"
+kubectl uncordon fake-ppc64le-1 fake-ppc64le-2 >/dev/null
 
 echo "-- spec changed and deleted mid-build"
-set_plan '{"ctl-change/moved/linux-arm64/*": "hang", "ctl-change/gone/linux-arm64/*": "hang"}'
-apply_mab ctl-change moved '"linux/amd64", "linux/arm64"'
-apply_mab ctl-change gone '"linux/amd64", "linux/arm64"'
-wait_for 20 pod_running ctl-change moved-g1-linux-arm64-a1
-wait_for 20 pod_running ctl-change gone-g1-linux-arm64-a1
-set_plan '{"ctl-change/gone/linux-arm64/*": "hang"}'
+set_plan '{"ctl-change/moved/linux-ppc64le/*": "hang", "ctl-change/gone/linux-ppc64le/*": "hang"}'
+apply_mab ctl-change moved '"linux/riscv64", "linux/ppc64le"'
+apply_mab ctl-change gone '"linux/riscv64", "linux/ppc64le"'
+wait_for 20 pod_running ctl-change moved-g1-linux-ppc64le-a1
+wait_for 20 pod_running ctl-change gone-g1-linux-ppc64le-a1
+set_plan '{"ctl-change/gone/linux-ppc64le/*": "hang"}'
 kubectl patch mab moved -n ctl-change --type=merge -p '{"spec":{"buildArgs":[{"name":"VERSION","value":"2"}]}}' >/dev/null
 if ready ctl-change moved; then pass "spec changed mid-build: generation 2 Ready"; else fail "spec changed: Ready" "$(kubectl get mab,pods -n ctl-change)"; fi
 expect_eq "spec changed: observedGeneration 2" "2" "$(field ctl-change moved '{.status.observedGeneration}')"
-wait_for 20 pod_gone ctl-change moved-g1-linux-arm64-a1
-expect_eq "spec changed: the running generation-1 pod was stopped" "" "$(kubectl get pod -n ctl-change moved-g1-linux-arm64-a1 -o name 2>/dev/null)"
+wait_for 20 pod_gone ctl-change moved-g1-linux-ppc64le-a1
+expect_eq "spec changed: the running generation-1 pod was stopped" "" "$(kubectl get pod -n ctl-change moved-g1-linux-ppc64le-a1 -o name 2>/dev/null)"
 expect_match "spec changed: a Restarted event" "Restarted" "$(kubectl get events -n ctl-change --field-selector involvedObject.name=moved -o jsonpath='{.items[*].reason}')"
 kubectl delete mab gone -n ctl-change --wait=false >/dev/null
 wait_for 30 children_gone ctl-change gone
@@ -234,7 +260,7 @@ gen1=$(field ctl-change moved '{.metadata.generation}')
 kubectl patch mab moved -n ctl-change --type=merge -p '{"spec":{"rebuildRequest":"again"}}' >/dev/null
 wait_for 20 field_is ctl-change moved '{.status.observedGeneration}' "$((gen1 + 1))"
 if ready ctl-change moved; then pass "rebuildRequest: built again"; else fail "rebuildRequest: built again"; fi
-expect_match "rebuildRequest: new generation's pods" "moved-g3-linux-amd64-a1" "$(kubectl get pods -n ctl-change -o name)"
+expect_match "rebuildRequest: new generation's pods" "moved-g3-linux-riscv64-a1" "$(kubectl get pods -n ctl-change -o name)"
 set_plan '{}'
 
 echo "-- two replicas"
@@ -248,7 +274,7 @@ if wait_for 20 grep -q "became the leader" "$work/alpha.log" "$work/beta.log"; t
 leader=alpha other=beta
 became_leader beta 1 && leader=beta other=alpha
 mark=$(audit_lines)
-apply_mab ctl-ha one '"linux/amd64", "linux/arm64"'
+apply_mab ctl-ha one '"linux/riscv64", "linux/ppc64le"'
 if ready ctl-ha one; then pass "two replicas: the build is Ready"; else fail "two replicas: Ready"; fi
 sleep 1
 expect_eq "two replicas: the standby wrote nothing" "0" "$(writes_by "$other" "$mark")"
@@ -262,7 +288,7 @@ if wait_for 30 became_leader "$other" 1; then
 else
 	fail "two replicas: the standby took over" "$(tail -5 "$work/$other.log")"
 fi
-apply_mab ctl-ha two '"linux/amd64", "linux/arm64"'
+apply_mab ctl-ha two '"linux/riscv64", "linux/ppc64le"'
 if ready ctl-ha two; then pass "two replicas: the new leader builds"; else fail "two replicas: the new leader builds"; fi
 from=$(($(log_lines "$leader") + 1))
 start_controller "$leader"

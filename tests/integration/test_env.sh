@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Proves the test environment is real: both architectures as nodes, the real scheduler honouring
+# Proves the test environment is real: nodes of several architectures, the real scheduler honouring
 # kubernetes.io/arch, the real Job controller creating pods, and a registry that round-trips an image.
 # Needs the env file of a running local cluster sourced (tests/integration/run.sh does that).
 set -uo pipefail
@@ -10,15 +10,19 @@ ns=env-test-$RANDOM
 work=$(mktemp -d)
 trap 'kubectl delete namespace "$ns" --wait=false >/dev/null 2>&1; rm -rf "$work"' EXIT
 
-# --- nodes of both architectures, Ready: the fake ones (kwok) the fault tests use, and the real one
+# --- Ready nodes: the fake ones (kwok) the fault tests use, of architectures no real node serves, and the real ones
 nodes=$(kubectl get nodes -l type=kwok -L kubernetes.io/arch --no-headers)
-expect_eq "two Ready fake amd64 nodes" 2 "$(printf '%s\n' "$nodes" | awk '$2 == "Ready" && $NF == "amd64"' | wc -l)"
-expect_eq "two Ready fake arm64 nodes" 2 "$(printf '%s\n' "$nodes" | awk '$2 == "Ready" && $NF == "arm64"' | wc -l)"
-expect_eq "fake nodes report their architecture in nodeInfo" "amd64 amd64 arm64 arm64" \
+expect_eq "two Ready fake riscv64 nodes" 2 "$(printf '%s\n' "$nodes" | awk '$2 == "Ready" && $NF == "riscv64"' | wc -l)"
+expect_eq "two Ready fake ppc64le nodes" 2 "$(printf '%s\n' "$nodes" | awk '$2 == "Ready" && $NF == "ppc64le"' | wc -l)"
+expect_eq "fake nodes report their architecture in nodeInfo" "ppc64le ppc64le riscv64 riscv64" \
 	"$(kubectl get nodes -l type=kwok -o jsonpath='{range .items[*]}{.status.nodeInfo.architecture}{"\n"}{end}' | sort | xargs)"
 if [ "${MAC_REAL_NODE:-0}" = 1 ]; then
 	expect_eq "the real node reports amd64 in nodeInfo, and is Ready" "amd64 True" \
 		"$(kubectl get node "$MAC_REAL_NODE_NAME" -o jsonpath='{.status.nodeInfo.architecture} {.status.conditions[?(@.type=="Ready")].status}')"
+	real_arches=$(kubectl get nodes -l multiarch.dev/node=real -o jsonpath='{range .items[*]}{.metadata.labels.kubernetes\.io/arch}{"\n"}{end}')
+	fake_arches=$(kubectl get nodes -l type=kwok -o jsonpath='{range .items[*]}{.metadata.labels.kubernetes\.io/arch}{"\n"}{end}')
+	expect_eq "no fake node has the architecture of a real node (amd64 and arm64 builds run for real only)" "" \
+		"$(comm -12 <(sort -u <<<"$real_arches") <(sort -u <<<"$fake_arches"))"
 fi
 
 kubectl create namespace "$ns" >/dev/null
@@ -36,22 +40,22 @@ spec:
 POD
 }
 
-# --- the real scheduler binds arm64 pods to arm64 nodes only
-for i in 1 2 3 4 5 6; do pod "arm-$i" arm64; echo ---; done | kubectl apply -f - >/dev/null
-pod amd-1 amd64 | kubectl apply -f - >/dev/null
+# --- the real scheduler binds ppc64le pods to ppc64le nodes only
+for i in 1 2 3 4 5 6; do pod "ppc-$i" ppc64le; echo ---; done | kubectl apply -f - >/dev/null
+pod riscv-1 riscv64 | kubectl apply -f - >/dev/null
 pod s390x-1 s390x | kubectl apply -f - >/dev/null
 all_bound() { [ -z "$(kubectl get pods -n "$ns" -o jsonpath='{range .items[*]}{.metadata.name}={.spec.nodeName}{"\n"}{end}' | grep -v '^s390x' | grep '=$')" ]; }
 if wait_for 60 all_bound; then pass "the scheduler bound every schedulable pod"; else fail "the scheduler bound every schedulable pod"; fi
 bound_arches=$(for i in 1 2 3 4 5 6; do
-	node=$(kubectl get pod "arm-$i" -n "$ns" -o jsonpath='{.spec.nodeName}')
+	node=$(kubectl get pod "ppc-$i" -n "$ns" -o jsonpath='{.spec.nodeName}')
 	kubectl get node "$node" -o jsonpath='{.metadata.labels.kubernetes\.io/arch}'
 	echo
 done | sort | uniq -c | xargs)
-expect_eq "all six arm64 pods landed on arm64 nodes" "6 arm64" "$bound_arches"
-expect_match "the arm64 pods were spread over both arm64 nodes" "fake-arm64-1.*fake-arm64-2|fake-arm64-2.*fake-arm64-1" \
-	"$(kubectl get pods -n "$ns" -o jsonpath='{range .items[*]}{.spec.nodeName}{" "}{end}' | tr ' ' '\n' | grep arm64 | sort -u | xargs)"
-node=$(kubectl get pod amd-1 -n "$ns" -o jsonpath='{.spec.nodeName}')
-expect_match "the amd64 pod landed on an amd64 node" "^fake-amd64-" "$node"
+expect_eq "all six ppc64le pods landed on ppc64le nodes" "6 ppc64le" "$bound_arches"
+expect_match "the ppc64le pods were spread over both ppc64le nodes" "fake-ppc64le-1.*fake-ppc64le-2|fake-ppc64le-2.*fake-ppc64le-1" \
+	"$(kubectl get pods -n "$ns" -o jsonpath='{range .items[*]}{.spec.nodeName}{" "}{end}' | tr ' ' '\n' | grep ppc64le | sort -u | xargs)"
+node=$(kubectl get pod riscv-1 -n "$ns" -o jsonpath='{.spec.nodeName}')
+expect_match "the riscv64 pod landed on a riscv64 node" "^fake-riscv64-" "$node"
 unschedulable() { kubectl get pod s390x-1 -n "$ns" -o jsonpath='{.status.conditions[?(@.type=="PodScheduled")].reason}' | grep -q Unschedulable; }
 if wait_for 30 unschedulable; then pass "a pod for an architecture with no node is reported Unschedulable"; else fail "a pod for an architecture with no node is reported Unschedulable"; fi
 expect_eq "the s390x pod has no node" "" "$(kubectl get pod s390x-1 -n "$ns" -o jsonpath='{.spec.nodeName}')"

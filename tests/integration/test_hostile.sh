@@ -112,38 +112,38 @@ field_is() { [ "$(field "$1" "$2" "$3")" = "$4" ]; }
 bound() { [ -n "$(kubectl get pod -n "$1" "$2" -o jsonpath='{.spec.nodeName}' 2>/dev/null)" ]; }
 has_pods() { [ -n "$(kubectl get pods -n "$1" -o name 2>/dev/null)" ]; }
 
-apply_mab hostile no-riscv '"linux/amd64", "linux/riscv64"' '  policy: {missingNodes: Fail}'
-wait_for 30 field_is hostile no-riscv '{.status.phase}' Failed
+apply_mab hostile no-mips '"linux/riscv64", "linux/mips64le"' '  policy: {missingNodes: Fail}'
+wait_for 30 field_is hostile no-mips '{.status.phase}' Failed
 expect_eq "a platform no node can build, policy Fail: Failed, Stalled/NoMatchingNodes" "Failed True/NoMatchingNodes" \
-	"$(field hostile no-riscv '{.status.phase} {.status.conditions[?(@.type=="Stalled")].status}/{.status.conditions[?(@.type=="Stalled")].reason}')"
-expect_match "a platform no node can build: the message names it" "linux/riscv64" "$(field hostile no-riscv '{.status.message}')"
-expect_eq "a platform no node can build: no riscv64 pod created" "" "$(kubectl get pods -n hostile -l multiarch.dev/build=no-riscv,multiarch.dev/platform=linux-riscv64 -o name)"
+	"$(field hostile no-mips '{.status.phase} {.status.conditions[?(@.type=="Stalled")].status}/{.status.conditions[?(@.type=="Stalled")].reason}')"
+expect_match "a platform no node can build: the message names it" "linux/mips64le" "$(field hostile no-mips '{.status.message}')"
+expect_eq "a platform no node can build: no mips64le pod created" "" "$(kubectl get pods -n hostile -l multiarch.dev/build=no-mips,multiarch.dev/platform=linux-mips64le -o name)"
 
-printf '{"hostile/bad-digest/linux-arm64/1": "bad-digest"}\n' >"$plan"
+printf '{"hostile/bad-digest/linux-ppc64le/1": "bad-digest"}\n' >"$plan"
 apply_mab hostile bad-digest
 if ready hostile bad-digest; then pass "a termination message that is not a digest: retried, then Ready"; else
 	fail "a termination message that is not a digest: Ready" "$(kubectl get mab bad-digest -n hostile -o yaml | tail -30)"; fi
-expect_eq "a termination message that is not a digest: 2 attempts" "2" "$(field hostile bad-digest '{.status.platforms[?(@.platform=="linux/arm64")].attempts}')"
+expect_eq "a termination message that is not a digest: 2 attempts" "2" "$(field hostile bad-digest '{.status.platforms[?(@.platform=="linux/ppc64le")].attempts}')"
 expect_match "a termination message that is not a digest: the event says why" "not a digest|no digest|digest" \
 	"$(kubectl get events -n hostile --field-selector involvedObject.name=bad-digest -o jsonpath='{range .items[*]}{.message}{"\n"}{end}')"
 
-printf '{"hostile/pod-deleted/linux-arm64/1": "hang"}\n' >"$plan"
+printf '{"hostile/pod-deleted/linux-ppc64le/1": "hang"}\n' >"$plan"
 apply_mab hostile pod-deleted
-wait_for 30 bound hostile pod-deleted-g1-linux-arm64-a1
-kubectl delete pod -n hostile pod-deleted-g1-linux-arm64-a1 --wait=false >/dev/null
+wait_for 30 bound hostile pod-deleted-g1-linux-ppc64le-a1
+kubectl delete pod -n hostile pod-deleted-g1-linux-ppc64le-a1 --wait=false >/dev/null
 if ready hostile pod-deleted; then pass "a build pod deleted by a user mid-build: a new attempt, then Ready"; else
 	fail "a build pod deleted mid-build: Ready" "$(kubectl get mab,pods -n hostile)"; fi
 
-kubectl run foreign -n hostile --image=example.invalid/foreign:1 --labels=multiarch.dev/build=foreign,multiarch.dev/role=build,multiarch.dev/generation=1,multiarch.dev/platform=linux-amd64,multiarch.dev/attempt=1 \
+kubectl run foreign -n hostile --image=example.invalid/foreign:1 --labels=multiarch.dev/build=foreign,multiarch.dev/role=build,multiarch.dev/generation=1,multiarch.dev/platform=linux-riscv64,multiarch.dev/attempt=1 \
 	--overrides='{"spec":{"nodeSelector":{"kubernetes.io/arch":"s390x"}}}' >/dev/null 2>&1
 apply_mab hostile foreign
 if ready hostile foreign; then pass "a pod that carries the controller's labels but no owner: ignored, the build is Ready"; else
 	fail "a foreign pod with our labels: the build is Ready" "$(kubectl get mab,pods -n hostile)"; fi
 expect_eq "the foreign pod is left alone" "foreign" "$(kubectl get pod foreign -n hostile -o jsonpath='{.metadata.name}' 2>/dev/null)"
 
-printf '{"hostile/recreated/linux-arm64/1": "hang"}\n' >"$plan"
+printf '{"hostile/recreated/linux-ppc64le/1": "hang"}\n' >"$plan"
 apply_mab hostile recreated
-wait_for 30 bound hostile recreated-g1-linux-arm64-a1
+wait_for 30 bound hostile recreated-g1-linux-ppc64le-a1
 old_uid=$(kubectl get mab recreated -n hostile -o jsonpath='{.metadata.uid}')
 kubectl delete mab recreated -n hostile --wait=false >/dev/null
 printf '{}\n' >"$plan"
@@ -157,7 +157,7 @@ old_children() {
 		jq -r --arg u "$1" '.items[] | select(.metadata.ownerReferences[0].uid != $u) | .metadata.name'
 }
 no_old_children() { [ -z "$(old_children "$1")" ]; }
-expect_match "deleted and recreated: the new build's status names only its own pods" "^recreated-g1-linux-(amd64|arm64)-a[0-9]+( recreated-g1-linux-(amd64|arm64)-a[0-9]+)*$" \
+expect_match "deleted and recreated: the new build's status names only its own pods" "^recreated-g1-linux-(riscv64|ppc64le)-a[0-9]+( recreated-g1-linux-(riscv64|ppc64le)-a[0-9]+)*$" \
 	"$(kubectl get pods -n hostile -l multiarch.dev/build=recreated,multiarch.dev/role=build -o json | jq -r --arg u "$new_uid" '[.items[] | select(.metadata.ownerReferences[0].uid == $u) | .metadata.name] | join(" ")')"
 # the garbage collector removes the old build's children; none was adopted by the new one meanwhile
 wait_for 60 no_old_children "$new_uid"
@@ -166,7 +166,7 @@ expect_eq "deleted and recreated: the old build's ($old_uid) children were colle
 # created, not applied: kubectl apply's last-applied annotation would exceed the 256 KiB annotation limit
 {
 	printf 'apiVersion: multiarch.dev/v1alpha1\nkind: MultiArchBuild\nmetadata: {name: largest, namespace: hostile}\nspec:\n'
-	printf '  image: %s/hostile/largest:1.0\n  platforms: [linux/amd64, linux/arm64]\n' "$REGISTRY"
+	printf '  image: %s/hostile/largest:1.0\n  platforms: [linux/riscv64, linux/ppc64le]\n' "$REGISTRY"
 	printf '  source: {git: {url: https://git.example.com/team/largest.git}}\n  buildArgs:\n'
 	for i in $(seq 1 64); do printf '    - {name: ARG_%d, value: "%s"}\n' "$i" "$(head -c 4096 /dev/zero | tr '\0' 'x')"; done
 } >"$work/largest.yaml"
@@ -180,7 +180,7 @@ kind: MultiArchBuild
 metadata: {name: nowhere, namespace: hostile}
 spec:
   image: registry.invalid/team/nowhere:1
-  platforms: [linux/amd64]
+  platforms: [linux/riscv64]
   source: {git: {url: https://git.example.com/team/nowhere.git}}
   policy: {retries: 0}
 EOF
@@ -198,7 +198,7 @@ if wait_for 60 field_is hostile churn '{.status.observedGeneration}/{.status.pha
 	pass "five spec changes in a row: the last generation ($generation) is built"; else
 	fail "five spec changes in a row: the last generation built" "$(field hostile churn '{.status.observedGeneration}/{.status.phase}') want $generation"; fi
 
-printf '{"hostile-gone/doomed/linux-arm64/*": "hang"}\n' >"$plan"
+printf '{"hostile-gone/doomed/linux-ppc64le/*": "hang"}\n' >"$plan"
 apply_mab hostile-gone doomed
 wait_for 30 has_pods hostile-gone
 kubectl delete namespace hostile-gone --wait=false >/dev/null

@@ -64,7 +64,7 @@ if kubectl wait --for=condition=Ready mab/from-image -n image-test --timeout=60s
 else
 	fail "the containerised controller drove a build to Ready" "$(docker logs "$name" 2>&1 | tail -20)"
 fi
-expect_eq "the index holds both platforms" "linux/amd64,linux/arm64" \
+expect_eq "the index holds both platforms" "linux/ppc64le,linux/riscv64" \
 	"$(skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/image-test/from-image:1.0" | jq -r '[.manifests[].platform | .os + "/" + .architecture] | sort | join(",")')"
 docker stop -t 20 "$name" >/dev/null
 expect_eq "docker stop (SIGTERM): a graceful exit 0" "0" "$(docker inspect "$name" --format '{{.State.ExitCode}}')"

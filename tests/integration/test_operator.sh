@@ -102,7 +102,7 @@ expect_match "API requests by method and code" '^multiarch_api_requests_total\{m
 expect_match "Events were written by the event thread" "^multiarch_events_written_total [1-9]" "$(cat "$work/metrics.txt")"
 expect_match "no Event was dropped" "^multiarch_events_dropped_total 0$" "$(cat "$work/metrics.txt")"
 expect_match "the build counted as Succeeded" '^multiarch_builds\{phase="Succeeded"\} 1$' "$(cat "$work/metrics.txt")"
-expect_match "platform build durations per platform" '^multiarch_platform_build_duration_seconds_count\{platform="linux/arm64"\} 1$' "$(cat "$work/metrics.txt")"
+expect_match "platform build durations per platform" '^multiarch_platform_build_duration_seconds_count\{platform="linux/ppc64le"\} 1$' "$(cat "$work/metrics.txt")"
 expect_match "the index duration" '^multiarch_index_duration_seconds_count 1$' "$(cat "$work/metrics.txt")"
 
 echo "-- the status page"
