@@ -259,6 +259,7 @@ static void read_pod_result(const cJSON *pod, time_t now, struct pod_result *res
 	const cJSON *term = at(at(cJSON_GetArrayItem(at(pod, "status", "containerStatuses"), 0), "state", NULL), "terminated", NULL);
 	const char *message = str_at(term, "message", NULL), *reason = str_at(term, "reason", NULL);
 	const cJSON *code = at(term, "exitCode", NULL);
+	const char *pod_reason = str_at(pod, "status", "reason"), *pod_message = str_at(pod, "status", "message");
 	const char *origin = ""; /* which container failed: the builder, or the source init container */
 	char text[DIGEST_MAX + 8];
 	size_t n;
@@ -282,14 +283,20 @@ static void read_pod_result(const cJSON *pod, time_t now, struct pod_result *res
 		    "the builder exited 0 but its termination message is not a sha256 digest: \"%.100s\"", message ? message : "");
 		return;
 	}
+	if (pod_reason) {
+		/* the kubelet failed the pod itself (Evicted, DeadlineExceeded, ...): its reason says more than the
+		 * killed container's exit code */
+		say(res->failure, sizeof(res->failure), "the pod failed: %s%s%.700s", pod_reason, pod_message ? ": " : "",
+		    pod_message ? pod_message : "");
+		return;
+	}
 	if (!term && (term = init_failure(pod, &message, &reason, &code)))
 		origin = "source: ";
 	if (term)
 		say(res->failure, sizeof(res->failure), "%s%s (exit code %d)%s%.700s", origin, reason ? reason : "Error",
 		    cJSON_IsNumber(code) ? code->valueint : -1, message && *message ? ": " : "", message ? message : "");
 	else
-		say(res->failure, sizeof(res->failure), "the pod failed: %s%s%.700s", str_at(pod, "status", "reason") ? str_at(pod, "status", "reason") : "Failed",
-		    str_at(pod, "status", "message") ? ": " : "", str_at(pod, "status", "message") ? str_at(pod, "status", "message") : "");
+		say(res->failure, sizeof(res->failure), "the pod failed%s%.700s", pod_message ? ": " : "", pod_message ? pod_message : "");
 }
 
 /* The kubelet's waiting reasons that no wait will cure for this pod (retrying means a new attempt). */

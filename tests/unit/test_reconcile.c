@@ -525,6 +525,30 @@ static void test_kubelet_failures(void **state)
 	world_free(&w);
 }
 
+/* A pod the kubelet evicted fails its attempt with the eviction's reason and message, not the killed container's
+ * exit code. */
+static void test_evicted_pod(void **state)
+{
+	struct world w;
+	cJSON *status;
+	(void)state;
+
+	world_init(&w, ",\"policy\":{\"retries\":0}", 1);
+	run(&w);
+	accept_status(&w);
+	add_pod(&w, 1, "linux-amd64", 1, "Failed", "killed", NOW);
+	status = cJSON_GetObjectItem(w.children[w.child_count - 1], "status");
+	cJSON_AddStringToObject(status, "reason", "Evicted");
+	cJSON_AddStringToObject(status, "message", "Pod ephemeral local storage usage exceeds the total limit of containers 1Mi. ");
+	w.now = NOW + 3;
+	run(&w);
+	assert_string_equal(platform_str(w.rec.status, "linux/amd64", "phase"), "Failed");
+	assert_non_null(strstr(platform_str(w.rec.status, "linux/amd64", "message"),
+			       "the pod failed: Evicted: Pod ephemeral local storage usage exceeds the total limit of containers 1Mi."));
+	assert_null(strstr(platform_str(w.rec.status, "linux/amd64", "message"), "exit code"));
+	world_free(&w);
+}
+
 static void test_batched_success_and_bad_digest(void **state)
 {
 	struct world w;
@@ -655,6 +679,7 @@ int main(void)
 		cmocka_unit_test(test_missing_nodes),
 		cmocka_unit_test(test_timeout_and_new_generation),
 		cmocka_unit_test(test_kubelet_failures),
+		cmocka_unit_test(test_evicted_pod),
 		cmocka_unit_test(test_batched_success_and_bad_digest),
 		cmocka_unit_test(test_refused_and_invalid),
 		cmocka_unit_test(test_malformed_old_conditions),
