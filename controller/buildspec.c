@@ -8,6 +8,7 @@
 
 #include "registry/reference.h"
 #include "util/jsonnum.h"
+#include "util/jsonget.h"
 
 bool ctl_parse_duration(const char *s, long *seconds)
 {
@@ -46,15 +47,6 @@ bool ctl_parse_duration(const char *s, long *seconds)
 	return true;
 }
 
-static const char *str_at(const cJSON *obj, const char *a, const char *b)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, a);
-
-	if (b)
-		v = cJSON_GetObjectItemCaseSensitive(v, b);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static bool copy(char *dst, size_t len, const char *src)
 {
 	return (size_t)snprintf(dst, len, "%s", src ? src : "") < len;
@@ -70,7 +62,7 @@ enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, c
 	const cJSON *gen = cJSON_GetObjectItemCaseSensitive(meta, "generation");
 	const cJSON *retries = cJSON_GetObjectItemCaseSensitive(policy, "retries");
 	const cJSON *p, *o;
-	const char *timeout = str_at(policy, "timeout", NULL), *missing = str_at(policy, "missingNodes", NULL);
+	const char *timeout = json_str_at(policy, "timeout", NULL), *missing = json_str_at(policy, "missingNodes", NULL);
 	char err[REG_ERRBUF_SIZE];
 	struct reg_ref ref;
 	bool has_digest;
@@ -80,7 +72,7 @@ enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, c
 	out->generation = json_whole_number_or(gen, 0, JSON_WHOLE_MAX, 0);
 	if (!cJSON_IsObject(spec))
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "the resource has no spec");
-	if (!str_at(spec, "image", NULL) || !copy(out->image, sizeof(out->image), str_at(spec, "image", NULL)) || !out->image[0])
+	if (!json_str_at(spec, "image", NULL) || !copy(out->image, sizeof(out->image), json_str_at(spec, "image", NULL)) || !out->image[0])
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.image is missing or longer than %d characters", CTL_IMAGE_MAX - 1);
 	if (reg_ref_parse(out->image, &ref, err, sizeof(err)) != REG_OK)
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.image: %s", err);
@@ -123,12 +115,12 @@ enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, c
 	if (timeout && (!ctl_parse_duration(timeout, &out->timeout_s) || out->timeout_s < 60 || out->timeout_s > 86400))
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.policy.timeout \"%.20s\" must be a duration from 1m to 24h", timeout);
 	out->fail_missing_nodes = missing && strcmp(missing, "Fail") == 0;
-	if (!copy(out->builder_type, sizeof(out->builder_type), str_at(spec, "builder", "type") ? str_at(spec, "builder", "type") : "buildkit"))
+	if (!copy(out->builder_type, sizeof(out->builder_type), json_str_at(spec, "builder", "type") ? json_str_at(spec, "builder", "type") : "buildkit"))
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.builder.type is not buildkit, buildah or kaniko");
 	if (strcmp(out->builder_type, "buildkit") != 0 && strcmp(out->builder_type, "buildah") != 0 && strcmp(out->builder_type, "kaniko") != 0)
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.builder.type \"%s\" is not buildkit, buildah or kaniko", out->builder_type);
-	if (!copy(out->builder_image, sizeof(out->builder_image), str_at(spec, "builder", "image")) ||
-	    !copy(out->push_secret, sizeof(out->push_secret), str_at(spec, "pushSecretRef", "name")))
+	if (!copy(out->builder_image, sizeof(out->builder_image), json_str_at(spec, "builder", "image")) ||
+	    !copy(out->push_secret, sizeof(out->push_secret), json_str_at(spec, "pushSecretRef", "name")))
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.builder.image or spec.pushSecretRef.name is too long");
 	return CTL_OK;
 }

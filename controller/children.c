@@ -11,6 +11,7 @@
 #include "controller/labels.h"
 #include "controller/naming.h"
 #include "util/dynbuf.h"
+#include "util/jsonget.h"
 
 #define DOCKER_CONFIG_DIR "/var/run/multiarch/docker"
 #define WORKSPACE_DIR "/workspace"
@@ -175,27 +176,13 @@ static void add_item(struct doc *d, cJSON *items, const char *key, const char *p
 	put_str(d, i, "path", path);
 }
 
-static const cJSON *at(const cJSON *obj, const char *a, const char *b)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, a);
-
-	return b ? cJSON_GetObjectItemCaseSensitive(v, b) : v;
-}
-
-static const char *str_at(const cJSON *obj, const char *a, const char *b)
-{
-	const cJSON *v = at(obj, a, b);
-
-	return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
-}
-
 /* The spec.perPlatform entry for platform, or NULL. */
 static const cJSON *per_platform(const cJSON *build, const struct ctl_platform *platform)
 {
 	const cJSON *entry;
 
-	cJSON_ArrayForEach(entry, at(at(build, "spec", NULL), "perPlatform", NULL)) {
-		const char *name = str_at(entry, "platform", NULL);
+	cJSON_ArrayForEach(entry, json_at(json_at(build, "spec", NULL), "perPlatform", NULL)) {
+		const char *name = json_nonempty_str_at(entry, "platform", NULL);
 		struct reg_platform p;
 		char err[128];
 		if (name && reg_platform_parse(name, &p, err, sizeof(err)) == REG_OK && reg_platform_equal(&p, &platform->platform))
@@ -221,8 +208,8 @@ cJSON *ctl_platform_node_selector(const cJSON *build, const struct ctl_platform 
 	struct doc d = {true};
 	cJSON *sel = cJSON_CreateObject();
 
-	merge_strings(&d, sel, at(at(build, "spec", NULL), "placement", "nodeSelector"));
-	merge_strings(&d, sel, at(per_platform(build, platform), "nodeSelector", NULL));
+	merge_strings(&d, sel, json_at(json_at(build, "spec", NULL), "placement", "nodeSelector"));
+	merge_strings(&d, sel, json_at(per_platform(build, platform), "nodeSelector", NULL));
 	cJSON_DeleteItemFromObjectCaseSensitive(sel, "kubernetes.io/os");
 	cJSON_DeleteItemFromObjectCaseSensitive(sel, "kubernetes.io/arch");
 	put_str(&d, sel, "kubernetes.io/os", platform->platform.os);
@@ -238,8 +225,8 @@ cJSON *ctl_platform_tolerations(const cJSON *build, const struct ctl_platform *p
 {
 	struct doc d = {true};
 	cJSON *list = cJSON_CreateArray();
-	const cJSON *sources[3] = {config ? config->tolerations : NULL, at(at(build, "spec", NULL), "placement", "tolerations"),
-				   at(per_platform(build, platform), "tolerations", NULL)};
+	const cJSON *sources[3] = {config ? config->tolerations : NULL, json_at(json_at(build, "spec", NULL), "placement", "tolerations"),
+				   json_at(per_platform(build, platform), "tolerations", NULL)};
 	const cJSON *t;
 
 	for (size_t i = 0; i < 3; i++) {
@@ -261,23 +248,23 @@ cJSON *ctl_platform_tolerations(const cJSON *build, const struct ctl_platform *p
 /* metadata of a child: name, namespace, labels, and the controller ownerReference to build. */
 static cJSON *child_metadata(struct doc *d, const cJSON *build, const char *name, const char *role, long generation)
 {
-	const cJSON *meta = at(build, "metadata", NULL);
+	const cJSON *meta = json_at(build, "metadata", NULL);
 	cJSON *m = need(d, cJSON_CreateObject()), *labels, *owner;
 	char gen[24];
 
 	snprintf(gen, sizeof(gen), "%ld", generation);
 	put_str(d, m, "name", name);
-	put_str(d, m, "namespace", str_at(meta, "namespace", NULL) ? str_at(meta, "namespace", NULL) : "default");
+	put_str(d, m, "namespace", json_nonempty_str_at(meta, "namespace", NULL) ? json_nonempty_str_at(meta, "namespace", NULL) : "default");
 	labels = need(d, cJSON_AddObjectToObject(m, "labels"));
 	put_str(d, labels, CTL_LABEL_MANAGED_BY, CTL_MANAGER);
-	put_str(d, labels, CTL_LABEL_BUILD, str_at(meta, "name", NULL) ? str_at(meta, "name", NULL) : "");
+	put_str(d, labels, CTL_LABEL_BUILD, json_nonempty_str_at(meta, "name", NULL) ? json_nonempty_str_at(meta, "name", NULL) : "");
 	put_str(d, labels, CTL_LABEL_ROLE, role);
 	put_str(d, labels, CTL_LABEL_GENERATION, gen);
 	owner = append(d, array_in(d, m, "ownerReferences"), cJSON_CreateObject());
 	put_str(d, owner, "apiVersion", CTL_API_GROUP "/" CTL_API_VERSION);
 	put_str(d, owner, "kind", CTL_KIND);
-	put_str(d, owner, "name", str_at(meta, "name", NULL) ? str_at(meta, "name", NULL) : "");
-	put_str(d, owner, "uid", str_at(meta, "uid", NULL) ? str_at(meta, "uid", NULL) : "");
+	put_str(d, owner, "name", json_nonempty_str_at(meta, "name", NULL) ? json_nonempty_str_at(meta, "name", NULL) : "");
+	put_str(d, owner, "uid", json_nonempty_str_at(meta, "uid", NULL) ? json_nonempty_str_at(meta, "uid", NULL) : "");
 	need(d, cJSON_AddTrueToObject(owner, "controller"));
 	need(d, cJSON_AddTrueToObject(owner, "blockOwnerDeletion"));
 	return m;
@@ -300,9 +287,9 @@ static void add_docker_config(struct doc *d, cJSON *pod_spec, cJSON *container, 
 /* HTTP(S)_PROXY and NO_PROXY (both cases): the build's own settings over the cluster's; NO_PROXY lists are joined. */
 static void add_proxy(struct doc *d, cJSON *container, const cJSON *build, const struct ctl_builder_config *config)
 {
-	const cJSON *proxy = at(at(build, "spec", NULL), "proxy", NULL);
-	const char *http = str_at(proxy, "httpProxy", NULL), *https = str_at(proxy, "httpsProxy", NULL);
-	const char *no = str_at(proxy, "noProxy", NULL), *cluster_no = config ? config->no_proxy : NULL;
+	const cJSON *proxy = json_at(json_at(build, "spec", NULL), "proxy", NULL);
+	const char *http = json_nonempty_str_at(proxy, "httpProxy", NULL), *https = json_nonempty_str_at(proxy, "httpsProxy", NULL);
+	const char *no = json_nonempty_str_at(proxy, "noProxy", NULL), *cluster_no = config ? config->no_proxy : NULL;
 	char joined[4200];
 
 	if (!http && config)
@@ -329,8 +316,8 @@ static void add_proxy(struct doc *d, cJSON *container, const cJSON *build, const
 static int add_trust(struct doc *d, cJSON *pod_spec, cJSON *container, const cJSON *build, const char *config_map,
 		     const struct ctl_builder_config *config)
 {
-	const cJSON *ref = at(at(build, "spec", NULL), "caBundleRef", NULL);
-	const char *user_cm = str_at(ref, "name", NULL), *user_key = str_at(ref, "key", NULL);
+	const cJSON *ref = json_at(json_at(build, "spec", NULL), "caBundleRef", NULL);
+	const char *user_cm = json_nonempty_str_at(ref, "name", NULL), *user_key = json_nonempty_str_at(ref, "key", NULL);
 	cJSON *sources, *cm;
 	int count = 0;
 
@@ -367,7 +354,7 @@ static void add_registry_files(struct doc *d, cJSON *pod_spec, cJSON *container,
 /* A private Git repository's credentials, a kubernetes.io/basic-auth Secret, mounted (never in the spec's text). */
 static const char *add_git_secret(struct doc *d, cJSON *pod_spec, cJSON *container, const cJSON *build)
 {
-	const char *secret = str_at(at(at(at(build, "spec", NULL), "source", NULL), "git", NULL), "secretRef", "name");
+	const char *secret = json_nonempty_str_at(json_at(json_at(json_at(build, "spec", NULL), "source", NULL), "git", NULL), "secretRef", "name");
 
 	if (!secret)
 		return NULL;
@@ -379,7 +366,7 @@ static const char *add_git_secret(struct doc *d, cJSON *pod_spec, cJSON *contain
 /* spec.buildSecrets, each Secret key mounted as a file named by its id. Returns how many. */
 static int add_build_secrets(struct doc *d, cJSON *pod_spec, cJSON *container, const cJSON *build)
 {
-	const cJSON *list = at(at(build, "spec", NULL), "buildSecrets", NULL), *bs;
+	const cJSON *list = json_at(json_at(build, "spec", NULL), "buildSecrets", NULL), *bs;
 	cJSON *sources;
 	int count = 0;
 
@@ -387,8 +374,8 @@ static int add_build_secrets(struct doc *d, cJSON *pod_spec, cJSON *container, c
 		return 0;
 	sources = array_in(d, need(d, cJSON_AddObjectToObject(add_volume(d, pod_spec, "build-secrets"), "projected")), "sources");
 	cJSON_ArrayForEach(bs, list) {
-		const char *id = str_at(bs, "id", NULL), *name = str_at(at(bs, "secretRef", NULL), "name", NULL);
-		const char *key = str_at(at(bs, "secretRef", NULL), "key", NULL);
+		const char *id = json_nonempty_str_at(bs, "id", NULL), *name = json_nonempty_str_at(json_at(bs, "secretRef", NULL), "name", NULL);
+		const char *key = json_nonempty_str_at(json_at(bs, "secretRef", NULL), "key", NULL);
 		cJSON *secret;
 		if (!id || !name)
 			continue;
@@ -406,8 +393,8 @@ static void build_secret_flags(struct doc *d, cJSON *args, const cJSON *build)
 {
 	const cJSON *bs;
 
-	cJSON_ArrayForEach(bs, at(at(build, "spec", NULL), "buildSecrets", NULL)) {
-		const char *id = str_at(bs, "id", NULL);
+	cJSON_ArrayForEach(bs, json_at(json_at(build, "spec", NULL), "buildSecrets", NULL)) {
+		const char *id = json_nonempty_str_at(bs, "id", NULL);
 		if (id)
 			push_fmt(d, args, "--secret=id=%s,src=" BUILD_SECRETS_DIR "/%s", id, id);
 	}
@@ -448,12 +435,12 @@ static void security_context(struct doc *d, cJSON *pod_spec, cJSON *container, c
 /* Appends "<prefix>KEY=VALUE" build arguments (global, then the platform's, which win). */
 static void add_build_args(struct doc *d, cJSON *args, const cJSON *build, const struct ctl_platform *platform, const char *prefix)
 {
-	const cJSON *lists[2] = {at(at(build, "spec", NULL), "buildArgs", NULL), at(per_platform(build, platform), "buildArgs", NULL)};
+	const cJSON *lists[2] = {json_at(json_at(build, "spec", NULL), "buildArgs", NULL), json_at(per_platform(build, platform), "buildArgs", NULL)};
 	const cJSON *a;
 
 	for (size_t i = 0; i < 2; i++) {
 		cJSON_ArrayForEach(a, lists[i]) {
-			const char *name = str_at(a, "name", NULL), *value = cJSON_IsString(at(a, "value", NULL)) ? at(a, "value", NULL)->valuestring : "";
+			const char *name = json_nonempty_str_at(a, "name", NULL), *value = cJSON_IsString(json_at(a, "value", NULL)) ? json_at(a, "value", NULL)->valuestring : "";
 			if (name)
 				push_fmt(d, args, "%s%s=%s", prefix, name, value);
 		}
@@ -465,9 +452,9 @@ static void add_build_args(struct doc *d, cJSON *args, const cJSON *build, const
  * subPath). Returns an allocated string (the caller frees it), or NULL with d->ok cleared. */
 static char *source_context(struct doc *d, const cJSON *build)
 {
-	const cJSON *source = at(at(build, "spec", NULL), "source", NULL);
-	const char *git = str_at(source, "git", "url");
-	const char *sub = str_at(at(source, git ? "git" : "http", NULL), "subPath", NULL);
+	const cJSON *source = json_at(json_at(build, "spec", NULL), "source", NULL);
+	const char *git = json_nonempty_str_at(source, "git", "url");
+	const char *sub = json_nonempty_str_at(json_at(source, git ? "git" : "http", NULL), "subPath", NULL);
 	bool has_sub = sub && strcmp(sub, ".") != 0 && strcmp(sub, "./") != 0;
 	struct dynbuf b;
 	enum dynbuf_err e;
@@ -475,7 +462,7 @@ static char *source_context(struct doc *d, const cJSON *build)
 
 	dynbuf_init(&b, CHILD_ARG_MAX);
 	if (git) {
-		const char *rev = str_at(at(source, "git", NULL), "revision", NULL);
+		const char *rev = json_nonempty_str_at(json_at(source, "git", NULL), "revision", NULL);
 		e = dynbuf_addf(&b, "%s#%s%s%s", git, rev ? rev : "HEAD", has_sub ? ":" : "", has_sub ? sub : "");
 	} else {
 		e = dynbuf_addf(&b, "%s%s%s", WORKSPACE_DIR, has_sub && sub[0] != '/' ? "/" : "", has_sub ? sub : "");
@@ -498,8 +485,8 @@ static bool has_volume(const cJSON *pod_spec, const char *name)
 {
 	const cJSON *v;
 
-	cJSON_ArrayForEach(v, at(pod_spec, "volumes", NULL)) {
-		const char *n = str_at(v, "name", NULL);
+	cJSON_ArrayForEach(v, json_at(pod_spec, "volumes", NULL)) {
+		const char *n = json_nonempty_str_at(v, "name", NULL);
 		if (n && strcmp(n, name) == 0)
 			return true;
 	}
@@ -512,9 +499,9 @@ static bool has_volume(const cJSON *pod_spec, const char *name)
 static void add_fetch_container(struct doc *d, cJSON *pod_spec, const cJSON *build, const char *image,
 				const struct ctl_builder_config *config)
 {
-	const cJSON *http = at(at(at(build, "spec", NULL), "source", NULL), "http", NULL);
+	const cJSON *http = json_at(json_at(json_at(build, "spec", NULL), "source", NULL), "http", NULL);
 	cJSON *c = append(d, array_in(d, pod_spec, "initContainers"), cJSON_CreateObject());
-	const char *sha = str_at(http, "sha256", NULL);
+	const char *sha = json_nonempty_str_at(http, "sha256", NULL);
 	cJSON *args, *sc;
 
 	put_str(d, c, "name", "source");
@@ -522,7 +509,7 @@ static void add_fetch_container(struct doc *d, cJSON *pod_spec, const cJSON *bui
 	put_str(d, c, "terminationMessagePolicy", "FallbackToLogsOnError");
 	args = need(d, cJSON_AddArrayToObject(c, "args"));
 	push_str(d, args, "fetch");
-	push_fmt(d, args, "--url=%s", str_at(http, "url", NULL));
+	push_fmt(d, args, "--url=%s", json_nonempty_str_at(http, "url", NULL));
 	if (sha)
 		push_fmt(d, args, "--sha256=%s", sha);
 	push_str(d, args, "--dest=" WORKSPACE_DIR);
@@ -542,13 +529,13 @@ static void add_fetch_container(struct doc *d, cJSON *pod_spec, const cJSON *bui
 static void add_workspace(struct doc *d, cJSON *pod_spec, cJSON *container, const cJSON *build, const char *fetch_image,
 			  const struct ctl_builder_config *config)
 {
-	const cJSON *source = at(at(build, "spec", NULL), "source", NULL);
-	const char *cm = str_at(source, "configMap", "name");
+	const cJSON *source = json_at(json_at(build, "spec", NULL), "source", NULL);
+	const char *cm = json_nonempty_str_at(source, "configMap", "name");
 
 	if (cm) {
 		put_str(d, need(d, cJSON_AddObjectToObject(add_volume(d, pod_spec, "workspace"), "configMap")), "name", cm);
 		add_mount(d, container, "workspace", WORKSPACE_DIR);
-	} else if (str_at(source, "http", "url")) {
+	} else if (json_nonempty_str_at(source, "http", "url")) {
 		need(d, cJSON_AddObjectToObject(add_volume(d, pod_spec, "workspace"), "emptyDir"));
 		add_fetch_container(d, pod_spec, build, fetch_image, config);
 		add_mount(d, container, "workspace", WORKSPACE_DIR);
@@ -569,10 +556,10 @@ static const char buildkit_script[] =
 static void buildkit_container(struct doc *d, cJSON *c, const cJSON *build, const struct ctl_build_spec *spec, const struct ctl_platform *p,
 			       const char *git_secret, bool registry_files)
 {
-	const cJSON *s = at(build, "spec", NULL);
-	const char *dockerfile = str_at(s, "dockerfile", NULL), *target = str_at(s, "target", NULL);
-	const cJSON *cache = at(s, "cache", NULL);
-	const char *cache_repo = str_at(cache, "repository", NULL);
+	const cJSON *s = json_at(build, "spec", NULL);
+	const char *dockerfile = json_nonempty_str_at(s, "dockerfile", NULL), *target = json_nonempty_str_at(s, "target", NULL);
+	const cJSON *cache = json_at(s, "cache", NULL);
+	const char *cache_repo = json_nonempty_str_at(cache, "repository", NULL);
 	cJSON *command = need(d, cJSON_AddArrayToObject(c, "command")), *args = need(d, cJSON_AddArrayToObject(c, "args"));
 	char platform[REG_PLATFORM_STR_MAX];
 	char *context = source_context(d, build);
@@ -598,7 +585,7 @@ static void buildkit_container(struct doc *d, cJSON *c, const cJSON *build, cons
 		push_fmt(d, args, "--opt=context=%s", context);
 		push_fmt(d, args, "--opt=dockerfile=%s", context);
 	}
-	if (!cJSON_IsFalse(at(cache, "enabled", NULL))) {
+	if (!cJSON_IsFalse(json_at(cache, "enabled", NULL))) {
 		push_fmt(d, args, "--import-cache=type=registry,ref=%s:buildcache-%s", cache_repo ? cache_repo : spec->repository, p->label);
 		push_fmt(d, args, "--export-cache=type=registry,ref=%s:buildcache-%s,mode=max", cache_repo ? cache_repo : spec->repository,
 			 p->label);
@@ -606,9 +593,9 @@ static void buildkit_container(struct doc *d, cJSON *c, const cJSON *build, cons
 	if (git_secret)
 		push_str(d, args, "--secret=id=GIT_AUTH_TOKEN,src=" GIT_SECRET_DIR "/password");
 	build_secret_flags(d, args, build);
-	if (cJSON_IsTrue(at(at(s, "attestations", NULL), "provenance", NULL)))
+	if (cJSON_IsTrue(json_at(json_at(s, "attestations", NULL), "provenance", NULL)))
 		push_str(d, args, "--opt=attest:provenance=mode=max");
-	if (cJSON_IsTrue(at(at(s, "attestations", NULL), "sbom", NULL)))
+	if (cJSON_IsTrue(json_at(json_at(s, "attestations", NULL), "sbom", NULL)))
 		push_str(d, args, "--opt=attest:sbom=");
 	push_fmt(d, args, "--output=type=image,name=%s,push-by-digest=true,push=true", spec->repository);
 	push_str(d, args, "--metadata-file=" METADATA_FILE);
@@ -633,8 +620,8 @@ static const char buildah_script[] =
 static void buildah_container(struct doc *d, cJSON *c, const cJSON *build, const struct ctl_build_spec *spec, const struct ctl_platform *p,
 			      bool registry_files, bool trusted)
 {
-	const cJSON *s = at(build, "spec", NULL);
-	const char *dockerfile = str_at(s, "dockerfile", NULL), *target = str_at(s, "target", NULL);
+	const cJSON *s = json_at(build, "spec", NULL);
+	const char *dockerfile = json_nonempty_str_at(s, "dockerfile", NULL), *target = json_nonempty_str_at(s, "target", NULL);
 	cJSON *command = need(d, cJSON_AddArrayToObject(c, "command")), *args = need(d, cJSON_AddArrayToObject(c, "args"));
 	char platform[REG_PLATFORM_STR_MAX], repo[CTL_IMAGE_MAX + REG_PLATFORM_STR_MAX + 32];
 	char *context = source_context(d, build);
@@ -654,8 +641,8 @@ static void buildah_container(struct doc *d, cJSON *c, const cJSON *build, const
 	build_secret_flags(d, args, build);
 	push_str(d, args, "--storage-driver=vfs");
 	push_str(d, args, "--isolation=chroot");
-	if (!cJSON_IsFalse(at(at(s, "cache", NULL), "enabled", NULL))) {
-		const char *cache_repo = str_at(at(s, "cache", NULL), "repository", NULL);
+	if (!cJSON_IsFalse(json_at(json_at(s, "cache", NULL), "enabled", NULL))) {
+		const char *cache_repo = json_nonempty_str_at(json_at(s, "cache", NULL), "repository", NULL);
 		push_str(d, args, "--layers");
 		push_fmt(d, args, "--cache-from=%s-buildcache-%s", cache_repo ? cache_repo : spec->repository, p->label);
 		push_fmt(d, args, "--cache-to=%s-buildcache-%s", cache_repo ? cache_repo : spec->repository, p->label);
@@ -665,9 +652,9 @@ static void buildah_container(struct doc *d, cJSON *c, const cJSON *build, const
 	if (local_context(context)) {
 		push_str(d, args, context);
 	} else {
-		const cJSON *git = at(at(s, "source", NULL), "git", NULL);
-		const char *rev = str_at(git, "revision", NULL), *sub = str_at(git, "subPath", NULL);
-		add_env(d, c, "SOURCE_GIT_URL", str_at(git, "url", NULL));
+		const cJSON *git = json_at(json_at(s, "source", NULL), "git", NULL);
+		const char *rev = json_nonempty_str_at(git, "revision", NULL), *sub = json_nonempty_str_at(git, "subPath", NULL);
+		add_env(d, c, "SOURCE_GIT_URL", json_nonempty_str_at(git, "url", NULL));
 		add_env(d, c, "SOURCE_GIT_REVISION", rev ? rev : "HEAD");
 		push_fmt(d, args, GIT_CHECKOUT_DIR "%s%s", sub && strcmp(sub, ".") != 0 && sub[0] != '/' ? "/" : "",
 			 sub && strcmp(sub, ".") != 0 ? sub : "");
@@ -686,7 +673,7 @@ static void buildah_container(struct doc *d, cJSON *c, const cJSON *build, const
  * branch, then as a tag), and the sub-path apart; it fetches over https unless told the repository speaks http. */
 static void kaniko_git_context(struct doc *d, cJSON *c, cJSON *args, const cJSON *git)
 {
-	const char *url = str_at(git, "url", NULL), *rev = str_at(git, "revision", NULL), *sub = str_at(git, "subPath", NULL);
+	const char *url = json_nonempty_str_at(git, "url", NULL), *rev = json_nonempty_str_at(git, "revision", NULL), *sub = json_nonempty_str_at(git, "subPath", NULL);
 	const char *where = strstr(url, "://") ? strstr(url, "://") + 3 : url;
 	bool commit = rev && strlen(rev) == 40 && strspn(rev, "0123456789abcdef") == 40;
 	bool ref = rev && strncmp(rev, "refs/", 5) == 0;
@@ -707,8 +694,8 @@ static void kaniko_container(struct doc *d, cJSON *c, const cJSON *build, const 
 			     const char *git_secret, const struct ctl_builder_config *config)
 {
 	const cJSON *mirror_list, *m, *host;
-	const cJSON *s = at(build, "spec", NULL);
-	const char *dockerfile = str_at(s, "dockerfile", NULL), *target = str_at(s, "target", NULL);
+	const cJSON *s = json_at(build, "spec", NULL);
+	const char *dockerfile = json_nonempty_str_at(s, "dockerfile", NULL), *target = json_nonempty_str_at(s, "target", NULL);
 	cJSON *args = need(d, cJSON_AddArrayToObject(c, "args"));
 	char platform[REG_PLATFORM_STR_MAX];
 	char *context = source_context(d, build);
@@ -719,7 +706,7 @@ static void kaniko_container(struct doc *d, cJSON *c, const cJSON *build, const 
 	if (local_context(context))
 		push_fmt(d, args, "--context=dir://%s", context);
 	else
-		kaniko_git_context(d, c, args, at(at(s, "source", NULL), "git", NULL));
+		kaniko_git_context(d, c, args, json_at(json_at(s, "source", NULL), "git", NULL));
 	free(context);
 	push_fmt(d, args, "--dockerfile=%s", dockerfile ? dockerfile : "Dockerfile");
 	push_fmt(d, args, "--custom-platform=%s", platform);
@@ -728,8 +715,8 @@ static void kaniko_container(struct doc *d, cJSON *c, const cJSON *build, const 
 	add_build_args(d, args, build, p, "--build-arg=");
 	push_fmt(d, args, "--destination=%s:build-%s-g%ld", spec->repository, p->label, spec->generation);
 	push_str(d, args, "--digest-file=" TERMINATION_LOG);
-	if (!cJSON_IsFalse(at(at(s, "cache", NULL), "enabled", NULL))) {
-		const char *cache_repo = str_at(at(s, "cache", NULL), "repository", NULL);
+	if (!cJSON_IsFalse(json_at(json_at(s, "cache", NULL), "enabled", NULL))) {
+		const char *cache_repo = json_nonempty_str_at(json_at(s, "cache", NULL), "repository", NULL);
 		push_str(d, args, "--cache=true");
 		push_fmt(d, args, "--cache-repo=%s-buildcache-%s", cache_repo ? cache_repo : spec->repository, p->label);
 	}
@@ -755,8 +742,8 @@ enum ctl_err ctl_build_pod(const cJSON *build, const struct ctl_build_spec *spec
 			   const struct ctl_child_options *opts, cJSON **out, char *errbuf, size_t errlen)
 {
 	const struct ctl_platform *p = &spec->platforms[platform];
-	const cJSON *s = at(build, "spec", NULL);
-	const char *build_name = str_at(at(build, "metadata", NULL), "name", NULL);
+	const cJSON *s = json_at(build, "spec", NULL);
+	const char *build_name = json_nonempty_str_at(json_at(build, "metadata", NULL), "name", NULL);
 	struct doc d = {true};
 	char name[CTL_NAME_MAX + 1], attempt_text[16], text[REG_PLATFORM_STR_MAX];
 	cJSON *pod = NULL, *meta, *labels, *annotations, *pod_spec, *c, *resources;
@@ -800,7 +787,7 @@ enum ctl_err ctl_build_pod(const cJSON *build, const struct ctl_build_spec *spec
 		cJSON_Delete(c);
 		d.ok = false;
 	}
-	put_copy(&d, pod_spec, "affinity", at(at(s, "placement", NULL), "affinity", NULL));
+	put_copy(&d, pod_spec, "affinity", json_at(json_at(s, "placement", NULL), "affinity", NULL));
 
 	c = append(&d, array_in(&d, pod_spec, "containers"), cJSON_CreateObject());
 	put_str(&d, c, "name", "builder");
@@ -824,11 +811,11 @@ enum ctl_err ctl_build_pod(const cJSON *build, const struct ctl_build_spec *spec
 	add_proxy(&d, c, build, config);
 	security_context(&d, pod_spec, c, spec->builder_type, config);
 	resources = need(&d, cJSON_AddObjectToObject(c, "resources"));
-	user_resources = at(s, "resources", NULL);
+	user_resources = json_at(s, "resources", NULL);
 	if (!user_resources && config)
 		user_resources = config->resources;
-	put_copy(&d, resources, "requests", at(user_resources, "requests", NULL));
-	put_copy(&d, resources, "limits", at(user_resources, "limits", NULL));
+	put_copy(&d, resources, "requests", json_at(user_resources, "requests", NULL));
+	put_copy(&d, resources, "limits", json_at(user_resources, "limits", NULL));
 	add_workspace(&d, pod_spec, c, build, opts->index_image, config);
 	add_docker_config(&d, pod_spec, c, spec->push_secret);
 	if (!d.ok) {
@@ -843,11 +830,11 @@ enum ctl_err ctl_build_pod(const cJSON *build, const struct ctl_build_spec *spec
  * on any), Linux, and the cluster's and the build's tolerations (so a build pool's taint does not strand it). */
 static void index_placement(struct doc *d, cJSON *pod_spec, const cJSON *build, const struct ctl_builder_config *config)
 {
-	const cJSON *sources[2] = {config ? config->tolerations : NULL, at(at(build, "spec", NULL), "placement", "tolerations")};
+	const cJSON *sources[2] = {config ? config->tolerations : NULL, json_at(json_at(build, "spec", NULL), "placement", "tolerations")};
 	cJSON *sel = need(d, cJSON_AddObjectToObject(pod_spec, "nodeSelector")), *list = NULL;
 	const cJSON *t;
 
-	merge_strings(d, sel, at(at(build, "spec", NULL), "placement", "nodeSelector"));
+	merge_strings(d, sel, json_at(json_at(build, "spec", NULL), "placement", "nodeSelector"));
 	cJSON_DeleteItemFromObjectCaseSensitive(sel, "kubernetes.io/arch");
 	cJSON_DeleteItemFromObjectCaseSensitive(sel, "kubernetes.io/os");
 	put_str(d, sel, "kubernetes.io/os", "linux");
@@ -904,7 +891,7 @@ enum ctl_err ctl_index_job(const cJSON *build, const struct ctl_build_spec *spec
 		push_fmt(&d, args, "--source=%s", sources[i]);
 		push_fmt(&d, args, "--platform=%s", platforms[i]);
 	}
-	cJSON_ArrayForEach(kv, at(at(build, "spec", NULL), "indexAnnotations", NULL)) {
+	cJSON_ArrayForEach(kv, json_at(json_at(build, "spec", NULL), "indexAnnotations", NULL)) {
 		if (cJSON_IsString(kv))
 			push_fmt(&d, args, "--annotation=%s=%s", kv->string, kv->valuestring);
 	}
@@ -916,14 +903,14 @@ enum ctl_err ctl_index_job(const cJSON *build, const struct ctl_build_spec *spec
 	}
 	if (opts->config && opts->config->ca_bundle)
 		push_str(&d, args, "--ca-file=" CERTS_DIR "/cluster-ca.crt");
-	if (str_at(at(at(build, "spec", NULL), "caBundleRef", NULL), "name", NULL))
+	if (json_nonempty_str_at(json_at(json_at(build, "spec", NULL), "caBundleRef", NULL), "name", NULL))
 		push_str(&d, args, "--ca-file=" CERTS_DIR "/build-ca.crt");
 	if (spec->push_secret[0])
 		push_str(&d, args, "--docker-config=" DOCKER_CONFIG_DIR);
 	push_str(&d, args, "--digest-file=" TERMINATION_LOG);
 	put_str(&d, need(&d, cJSON_AddObjectToObject(need(&d, cJSON_AddObjectToObject(c, "resources")), "requests")), "cpu", "50m");
 	add_docker_config(&d, pod_spec, c, spec->push_secret);
-	ctl_builder_config_map_name(config_map, sizeof(config_map), str_at(at(build, "metadata", NULL), "name", NULL), spec->generation);
+	ctl_builder_config_map_name(config_map, sizeof(config_map), json_nonempty_str_at(json_at(build, "metadata", NULL), "name", NULL), spec->generation);
 	add_trust(&d, pod_spec, c, build, config_map, opts->config);
 	add_proxy(&d, c, build, opts->config);
 	if (!d.ok) {
@@ -960,7 +947,7 @@ cJSON *ctl_builder_config_map(const cJSON *build, const struct ctl_build_spec *s
 	char name[CTL_NAME_MAX + 1];
 	cJSON *cm, *meta, *data;
 
-	if (!config || !ctl_builder_config_map_name(name, sizeof(name), str_at(at(build, "metadata", NULL), "name", NULL), spec->generation))
+	if (!config || !ctl_builder_config_map_name(name, sizeof(name), json_nonempty_str_at(json_at(build, "metadata", NULL), "name", NULL), spec->generation))
 		return NULL;
 	dynbuf_init(&buildkitd, (size_t)256 * 1024);
 	dynbuf_init(&registries, (size_t)256 * 1024);

@@ -24,6 +24,7 @@
 #include "util/backoff.h"
 #include "util/strmap.h"
 #include "util/timefmt.h"
+#include "util/jsonget.h"
 
 #define WORKERS_MAX 64
 #define TRIM_PERIOD_S 10 /* how often freed memory goes back to the system */
@@ -265,38 +266,31 @@ static double seconds_between(const char *from, const char *to)
 	return from && to && rfc3339_parse(from, &a) && rfc3339_parse(to, &b) && b >= a ? (double)(b - a) : -1;
 }
 
-static const char *json_str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* Build and index durations, counted once: when a status write moves a platform or the build to Succeeded. */
 static void observe_durations(struct ctl_controller *c, const cJSON *old_status, const cJSON *new_status)
 {
 	const cJSON *p, *q;
-	const char *last_platform_done = NULL, *old_phase = json_str(old_status, "phase"), *phase = json_str(new_status, "phase");
+	const char *last_platform_done = NULL, *old_phase = json_str_at(old_status, "phase", NULL), *phase = json_str_at(new_status, "phase", NULL);
 	double d;
 
 	if (!c->opts.metrics)
 		return;
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(new_status, "platforms")) {
-		const char *name = json_str(p, "platform"), *ph = json_str(p, "phase"), *was = NULL;
+		const char *name = json_str_at(p, "platform", NULL), *ph = json_str_at(p, "phase", NULL), *was = NULL;
 		if (!name || !ph || strcmp(ph, "Succeeded") != 0)
 			continue;
-		if (!last_platform_done || strcmp(json_str(p, "completionTime") ? json_str(p, "completionTime") : "", last_platform_done) > 0)
-			last_platform_done = json_str(p, "completionTime");
+		if (!last_platform_done || strcmp(json_str_at(p, "completionTime", NULL) ? json_str_at(p, "completionTime", NULL) : "", last_platform_done) > 0)
+			last_platform_done = json_str_at(p, "completionTime", NULL);
 		cJSON_ArrayForEach(q, cJSON_GetObjectItemCaseSensitive(old_status, "platforms")) {
-			if (json_str(q, "platform") && strcmp(json_str(q, "platform"), name) == 0)
-				was = json_str(q, "phase");
+			if (json_str_at(q, "platform", NULL) && strcmp(json_str_at(q, "platform", NULL), name) == 0)
+				was = json_str_at(q, "phase", NULL);
 		}
 		if ((!was || strcmp(was, "Succeeded") != 0) &&
-		    (d = seconds_between(json_str(p, "startTime"), json_str(p, "completionTime"))) >= 0)
+		    (d = seconds_between(json_str_at(p, "startTime", NULL), json_str_at(p, "completionTime", NULL))) >= 0)
 			ctl_metrics_build(c->opts.metrics, name, d);
 	}
 	if (phase && strcmp(phase, "Succeeded") == 0 && (!old_phase || strcmp(old_phase, "Succeeded") != 0) &&
-	    (d = seconds_between(last_platform_done, json_str(new_status, "completionTime"))) >= 0)
+	    (d = seconds_between(last_platform_done, json_str_at(new_status, "completionTime", NULL))) >= 0)
 		ctl_histogram_observe(&c->opts.metrics->index_seconds, d);
 }
 
@@ -554,7 +548,7 @@ struct phase_count {
 static void count_phase(void *ctx, const struct ctl_obj *o, const cJSON *build)
 {
 	struct phase_count *pc = ctx;
-	const char *phase = json_str(cJSON_GetObjectItemCaseSensitive(build, "status"), "phase");
+	const char *phase = json_str_at(cJSON_GetObjectItemCaseSensitive(build, "status"), "phase", NULL);
 	size_t i = 0;
 	(void)o;
 
@@ -620,11 +614,11 @@ static void add_build_summary(cJSON *builds, const cJSON *build)
 		cJSON_Delete(b);
 		return;
 	}
-	cJSON_AddStringToObject(b, "namespace", json_str(meta, "namespace") ? json_str(meta, "namespace") : "");
-	cJSON_AddStringToObject(b, "name", json_str(meta, "name") ? json_str(meta, "name") : "");
-	cJSON_AddStringToObject(b, "phase", json_str(status, "phase") ? json_str(status, "phase") : "Pending");
-	if (json_str(status, "image"))
-		cJSON_AddStringToObject(b, "image", json_str(status, "image"));
+	cJSON_AddStringToObject(b, "namespace", json_str_at(meta, "namespace", NULL) ? json_str_at(meta, "namespace", NULL) : "");
+	cJSON_AddStringToObject(b, "name", json_str_at(meta, "name", NULL) ? json_str_at(meta, "name", NULL) : "");
+	cJSON_AddStringToObject(b, "phase", json_str_at(status, "phase", NULL) ? json_str_at(status, "phase", NULL) : "Pending");
+	if (json_str_at(status, "image", NULL))
+		cJSON_AddStringToObject(b, "image", json_str_at(status, "image", NULL));
 	list = cJSON_AddArrayToObject(b, "platforms");
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(status, "platforms")) {
 		cJSON *e = cJSON_CreateObject();
@@ -634,8 +628,8 @@ static void add_build_summary(cJSON *builds, const cJSON *build)
 			break;
 		}
 		for (size_t i = 0; i < sizeof(platform_fields) / sizeof(platform_fields[0]); i++)
-			if (json_str(p, platform_fields[i]))
-				cJSON_AddStringToObject(e, platform_fields[i], json_str(p, platform_fields[i]));
+			if (json_str_at(p, platform_fields[i], NULL))
+				cJSON_AddStringToObject(e, platform_fields[i], json_str_at(p, platform_fields[i], NULL));
 		cJSON_AddNumberToObject(e, "attempts", cJSON_IsNumber(attempts) ? attempts->valuedouble : 0);
 	}
 }

@@ -1,18 +1,12 @@
 /* Node preflight: how many Ready, schedulable nodes a build pod with a given nodeSelector and tolerations could run on. */
 #include "controller/nodes.h"
+#include "util/jsonget.h"
 
 #include <string.h>
 
-static const char *str(const cJSON *obj, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 bool ctl_node_usable(const cJSON *node)
 {
-	const char *ready = str(cJSON_GetObjectItemCaseSensitive(node, "status"), "ready");
+	const char *ready = json_str_at(cJSON_GetObjectItemCaseSensitive(node, "status"), "ready", NULL);
 	const cJSON *unschedulable = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(node, "spec"), "unschedulable");
 
 	return ready && strcmp(ready, "True") == 0 && !cJSON_IsTrue(unschedulable);
@@ -21,9 +15,9 @@ bool ctl_node_usable(const cJSON *node)
 /* Whether toleration tolerates taint, by the rules of core/v1 (empty key with Exists tolerates everything). */
 static bool tolerates(const cJSON *toleration, const cJSON *taint)
 {
-	const char *tkey = str(toleration, "key"), *op = str(toleration, "operator"), *teffect = str(toleration, "effect");
-	const char *key = str(taint, "key"), *value = str(taint, "value"), *effect = str(taint, "effect");
-	const char *tvalue = str(toleration, "value");
+	const char *tkey = json_str_at(toleration, "key", NULL), *op = json_str_at(toleration, "operator", NULL), *teffect = json_str_at(toleration, "effect", NULL);
+	const char *key = json_str_at(taint, "key", NULL), *value = json_str_at(taint, "value", NULL), *effect = json_str_at(taint, "effect", NULL);
+	const char *tvalue = json_str_at(toleration, "value", NULL);
 
 	if (teffect && teffect[0] && (!effect || strcmp(teffect, effect) != 0))
 		return false;
@@ -43,12 +37,12 @@ bool ctl_node_fits(const cJSON *node, const cJSON *selector, const cJSON *tolera
 	if (!ctl_node_usable(node))
 		return false;
 	cJSON_ArrayForEach(want, selector) {
-		const char *have = str(labels, want->string);
+		const char *have = json_str_at(labels, want->string, NULL);
 		if (!cJSON_IsString(want) || !have || strcmp(have, want->valuestring) != 0)
 			return false;
 	}
 	cJSON_ArrayForEach(taint, taints) {
-		const char *effect = str(taint, "effect");
+		const char *effect = json_str_at(taint, "effect", NULL);
 		bool tolerated = false;
 		if (!effect || strcmp(effect, "PreferNoSchedule") == 0)
 			continue;

@@ -14,6 +14,7 @@
 #include "registry/reference.h"
 #include "util/jsonnum.h"
 #include "util/timefmt.h"
+#include "util/jsonget.h"
 
 #define ATTEMPTS_MAX 11 /* 1 + policy.retries (at most 10) */
 #define MESSAGE_MAX 1024
@@ -68,24 +69,9 @@ struct run {
 	bool config_map_ready; /* the generation's builder ConfigMap exists (or none is needed) */
 };
 
-/* Field access on borrowed JSON. */
-static const cJSON *at(const cJSON *obj, const char *a, const char *b)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, a);
-
-	return b ? cJSON_GetObjectItemCaseSensitive(v, b) : v;
-}
-
-static const char *str_at(const cJSON *obj, const char *a, const char *b)
-{
-	const cJSON *v = at(obj, a, b);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static const char *label(const cJSON *obj, const char *key)
 {
-	return str_at(at(obj, "metadata", "labels"), key, NULL);
+	return json_str_at(json_at(obj, "metadata", "labels"), key, NULL);
 }
 
 static long long_label(const cJSON *obj, const char *key)
@@ -135,8 +121,8 @@ static const cJSON *status_entry(const cJSON *status, const char *platform)
 {
 	const cJSON *e;
 
-	cJSON_ArrayForEach(e, at(status, "platforms", NULL)) {
-		const char *p = str_at(e, "platform", NULL);
+	cJSON_ArrayForEach(e, json_at(status, "platforms", NULL)) {
+		const char *p = json_str_at(e, "platform", NULL);
 		if (p && strcmp(p, platform) == 0)
 			return e;
 	}
@@ -149,7 +135,7 @@ static bool delete_child(struct run *r, const char *kind, const cJSON *child)
 	char err[CTL_ERRBUF_SIZE];
 	enum ctl_write res;
 
-	if (at(child, "metadata", "deletionTimestamp"))
+	if (json_at(child, "metadata", "deletionTimestamp"))
 		return true;
 	res = r->w->remove(r->w->ctx, kind, child, err, sizeof(err));
 	if (res == CTL_WRITE_OK || res == CTL_WRITE_GONE) {
@@ -157,7 +143,7 @@ static bool delete_child(struct run *r, const char *kind, const cJSON *child)
 			r->out->deletes++;
 		return true;
 	}
-	say(r->out->error, sizeof(r->out->error), "cannot delete %s %s: %s", kind, str_at(child, "metadata", "name"), err);
+	say(r->out->error, sizeof(r->out->error), "cannot delete %s %s: %s", kind, json_str_at(child, "metadata", "name"), err);
 	r->out->retry = true;
 	return false;
 }
@@ -167,9 +153,9 @@ static const char *controller_uid(const cJSON *obj)
 {
 	const cJSON *ref;
 
-	cJSON_ArrayForEach(ref, at(obj, "metadata", "ownerReferences")) {
+	cJSON_ArrayForEach(ref, json_at(obj, "metadata", "ownerReferences")) {
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ref, "controller")))
-			return str_at(ref, "uid", NULL);
+			return json_str_at(ref, "uid", NULL);
 	}
 	return NULL;
 }
@@ -189,7 +175,7 @@ static bool controlled_by(const cJSON *obj, const char *uid)
  */
 static void own_children(const struct ctl_view *view, const cJSON **pods, const cJSON **jobs, struct ctl_view *own)
 {
-	const char *uid = str_at(view->build, "metadata", "uid");
+	const char *uid = json_str_at(view->build, "metadata", "uid");
 
 	*own = *view;
 	own->pods = pods;
@@ -202,7 +188,7 @@ static void own_children(const struct ctl_view *view, const cJSON **pods, const 
 		const cJSON *pod = view->pods[i];
 		bool mine = controlled_by(pod, uid);
 		for (size_t j = 0; !mine && j < own->job_count; j++)
-			mine = controlled_by(pod, str_at(own->jobs[j], "metadata", "uid"));
+			mine = controlled_by(pod, json_str_at(own->jobs[j], "metadata", "uid"));
 		if (mine)
 			pods[own->pod_count++] = view->pods[i];
 	}
@@ -213,7 +199,7 @@ static void cancel_other_generations(struct run *r)
 {
 	for (size_t i = 0; i < r->view->pod_count; i++) {
 		const cJSON *pod = r->view->pods[i];
-		const char *phase = str_at(pod, "status", "phase");
+		const char *phase = json_str_at(pod, "status", "phase");
 		bool finished = phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0);
 		/* a finished pod holds nothing; it goes with the build (and keeps its logs until then) */
 		if (long_label(pod, CTL_LABEL_GENERATION) != r->spec.generation && !finished)
@@ -221,7 +207,7 @@ static void cancel_other_generations(struct run *r)
 	}
 	for (size_t i = 0; i < r->view->job_count; i++) {
 		const cJSON *job = r->view->jobs[i];
-		if (long_label(job, CTL_LABEL_GENERATION) != r->spec.generation && !at(job, "status", "completionTime"))
+		if (long_label(job, CTL_LABEL_GENERATION) != r->spec.generation && !json_at(job, "status", "completionTime"))
 			delete_child(r, "Job", job);
 	}
 }
@@ -239,15 +225,15 @@ struct pod_result {
  * and exit code when the pointers are not NULL; NULL when it did not fail. */
 static const cJSON *init_failure(const cJSON *pod, const char **message, const char **reason, const cJSON **code)
 {
-	const cJSON *term = at(at(cJSON_GetArrayItem(at(pod, "status", "initContainerStatuses"), 0), "state", NULL), "terminated", NULL);
-	const cJSON *exit_code = at(term, "exitCode", NULL);
+	const cJSON *term = json_at(json_at(cJSON_GetArrayItem(json_at(pod, "status", "initContainerStatuses"), 0), "state", NULL), "terminated", NULL);
+	const cJSON *exit_code = json_at(term, "exitCode", NULL);
 
 	if (!term || !cJSON_IsNumber(exit_code) || exit_code->valueint == 0)
 		return NULL;
 	if (message)
-		*message = str_at(term, "message", NULL);
+		*message = json_str_at(term, "message", NULL);
 	if (reason)
-		*reason = str_at(term, "reason", NULL);
+		*reason = json_str_at(term, "reason", NULL);
 	if (code)
 		*code = exit_code;
 	return term;
@@ -255,17 +241,17 @@ static const cJSON *init_failure(const cJSON *pod, const char **message, const c
 
 static void read_pod_result(const cJSON *pod, time_t now, struct pod_result *res)
 {
-	const char *phase = str_at(pod, "status", "phase");
-	const cJSON *term = at(at(cJSON_GetArrayItem(at(pod, "status", "containerStatuses"), 0), "state", NULL), "terminated", NULL);
-	const char *message = str_at(term, "message", NULL), *reason = str_at(term, "reason", NULL);
-	const cJSON *code = at(term, "exitCode", NULL);
-	const char *pod_reason = str_at(pod, "status", "reason"), *pod_message = str_at(pod, "status", "message");
+	const char *phase = json_str_at(pod, "status", "phase");
+	const cJSON *term = json_at(json_at(cJSON_GetArrayItem(json_at(pod, "status", "containerStatuses"), 0), "state", NULL), "terminated", NULL);
+	const char *message = json_str_at(term, "message", NULL), *reason = json_str_at(term, "reason", NULL);
+	const cJSON *code = json_at(term, "exitCode", NULL);
+	const char *pod_reason = json_str_at(pod, "status", "reason"), *pod_message = json_str_at(pod, "status", "message");
 	const char *origin = ""; /* which container failed: the builder, or the source init container */
 	char text[DIGEST_MAX + 8];
 	size_t n;
 
 	memset(res, 0, sizeof(*res));
-	res->finished_at = time_of(str_at(term, "finishedAt", NULL), now);
+	res->finished_at = time_of(json_str_at(term, "finishedAt", NULL), now);
 	if (!phase || (strcmp(phase, "Succeeded") != 0 && strcmp(phase, "Failed") != 0))
 		return;
 	res->finished = true;
@@ -311,13 +297,13 @@ static bool stuck_container(const cJSON *pod, char *buf, size_t len)
 
 	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
 		const cJSON *cs;
-		cJSON_ArrayForEach(cs, at(pod, "status", lists[l])) {
-			const cJSON *waiting = at(at(cs, "state", NULL), "waiting", NULL);
-			const char *reason = str_at(waiting, "reason", NULL), *message = str_at(waiting, "message", NULL);
+		cJSON_ArrayForEach(cs, json_at(pod, "status", lists[l])) {
+			const cJSON *waiting = json_at(json_at(cs, "state", NULL), "waiting", NULL);
+			const char *reason = json_str_at(waiting, "reason", NULL), *message = json_str_at(waiting, "message", NULL);
 			for (const char *const *r = stuck_reasons; reason && *r; r++) {
 				if (strcmp(reason, *r) != 0)
 					continue;
-				say(buf, len, "%s (container %s): %.800s", reason, str_at(cs, "name", NULL) ? str_at(cs, "name", NULL) : "?",
+				say(buf, len, "%s (container %s): %.800s", reason, json_str_at(cs, "name", NULL) ? json_str_at(cs, "name", NULL) : "?",
 				    message ? message : "the kubelet gave no message");
 				return true;
 			}
@@ -332,8 +318,8 @@ static void unschedulable_reason(const cJSON *pod, char *buf, size_t len)
 	const cJSON *c;
 
 	buf[0] = '\0';
-	cJSON_ArrayForEach(c, at(pod, "status", "conditions")) {
-		const char *type = str_at(c, "type", NULL), *status = str_at(c, "status", NULL), *message = str_at(c, "message", NULL);
+	cJSON_ArrayForEach(c, json_at(pod, "status", "conditions")) {
+		const char *type = json_str_at(c, "type", NULL), *status = json_str_at(c, "status", NULL), *message = json_str_at(c, "message", NULL);
 		if (type && strcmp(type, "PodScheduled") == 0 && status && strcmp(status, "False") == 0)
 			say(buf, len, "not scheduled yet: %.900s", message ? message : "no node fits");
 	}
@@ -412,7 +398,7 @@ static void start_attempt(struct run *r, size_t i, int attempt, const char *afte
 		return;
 	}
 	res = r->w->create(r->w->ctx, "Pod", pod, err, sizeof(err));
-	copy(ps->pod, sizeof(ps->pod), str_at(pod, "metadata", "name"));
+	copy(ps->pod, sizeof(ps->pod), json_str_at(pod, "metadata", "name"));
 	cJSON_Delete(pod);
 	switch (res) {
 	case CTL_WRITE_OK:
@@ -483,17 +469,17 @@ static const char *failure_reason(const char *message)
 /* Whether the previous status already recorded attempt n as failed (a timeout, a vanished pod). */
 static bool prev_recorded_failure(const struct platform_state *ps, int n)
 {
-	const cJSON *attempts = at(ps->prev, "attempts", NULL);
-	const char *phase = str_at(ps->prev, "phase", NULL);
+	const cJSON *attempts = json_at(ps->prev, "attempts", NULL);
+	const char *phase = json_str_at(ps->prev, "phase", NULL);
 
 	return cJSON_IsNumber(attempts) && attempts->valueint == n && phase &&
-	       (strcmp(phase, "Waiting") == 0 || strcmp(phase, "Failed") == 0) && str_at(ps->prev, "completionTime", NULL);
+	       (strcmp(phase, "Waiting") == 0 || strcmp(phase, "Failed") == 0) && json_str_at(ps->prev, "completionTime", NULL);
 }
 
 /* The failure text recorded in prev: the message after "attempt N failed...: ". */
 static const char *prev_failure_text(const struct platform_state *ps)
 {
-	const char *m = str_at(ps->prev, "message", NULL), *colon;
+	const char *m = json_str_at(ps->prev, "message", NULL), *colon;
 
 	if (!m)
 		return "failed";
@@ -512,24 +498,24 @@ static void reconcile_platform(struct run *r, size_t i)
 
 	copy(ps->phase, sizeof(ps->phase), "Pending");
 	if (ps->prev) {
-		const cJSON *a = at(ps->prev, "attempts", NULL);
-		const char *phase = str_at(ps->prev, "phase", NULL), *digest = str_at(ps->prev, "digest", NULL);
-		copy(ps->start, sizeof(ps->start), str_at(ps->prev, "startTime", NULL));
-		copy(ps->pod, sizeof(ps->pod), str_at(ps->prev, "pod", NULL));
+		const cJSON *a = json_at(ps->prev, "attempts", NULL);
+		const char *phase = json_str_at(ps->prev, "phase", NULL), *digest = json_str_at(ps->prev, "digest", NULL);
+		copy(ps->start, sizeof(ps->start), json_str_at(ps->prev, "startTime", NULL));
+		copy(ps->pod, sizeof(ps->pod), json_str_at(ps->prev, "pod", NULL));
 		if (phase && strcmp(phase, "Succeeded") == 0 && digest && reg_digest_valid(digest)) {
 			copy(ps->phase, sizeof(ps->phase), "Succeeded");
 			copy(ps->digest, sizeof(ps->digest), digest);
-			copy(ps->node, sizeof(ps->node), str_at(ps->prev, "node", NULL));
-			copy(ps->completion, sizeof(ps->completion), str_at(ps->prev, "completionTime", NULL));
+			copy(ps->node, sizeof(ps->node), json_str_at(ps->prev, "node", NULL));
+			copy(ps->completion, sizeof(ps->completion), json_str_at(ps->prev, "completionTime", NULL));
 			ps->attempts = cJSON_IsNumber(a) ? a->valueint : 1;
 			return;
 		}
 		if (phase && strcmp(phase, "Failed") == 0) {
 			/* final for this generation: retries exhausted, refused, or no node under policy Fail */
 			copy(ps->phase, sizeof(ps->phase), "Failed");
-			copy(ps->reason, sizeof(ps->reason), failure_reason(str_at(ps->prev, "message", NULL)));
-			copy(ps->message, sizeof(ps->message), str_at(ps->prev, "message", NULL));
-			copy(ps->completion, sizeof(ps->completion), str_at(ps->prev, "completionTime", NULL));
+			copy(ps->reason, sizeof(ps->reason), failure_reason(json_str_at(ps->prev, "message", NULL)));
+			copy(ps->message, sizeof(ps->message), json_str_at(ps->prev, "message", NULL));
+			copy(ps->completion, sizeof(ps->completion), json_str_at(ps->prev, "completionTime", NULL));
 			ps->attempts = cJSON_IsNumber(a) ? a->valueint : 0;
 			return;
 		}
@@ -540,13 +526,13 @@ static void reconcile_platform(struct run *r, size_t i)
 			break;
 		}
 	}
-	recorded = ps->prev && cJSON_IsNumber(at(ps->prev, "attempts", NULL)) ? at(ps->prev, "attempts", NULL)->valueint : 0;
+	recorded = ps->prev && cJSON_IsNumber(json_at(ps->prev, "attempts", NULL)) ? json_at(ps->prev, "attempts", NULL)->valueint : 0;
 	n = highest > recorded ? highest : recorded;
 	if (n > ATTEMPTS_MAX)
 		n = ATTEMPTS_MAX;
 	/* an older attempt still running (its deletion failed before) is stopped */
 	for (int a = 1; a < n; a++) {
-		const char *phase = ps->pods[a] ? str_at(ps->pods[a], "status", "phase") : NULL;
+		const char *phase = ps->pods[a] ? json_str_at(ps->pods[a], "status", "phase") : NULL;
 		if (ps->pods[a] && (!phase || (strcmp(phase, "Succeeded") != 0 && strcmp(phase, "Failed") != 0)))
 			delete_child(r, "Pod", ps->pods[a]);
 	}
@@ -560,7 +546,7 @@ static void reconcile_platform(struct run *r, size_t i)
 		char failure[MESSAGE_MAX];
 		if (prev_recorded_failure(ps, n)) {
 			copy(failure, sizeof(failure), prev_failure_text(ps));
-			attempt_failed(r, i, n, failure, time_of(str_at(ps->prev, "completionTime", NULL), r->view->now));
+			attempt_failed(r, i, n, failure, time_of(json_str_at(ps->prev, "completionTime", NULL), r->view->now));
 		} else {
 			ctl_pod_name(ps->pod, sizeof(ps->pod), r->name, r->spec.generation, ps->platform->label, n);
 			say(failure, sizeof(failure), "build pod %s disappeared before it finished", ps->pod);
@@ -568,8 +554,8 @@ static void reconcile_platform(struct run *r, size_t i)
 		}
 		return;
 	}
-	copy(ps->pod, sizeof(ps->pod), str_at(pod, "metadata", "name"));
-	copy(ps->node, sizeof(ps->node), str_at(pod, "spec", "nodeName"));
+	copy(ps->pod, sizeof(ps->pod), json_str_at(pod, "metadata", "name"));
+	copy(ps->node, sizeof(ps->node), json_str_at(pod, "spec", "nodeName"));
 	read_pod_result(pod, r->view->now, &res);
 	if (res.finished && res.succeeded) {
 		copy(ps->phase, sizeof(ps->phase), "Succeeded");
@@ -584,11 +570,11 @@ static void reconcile_platform(struct run *r, size_t i)
 		attempt_failed(r, i, n, res.failure, res.finished_at);
 		return;
 	}
-	if (at(pod, "metadata", "deletionTimestamp")) {
+	if (json_at(pod, "metadata", "deletionTimestamp")) {
 		char failure[MESSAGE_MAX];
 		if (prev_recorded_failure(ps, n)) {
 			copy(failure, sizeof(failure), prev_failure_text(ps));
-			attempt_failed(r, i, n, failure, time_of(str_at(ps->prev, "completionTime", NULL), r->view->now));
+			attempt_failed(r, i, n, failure, time_of(json_str_at(ps->prev, "completionTime", NULL), r->view->now));
 		} else {
 			say(failure, sizeof(failure), "build pod %s was deleted before it finished", ps->pod);
 			attempt_failed(r, i, n, failure, r->view->now);
@@ -597,7 +583,7 @@ static void reconcile_platform(struct run *r, size_t i)
 	}
 	/* running or pending */
 	{
-		time_t created = time_of(str_at(pod, "metadata", "creationTimestamp"), r->view->now);
+		time_t created = time_of(json_str_at(pod, "metadata", "creationTimestamp"), r->view->now);
 		char failure[MESSAGE_MAX];
 		bool stuck = stuck_container(pod, failure, sizeof(failure));
 		if (stuck || (double)(r->view->now - created) >= (double)timeout) {
@@ -607,14 +593,14 @@ static void reconcile_platform(struct run *r, size_t i)
 				r->delete_after_status[r->delete_after_count++] = pod;
 			/* the time recorded first stays, so a pod that takes a while to stop causes no new writes */
 			attempt_failed(r, i, n, failure,
-				       prev_recorded_failure(ps, n) ? time_of(str_at(ps->prev, "completionTime", NULL), r->view->now)
+				       prev_recorded_failure(ps, n) ? time_of(json_str_at(ps->prev, "completionTime", NULL), r->view->now)
 								    : r->view->now);
 			return;
 		}
 		copy(ps->phase, sizeof(ps->phase), "Building");
 		/* the start written when the attempt was created stays, so a later look writes nothing new */
 		if (!(recorded == n && ps->start[0]))
-			copy(ps->start, sizeof(ps->start), str_at(pod, "metadata", "creationTimestamp"));
+			copy(ps->start, sizeof(ps->start), json_str_at(pod, "metadata", "creationTimestamp"));
 		ps->node[0] = '\0'; /* recorded when the platform ends, so binding alone never costs a status write */
 		unschedulable_reason(pod, ps->message, sizeof(ps->message));
 		requeue_within(r, (double)created + (double)timeout - (double)r->view->now);
@@ -669,13 +655,13 @@ static void reconcile_index(struct run *r, struct summary *s)
 		return;
 	}
 	for (size_t i = 0; i < r->view->job_count; i++) {
-		const char *name = str_at(r->view->jobs[i], "metadata", "name");
+		const char *name = json_str_at(r->view->jobs[i], "metadata", "name");
 		if (name && strcmp(name, s->job) == 0)
 			job = r->view->jobs[i];
 	}
 	for (size_t i = 0; i < r->view->pod_count; i++) {
 		const cJSON *pod = r->view->pods[i];
-		const char *role = label(pod, CTL_LABEL_ROLE), *phase = str_at(pod, "status", "phase");
+		const char *role = label(pod, CTL_LABEL_ROLE), *phase = json_str_at(pod, "status", "phase");
 		if (!role || strcmp(role, CTL_ROLE_INDEX) != 0 || long_label(pod, CTL_LABEL_GENERATION) != r->spec.generation)
 			continue;
 		index_pod_seen = true;
@@ -701,8 +687,8 @@ static void reconcile_index(struct run *r, struct summary *s)
 	if (job) {
 		const cJSON *c;
 		const char *complete;
-		cJSON_ArrayForEach(c, at(job, "status", "conditions")) {
-			const char *type = str_at(c, "type", NULL), *status = str_at(c, "status", NULL);
+		cJSON_ArrayForEach(c, json_at(job, "status", "conditions")) {
+			const char *type = json_str_at(c, "type", NULL), *status = json_str_at(c, "status", NULL);
 			if (type && status && strcmp(type, "Failed") == 0 && strcmp(status, "True") == 0) {
 				struct pod_result failed;
 				copy(s->phase, sizeof(s->phase), "Failed");
@@ -710,19 +696,19 @@ static void reconcile_index(struct run *r, struct summary *s)
 				if (index_pod_failed)
 					read_pod_result(index_pod_failed, r->view->now, &failed);
 				say(s->message, sizeof(s->message), "index Job %s failed (%s): %.1500s", s->job,
-				    str_at(c, "reason", NULL) ? str_at(c, "reason", NULL) : "Failed",
-				    index_pod_failed ? failed.failure : (str_at(c, "message", NULL) ? str_at(c, "message", NULL) : ""));
+				    json_str_at(c, "reason", NULL) ? json_str_at(c, "reason", NULL) : "Failed",
+				    index_pod_failed ? failed.failure : (json_str_at(c, "message", NULL) ? json_str_at(c, "message", NULL) : ""));
 				rfc3339_format(r->view->now, s->completion, sizeof(s->completion));
 				return;
 			}
 		}
 		copy(s->phase, sizeof(s->phase), "Merging");
-		complete = ctl_condition_status(at(job, "status", "conditions"), "Complete");
+		complete = ctl_condition_status(json_at(job, "status", "conditions"), "Complete");
 		if (complete && strcmp(complete, "True") == 0 && !index_pod_seen) {
 			/* The Job finished but its pod, the one place the index digest is written, is gone: the pod garbage
 			 * collector removes finished pods past its threshold. Once the pod has had time to reach the cache,
 			 * the Job runs again; the same sources give the same index. */
-			time_t done = time_of(str_at(job, "status", "completionTime"), r->view->now);
+			time_t done = time_of(json_str_at(job, "status", "completionTime"), r->view->now);
 			if (r->view->now - done < INDEX_POD_GRACE_S) {
 				requeue_within(r, (double)(INDEX_POD_GRACE_S - (r->view->now - done)));
 			} else if (delete_child(r, "Job", job)) {
@@ -859,8 +845,8 @@ static cJSON *carried_conditions(const cJSON *old_conditions)
 static cJSON *compose_status(const struct run *r, const struct summary *s, const struct platform_state *states)
 {
 	cJSON *st = cJSON_CreateObject(), *list, *conditions;
-	const cJSON *old_conditions = at(r->old_status, "conditions", NULL);
-	const char *start = r->same_generation ? str_at(r->old_status, "startTime", NULL) : NULL;
+	const cJSON *old_conditions = json_at(r->old_status, "conditions", NULL);
+	const char *start = r->same_generation ? json_str_at(r->old_status, "startTime", NULL) : NULL;
 	char summary[16], short_digest[20];
 	long gen = r->spec.generation;
 	bool ok = st != NULL;
@@ -929,20 +915,20 @@ static cJSON *compose_status(const struct run *r, const struct summary *s, const
 /* Events for what changed between the written status and the one before, one per platform transition. */
 static void emit_events(struct run *r, const struct summary *s)
 {
-	const char *old_phase = str_at(r->old_status, "phase", NULL);
+	const char *old_phase = json_str_at(r->old_status, "phase", NULL);
 	char note[1400];
 
 	if (!r->w->event)
 		return;
-	if (!r->same_generation && r->old_status && cJSON_IsNumber(at(r->old_status, "observedGeneration", NULL))) {
+	if (!r->same_generation && r->old_status && cJSON_IsNumber(json_at(r->old_status, "observedGeneration", NULL))) {
 		say(note, sizeof(note), "generation %ld: the spec changed, so the build starts over (generation %d's pods were stopped)",
-		    r->spec.generation, at(r->old_status, "observedGeneration", NULL)->valueint);
+		    r->spec.generation, json_at(r->old_status, "observedGeneration", NULL)->valueint);
 		r->w->event(r->w->ctx, r->view->build, false, "Restarted", note);
 	}
 	for (size_t i = 0; i < r->spec.platform_count; i++) {
 		const struct platform_state *ps = &r->platforms[i];
-		const char *was = str_at(ps->prev, "phase", NULL);
-		const cJSON *was_attempts = at(ps->prev, "attempts", NULL);
+		const char *was = json_str_at(ps->prev, "phase", NULL);
+		const cJSON *was_attempts = json_at(ps->prev, "attempts", NULL);
 		bool attempts_changed = !cJSON_IsNumber(was_attempts) || was_attempts->valueint != ps->attempts;
 		bool phase_changed = !was || strcmp(was, ps->phase) != 0;
 		if (strcmp(ps->phase, "Building") == 0 && (phase_changed || attempts_changed)) {
@@ -1000,11 +986,11 @@ static void write_status(struct run *r, const struct summary *s)
 			any = true;
 			if (wait < 0 || left < wait)
 				wait = left;
-			copy(hs->phase, sizeof(hs->phase), str_at(hs->prev, "phase", NULL));
-			copy(hs->digest, sizeof(hs->digest), str_at(hs->prev, "digest", NULL));
-			copy(hs->completion, sizeof(hs->completion), str_at(hs->prev, "completionTime", NULL));
-			copy(hs->node, sizeof(hs->node), str_at(hs->prev, "node", NULL));
-			copy(hs->message, sizeof(hs->message), str_at(hs->prev, "message", NULL));
+			copy(hs->phase, sizeof(hs->phase), json_str_at(hs->prev, "phase", NULL));
+			copy(hs->digest, sizeof(hs->digest), json_str_at(hs->prev, "digest", NULL));
+			copy(hs->completion, sizeof(hs->completion), json_str_at(hs->prev, "completionTime", NULL));
+			copy(hs->node, sizeof(hs->node), json_str_at(hs->prev, "node", NULL));
+			copy(hs->message, sizeof(hs->message), json_str_at(hs->prev, "message", NULL));
 		}
 		if (any) {
 			memcpy(saved, r->platforms, sizeof(saved));
@@ -1071,10 +1057,10 @@ void ctl_reconcile(const struct ctl_reconcile_options *opts, const struct ctl_vi
 	r->w = writer;
 	r->out = out;
 	rfc3339_format(view->now, r->now, sizeof(r->now));
-	copy(r->name, sizeof(r->name), str_at(view->build, "metadata", "name"));
-	r->old_status = at(view->build, "status", NULL);
-	gen = at(r->old_status, "observedGeneration", NULL);
-	if (at(view->build, "metadata", "deletionTimestamp"))
+	copy(r->name, sizeof(r->name), json_str_at(view->build, "metadata", "name"));
+	r->old_status = json_at(view->build, "status", NULL);
+	gen = json_at(r->old_status, "observedGeneration", NULL);
+	if (json_at(view->build, "metadata", "deletionTimestamp"))
 		goto done; /* the garbage collector removes the children with their owner */
 	if (ctl_build_spec_read(view->build, &r->spec, err, sizeof(err)) != CTL_OK) {
 		r->same_generation = json_whole_number_or(gen, 0, JSON_WHOLE_MAX, -1) == r->spec.generation;
@@ -1084,7 +1070,7 @@ void ctl_reconcile(const struct ctl_reconcile_options *opts, const struct ctl_vi
 	}
 	r->same_generation = json_whole_number_or(gen, 0, JSON_WHOLE_MAX, -1) == r->spec.generation;
 	cancel_other_generations(r);
-	old_phase = str_at(r->old_status, "phase", NULL);
+	old_phase = json_str_at(r->old_status, "phase", NULL);
 	if (r->same_generation && old_phase && (strcmp(old_phase, "Succeeded") == 0 || strcmp(old_phase, "Failed") == 0)) {
 		copy(out->phase, sizeof(out->phase), old_phase);
 		goto done; /* finished for this generation: only a new spec builds again */

@@ -11,6 +11,7 @@
 
 #include "util/dynbuf.h"
 #include "util/fileio.h"
+#include "util/jsonget.h"
 
 /* Reduces a config key ("https://host/v1/", "http://host") to its host part, into buf. */
 static void key_host(const char *key, char *buf, size_t len)
@@ -65,13 +66,6 @@ static bool decode_auth(const char *b64, struct reg_credentials *out)
 	return ok;
 }
 
-static const char *string_field(const cJSON *obj, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 enum reg_err reg_credentials_parse(const char *json, size_t len, const char *host, struct reg_credentials *out, char *errbuf,
 				   size_t errlen)
 {
@@ -116,10 +110,10 @@ enum reg_err reg_credentials_parse(const char *json, size_t len, const char *hos
 			err = reg_fail(errbuf, errlen, REG_E_INVALID, "docker config: the auths entry for %s is not an object", host);
 			goto out;
 		}
-		auth = string_field(entry, "auth");
-		user = string_field(entry, "username");
-		pass = string_field(entry, "password");
-		token = string_field(entry, "identitytoken");
+		auth = json_str_at(entry, "auth", NULL);
+		user = json_str_at(entry, "username", NULL);
+		pass = json_str_at(entry, "password", NULL);
+		token = json_str_at(entry, "identitytoken", NULL);
 		if (auth && auth[0]) {
 			if (!decode_auth(auth, out)) {
 				reg_credentials_clear(out);
@@ -145,7 +139,7 @@ enum reg_err reg_credentials_parse(const char *json, size_t len, const char *hos
 		}
 	}
 
-	store = string_field(root, "credsStore");
+	store = json_str_at(root, "credsStore", NULL);
 	if (store && store[0])
 		err = reg_fail(errbuf, errlen, REG_E_UNSUPPORTED,
 			       "docker config has no auths entry for %s and keeps credentials in the credential store \"%s\", which is not "

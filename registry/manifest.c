@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "registry/reference.h"
+#include "util/jsonget.h"
 
 static void hex_digest(const char *algorithm, const EVP_MD *md, const void *data, size_t len, char *out, size_t out_len)
 {
@@ -39,18 +40,11 @@ bool reg_digest_matches(const char *digest, const void *data, size_t len)
 	return strcmp(got, digest) == 0;
 }
 
-static const char *str_item(const cJSON *obj, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* Reads a descriptor object: mediaType, digest and size are all required and checked. */
 static enum reg_err read_descriptor(const cJSON *obj, const char *what, size_t index, struct reg_descriptor *d, char *errbuf,
 				    size_t errlen)
 {
-	const char *mt = str_item(obj, "mediaType"), *digest = str_item(obj, "digest");
+	const char *mt = json_str_at(obj, "mediaType", NULL), *digest = json_str_at(obj, "digest", NULL);
 	const cJSON *size = cJSON_GetObjectItemCaseSensitive(obj, "size");
 
 	if (!cJSON_IsObject(obj))
@@ -101,7 +95,7 @@ static enum reg_err read_entries(const cJSON *manifests, struct reg_manifest *ou
 		struct reg_index_entry *entry = &out->entries[i];
 		const cJSON *platform = cJSON_GetObjectItemCaseSensitive(e, "platform");
 		const cJSON *annotations = cJSON_GetObjectItemCaseSensitive(e, "annotations");
-		const char *ref_type = annotations ? str_item(annotations, "vnd.docker.reference.type") : NULL;
+		const char *ref_type = annotations ? json_str_at(annotations, "vnd.docker.reference.type", NULL) : NULL;
 
 		err = read_descriptor(e, "index entry", i, &entry->desc, errbuf, errlen);
 		if (err)
@@ -113,8 +107,8 @@ static enum reg_err read_entries(const cJSON *manifests, struct reg_manifest *ou
 		if (ref_type && strcmp(ref_type, "attestation-manifest") == 0)
 			entry->attestation = true;
 		if (cJSON_IsObject(platform)) {
-			const char *os = str_item(platform, "os"), *arch = str_item(platform, "architecture");
-			const char *variant = str_item(platform, "variant");
+			const char *os = json_str_at(platform, "os", NULL), *arch = json_str_at(platform, "architecture", NULL);
+			const char *variant = json_str_at(platform, "variant", NULL);
 			if (os && arch && strcmp(os, "unknown") == 0 && strcmp(arch, "unknown") == 0)
 				entry->attestation = true;
 			else if (!entry->attestation &&
@@ -158,7 +152,7 @@ enum reg_err reg_manifest_parse(const char *data, size_t len, const char *conten
 	manifests = cJSON_GetObjectItemCaseSensitive(root, "manifests");
 	config = cJSON_GetObjectItemCaseSensitive(root, "config");
 	layers = cJSON_GetObjectItemCaseSensitive(root, "layers");
-	mt = str_item(root, "mediaType");
+	mt = json_str_at(root, "mediaType", NULL);
 	bare_media_type(content_type, header_mt, sizeof(header_mt));
 	if (!mt || !mt[0])
 		mt = (is_index_type(header_mt) || is_image_type(header_mt)) ? header_mt
@@ -238,9 +232,9 @@ enum reg_err reg_config_platform(const char *data, size_t len, struct reg_platfo
 		cJSON_Delete(root);
 		return reg_fail(errbuf, errlen, REG_E_INVALID, "image config is not a JSON object");
 	}
-	err = reg_platform_from_fields(str_item(root, "os"), str_item(root, "architecture"), str_item(root, "variant"), platform, errbuf,
+	err = reg_platform_from_fields(json_str_at(root, "os", NULL), json_str_at(root, "architecture", NULL), json_str_at(root, "variant", NULL), platform, errbuf,
 				       errlen);
-	version = str_item(root, "os.version");
+	version = json_str_at(root, "os.version", NULL);
 	if (!err && version && strlen(version) < os_version_len)
 		snprintf(os_version, os_version_len, "%s", version);
 	features = cJSON_GetObjectItemCaseSensitive(root, "os.features");
