@@ -5,7 +5,8 @@
 # build secret from a ConfigMap source, pushed over TLS with basic auth through the private CA; the image is read
 # back and what RUN wrote is checked; a second build uses the per-arch cache; the same from a git source (a tag and
 # a subPath) on a local git server, through an HTTP proxy set in the builder configuration. The index Job's pod
-# runs the controller image, and once more under Pod Security `restricted`. A pod whose image cannot be pulled
+# runs the controller image, and once more under Pod Security `restricted`. A pod whose image cannot be pulled,
+# a builder container that cannot start and a pod the kubelet evicts
 # ends in a clear platform status.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -103,6 +104,8 @@ FROM $REGISTRY/base/busybox:1
 ARG GREETING=unset
 RUN echo "\$GREETING from \$(uname -m)" >/built.txt && date +%s%N >/built-at
 EOF
+# the eviction variant: past a 16 MiB ephemeral-storage limit, and long enough for the kubelet to see it
+printf 'FROM %s/base/busybox:1\nRUN dd if=/dev/zero of=/filler bs=1M count=64 && sleep 180\n' "$REGISTRY" >"$work/src/Dockerfile.big"
 # the secret-reading variant (buildkit and buildah mount build secrets; kaniko has none)
 sed 's|^RUN echo|RUN --mount=type=secret,id=token wc -c </run/secrets/token >/secret-size \&\& echo|' "$work/src/Dockerfile" >"$work/src/Dockerfile.secret"
 kubectl create configmap node-src -n "$ns" --from-file="$work/src" >/dev/null
@@ -111,7 +114,7 @@ kubectl create configmap node-src -n "$ns" --from-file="$work/src" >/dev/null
 echo $! >"$work/ctl.pid"
 
 # build NAME BACKEND DOCKERFILE EXTRA [PLATFORM]: applies a one-platform build (linux/amd64 by default) pinned to the
-# real nodes
+# real nodes; with builder_image set, that builder image
 build() {
 	kubectl apply -f - >/dev/null <<EOF
 apiVersion: multiarch.dev/v1alpha1
@@ -122,7 +125,7 @@ spec:
   platforms: [${5:-linux/amd64}]
   source: {configMap: {name: node-src}}
   dockerfile: $3
-  builder: {type: $2}
+  builder: {type: $2${builder_image:+, image: "$builder_image"}}
   buildArgs: [{name: GREETING, value: hello-$1}]
   pushSecretRef: {name: regcred}
   placement: {nodeSelector: {multiarch.dev/node: real}}
@@ -293,6 +296,24 @@ expect_eq "an image that cannot be pulled stalls the build" True "$(kubectl get 
 expect_match "the platform says the kubelet's reason" "(ErrImagePull|ImagePullBackOff) \\(container builder\\)" \
 	"$(kubectl get mab no-image -n "$ns" -o jsonpath='{.status.platforms[0].message}')"
 echo "   image pull failure reported in $((SECONDS - started))s"
+busybox_image=$(tests/env/node-images.sh name busybox)
+builder_image=$busybox_image build no-start kaniko Dockerfile ""
+started=$SECONDS
+wait_for 120 stalled no-start
+expect_eq "a builder container that cannot start stalls the build" True "$(kubectl get mab no-start -n "$ns" -o jsonpath='{.status.conditions[?(@.type=="Stalled")].status}')"
+expect_match "the platform says the kubelet's reason and the runtime's error" "(StartError|ContainerCannotRun|RunContainerError).*(no such file|not found)" \
+	"$(kubectl get mab no-start -n "$ns" -o jsonpath='{.status.platforms[0].message}')"
+echo "   container start failure reported in $((SECONDS - started))s"
+# the kubelet's eviction manager evicts a pod that writes past its ephemeral-storage limit
+build evicted kaniko Dockerfile.big "  resources: {limits: {ephemeral-storage: 16Mi}}"
+started=$SECONDS
+wait_for 240 stalled evicted
+expect_eq "a build pod the kubelet evicts stalls the build" True "$(kubectl get mab evicted -n "$ns" -o jsonpath='{.status.conditions[?(@.type=="Stalled")].status}')"
+expect_eq "the pod was evicted by the real kubelet" "Failed Evicted" \
+	"$(kubectl get pods -n "$ns" -l multiarch.dev/build=evicted -o jsonpath='{.items[0].status.phase} {.items[0].status.reason}')"
+expect_match "the platform says it was evicted, and why" "the pod failed: Evicted: .*ephemeral" \
+	"$(kubectl get mab evicted -n "$ns" -o jsonpath='{.status.platforms[0].message}')"
+echo "   eviction reported in $((SECONDS - started))s"
 expect_eq "the controller never crashed" "" "$(grep -E 'AddressSanitizer|runtime error' "$work/ctl.log")"
 cat "$work/times" >>"${MAC_NODE_TIMES:-/dev/null}" 2>/dev/null
 finish node
