@@ -484,7 +484,7 @@ static void reconcile_key(struct ctl_controller *c, const char *key)
 			ctl_queue_add_after(c->queue, key, out.requeue_after_s);
 	}
 	if (out.status_written || out.creates || out.deletes)
-		logf_(c, CTL_LOG_DEBUG, context, "reconciled: phase=%s creates=%u deletes=%u status_written=%d", out.phase, out.creates,
+		logf_(c, CTL_LOG_DEBUG, context, "reconciled: phase=%s creates=%u deletes=%u status_written=%d", ctl_phase_name(out.phase), out.creates,
 		      out.deletes, out.status_written);
 	delete_trees(pods, pod_count);
 	delete_trees(jobs, job_count);

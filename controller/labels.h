@@ -1,4 +1,5 @@
-/* The labels and annotations the controller puts on its children, part of the command-line contract. */
+/* The labels and annotations the controller puts on its children, part of the command-line contract, and their
+ * reading back. */
 #ifndef MAC_CONTROLLER_LABELS_H
 #define MAC_CONTROLLER_LABELS_H
 
@@ -20,5 +21,13 @@
 #define CTL_API_VERSION "v1alpha1"
 #define CTL_KIND "MultiArchBuild"
 #define CTL_RESOURCE "multiarchbuilds"
+
+#include <cjson/cJSON.h>
+
+/* The value of label key on obj (a Kubernetes object, borrowed), or NULL. */
+const char *ctl_label(const cJSON *obj, const char *key);
+
+/* The label as a whole number (generation, attempt), or -1 when it is missing or not one. */
+long ctl_label_number(const cJSON *obj, const char *key);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "controller/children.h"
 #include "controller/error.h"
+#include "controller/phases.h"
 #include "controller/store.h"
 
 /* What a write to the API server came to. */
@@ -63,7 +64,7 @@ struct ctl_outcome {
 	bool status_written;
 	unsigned creates;
 	unsigned deletes;
-	char phase[16];         /* the build's phase afterwards */
+	enum ctl_phase phase;   /* the build's phase afterwards */
 	char error[CTL_ERRBUF_SIZE];
 };
 

@@ -81,3 +81,10 @@ void rfc3339_micro_now(char *buf, size_t len)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	rfc3339_micro_format(&ts, buf, len);
 }
+
+time_t rfc3339_parse_or(const char *s, time_t fallback)
+{
+	time_t t;
+
+	return s && rfc3339_parse(s, &t) ? t : fallback;
+}

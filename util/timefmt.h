@@ -11,6 +11,9 @@
 /* Parses "2006-01-02T15:04:05[.frac](Z|+hh:mm|-hh:mm)" into seconds since the epoch (fractions dropped). */
 bool rfc3339_parse(const char *s, time_t *out);
 
+/* The time s names, or fallback when s is NULL or not such a time. */
+time_t rfc3339_parse_or(const char *s, time_t fallback);
+
 /* Writes t as "2006-01-02T15:04:05Z" (UTC) into buf (at least RFC3339_MAX bytes). */
 void rfc3339_format(time_t t, char *buf, size_t len);
 

@@ -399,6 +399,8 @@ static void test_retry_then_exhausted(void **state)
 	assert_non_null(strstr(platform_str(w.rec.status, "linux/arm64", "message"), "compile error"));
 	assert_true(w.out.requeue_after_s > 0 && w.out.requeue_after_s <= 10);
 	assert_string_equal(w.rec.events, "PlatformSucceeded !Retrying ");
+	assert_string_equal(platform_str(w.rec.status, "linux/arm64", "reason"), "Retrying");
+	assert_string_equal(platform_str(w.rec.status, "linux/amd64", "reason"), ""); /* none for a success */
 	accept_status(&w);
 	/* the same look again: the same status, no write */
 	run(&w);
@@ -417,12 +419,14 @@ static void test_retry_then_exhausted(void **state)
 	assert_string_equal(condition(w.rec.status, "Stalled", "status"), "True");
 	assert_string_equal(condition(w.rec.status, "Stalled", "reason"), "RetriesExhausted");
 	assert_string_equal(platform_str(w.rec.status, "linux/amd64", "digest"), DIGEST_A); /* kept */
+	assert_string_equal(platform_str(w.rec.status, "linux/arm64", "reason"), "RetriesExhausted");
 	world_free(&w);
 }
 
 static void test_missing_nodes(void **state)
 {
 	struct world w;
+	cJSON *entry;
 	(void)state;
 
 	world_init(&w, NULL, 1);
@@ -449,7 +453,12 @@ static void test_missing_nodes(void **state)
 	w.nodes_arm64 = 0;
 	run(&w);
 	assert_string_equal(platform_str(w.rec.status, "linux/arm64", "phase"), "Failed");
+	assert_string_equal(platform_str(w.rec.status, "linux/arm64", "reason"), "NoMatchingNodes");
 	accept_status(&w);
+	/* the reason is read back from its own field, whatever the message says */
+	cJSON_ArrayForEach(entry, cJSON_GetObjectItem(cJSON_GetObjectItem(w.build, "status"), "platforms"))
+		if (strcmp(cJSON_GetObjectItem(entry, "platform")->valuestring, "linux/arm64") == 0)
+			cJSON_ReplaceItemInObject(entry, "message", cJSON_CreateString("the API server refused nothing: edited"));
 	add_pod(&w, 1, "linux-amd64", 1, "Succeeded", DIGEST_A, NOW);
 	run(&w);
 	assert_string_equal(status_str(&w, "phase"), "Failed");
