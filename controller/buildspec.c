@@ -62,7 +62,7 @@ enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, c
 	const cJSON *gen = cJSON_GetObjectItemCaseSensitive(meta, "generation");
 	const cJSON *retries = cJSON_GetObjectItemCaseSensitive(policy, "retries");
 	const cJSON *p, *o;
-	const char *timeout = json_str_at(policy, "timeout", NULL), *missing = json_str_at(policy, "missingNodes", NULL);
+	const char *timeout = json_str_at(policy, "timeout", NULL), *missing = json_str_at(policy, "missingNodes", NULL), *type;
 	char err[REG_ERRBUF_SIZE];
 	struct reg_ref ref;
 	bool has_digest;
@@ -115,12 +115,33 @@ enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, c
 	if (timeout && (!ctl_parse_duration(timeout, &out->timeout_s) || out->timeout_s < 60 || out->timeout_s > 86400))
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.policy.timeout \"%.20s\" must be a duration from 1m to 24h", timeout);
 	out->fail_missing_nodes = missing && strcmp(missing, "Fail") == 0;
-	if (!copy(out->builder_type, sizeof(out->builder_type), json_str_at(spec, "builder", "type") ? json_str_at(spec, "builder", "type") : "buildkit"))
-		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.builder.type is not buildkit, buildah or kaniko");
-	if (strcmp(out->builder_type, "buildkit") != 0 && strcmp(out->builder_type, "buildah") != 0 && strcmp(out->builder_type, "kaniko") != 0)
-		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.builder.type \"%s\" is not buildkit, buildah or kaniko", out->builder_type);
+	type = json_str_at(spec, "builder", "type");
+	if (!ctl_backend_parse(type ? type : "buildkit", &out->backend))
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.builder.type \"%.16s\" is not buildkit, buildah or kaniko", type);
 	if (!copy(out->builder_image, sizeof(out->builder_image), json_str_at(spec, "builder", "image")) ||
 	    !copy(out->push_secret, sizeof(out->push_secret), json_str_at(spec, "pushSecretRef", "name")))
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.builder.image or spec.pushSecretRef.name is too long");
 	return CTL_OK;
+}
+
+static const char *const backend_names[] = {
+	[CTL_BACKEND_BUILDKIT] = "buildkit",
+	[CTL_BACKEND_BUILDAH] = "buildah",
+	[CTL_BACKEND_KANIKO] = "kaniko",
+};
+
+bool ctl_backend_parse(const char *text, enum ctl_backend *out)
+{
+	for (size_t i = 0; text && i < sizeof(backend_names) / sizeof(backend_names[0]); i++) {
+		if (strcmp(text, backend_names[i]) == 0) {
+			*out = (enum ctl_backend)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *ctl_backend_name(enum ctl_backend backend)
+{
+	return (size_t)backend < sizeof(backend_names) / sizeof(backend_names[0]) ? backend_names[backend] : "";
 }

@@ -20,6 +20,19 @@ struct ctl_platform {
 	bool optional;
 };
 
+/* The builder backends, spec.builder.type. */
+enum ctl_backend {
+	CTL_BACKEND_BUILDKIT = 0, /* the default */
+	CTL_BACKEND_BUILDAH,
+	CTL_BACKEND_KANIKO,
+};
+
+/* The backend text names ("buildkit", "buildah", "kaniko") in *out; false when it names none. */
+bool ctl_backend_parse(const char *text, enum ctl_backend *out);
+
+/* The API spelling of backend; "" outside the enum. Static storage. */
+const char *ctl_backend_name(enum ctl_backend backend);
+
 struct ctl_build_spec {
 	long generation;
 	char image[CTL_IMAGE_MAX];
@@ -29,7 +42,7 @@ struct ctl_build_spec {
 	int retries;            /* extra attempts per platform */
 	long timeout_s;         /* per attempt */
 	bool fail_missing_nodes;
-	char builder_type[16];
+	enum ctl_backend backend; /* spec.builder.type */
 	char builder_image[CTL_IMAGE_MAX];
 	char push_secret[254];  /* "" for anonymous pushes */
 };

@@ -38,7 +38,7 @@ static void test_defaults_and_normalisation(void **state)
 	assert_int_equal(s.retries, 2);
 	assert_int_equal(s.timeout_s, 3600);
 	assert_false(s.fail_missing_nodes);
-	assert_string_equal(s.builder_type, "buildkit");
+	assert_int_equal(s.backend, CTL_BACKEND_BUILDKIT);
 	assert_string_equal(s.push_secret, "");
 }
 
@@ -58,7 +58,8 @@ static void test_policy_and_builder(void **state)
 	assert_true(s.fail_missing_nodes);
 	assert_false(s.platforms[0].optional);
 	assert_true(s.platforms[1].optional);
-	assert_string_equal(s.builder_type, "buildah");
+	assert_int_equal(s.backend, CTL_BACKEND_BUILDAH);
+	assert_string_equal(ctl_backend_name(s.backend), "buildah");
 	assert_string_equal(s.push_secret, "regcred");
 }
 
