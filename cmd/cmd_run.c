@@ -12,6 +12,7 @@
 #endif
 
 #include <cjson/cJSON.h>
+#include <libwebsockets.h>
 
 #include "cmd/childopts.h"
 #include "cmd/cli.h"
@@ -148,6 +149,18 @@ static void *wait_for_signal(void *arg)
 	if (sigwait(&sw->set, &sig) == 0)
 		atomic_store(sw->stop, 1);
 	return NULL;
+}
+
+/*
+ * Gives the pages of freed memory back to the system. Lists and watch events
+ * are parsed whole and then slimmed, so most of what the informers allocate
+ * is freed at once; the allocator keeps those pages unless told.
+ */
+static void release_memory(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
 }
 
 int cmd_run(int argc, char **argv)
@@ -352,6 +365,8 @@ int cmd_run(int argc, char **argv)
 	/* before any thread starts: a few allocator arenas, not one per thread, so freed memory is reused, not scattered */
 	mallopt(M_ARENA_MAX, 2);
 #endif
+	opts.release_memory = release_memory;
+	lws_set_log_level(0, NULL); /* the HTTP server's failures are reported through errbuf, not libwebsockets' own log */
 	ctl = ctl_controller_new(client, &opts);
 	/* the signals go to one thread only, which turns them into the stop flag */
 	sigemptyset(&sw.set);

@@ -32,6 +32,7 @@ struct ctl_controller_options {
 	struct ctl_metrics *metrics; /* where reconciles, waits and durations are counted; may be NULL */
 	const char *metrics_addr;    /* /metrics and the status page: "HOST:PORT", ":PORT", or "0" for off (default) */
 	const char *health_addr;     /* /healthz and /readyz; "0" for off (default) */
+	void (*release_memory)(void); /* called at start and every 10 s to give freed memory back to the system; may be NULL */
 };
 
 void ctl_controller_options_init(struct ctl_controller_options *o);

@@ -270,7 +270,6 @@ enum ctl_err ctl_httpd_start(const char *metrics_addr, const char *health_addr, 
 	if (!d)
 		return ctl_fail(errbuf, errlen, CTL_E_NOMEM, "out of memory");
 	d->h = *handlers;
-	lws_set_log_level(0, NULL); /* failures are reported through errbuf, not lws's own log */
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	info.user = d;

@@ -4,6 +4,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include "util/jsonget.h"
+#include "util/timefmt.h"
 
 static const double reconcile_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
 static const double wait_bounds[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60};
@@ -133,4 +137,36 @@ bool ctl_metrics_render(struct ctl_metrics *m, struct dynbuf *out)
 	}
 	pthread_mutex_unlock(&m->lock);
 	return ok;
+}
+
+static double seconds_between(const char *from, const char *to)
+{
+	time_t a, b;
+
+	return from && to && rfc3339_parse(from, &a) && rfc3339_parse(to, &b) && b >= a ? (double)(b - a) : -1;
+}
+
+void ctl_metrics_status_written(struct ctl_metrics *m, const cJSON *old_status, const cJSON *new_status)
+{
+	const cJSON *p, *q;
+	const char *last_platform_done = NULL, *old_phase = json_str_at(old_status, "phase", NULL), *phase = json_str_at(new_status, "phase", NULL);
+	double d;
+
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(new_status, "platforms")) {
+		const char *name = json_str_at(p, "platform", NULL), *ph = json_str_at(p, "phase", NULL), *was = NULL;
+		if (!name || !ph || strcmp(ph, "Succeeded") != 0)
+			continue;
+		if (!last_platform_done || strcmp(json_str_at(p, "completionTime", NULL) ? json_str_at(p, "completionTime", NULL) : "", last_platform_done) > 0)
+			last_platform_done = json_str_at(p, "completionTime", NULL);
+		cJSON_ArrayForEach(q, cJSON_GetObjectItemCaseSensitive(old_status, "platforms")) {
+			if (json_str_at(q, "platform", NULL) && strcmp(json_str_at(q, "platform", NULL), name) == 0)
+				was = json_str_at(q, "phase", NULL);
+		}
+		if ((!was || strcmp(was, "Succeeded") != 0) &&
+		    (d = seconds_between(json_str_at(p, "startTime", NULL), json_str_at(p, "completionTime", NULL))) >= 0)
+			ctl_metrics_build(m, name, d);
+	}
+	if (phase && strcmp(phase, "Succeeded") == 0 && (!old_phase || strcmp(old_phase, "Succeeded") != 0) &&
+	    (d = seconds_between(last_platform_done, json_str_at(new_status, "completionTime", NULL))) >= 0)
+		ctl_histogram_observe(&m->index_seconds, d);
 }

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #include "util/dynbuf.h"
 
 #define CTL_HIST_BUCKETS_MAX 16
@@ -62,5 +64,9 @@ bool ctl_metrics_render(struct ctl_metrics *m, struct dynbuf *out);
 
 /* Appends one histogram family member (name, optional {labels}) to out. */
 bool ctl_histogram_render(const struct ctl_histogram *h, const char *name, const char *labels, struct dynbuf *out);
+
+/* Counts the build and index durations a status write shows, once each: a platform or the build that moved to
+ * Succeeded from old_status to new_status (both borrowed, old_status may be NULL). */
+void ctl_metrics_status_written(struct ctl_metrics *m, const cJSON *old_status, const cJSON *new_status);
 
 #endif

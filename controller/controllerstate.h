@@ -1,0 +1,74 @@
+/* The running controller's state, shared by controller.c (informers, queue, workers, life cycle), apiwriter.c (the
+ * writes) and serving.c (what its HTTP ports answer), and by nothing else. */
+#ifndef MAC_CONTROLLER_CONTROLLERSTATE_H
+#define MAC_CONTROLLER_CONTROLLERSTATE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "controller/controller.h"
+#include "controller/eventsink.h"
+#include "controller/httpd.h"
+#include "controller/informer.h"
+#include "controller/leader.h"
+#include "controller/workqueue.h"
+#include "util/dynbuf.h"
+#include "util/strmap.h"
+
+#define WORKERS_MAX 64
+
+enum { INF_BUILDS, INF_PODS, INF_JOBS, INF_NODES, INF_COUNT };
+
+/*
+ * Invariants: the informers' stores are the only view of the cluster the
+ * workers read; node_usable is touched only by the node informer's thread;
+ * every write passes the leadership check of apiwriter.c first.
+ */
+struct ctl_controller {
+	struct kube_client *client;
+	struct ctl_controller_options opts;
+	struct ctl_informer informers[INF_COUNT];
+	struct ctl_queue *queue;
+	struct ctl_leader leader;
+	pthread_t workers[WORKERS_MAX];
+	int worker_count;
+	struct strmap node_usable; /* node name -> (void *)1 when usable, NULL otherwise */
+	struct ctl_httpd *httpd;
+	struct ctl_event_sink *events; /* from the start of ctl_controller_run() to stop_all() */
+	atomic_bool all_synced;
+};
+
+/* controller.c */
+
+/* Logs through the caller's log function, when there is one; context is "key=value ..." (may be NULL). */
+void ctl_log(struct ctl_controller *c, enum ctl_log_level level, const char *context, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Calls fn with every cached build, parsed, outside the store's lock (one that cannot be parsed, out of memory, is
+ * left out). */
+void ctl_each_build(struct ctl_controller *c, void (*fn)(void *ctx, const struct ctl_obj *o, const cJSON *build), void *ctx);
+
+/* Whether this replica may write: it holds the lease, or leader election is off. */
+bool ctl_is_leader(struct ctl_controller *c);
+
+/* apiwriter.c */
+
+/* The writer a reconcile gets: creates, deletes and status patches sent to the API server (answers written
+ * through to the caches), and Events queued for the event sink. */
+void ctl_api_writer(struct ctl_controller *c, struct ctl_writer *w);
+
+/* Writes one queued Event (the event sink's write function; ctx is the controller). */
+bool ctl_api_write_event(void *ctx, const struct ctl_event *ev, char *err, size_t errlen);
+
+/* Logs an Event the sink could not write (the event sink's failure function; ctx is the controller). */
+void ctl_api_event_failed(void *ctx, const struct ctl_event *ev, const char *err);
+
+/* serving.c: the HTTP handlers (ctx is the controller) */
+
+bool ctl_serve_healthy(void *ctx, struct dynbuf *out);
+bool ctl_serve_ready(void *ctx, struct dynbuf *out);
+void ctl_serve_metrics(void *ctx, struct dynbuf *out);
+void ctl_serve_status(void *ctx, struct dynbuf *out);
+
+#endif

@@ -1,0 +1,152 @@
+/* What the controller's HTTP ports answer: health, readiness, the Prometheus metrics of its state, and the
+ * status.json the status page follows. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/controllerstate.h"
+#include "util/jsonget.h"
+
+bool ctl_serve_healthy(void *ctx, struct dynbuf *out)
+{
+	(void)ctx;
+	dynbuf_addstr(out, "ok\n");
+	return true;
+}
+
+bool ctl_serve_ready(void *ctx, struct dynbuf *out)
+{
+	struct ctl_controller *c = ctx;
+
+	if (!atomic_load(&c->all_synced)) {
+		dynbuf_addstr(out, "not ready: the caches are still being filled\n");
+		return false;
+	}
+	dynbuf_addf(out, "ready: caches synced; %s\n", ctl_is_leader(c) ? "leader" : "standby (another replica holds the lease)");
+	return true;
+}
+
+struct phase_count {
+	const char *phases[6];
+	unsigned long counts[6];
+};
+
+static void count_phase(void *ctx, const struct ctl_obj *o, const cJSON *build)
+{
+	struct phase_count *pc = ctx;
+	const char *phase = json_str_at(cJSON_GetObjectItemCaseSensitive(build, "status"), "phase", NULL);
+	size_t i = 0;
+	(void)o;
+
+	while (i < 5 && !(phase && strcmp(pc->phases[i], phase) == 0))
+		i++;
+	pc->counts[phase ? i : 0]++; /* no status yet counts as Pending */
+}
+
+void ctl_serve_metrics(void *ctx, struct dynbuf *out)
+{
+	static const char *const kinds[INF_COUNT] = {"multiarchbuilds", "pods", "jobs", "nodes"};
+	struct ctl_controller *c = ctx;
+	struct phase_count pc = {{"Pending", "Building", "Merging", "Succeeded", "Failed", "other"}, {0}};
+	struct ctl_event_counts events;
+
+	if (c->opts.metrics)
+		ctl_metrics_render(c->opts.metrics, out);
+	dynbuf_addstr(out, "# HELP multiarch_workqueue_depth Keys waiting for a worker.\n# TYPE multiarch_workqueue_depth gauge\n");
+	dynbuf_addf(out, "multiarch_workqueue_depth %zu\n", ctl_queue_len(c->queue));
+	dynbuf_addstr(out, "# HELP multiarch_builds MultiArchBuilds in the cache by phase.\n# TYPE multiarch_builds gauge\n");
+	ctl_each_build(c, count_phase, &pc);
+	for (size_t i = 0; i < 6; i++)
+		dynbuf_addf(out, "multiarch_builds{phase=\"%s\"} %lu\n", pc.phases[i], pc.counts[i]);
+	dynbuf_addstr(out, "# HELP multiarch_cached_objects Objects in the informer caches.\n# TYPE multiarch_cached_objects gauge\n");
+	for (int i = 0; i < INF_COUNT; i++)
+		dynbuf_addf(out, "multiarch_cached_objects{kind=\"%s\"} %zu\n", kinds[i], ctl_store_len(c->informers[i].store));
+	dynbuf_addstr(out, "# HELP multiarch_informer_lists_total Full LISTs per informer (the first, and each after a 410 or an error).\n"
+			   "# TYPE multiarch_informer_lists_total counter\n");
+	for (int i = 0; i < INF_COUNT; i++)
+		dynbuf_addf(out, "multiarch_informer_lists_total{kind=\"%s\"} %u\n", kinds[i], atomic_load(&c->informers[i].reflector.lists));
+	dynbuf_addstr(out, "# HELP multiarch_informer_watches_total Watches started per informer.\n# TYPE multiarch_informer_watches_total counter\n");
+	for (int i = 0; i < INF_COUNT; i++)
+		dynbuf_addf(out, "multiarch_informer_watches_total{kind=\"%s\"} %u\n", kinds[i], atomic_load(&c->informers[i].reflector.watches));
+	dynbuf_addstr(out, "# HELP multiarch_informer_expired_total Watches ended by 410 Gone (resourceVersion too old), each followed by a relist.\n"
+			   "# TYPE multiarch_informer_expired_total counter\n");
+	for (int i = 0; i < INF_COUNT; i++)
+		dynbuf_addf(out, "multiarch_informer_expired_total{kind=\"%s\"} %u\n", kinds[i], atomic_load(&c->informers[i].reflector.gone));
+	ctl_event_sink_counts(c->events, &events);
+	dynbuf_addstr(out, "# HELP multiarch_events_written_total Events written.\n# TYPE multiarch_events_written_total counter\n");
+	dynbuf_addf(out, "multiarch_events_written_total %llu\n", events.written);
+	dynbuf_addstr(out, "# HELP multiarch_events_pending Events queued or being written.\n# TYPE multiarch_events_pending gauge\n");
+	dynbuf_addf(out, "multiarch_events_pending %zu\n", events.pending);
+	dynbuf_addstr(out, "# HELP multiarch_events_dropped_total Events not written: the queue was full, or the write failed.\n"
+			   "# TYPE multiarch_events_dropped_total counter\n");
+	dynbuf_addf(out, "multiarch_events_dropped_total %llu\n", events.dropped);
+	dynbuf_addstr(out, "# HELP multiarch_leader Whether this replica holds the lease (1) or stands by (0).\n# TYPE multiarch_leader gauge\n");
+	dynbuf_addf(out, "multiarch_leader %d\n", ctl_is_leader(c) ? 1 : 0);
+}
+
+#define STATUS_PAGE_BUILDS_MAX 500
+
+/* Adds build's summary to the array builds. */
+static void add_build_summary(cJSON *builds, const cJSON *build)
+{
+	static const char *const platform_fields[] = {"platform", "phase", "node", "pod", "digest", "message"};
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(build, "metadata"), *status = cJSON_GetObjectItemCaseSensitive(build, "status");
+	const cJSON *p;
+	cJSON *b = cJSON_CreateObject(), *list;
+
+	if (!b)
+		return;
+	if (!cJSON_AddItemToArray(builds, b)) {
+		cJSON_Delete(b);
+		return;
+	}
+	cJSON_AddStringToObject(b, "namespace", json_str_at(meta, "namespace", NULL) ? json_str_at(meta, "namespace", NULL) : "");
+	cJSON_AddStringToObject(b, "name", json_str_at(meta, "name", NULL) ? json_str_at(meta, "name", NULL) : "");
+	cJSON_AddStringToObject(b, "phase", json_str_at(status, "phase", NULL) ? json_str_at(status, "phase", NULL) : "Pending");
+	if (json_str_at(status, "image", NULL))
+		cJSON_AddStringToObject(b, "image", json_str_at(status, "image", NULL));
+	list = cJSON_AddArrayToObject(b, "platforms");
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(status, "platforms")) {
+		cJSON *e = cJSON_CreateObject();
+		const cJSON *attempts = cJSON_GetObjectItemCaseSensitive(p, "attempts");
+		if (!e || !cJSON_AddItemToArray(list, e)) {
+			cJSON_Delete(e);
+			break;
+		}
+		for (size_t i = 0; i < sizeof(platform_fields) / sizeof(platform_fields[0]); i++)
+			if (json_str_at(p, platform_fields[i], NULL))
+				cJSON_AddStringToObject(e, platform_fields[i], json_str_at(p, platform_fields[i], NULL));
+		cJSON_AddNumberToObject(e, "attempts", cJSON_IsNumber(attempts) ? attempts->valuedouble : 0);
+	}
+}
+
+void ctl_serve_status(void *ctx, struct dynbuf *out)
+{
+	struct ctl_controller *c = ctx;
+	cJSON *root = cJSON_CreateObject(), *builds = cJSON_CreateArray();
+	struct ctl_obj **all;
+	size_t count;
+	char *text;
+
+	if (!root || !builds || !cJSON_AddItemToObject(root, "builds", builds)) {
+		cJSON_Delete(builds);
+		cJSON_Delete(root);
+		dynbuf_addstr(out, "{\"builds\":[]}");
+		return;
+	}
+	count = ctl_store_list(c->informers[INF_BUILDS].store, &all);
+	for (size_t i = 0; i < count && i < STATUS_PAGE_BUILDS_MAX; i++) {
+		cJSON *build = ctl_obj_parse(all[i]);
+		if (build)
+			add_build_summary(builds, build);
+		cJSON_Delete(build);
+	}
+	ctl_obj_release_all(all, count);
+	cJSON_AddBoolToObject(root, "leader", ctl_is_leader(c));
+	cJSON_AddNumberToObject(root, "total", (double)count);
+	text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	dynbuf_addstr(out, text ? text : "{\"builds\":[]}");
+	cJSON_free(text);
+}
+
