@@ -341,8 +341,9 @@ static bool wait_synced(struct ctl_controller *c, const atomic_int *stop)
 		while (!ctl_informer_wait_synced(&c->informers[i], 30, stop)) {
 			if (atomic_load(stop))
 				return false;
-			ctl_log(c, CTL_LOG_WARN, c->informers[i].path, "cache not synced yet: %s",
-				c->informers[i].error[0] ? c->informers[i].error : "still listing");
+			char error[KUBE_ERRBUF_SIZE];
+			ctl_informer_error(&c->informers[i], error, sizeof(error));
+			ctl_log(c, CTL_LOG_WARN, c->informers[i].path, "cache not synced yet: %s", error[0] ? error : "still listing");
 		}
 	}
 	atomic_store(&c->all_synced, true);

@@ -2,6 +2,7 @@
  * change to a handler, which only enqueues keys. */
 #include "controller/informer.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -52,14 +53,31 @@ static void on_object(void *ctx, enum kube_event_type type, const cJSON *object)
 	}
 }
 
-static const struct kube_reflector_handlers handlers = {on_replace_begin, on_object, on_replace_end};
+static void on_failed(void *ctx, const char *error)
+{
+	struct ctl_informer *inf = ctx;
+
+	pthread_mutex_lock(&inf->error_lock);
+	snprintf(inf->error, sizeof(inf->error), "%s", error);
+	pthread_mutex_unlock(&inf->error_lock);
+}
+
+static const struct kube_reflector_handlers handlers = {on_replace_begin, on_object, on_replace_end, on_failed};
 
 static void *run(void *arg)
 {
 	struct ctl_informer *inf = arg;
+	char error[KUBE_ERRBUF_SIZE];
 
-	kube_reflector_run(&inf->reflector, inf->error, sizeof(inf->error));
+	kube_reflector_run(&inf->reflector, error, sizeof(error));
 	return NULL;
+}
+
+void ctl_informer_error(struct ctl_informer *inf, char *buf, size_t len)
+{
+	pthread_mutex_lock(&inf->error_lock);
+	snprintf(buf, len, "%s", inf->error);
+	pthread_mutex_unlock(&inf->error_lock);
 }
 
 bool ctl_informer_start(struct ctl_informer *inf)
@@ -67,6 +85,15 @@ bool ctl_informer_start(struct ctl_informer *inf)
 	inf->store = ctl_store_new(inf->form, inf->group_of);
 	if (!inf->store)
 		return false;
+	if (!inf->error_lock_ready) {
+		if (pthread_mutex_init(&inf->error_lock, NULL) != 0) {
+			ctl_store_free(inf->store);
+			inf->store = NULL;
+			return false;
+		}
+		inf->error_lock_ready = true;
+	}
+	inf->error[0] = '\0';
 	atomic_store(&inf->stop, 0);
 	atomic_store(&inf->synced, false);
 	memset(&inf->reflector, 0, sizeof(inf->reflector));
@@ -106,4 +133,8 @@ void ctl_informer_stop(struct ctl_informer *inf)
 	}
 	ctl_store_free(inf->store);
 	inf->store = NULL;
+	if (inf->error_lock_ready) {
+		pthread_mutex_destroy(&inf->error_lock);
+		inf->error_lock_ready = false;
+	}
 }

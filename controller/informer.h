@@ -33,7 +33,9 @@ struct ctl_informer {
 	atomic_bool synced; /* the first full list is in the store */
 	pthread_t thread;
 	bool running;
-	char error[KUBE_ERRBUF_SIZE];
+	pthread_mutex_t error_lock;   /* guards error, written by the informer's thread */
+	bool error_lock_ready;
+	char error[KUBE_ERRBUF_SIZE]; /* the last list or watch failure, "" when none: read with ctl_informer_error() */
 };
 
 /* Creates the store and starts the thread. Returns false when either cannot be made. */
@@ -41,6 +43,9 @@ bool ctl_informer_start(struct ctl_informer *inf);
 
 /* Waits until synced, *stop, or timeout_s passes. Returns whether it synced. */
 bool ctl_informer_wait_synced(struct ctl_informer *inf, double timeout_s, const atomic_int *stop);
+
+/* Copies the informer's last list or watch failure into buf ("" when there was none); safe from any thread. */
+void ctl_informer_error(struct ctl_informer *inf, char *buf, size_t len);
 
 /* Stops the thread (within about a second) and frees the store. */
 void ctl_informer_stop(struct ctl_informer *inf);

@@ -324,6 +324,8 @@ enum kube_err kube_reflector_run(struct kube_reflector *r, char *errbuf, size_t 
 			break;
 		if (err != KUBE_OK) {
 			r->failures++;
+			if (r->handlers->failed)
+				r->handlers->failed(r->ctx, errbuf);
 			sleep_unless_stopped(r, backoff_delay_ms(failures_in_row < 10 ? failures_in_row : 10, 800, 30000, &r->rng));
 			failures_in_row++;
 		}

@@ -75,6 +75,7 @@ struct kube_reflector_handlers {
 	void (*replace_begin)(void *ctx);                                         /* a full list starts */
 	void (*object)(void *ctx, enum kube_event_type type, const cJSON *object); /* listed (ADDED) or watched */
 	void (*replace_end)(void *ctx);                                           /* the list is complete: drop what it did not name */
+	void (*failed)(void *ctx, const char *error); /* a list or watch failed (error borrowed for the call); may be NULL */
 };
 
 /*
