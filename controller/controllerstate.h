@@ -68,7 +68,7 @@ void ctl_api_event_failed(void *ctx, const struct ctl_event *ev, const char *err
 
 bool ctl_serve_healthy(void *ctx, struct dynbuf *out);
 bool ctl_serve_ready(void *ctx, struct dynbuf *out);
-void ctl_serve_metrics(void *ctx, struct dynbuf *out);
-void ctl_serve_status(void *ctx, struct dynbuf *out);
+bool ctl_serve_metrics(void *ctx, struct dynbuf *out);
+bool ctl_serve_status(void *ctx, struct dynbuf *out);
 
 #endif

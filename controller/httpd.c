@@ -80,31 +80,25 @@ static int route(struct ctl_httpd *d, bool metrics_vhost, const char *path, stru
 		return d->h.ready(d->h.ctx, body) ? 200 : 503;
 	if (metrics_vhost && strcmp(path, "/metrics") == 0) {
 		*type = "text/plain; version=0.0.4; charset=utf-8";
-		d->h.metrics(d->h.ctx, body);
-		return 200;
+		return d->h.metrics(d->h.ctx, body) ? 200 : 500;
 	}
 	if (metrics_vhost && strcmp(path, "/status.json") == 0) {
 		*type = "application/json";
-		d->h.status(d->h.ctx, body);
-		return 200;
+		return d->h.status(d->h.ctx, body) ? 200 : 500;
 	}
 	if (metrics_vhost && strcmp(path, "/status.js") == 0) {
 		*type = "text/javascript; charset=utf-8";
-		dynbuf_addstr(body, ctl_status_page_js);
-		return 200;
+		return dynbuf_addstr(body, ctl_status_page_js) == DYNBUF_OK ? 200 : 500;
 	}
 	if (metrics_vhost && strcmp(path, "/status.css") == 0) {
 		*type = "text/css; charset=utf-8";
-		dynbuf_addstr(body, ctl_status_page_css);
-		return 200;
+		return dynbuf_addstr(body, ctl_status_page_css) == DYNBUF_OK ? 200 : 500;
 	}
 	if (metrics_vhost && strcmp(path, "/") == 0) {
 		*type = "text/html; charset=utf-8";
-		dynbuf_addstr(body, ctl_status_page_html);
-		return 200;
+		return dynbuf_addstr(body, ctl_status_page_html) == DYNBUF_OK ? 200 : 500;
 	}
-	dynbuf_addstr(body, "not found\n");
-	return 404;
+	return dynbuf_addstr(body, "not found\n") == DYNBUF_OK ? 404 : 500;
 }
 
 static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -191,7 +185,10 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 		if (s->sent_once && s->sent_version == version)
 			break;
 		dynbuf_init(&snap, CTL_HTTP_BODY_MAX);
-		d->h.status(d->h.ctx, &snap);
+		if (!d->h.status(d->h.ctx, &snap)) { /* out of room: no half a snapshot; the next change tries again */
+			dynbuf_free(&snap);
+			break;
+		}
 		hash = strmap_hash(dynbuf_str(&snap));
 		if (s->sent_once && hash == s->sent_hash) {
 			s->sent_version = version;

@@ -15,8 +15,8 @@
 struct ctl_httpd_handlers {
 	bool (*healthy)(void *ctx, struct dynbuf *out); /* false: 500 */
 	bool (*ready)(void *ctx, struct dynbuf *out);   /* false: 503 */
-	void (*metrics)(void *ctx, struct dynbuf *out); /* Prometheus text format */
-	void (*status)(void *ctx, struct dynbuf *out);  /* the builds as JSON, for the status page */
+	bool (*metrics)(void *ctx, struct dynbuf *out); /* Prometheus text format; false (out of room): 500 */
+	bool (*status)(void *ctx, struct dynbuf *out);  /* the builds as JSON, for the status page; false (out of room): 500 */
 	void *ctx;
 };
 

@@ -1,5 +1,6 @@
 /* What the controller's HTTP ports answer: health, readiness, the Prometheus metrics of its state, and the
  * status.json the status page follows. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,23 +8,33 @@
 #include "controller/controllerstate.h"
 #include "util/jsonget.h"
 
+/* Appends to out; clears *ok when it does not fit (the handler then answers 500). */
+static void emit(struct dynbuf *out, bool *ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void emit(struct dynbuf *out, bool *ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (dynbuf_vaddf(out, fmt, ap) != DYNBUF_OK)
+		*ok = false;
+	va_end(ap);
+}
+
 bool ctl_serve_healthy(void *ctx, struct dynbuf *out)
 {
 	(void)ctx;
-	dynbuf_addstr(out, "ok\n");
-	return true;
+	return dynbuf_addstr(out, "ok\n") == DYNBUF_OK;
 }
 
 bool ctl_serve_ready(void *ctx, struct dynbuf *out)
 {
 	struct ctl_controller *c = ctx;
+	bool synced = atomic_load(&c->all_synced);
+	enum dynbuf_err e = synced ? dynbuf_addf(out, "ready: caches synced; %s\n",
+						ctl_is_leader(c) ? "leader" : "standby (another replica holds the lease)")
+				   : dynbuf_addstr(out, "not ready: the caches are still being filled\n");
 
-	if (!atomic_load(&c->all_synced)) {
-		dynbuf_addstr(out, "not ready: the caches are still being filled\n");
-		return false;
-	}
-	dynbuf_addf(out, "ready: caches synced; %s\n", ctl_is_leader(c) ? "leader" : "standby (another replica holds the lease)");
-	return true;
+	return synced && e == DYNBUF_OK;
 }
 
 struct phase_count {
@@ -43,45 +54,47 @@ static void count_phase(void *ctx, const struct ctl_obj *o, const cJSON *build)
 	pc->counts[phase ? i : 0]++; /* no status yet counts as Pending */
 }
 
-void ctl_serve_metrics(void *ctx, struct dynbuf *out)
+bool ctl_serve_metrics(void *ctx, struct dynbuf *out)
 {
 	static const char *const kinds[INF_COUNT] = {"multiarchbuilds", "pods", "jobs", "nodes"};
 	struct ctl_controller *c = ctx;
 	struct phase_count pc = {{"Pending", "Building", "Merging", "Succeeded", "Failed", "other"}, {0}};
 	struct ctl_event_counts events;
+	bool ok = true;
 
 	if (c->opts.metrics)
-		ctl_metrics_render(c->opts.metrics, out);
-	dynbuf_addstr(out, "# HELP multiarch_workqueue_depth Keys waiting for a worker.\n# TYPE multiarch_workqueue_depth gauge\n");
-	dynbuf_addf(out, "multiarch_workqueue_depth %zu\n", ctl_queue_len(c->queue));
-	dynbuf_addstr(out, "# HELP multiarch_builds MultiArchBuilds in the cache by phase.\n# TYPE multiarch_builds gauge\n");
+		ok = ctl_metrics_render(c->opts.metrics, out);
+	emit(out, &ok, "%s", "# HELP multiarch_workqueue_depth Keys waiting for a worker.\n# TYPE multiarch_workqueue_depth gauge\n");
+	emit(out, &ok, "multiarch_workqueue_depth %zu\n", ctl_queue_len(c->queue));
+	emit(out, &ok, "%s", "# HELP multiarch_builds MultiArchBuilds in the cache by phase.\n# TYPE multiarch_builds gauge\n");
 	ctl_each_build(c, count_phase, &pc);
 	for (size_t i = 0; i < 6; i++)
-		dynbuf_addf(out, "multiarch_builds{phase=\"%s\"} %lu\n", pc.phases[i], pc.counts[i]);
-	dynbuf_addstr(out, "# HELP multiarch_cached_objects Objects in the informer caches.\n# TYPE multiarch_cached_objects gauge\n");
+		emit(out, &ok, "multiarch_builds{phase=\"%s\"} %lu\n", pc.phases[i], pc.counts[i]);
+	emit(out, &ok, "%s", "# HELP multiarch_cached_objects Objects in the informer caches.\n# TYPE multiarch_cached_objects gauge\n");
 	for (int i = 0; i < INF_COUNT; i++)
-		dynbuf_addf(out, "multiarch_cached_objects{kind=\"%s\"} %zu\n", kinds[i], ctl_store_len(c->informers[i].store));
-	dynbuf_addstr(out, "# HELP multiarch_informer_lists_total Full LISTs per informer (the first, and each after a 410 or an error).\n"
+		emit(out, &ok, "multiarch_cached_objects{kind=\"%s\"} %zu\n", kinds[i], ctl_store_len(c->informers[i].store));
+	emit(out, &ok, "%s", "# HELP multiarch_informer_lists_total Full LISTs per informer (the first, and each after a 410 or an error).\n"
 			   "# TYPE multiarch_informer_lists_total counter\n");
 	for (int i = 0; i < INF_COUNT; i++)
-		dynbuf_addf(out, "multiarch_informer_lists_total{kind=\"%s\"} %u\n", kinds[i], atomic_load(&c->informers[i].reflector.lists));
-	dynbuf_addstr(out, "# HELP multiarch_informer_watches_total Watches started per informer.\n# TYPE multiarch_informer_watches_total counter\n");
+		emit(out, &ok, "multiarch_informer_lists_total{kind=\"%s\"} %u\n", kinds[i], atomic_load(&c->informers[i].reflector.lists));
+	emit(out, &ok, "%s", "# HELP multiarch_informer_watches_total Watches started per informer.\n# TYPE multiarch_informer_watches_total counter\n");
 	for (int i = 0; i < INF_COUNT; i++)
-		dynbuf_addf(out, "multiarch_informer_watches_total{kind=\"%s\"} %u\n", kinds[i], atomic_load(&c->informers[i].reflector.watches));
-	dynbuf_addstr(out, "# HELP multiarch_informer_expired_total Watches ended by 410 Gone (resourceVersion too old), each followed by a relist.\n"
+		emit(out, &ok, "multiarch_informer_watches_total{kind=\"%s\"} %u\n", kinds[i], atomic_load(&c->informers[i].reflector.watches));
+	emit(out, &ok, "%s", "# HELP multiarch_informer_expired_total Watches ended by 410 Gone (resourceVersion too old), each followed by a relist.\n"
 			   "# TYPE multiarch_informer_expired_total counter\n");
 	for (int i = 0; i < INF_COUNT; i++)
-		dynbuf_addf(out, "multiarch_informer_expired_total{kind=\"%s\"} %u\n", kinds[i], atomic_load(&c->informers[i].reflector.gone));
+		emit(out, &ok, "multiarch_informer_expired_total{kind=\"%s\"} %u\n", kinds[i], atomic_load(&c->informers[i].reflector.gone));
 	ctl_event_sink_counts(c->events, &events);
-	dynbuf_addstr(out, "# HELP multiarch_events_written_total Events written.\n# TYPE multiarch_events_written_total counter\n");
-	dynbuf_addf(out, "multiarch_events_written_total %llu\n", events.written);
-	dynbuf_addstr(out, "# HELP multiarch_events_pending Events queued or being written.\n# TYPE multiarch_events_pending gauge\n");
-	dynbuf_addf(out, "multiarch_events_pending %zu\n", events.pending);
-	dynbuf_addstr(out, "# HELP multiarch_events_dropped_total Events not written: the queue was full, or the write failed.\n"
+	emit(out, &ok, "%s", "# HELP multiarch_events_written_total Events written.\n# TYPE multiarch_events_written_total counter\n");
+	emit(out, &ok, "multiarch_events_written_total %llu\n", events.written);
+	emit(out, &ok, "%s", "# HELP multiarch_events_pending Events queued or being written.\n# TYPE multiarch_events_pending gauge\n");
+	emit(out, &ok, "multiarch_events_pending %zu\n", events.pending);
+	emit(out, &ok, "%s", "# HELP multiarch_events_dropped_total Events not written: the queue was full, or the write failed.\n"
 			   "# TYPE multiarch_events_dropped_total counter\n");
-	dynbuf_addf(out, "multiarch_events_dropped_total %llu\n", events.dropped);
-	dynbuf_addstr(out, "# HELP multiarch_leader Whether this replica holds the lease (1) or stands by (0).\n# TYPE multiarch_leader gauge\n");
-	dynbuf_addf(out, "multiarch_leader %d\n", ctl_is_leader(c) ? 1 : 0);
+	emit(out, &ok, "multiarch_events_dropped_total %llu\n", events.dropped);
+	emit(out, &ok, "%s", "# HELP multiarch_leader Whether this replica holds the lease (1) or stands by (0).\n# TYPE multiarch_leader gauge\n");
+	emit(out, &ok, "multiarch_leader %d\n", ctl_is_leader(c) ? 1 : 0);
+	return ok;
 }
 
 #define STATUS_PAGE_BUILDS_MAX 500
@@ -120,19 +133,19 @@ static void add_build_summary(cJSON *builds, const cJSON *build)
 	}
 }
 
-void ctl_serve_status(void *ctx, struct dynbuf *out)
+bool ctl_serve_status(void *ctx, struct dynbuf *out)
 {
 	struct ctl_controller *c = ctx;
 	cJSON *root = cJSON_CreateObject(), *builds = cJSON_CreateArray();
 	struct ctl_obj **all;
 	size_t count;
 	char *text;
+	bool ok;
 
 	if (!root || !builds || !cJSON_AddItemToObject(root, "builds", builds)) {
 		cJSON_Delete(builds);
 		cJSON_Delete(root);
-		dynbuf_addstr(out, "{\"builds\":[]}");
-		return;
+		return dynbuf_addstr(out, "{\"builds\":[]}") == DYNBUF_OK;
 	}
 	count = ctl_store_list(c->informers[INF_BUILDS].store, &all);
 	for (size_t i = 0; i < count && i < STATUS_PAGE_BUILDS_MAX; i++) {
@@ -146,7 +159,8 @@ void ctl_serve_status(void *ctx, struct dynbuf *out)
 	cJSON_AddNumberToObject(root, "total", (double)count);
 	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
-	dynbuf_addstr(out, text ? text : "{\"builds\":[]}");
+	ok = text && dynbuf_addstr(out, text) == DYNBUF_OK;
 	cJSON_free(text);
+	return ok;
 }
 

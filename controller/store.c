@@ -11,13 +11,16 @@
 
 /*
  * Invariants: objects maps every key to a ctl_obj holding one reference for
- * the store; during a replace, seen holds the keys put since begin.
+ * the store; during a replace, seen holds the keys put since begin, unless
+ * seen_incomplete says a key could not be recorded (out of memory): then the
+ * replace drops nothing, and stale objects wait for the next list.
  */
 struct ctl_store {
 	pthread_mutex_t lock;
 	enum ctl_store_form form;
 	struct strmap objects;
 	struct strmap seen;
+	bool seen_incomplete;
 	bool replacing;
 	ctl_group_fn group_of; /* NULL: no groups */
 	struct strmap groups;  /* group -> struct group */
@@ -258,8 +261,8 @@ static struct ctl_obj *put(struct ctl_store *s, cJSON *json, bool only_newer)
 	group_remove(s, old);
 	if (!group_add(s, o))
 		o->group = ""; /* out of memory: the object stays reachable by key */
-	if (s->replacing)
-		strmap_put(&s->seen, o->key, NULL);
+	if (s->replacing && !strmap_put(&s->seen, o->key, NULL))
+		s->seen_incomplete = true;
 	pthread_mutex_unlock(&s->lock);
 	ctl_obj_release(old);
 	return o;
@@ -352,6 +355,7 @@ void ctl_store_replace_begin(struct ctl_store *s)
 	pthread_mutex_lock(&s->lock);
 	strmap_free(&s->seen);
 	strmap_init(&s->seen);
+	s->seen_incomplete = false;
 	s->replacing = true;
 	pthread_mutex_unlock(&s->lock);
 }
@@ -380,7 +384,7 @@ void ctl_store_replace_end(struct ctl_store *s, void (*gone)(void *ctx, struct c
 	st.seen = &s->seen;
 	/* an array of object pointers */
 	st.list = calloc(s->objects.count ? s->objects.count : 1, sizeof(struct ctl_obj *)); /* NOLINT(bugprone-sizeof-expression) */
-	if (st.list) {
+	if (st.list && !s->seen_incomplete) {
 		strmap_each(&s->objects, collect_stale, &st);
 		for (size_t i = 0; i < st.count; i++) {
 			strmap_remove(&s->objects, st.list[i]->key);

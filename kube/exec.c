@@ -231,7 +231,8 @@ enum kube_err kube_exec_run(const struct kube_exec_config *cfg, struct kube_exec
 			} else if (i == 1) {
 				/* keep the start of stderr for the message; drop the rest */
 				size_t room = EXEC_STDERR_MAX - dynbuf_len(&stderr_buf);
-				(void)dynbuf_add(&stderr_buf, chunk, (size_t)n < room ? (size_t)n : room);
+				if (dynbuf_add(&stderr_buf, chunk, (size_t)n < room ? (size_t)n : room) != DYNBUF_OK)
+					dynbuf_reset(&stderr_buf); /* out of memory: the message goes without the plugin's words */
 			}
 		}
 	}

@@ -27,7 +27,7 @@ void strmap_init(struct strmap *m);
 void strmap_free(struct strmap *m);
 
 /* Sets key to value, replacing an existing value. Returns false when out of memory (the map is unchanged). */
-bool strmap_put(struct strmap *m, const char *key, void *value);
+bool strmap_put(struct strmap *m, const char *key, void *value) __attribute__((warn_unused_result));
 
 /* The value of key, or NULL. *found (when not NULL) tells a stored NULL apart from a missing key. */
 void *strmap_get(const struct strmap *m, const char *key, bool *found);

@@ -222,7 +222,7 @@ static void on_object(void *ctx, enum kube_event_type type, const cJSON *obj)
 static int run_reflect(struct kube_client *c, const char *ns, unsigned seconds, const char *start_rv)
 {
 	static struct watch_counts w;
-	static const struct kube_reflector_handlers handlers = {on_replace_begin, on_object, NULL};
+	static const struct kube_reflector_handlers handlers = {on_replace_begin, on_object, NULL, NULL};
 	struct kube_reflector r;
 	char path[KUBE_PATH_MAX], err[KUBE_ERRBUF_SIZE];
 
