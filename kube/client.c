@@ -35,8 +35,11 @@ struct pooled {
  * Invariants: pool[0..pool_count) are created handles, each keeping its own
  * connections (libcurl does not support one connection cache used by
  * concurrent threads) and attached to share for the DNS and TLS session
- * caches; share_locks serialise the share; lock guards the pool, the
- * token-file cache, the exec credential and rng, which are read under it.
+ * caches; share_locks serialise the share; lock guards the pool, rng and
+ * the request count; cred_lock guards the token-file cache and the exec
+ * credential, so that running a credential plugin (up to its timeout) never
+ * holds up a thread that only wants a handle. A thread holding lock never
+ * takes cred_lock.
  */
 struct kube_client {
 	const struct kube_config *cfg;
@@ -44,6 +47,7 @@ struct kube_client {
 	CURLSH *share;
 	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 	pthread_mutex_t lock;
+	pthread_mutex_t cred_lock;
 	pthread_cond_t pool_free;
 	struct pooled pool[POOL_MAX];
 	size_t pool_count;
@@ -108,6 +112,7 @@ enum kube_err kube_client_new(const struct kube_config *cfg, const struct kube_c
 		c->opts.user_agent = "multiarch-controller";
 	c->rng = rng_seed();
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->cred_lock, NULL);
 	pthread_cond_init(&c->pool_free, NULL);
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&c->share_locks[i], NULL);
@@ -151,6 +156,7 @@ void kube_client_free(struct kube_client *c)
 	kube_exec_credential_free(&c->exec_cred);
 	kube_ratelimit_destroy(&c->limiter);
 	pthread_cond_destroy(&c->pool_free);
+	pthread_mutex_destroy(&c->cred_lock);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -173,15 +179,16 @@ void kube_response_free(struct kube_response *r)
 
 void kube_client_invalidate_credentials(struct kube_client *c)
 {
-	pthread_mutex_lock(&c->lock);
+	pthread_mutex_lock(&c->cred_lock);
 	kube_exec_credential_free(&c->exec_cred);
 	c->have_exec_cred = false;
 	c->file_mtime.tv_sec = 0;
 	c->file_mtime.tv_nsec = 0;
-	pthread_mutex_unlock(&c->lock);
+	pthread_mutex_unlock(&c->cred_lock);
 }
 
-/* Re-reads the token file when its size or modification time changed (a projected token rotates). Called locked. */
+/* Re-reads the token file when its size or modification time changed (a projected token rotates). Called with
+ * cred_lock held. */
 static enum kube_err refresh_file_token(struct kube_client *c, char *errbuf, size_t errlen)
 {
 	struct stat st;
@@ -212,7 +219,7 @@ static enum kube_err refresh_file_token(struct kube_client *c, char *errbuf, siz
 	return KUBE_OK;
 }
 
-/* Runs the exec plugin when there is no credential or it expires within 10 s. Called locked. */
+/* Runs the exec plugin when there is no credential or it expires within 10 s. Called with cred_lock held. */
 static enum kube_err refresh_exec(struct kube_client *c, char *errbuf, size_t errlen)
 {
 	time_t now = time(NULL);
@@ -227,14 +234,56 @@ static enum kube_err refresh_exec(struct kube_client *c, char *errbuf, size_t er
 	return KUBE_OK;
 }
 
-/* Sets the URL, TLS, proxy, timeouts and credentials of p for path. Called with c->lock held. */
+/* Sets the credentials of p: the exec plugin's, a static token, the token file's, a client certificate or basic
+ * auth. Takes cred_lock: the credential is read (and the header built) while no refresh can free it. */
+static enum kube_err set_credentials(struct kube_client *c, struct pooled *p, char *errbuf, size_t errlen)
+{
+	const struct kube_config *cfg = c->cfg;
+	const char *token = NULL, *cert = cfg->cert_pem, *key = cfg->key_pem;
+	size_t cert_len = cfg->cert_len, key_len = cfg->key_len;
+	enum kube_err err = KUBE_OK;
+	char header[16384];
+
+	pthread_mutex_lock(&c->cred_lock);
+	if (cfg->has_exec && (err = refresh_exec(c, errbuf, errlen)) == KUBE_OK) {
+		token = c->exec_cred.token;
+		if (c->exec_cred.cert_pem && c->exec_cred.key_pem) {
+			cert = c->exec_cred.cert_pem;
+			cert_len = strlen(cert);
+			key = c->exec_cred.key_pem;
+			key_len = strlen(key);
+		}
+	}
+	if (err == KUBE_OK && !token && cfg->token)
+		token = cfg->token;
+	if (err == KUBE_OK && !token && cfg->token_file && (err = refresh_file_token(c, errbuf, errlen)) == KUBE_OK)
+		token = c->file_token;
+	if (err == KUBE_OK && cert && key) {
+		struct curl_blob cb = {.data = (void *)cert, .len = cert_len, .flags = CURL_BLOB_COPY};
+		struct curl_blob kb = {.data = (void *)key, .len = key_len, .flags = CURL_BLOB_COPY};
+		curl_easy_setopt(p->h, CURLOPT_SSLCERT_BLOB, &cb);
+		curl_easy_setopt(p->h, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(p->h, CURLOPT_SSLKEY_BLOB, &kb);
+		curl_easy_setopt(p->h, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+	if (err == KUBE_OK && token) {
+		snprintf(header, sizeof(header), "Authorization: Bearer %s", token);
+		p->headers = curl_slist_append(p->headers, header);
+		OPENSSL_cleanse(header, sizeof(header));
+	} else if (err == KUBE_OK && cfg->username && cfg->password) {
+		curl_easy_setopt(p->h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(p->h, CURLOPT_USERNAME, cfg->username);
+		curl_easy_setopt(p->h, CURLOPT_PASSWORD, cfg->password);
+	}
+	pthread_mutex_unlock(&c->cred_lock);
+	return err;
+}
+
+/* Sets the URL, TLS, proxy, timeouts and credentials of p for path. p is the caller's (busy); no lock is held. */
 static enum kube_err configure(struct kube_client *c, struct pooled *p, const char *path, char *errbuf, size_t errlen)
 {
 	const struct kube_config *cfg = c->cfg;
 	CURL *h = p->h;
-	char header[16384];
-	const char *token = NULL, *cert = cfg->cert_pem, *key = cfg->key_pem;
-	size_t cert_len = cfg->cert_len, key_len = cfg->key_len;
 	enum kube_err err;
 
 	curl_easy_reset(h);
@@ -270,44 +319,8 @@ static enum kube_err configure(struct kube_client *c, struct pooled *p, const ch
 	}
 	if (cfg->proxy_url)
 		curl_easy_setopt(h, CURLOPT_PROXY, cfg->proxy_url);
-
-	if (cfg->has_exec) {
-		err = refresh_exec(c, errbuf, errlen);
-		if (err)
-			return err;
-		token = c->exec_cred.token;
-		if (c->exec_cred.cert_pem && c->exec_cred.key_pem) {
-			cert = c->exec_cred.cert_pem;
-			cert_len = strlen(cert);
-			key = c->exec_cred.key_pem;
-			key_len = strlen(key);
-		}
-	}
-	if (!token && cfg->token)
-		token = cfg->token;
-	if (!token && cfg->token_file) {
-		err = refresh_file_token(c, errbuf, errlen);
-		if (err)
-			return err;
-		token = c->file_token;
-	}
-	if (cert && key) {
-		struct curl_blob cb = {.data = (void *)cert, .len = cert_len, .flags = CURL_BLOB_COPY};
-		struct curl_blob kb = {.data = (void *)key, .len = key_len, .flags = CURL_BLOB_COPY};
-		curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cb);
-		curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
-		curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &kb);
-		curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
-	}
-	if (token) {
-		snprintf(header, sizeof(header), "Authorization: Bearer %s", token);
-		p->headers = curl_slist_append(p->headers, header);
-		OPENSSL_cleanse(header, sizeof(header));
-	} else if (cfg->username && cfg->password) {
-		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		curl_easy_setopt(h, CURLOPT_USERNAME, cfg->username);
-		curl_easy_setopt(h, CURLOPT_PASSWORD, cfg->password);
-	}
+	if ((err = set_credentials(c, p, errbuf, errlen)) != KUBE_OK)
+		return err;
 	p->headers = curl_slist_append(p->headers, "Accept: application/json");
 	if (!p->headers)
 		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
@@ -339,12 +352,12 @@ void *kube_client_acquire(struct kube_client *c, const char *path, char *errbuf,
 		pthread_cond_wait(&c->pool_free, &c->lock);
 	}
 	p->busy = true;
+	pthread_mutex_unlock(&c->lock);
 	if (configure(c, p, path, errbuf, errlen) != KUBE_OK) {
-		p->busy = false;
-		pthread_cond_signal(&c->pool_free);
-		pthread_mutex_unlock(&c->lock);
+		kube_client_release(c, p);
 		return NULL;
 	}
+	pthread_mutex_lock(&c->lock);
 	c->requests++;
 	pthread_mutex_unlock(&c->lock);
 	return p;
