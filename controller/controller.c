@@ -89,20 +89,63 @@ static void on_child(void *ctx, const struct ctl_obj *o, bool deleted)
 		ctl_queue_add(c->queue, o->group);
 }
 
-static void enqueue_if_waiting_for_nodes(void *ctx, const struct ctl_obj *o, const cJSON *build)
+/* Records what key's platforms wait for nodes of (arches as in ctl_outcome.waiting_arches; "" for nothing). */
+static void note_waiting(struct ctl_controller *c, const char *key, const char *arches)
 {
-	struct ctl_controller *c = ctx;
-	const cJSON *cond;
+	char *copy = arches[0] ? strdup(arches) : NULL;
 
-	cJSON_ArrayForEach(cond, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(build, "status"), "conditions")) {
-		const cJSON *type = cJSON_GetObjectItemCaseSensitive(cond, "type"), *status = cJSON_GetObjectItemCaseSensitive(cond, "status");
-		if (cJSON_IsString(type) && strcmp(type->valuestring, "NodesAvailable") == 0 && cJSON_IsString(status) &&
-		    strcmp(status->valuestring, "False") == 0)
-			ctl_queue_add(c->queue, o->key);
-	}
+	pthread_mutex_lock(&c->waiting_lock);
+	free(strmap_remove(&c->waiting, key));
+	if (copy && !strmap_put(&c->waiting, key, copy))
+		free(copy); /* out of memory: the next resync looks at it */
+	pthread_mutex_unlock(&c->waiting_lock);
 }
 
-/* A node matters only when it becomes usable or stops being so: then the builds waiting for nodes look again. */
+/* The keys of builds waiting for nodes of one architecture ("" for any), collected under the lock. */
+struct waiting_match {
+	char arch[40]; /* " arm64 " */
+	char **keys;
+	size_t count, cap;
+};
+
+static void match_waiting(void *ctx, const char *key, void *value)
+{
+	struct waiting_match *m = ctx;
+	char **grown;
+
+	if (m->arch[0] && !strstr(value, m->arch))
+		return;
+	if (m->count == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 16;
+		if (!(grown = realloc(m->keys, cap * sizeof(*grown))))
+			return;
+		m->keys = grown;
+		m->cap = cap;
+	}
+	if ((m->keys[m->count] = strdup(key)))
+		m->count++;
+}
+
+/* Queues the builds waiting for nodes of node's architecture (all waiting builds when it has none). */
+static void enqueue_waiting_for(struct ctl_controller *c, const cJSON *node)
+{
+	const char *arch = json_str_at(json_at(node, "metadata", "labels"), "kubernetes.io/arch", NULL);
+	struct waiting_match m = {.keys = NULL};
+
+	if (arch && strlen(arch) < sizeof(m.arch) - 2)
+		snprintf(m.arch, sizeof(m.arch), " %s ", arch);
+	pthread_mutex_lock(&c->waiting_lock);
+	strmap_each(&c->waiting, match_waiting, &m);
+	pthread_mutex_unlock(&c->waiting_lock);
+	for (size_t i = 0; i < m.count; i++) {
+		ctl_queue_add(c->queue, m.keys[i]);
+		free(m.keys[i]);
+	}
+	free(m.keys);
+}
+
+/* A node matters only when it becomes usable or stops being so: then the builds waiting for nodes of its
+ * architecture look again. */
 static void on_node(void *ctx, const struct ctl_obj *o, bool deleted)
 {
 	struct ctl_controller *c = ctx;
@@ -115,8 +158,7 @@ static void on_node(void *ctx, const struct ctl_obj *o, bool deleted)
 		found = false; /* out of memory: treat as new, which only costs a look */
 	if (found && was == usable)
 		return;
-	if (atomic_load(&c->informers[INF_BUILDS].synced))
-		ctl_each_build(c, enqueue_if_waiting_for_nodes, c);
+	enqueue_waiting_for(c, o->json);
 }
 
 /* ---- workers ---- */
@@ -168,6 +210,7 @@ static void reconciled(struct ctl_controller *c, const char *key, const struct c
 		if (out->requeue_after_s >= 0)
 			ctl_queue_add_after(c->queue, key, out->requeue_after_s);
 	}
+	note_waiting(c, key, out->waiting_arches);
 	if (out->status_written || out->creates || out->deletes)
 		ctl_log(c, CTL_LOG_DEBUG, context, "reconciled: phase=%s creates=%u deletes=%u status_written=%d", ctl_phase_name(out->phase),
 			out->creates, out->deletes, out->status_written);
@@ -186,6 +229,7 @@ static void reconcile_key(struct ctl_controller *c, const char *key)
 
 	if (!cached) {
 		ctl_queue_forget(c->queue, key);
+		note_waiting(c, key, "");
 		return;
 	}
 	ctl_api_writer(c, &writer);
@@ -265,6 +309,8 @@ struct ctl_controller *ctl_controller_new(struct kube_client *client, const stru
 		return NULL;
 	}
 	strmap_init(&c->node_usable);
+	strmap_init(&c->waiting);
+	pthread_mutex_init(&c->waiting_lock, NULL);
 	return c;
 }
 
@@ -440,11 +486,21 @@ enum ctl_err ctl_controller_run(struct ctl_controller *c, const atomic_int *stop
 	return result;
 }
 
+static void free_value(void *ctx, const char *key, void *value)
+{
+	(void)ctx;
+	(void)key;
+	free(value);
+}
+
 void ctl_controller_free(struct ctl_controller *c)
 {
 	if (!c)
 		return;
 	ctl_queue_free(c->queue);
 	strmap_free(&c->node_usable);
+	strmap_each(&c->waiting, free_value, NULL);
+	strmap_free(&c->waiting);
+	pthread_mutex_destroy(&c->waiting_lock);
 	free(c);
 }

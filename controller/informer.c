@@ -36,6 +36,7 @@ static void on_object(void *ctx, enum kube_event_type type, const cJSON *object)
 	struct ctl_informer *inf = ctx;
 	struct ctl_obj *o;
 	char key[CTL_KEY_MAX];
+	bool changed;
 
 	if (type == KUBE_EV_DELETED) {
 		if (ctl_obj_key(object, key, sizeof(key)) && (o = ctl_store_delete(inf->store, key))) {
@@ -45,9 +46,10 @@ static void on_object(void *ctx, enum kube_event_type type, const cJSON *object)
 		}
 		return;
 	}
-	o = ctl_store_put(inf->store, inf->slim ? inf->slim(object) : cJSON_Duplicate(object, true));
+	/* the same resourceVersion is the same object (the echo of a write already in the store): nothing to tell */
+	o = ctl_store_put_if_changed(inf->store, inf->slim ? inf->slim(object) : cJSON_Duplicate(object, true), &changed);
 	if (o) {
-		if (inf->on_change)
+		if (inf->on_change && changed)
 			inf->on_change(inf->ctx, o, false);
 		ctl_obj_release(o);
 	}

@@ -169,6 +169,13 @@ static void run_steps(struct run *r)
 		r->platforms[i].prev = r->same_generation ? status_entry(r->old_status, r->spec.platforms[i].text) : NULL;
 		run_platform_step(r, i);
 	}
+	for (size_t i = 0; i < r->spec.platform_count; i++) {
+		const struct platform_state *ps = &r->platforms[i];
+		size_t used = strlen(r->out->waiting_arches);
+		if (ps->phase == CTL_PHASE_WAITING && ps->reason == CTL_REASON_NO_MATCHING_NODES)
+			text_format(r->out->waiting_arches + used, sizeof(r->out->waiting_arches) - used, "%s%s ", used ? "" : " ",
+				    ps->platform->platform.arch);
+	}
 	run_summarise(r, &s, !r->out->retry);
 	r->out->phase = s.phase;
 	run_write_status(r, &s);

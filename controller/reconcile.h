@@ -65,6 +65,7 @@ struct ctl_outcome {
 	unsigned creates;
 	unsigned deletes;
 	enum ctl_phase phase;   /* the build's phase afterwards */
+	char waiting_arches[160]; /* " arm64 s390x ": the architectures its platforms wait for nodes of; "" when none */
 	char error[CTL_ERRBUF_SIZE];
 };
 

@@ -234,10 +234,20 @@ static struct ctl_obj *make_obj(const struct ctl_store *s, cJSON *json)
 	return o;
 }
 
-static struct ctl_obj *put(struct ctl_store *s, cJSON *json, bool only_newer)
+/* How put() treats an object already stored under the same key. */
+enum put_mode {
+	PUT_ALWAYS,      /* replace it */
+	PUT_NEWER,       /* keep it unless the new one's resourceVersion is greater */
+	PUT_IF_CHANGED,  /* keep it when the resourceVersions are equal (the same object) */
+};
+
+static struct ctl_obj *put(struct ctl_store *s, cJSON *json, enum put_mode mode, bool *kept)
 {
 	struct ctl_obj *o = make_obj(s, json), *old;
+	bool keep;
 
+	if (kept)
+		*kept = false;
 	if (!o || o->text)
 		cJSON_Delete(json); /* not kept: the object holds its text */
 	if (!o)
@@ -245,11 +255,18 @@ static struct ctl_obj *put(struct ctl_store *s, cJSON *json, bool only_newer)
 	atomic_store(&o->refs, 2); /* the store's and the caller's */
 	pthread_mutex_lock(&s->lock);
 	old = strmap_get(&s->objects, o->key, NULL);
-	if (only_newer && old && old->resource_version >= 0 && o->resource_version >= 0 && o->resource_version <= old->resource_version) {
+	keep = old && old->resource_version >= 0 && o->resource_version >= 0 &&
+	       ((mode == PUT_NEWER && o->resource_version <= old->resource_version) ||
+		(mode == PUT_IF_CHANGED && o->resource_version == old->resource_version));
+	if (keep) {
+		if (s->replacing && !strmap_put(&s->seen, old->key, NULL))
+			s->seen_incomplete = true;
 		ctl_obj_ref(old);
 		pthread_mutex_unlock(&s->lock);
 		atomic_store(&o->refs, 1);
 		ctl_obj_release(o);
+		if (kept)
+			*kept = true;
 		return old;
 	}
 	if (!strmap_put(&s->objects, o->key, o)) {
@@ -270,12 +287,21 @@ static struct ctl_obj *put(struct ctl_store *s, cJSON *json, bool only_newer)
 
 struct ctl_obj *ctl_store_put(struct ctl_store *s, cJSON *json)
 {
-	return put(s, json, false);
+	return put(s, json, PUT_ALWAYS, NULL);
 }
 
 struct ctl_obj *ctl_store_put_newer(struct ctl_store *s, cJSON *json)
 {
-	return put(s, json, true);
+	return put(s, json, PUT_NEWER, NULL);
+}
+
+struct ctl_obj *ctl_store_put_if_changed(struct ctl_store *s, cJSON *json, bool *changed)
+{
+	bool kept = false;
+	struct ctl_obj *o = put(s, json, PUT_IF_CHANGED, &kept);
+
+	*changed = o && !kept;
+	return o;
 }
 
 size_t ctl_store_group(struct ctl_store *s, const char *group, struct ctl_obj ***out)

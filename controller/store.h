@@ -79,6 +79,14 @@ struct ctl_obj *ctl_store_put(struct ctl_store *s, cJSON *json);
 struct ctl_obj *ctl_store_put_newer(struct ctl_store *s, cJSON *json);
 
 /*
+ * As ctl_store_put(), but keeps the stored object when json has the same
+ * resourceVersion (the same version of the object: the watch echo of an
+ * answer already written through, or a relist of an unchanged object).
+ * *changed says whether json was stored. Returns the object now stored.
+ */
+struct ctl_obj *ctl_store_put_if_changed(struct ctl_store *s, cJSON *json, bool *changed);
+
+/*
  * The objects of group, each with a reference, in a new array (*out, NULL
  * when none) to give back with ctl_obj_release_all(). Returns how many.
  */

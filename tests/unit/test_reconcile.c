@@ -438,6 +438,7 @@ static void test_missing_nodes(void **state)
 	assert_string_equal(condition(w.rec.status, "NodesAvailable", "status"), "False");
 	assert_string_equal(condition(w.rec.status, "NodesAvailable", "reason"), "NoMatchingNodes");
 	assert_string_equal(condition(w.rec.status, "Stalled", "status"), "False");
+	assert_string_equal(w.out.waiting_arches, " arm64 "); /* what a new node of that architecture wakes */
 	accept_status(&w);
 	add_pod(&w, 1, "linux-amd64", 1, "Running", NULL, NOW);
 	run(&w);
@@ -447,6 +448,7 @@ static void test_missing_nodes(void **state)
 	assert_int_equal(cJSON_GetArraySize(w.rec.created), 1);
 	assert_string_equal(created_name(&w, 0), "hello-g1-linux-arm64-a1");
 	assert_string_equal(condition(w.rec.status, "NodesAvailable", "status"), "True");
+	assert_string_equal(w.out.waiting_arches, "");
 	world_free(&w);
 
 	world_init(&w, ",\"policy\":{\"missingNodes\":\"Fail\"}", 1);

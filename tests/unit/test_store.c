@@ -205,6 +205,36 @@ static void test_replace_drops_what_the_list_did_not_name(void **state)
 	ctl_store_free(s);
 }
 
+/* The same resourceVersion is the same object: kept, reported unchanged, and still counted as listed. */
+static void test_put_if_changed(void **state)
+{
+	struct ctl_store *s = ctl_store_new(CTL_STORE_TEXT, NULL);
+	struct ctl_obj *first, *o;
+	char gone[256] = "";
+	bool changed = true;
+	(void)state;
+
+	first = ctl_store_put_if_changed(s, object("a", "x", "7"), &changed);
+	assert_non_null(first);
+	assert_true(changed); /* new */
+	o = ctl_store_put_if_changed(s, object("a", "x", "7"), &changed);
+	assert_false(changed); /* the echo */
+	assert_ptr_equal(o, first);
+	ctl_obj_release(o);
+	o = ctl_store_put_if_changed(s, object("a", "x", "8"), &changed);
+	assert_true(changed);
+	assert_ptr_not_equal(o, first);
+	ctl_obj_release(o);
+	ctl_obj_release(first);
+	ctl_store_replace_begin(s);
+	ctl_obj_release(ctl_store_put_if_changed(s, object("a", "x", "8"), &changed));
+	assert_false(changed);
+	ctl_store_replace_end(s, remember, gone);
+	assert_string_equal(gone, ""); /* an unchanged object in a relist is not dropped */
+	assert_int_equal(ctl_store_len(s), 1);
+	ctl_store_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_groups_list_and_put_newer),
 		cmocka_unit_test(test_a_reader_keeps_an_object_alive),
 		cmocka_unit_test(test_replace_drops_what_the_list_did_not_name),
+		cmocka_unit_test(test_put_if_changed),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
