@@ -176,7 +176,8 @@ static cJSON *compose_status(const struct run *r, const struct summary *s, const
 	return st;
 }
 
-/* The Event for platform state ps against its previous status entry, if its change is worth one. */
+/* The Event for platform state ps against its previous status entry, when it is a failure or a retry: a platform
+ * that builds or succeeds is told once, in the build's outcome. */
 static void platform_event(struct run *r, const struct platform_state *ps)
 {
 	enum ctl_phase was = ctl_phase_parse(json_str_at(ps->prev, "phase", NULL));
@@ -185,14 +186,7 @@ static void platform_event(struct run *r, const struct platform_state *ps)
 	bool phase_changed = !ps->prev || was != ps->phase;
 	char note[1400];
 
-	if (ps->phase == CTL_PHASE_BUILDING && (phase_changed || attempts_changed)) {
-		text_format(note, sizeof(note), "%s: attempt %d in pod %s", ps->platform->text, ps->attempts, ps->pod);
-		r->w->event(r->w->ctx, r->view->build, false, ctl_reason_name(CTL_REASON_PLATFORM_BUILDING), note);
-	} else if (ps->phase == CTL_PHASE_SUCCEEDED && phase_changed) {
-		text_format(note, sizeof(note), "%s: pushed %s@%s (pod %s on node %s)", ps->platform->text, r->spec.repository, ps->digest, ps->pod,
-			    ps->node[0] ? ps->node : "unknown");
-		r->w->event(r->w->ctx, r->view->build, false, ctl_reason_name(CTL_REASON_PLATFORM_SUCCEEDED), note);
-	} else if (ps->phase == CTL_PHASE_WAITING && (phase_changed || attempts_changed)) {
+	if (ps->phase == CTL_PHASE_WAITING && (phase_changed || attempts_changed)) {
 		text_format(note, sizeof(note), "%s: %s", ps->platform->text, ps->message);
 		r->w->event(r->w->ctx, r->view->build, true, ctl_reason_name(ps->reason != CTL_REASON_NONE ? ps->reason : CTL_REASON_WAITING), note);
 	} else if (ps->phase == CTL_PHASE_FAILED && phase_changed) {
@@ -201,7 +195,25 @@ static void platform_event(struct run *r, const struct platform_state *ps)
 	}
 }
 
-/* Events for what changed between the written status and the one before, one per platform transition. */
+/* The note of a build's success: the index, then where each platform was built and in how many attempts. */
+static void success_note(const struct run *r, const struct summary *s, char *note, size_t len)
+{
+	size_t used;
+
+	text_format(note, len, "%s:", s->message);
+	for (size_t i = 0; i < r->spec.platform_count; i++) {
+		const struct platform_state *ps = &r->platforms[i];
+		used = strlen(note);
+		if (ps->phase == CTL_PHASE_SUCCEEDED)
+			text_format(note + used, len - used, "%s %s on %s (%d attempt%s)", i ? ";" : "", ps->platform->text,
+				    ps->node[0] ? ps->node : "an unknown node", ps->attempts, ps->attempts == 1 ? "" : "s");
+		else
+			text_format(note + used, len - used, "%s %s %s", i ? ";" : "", ps->platform->text, ctl_phase_name(ps->phase));
+	}
+}
+
+/* Events for what changed between the written status and the one before: a platform's failure or retry, a new
+ * generation, and the build's outcome (one Event, naming every platform). */
 static void emit_events(struct run *r, const struct summary *s)
 {
 	enum ctl_phase old_phase = ctl_phase_parse(json_str_at(r->old_status, "phase", NULL));
@@ -219,12 +231,12 @@ static void emit_events(struct run *r, const struct summary *s)
 		platform_event(r, &r->platforms[i]);
 	if (old_phase == s->phase && r->same_generation)
 		return;
-	if (s->phase == CTL_PHASE_MERGING)
-		r->w->event(r->w->ctx, r->view->build, false, ctl_reason_name(CTL_REASON_MERGING), s->message);
-	else if (s->phase == CTL_PHASE_SUCCEEDED)
-		r->w->event(r->w->ctx, r->view->build, false, ctl_reason_name(CTL_REASON_SUCCEEDED), s->message);
-	else if (s->phase == CTL_PHASE_FAILED)
+	if (s->phase == CTL_PHASE_SUCCEEDED) {
+		success_note(r, s, note, sizeof(note));
+		r->w->event(r->w->ctx, r->view->build, false, ctl_reason_name(CTL_REASON_SUCCEEDED), note);
+	} else if (s->phase == CTL_PHASE_FAILED) {
 		r->w->event(r->w->ctx, r->view->build, true, ctl_reason_name(s->reason), s->message);
+	}
 }
 
 /* The status as it was before fresh successes that may wait for company: NULL when there is none to hold, else the
