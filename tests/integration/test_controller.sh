@@ -106,6 +106,9 @@ audit_lines() { wc -l <"$audit"; }
 
 kubectl apply -f crds/multiarch.dev_multiarchbuilds.yaml >/dev/null
 kubectl wait --for condition=established crd/multiarchbuilds.multiarch.dev --timeout=30s >/dev/null
+# a run before this one on the same cluster leaves its builds: each test starts from none
+kubectl delete namespace ctl-two ctl-three ctl-guard ctl-retry ctl-timeout ctl-nodes ctl-change ctl-ha --ignore-not-found --wait=true \
+	--timeout=120s >/dev/null 2>&1
 tests/env/fake-kubelet.py --binary "$BIN" --plan "$plan" --log "$work/kubelet.log" --stop-file "$work/kubelet.stop" --max-seconds 1800 \
 	>"$work/kubelet.out" 2>&1 &
 echo $! >"$work/kubelet.pid"
@@ -133,8 +136,8 @@ for arch in riscv64 ppc64le; do
 done
 sleep 2
 writes=$(writes_by main "$mark")
-if [ "$writes" -le 6 ]; then pass "one two-platform build: $writes writes (at most platforms + 4 = 6)"; else
-	fail "one two-platform build: $writes writes (at most 6)" "$(tail -n +"$mark" "$audit" | jq -r 'select((.userAgent // "") | endswith("(main)")) | .verb + " " + .requestURI')"
+if [ "$writes" -ge 3 ] && [ "$writes" -le 6 ]; then pass "one two-platform build: $writes writes (two pods and a status at least, at most platforms + 4 = 6)"; else
+	fail "one two-platform build: $writes writes (from 3 to 6)" "$(tail -n +"$mark" "$audit" | jq -r 'select((.userAgent // "") | endswith("(main)")) | .verb + " " + .requestURI')"
 fi
 events=$(kubectl get events -n ctl-two --field-selector involvedObject.name=hello -o jsonpath='{range .items[*]}{.reason}{"\n"}{end}' | sort | tr '\n' ' ')
 expect_eq "two platforms: one Event, for the outcome" "Succeeded " "$events"

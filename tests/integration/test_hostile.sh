@@ -112,12 +112,12 @@ field_is() { [ "$(field "$1" "$2" "$3")" = "$4" ]; }
 bound() { [ -n "$(kubectl get pod -n "$1" "$2" -o jsonpath='{.spec.nodeName}' 2>/dev/null)" ]; }
 has_pods() { [ -n "$(kubectl get pods -n "$1" -o name 2>/dev/null)" ]; }
 
-apply_mab hostile no-mips '"linux/riscv64", "linux/mips64le"' '  policy: {missingNodes: Fail}'
-wait_for 30 field_is hostile no-mips '{.status.phase}' Failed
+apply_mab hostile no-386 '"linux/riscv64", "linux/386"' '  policy: {missingNodes: Fail}'
+wait_for 30 field_is hostile no-386 '{.status.phase}' Failed
 expect_eq "a platform no node can build, policy Fail: Failed, Stalled/NoMatchingNodes" "Failed True/NoMatchingNodes" \
-	"$(field hostile no-mips '{.status.phase} {.status.conditions[?(@.type=="Stalled")].status}/{.status.conditions[?(@.type=="Stalled")].reason}')"
-expect_match "a platform no node can build: the message names it" "linux/mips64le" "$(field hostile no-mips '{.status.message}')"
-expect_eq "a platform no node can build: no mips64le pod created" "" "$(kubectl get pods -n hostile -l multiarch.dev/build=no-mips,multiarch.dev/platform=linux-mips64le -o name)"
+	"$(field hostile no-386 '{.status.phase} {.status.conditions[?(@.type=="Stalled")].status}/{.status.conditions[?(@.type=="Stalled")].reason}')"
+expect_match "a platform no node can build: the message names it" "linux/386" "$(field hostile no-386 '{.status.message}')"
+expect_eq "a platform no node can build: no 386 pod created" "" "$(kubectl get pods -n hostile -l multiarch.dev/build=no-386,multiarch.dev/platform=linux-386 -o name)"
 
 printf '{"hostile/bad-digest/linux-ppc64le/1": "bad-digest"}\n' >"$plan"
 apply_mab hostile bad-digest
