@@ -174,7 +174,7 @@ run() {
 	fi
 	stop_all
 	python3 bench/scale-audit.py "$MAC_CLUSTER_DIR/logs/audit.log" "$impl" "$idle_from" "$idle_to" >"$work/audit.json"
-	jq --arg impl "$impl" --argjson n "$n" --argjson nodes "$NODES" --argjson done "$count" --argjson done_s "$done_at" \
+	jq --arg impl "$impl" --argjson n "$n" --argjson nodes "$NODES" --argjson "done" "$count" --argjson done_s "$done_at" \
 		--argjson rate "${BENCH_CREATE_RATE:-0}" \
 		--argjson created_s "$created_in" --argjson rss_empty "$rss_empty" --argjson rss_rest "$rss_rest" --argjson peak "$peak" \
 		--argjson cpu "$cpu" --argjson cached "$cached" --argjson events_dropped "${events_dropped:-null}" \

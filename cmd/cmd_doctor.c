@@ -97,8 +97,8 @@ static int can_i(struct kube_client *c, const struct permission *p, const char *
 	cJSON_Delete(o);
 	if (!body)
 		return -1;
-	if (kube_request(c, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", KUBE_CT_JSON, body, strlen(body), &resp,
-			 err, errlen) == KUBE_OK) {
+	if (kube_request(c, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", KUBE_CT_JSON, body, strlen(body), &resp, err,
+			 errlen) == KUBE_OK) {
 		const cJSON *st;
 		answer = parse_body(&resp);
 		st = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(answer, "status"), "allowed");
@@ -209,7 +209,8 @@ int cmd_doctor(int argc, char **argv)
 		goto out;
 	}
 	doc = parse_body(&resp);
-	printf("server:       %s (Kubernetes %s)\n", cfg.server, json_str(doc, "gitVersion", NULL, NULL) ? json_str(doc, "gitVersion", NULL, NULL) : "?");
+	printf("server:       %s (Kubernetes %s)\n", cfg.server,
+	       json_str(doc, "gitVersion", NULL, NULL) ? json_str(doc, "gitVersion", NULL, NULL) : "?");
 	cJSON_Delete(doc);
 	kube_response_free(&resp);
 
@@ -225,7 +226,9 @@ int cmd_doctor(int argc, char **argv)
 			groups = cJSON_GetObjectItemCaseSensitive(
 				cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "status"), "userInfo"), "groups");
 			printf("identity:     %s (groups:", user ? user : "?");
-			cJSON_ArrayForEach(g, groups) if (cJSON_IsString(g)) printf(" %s", g->valuestring);
+			cJSON_ArrayForEach(g, groups)
+				if (cJSON_IsString(g))
+					printf(" %s", g->valuestring);
 			printf(")\n");
 			cJSON_Delete(doc);
 		} else {
@@ -271,7 +274,8 @@ int cmd_doctor(int argc, char **argv)
 		ok = false;
 		printf("missing:      %s %s%s%s%s%s in %s%s%s\n", p->verb, p->resource, p->subresource ? "/" : "",
 		       p->subresource ? p->subresource : "", p->group[0] ? "." : "", p->group,
-		       p->own_namespace ? "namespace " : "all namespaces", p->own_namespace ? ns : "", allowed < 0 ? " (review failed)" : "");
+		       p->own_namespace ? "namespace " : "all namespaces", p->own_namespace ? ns : "",
+		       allowed < 0 ? " (review failed)" : "");
 	}
 	if (missing == 0)
 		printf("permissions:  all %u needed permissions granted\n", checked);

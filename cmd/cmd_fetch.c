@@ -16,21 +16,20 @@ extern char **environ;
 #define ARCHIVE_NAME ".multiarch-source-archive"
 #define FETCH_MAX_BYTES_DEFAULT (2048L * 1024 * 1024)
 
-static const char fetch_help[] =
-	"usage: multiarch-controller fetch --url URL --dest DIR [--sha256 HEX] [flags]\n"
-	"\n"
-	"Downloads a tar archive (plain, gzip, bzip2 or xz), checks its sha256 while\n"
-	"it streams, and unpacks it into DIR. A build pod's source init container runs\n"
-	"it for spec.source.http; nothing is unpacked unless the digest matches.\n"
-	"\n"
-	"flags:\n"
-	"  --url URL          the archive, http:// or https://\n"
-	"  --sha256 HEX       the archive's expected sha256 (64 lowercase hex digits)\n"
-	"  --dest DIR         where the archive is unpacked (must exist)\n"
-	"  --ca-dir DIR       also trust every *.crt and *.pem file in DIR\n"
-	"  --max-bytes N      refuse archives larger than N bytes (default 2 GiB)\n"
-	"  --timeout SECONDS  bound on the whole download (default 600)\n"
-	"  --help             show this help\n";
+static const char fetch_help[] = "usage: multiarch-controller fetch --url URL --dest DIR [--sha256 HEX] [flags]\n"
+				 "\n"
+				 "Downloads a tar archive (plain, gzip, bzip2 or xz), checks its sha256 while\n"
+				 "it streams, and unpacks it into DIR. A build pod's source init container runs\n"
+				 "it for spec.source.http; nothing is unpacked unless the digest matches.\n"
+				 "\n"
+				 "flags:\n"
+				 "  --url URL          the archive, http:// or https://\n"
+				 "  --sha256 HEX       the archive's expected sha256 (64 lowercase hex digits)\n"
+				 "  --dest DIR         where the archive is unpacked (must exist)\n"
+				 "  --ca-dir DIR       also trust every *.crt and *.pem file in DIR\n"
+				 "  --max-bytes N      refuse archives larger than N bytes (default 2 GiB)\n"
+				 "  --timeout SECONDS  bound on the whole download (default 600)\n"
+				 "  --help             show this help\n";
 
 /* Runs tar to unpack archive into dest. Returns true when tar exited 0. */
 static bool unpack(const char *archive, const char *dest)
@@ -61,10 +60,14 @@ static bool unpack(const char *archive, const char *dest)
 static bool parse_flags(int argc, char **argv, struct download_request *req, const char **dest, const char **ca_dir, bool *help)
 {
 	static const struct option longopts[] = {
-		{"url", required_argument, NULL, 'u'},     {"sha256", required_argument, NULL, 's'},
-		{"dest", required_argument, NULL, 'd'},    {"ca-dir", required_argument, NULL, 'c'},
-		{"max-bytes", required_argument, NULL, 'm'}, {"timeout", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+		{"url", required_argument, NULL, 'u'},
+		{"sha256", required_argument, NULL, 's'},
+		{"dest", required_argument, NULL, 'd'},
+		{"ca-dir", required_argument, NULL, 'c'},
+		{"max-bytes", required_argument, NULL, 'm'},
+		{"timeout", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	long value;
 	int c;
@@ -72,10 +75,18 @@ static bool parse_flags(int argc, char **argv, struct download_request *req, con
 	optind = 1;
 	while ((c = cli_getopt("fetch", argc, argv, "h", longopts)) != -1) {
 		switch (c) {
-		case 'u': req->url = optarg; break;
-		case 's': req->sha256 = optarg; break;
-		case 'd': *dest = optarg; break;
-		case 'c': *ca_dir = optarg; break;
+		case 'u':
+			req->url = optarg;
+			break;
+		case 's':
+			req->sha256 = optarg;
+			break;
+		case 'd':
+			*dest = optarg;
+			break;
+		case 'c':
+			*ca_dir = optarg;
+			break;
 		case 'm':
 			if (!cli_parse_int("fetch", "--max-bytes", optarg, 1, FETCH_MAX_BYTES_DEFAULT * 8, &value))
 				return false;
@@ -86,8 +97,11 @@ static bool parse_flags(int argc, char **argv, struct download_request *req, con
 				return false;
 			req->timeout_s = value;
 			break;
-		case 'h': *help = true; return true;
-		default: return false;
+		case 'h':
+			*help = true;
+			return true;
+		default:
+			return false;
 		}
 	}
 	if (!cli_no_positional("fetch", argc, argv))

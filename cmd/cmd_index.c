@@ -10,23 +10,22 @@
 #include "registry/index.h"
 #include "registry/reference.h"
 
-static const char index_help[] =
-	"usage: multiarch-controller index --image REF --source REF@sha256:HEX [--source ...] [flags]\n"
-	"\n"
-	"Merges per-arch images, given by digest, into one OCI image index pushed to\n"
-	"REF's tag, and prints the index digest (sha256:...) as the last line.\n"
-	"\n"
-	"flags:\n"
-	"  --image REF                  where the index is pushed (a tag, no digest)\n"
-	"  --source REF@sha256:HEX      a per-arch image or index, by digest (repeatable, at most 64)\n"
-	"  --platform OS/ARCH[/VARIANT] the platform the preceding --source must be (optional)\n"
-	"  --docker-config DIR          folder holding config.json with registry credentials\n"
-	"  --ca-file FILE               trust this CA bundle for registry TLS (repeatable)\n"
-	"  --insecure-registry HOST[:PORT]  talk plain HTTP to this registry (repeatable)\n"
-	"  --digest-file FILE           also write the index digest to FILE\n"
-	"  --annotation KEY=VALUE       add an annotation to the index (repeatable)\n"
-	"  --retries N                  retries per request on connection errors, 5xx and 429 (default 4)\n"
-	"  --help                       show this help\n";
+static const char index_help[] = "usage: multiarch-controller index --image REF --source REF@sha256:HEX [--source ...] [flags]\n"
+				 "\n"
+				 "Merges per-arch images, given by digest, into one OCI image index pushed to\n"
+				 "REF's tag, and prints the index digest (sha256:...) as the last line.\n"
+				 "\n"
+				 "flags:\n"
+				 "  --image REF                  where the index is pushed (a tag, no digest)\n"
+				 "  --source REF@sha256:HEX      a per-arch image or index, by digest (repeatable, at most 64)\n"
+				 "  --platform OS/ARCH[/VARIANT] the platform the preceding --source must be (optional)\n"
+				 "  --docker-config DIR          folder holding config.json with registry credentials\n"
+				 "  --ca-file FILE               trust this CA bundle for registry TLS (repeatable)\n"
+				 "  --insecure-registry HOST[:PORT]  talk plain HTTP to this registry (repeatable)\n"
+				 "  --digest-file FILE           also write the index digest to FILE\n"
+				 "  --annotation KEY=VALUE       add an annotation to the index (repeatable)\n"
+				 "  --retries N                  retries per request on connection errors, 5xx and 429 (default 4)\n"
+				 "  --help                       show this help\n";
 
 /* Parses ref and checks it has the parts its flag needs. Prints one line on error. */
 static bool check_ref(const char *flag, const char *value, bool want_digest)

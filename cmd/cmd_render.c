@@ -17,22 +17,21 @@
 #define RENDER_INPUT_MAX ((size_t)1024 * 1024)
 #define PLACEHOLDER_DIGEST "sha256:0000000000000000000000000000000000000000000000000000000000000000"
 
-static const char render_help[] =
-	"usage: multiarch-controller render -f FILE [flags]\n"
-	"\n"
-	"Prints, as one JSON List, the objects the controller would create for the\n"
-	"MultiArchBuild in FILE (YAML or JSON): the builder ConfigMap when the\n"
-	"configuration needs one, the first attempt's build pod of every platform, and\n"
-	"the index Job (with placeholder digests). Nothing is sent anywhere; pipe the\n"
-	"output to 'kubectl apply --dry-run=server -f -' to have a cluster check it.\n"
-	"\n"
-	"flags:\n"
-	"  -f, --file FILE                    the MultiArchBuild (- for standard input)\n"
-	"  --namespace NS                     when the file names none (default \"default\")\n"
-	"  --config FILE                      the cluster-wide builder configuration (docs/builders.md)\n"
-	"  --index-image IMAGE                image of the index Job\n"
-	"  --insecure-registry HOST[:PORT]    the index Job talks plain HTTP to it (repeatable)\n"
-	"  --help                             show this help\n";
+static const char render_help[] = "usage: multiarch-controller render -f FILE [flags]\n"
+				  "\n"
+				  "Prints, as one JSON List, the objects the controller would create for the\n"
+				  "MultiArchBuild in FILE (YAML or JSON): the builder ConfigMap when the\n"
+				  "configuration needs one, the first attempt's build pod of every platform, and\n"
+				  "the index Job (with placeholder digests). Nothing is sent anywhere; pipe the\n"
+				  "output to 'kubectl apply --dry-run=server -f -' to have a cluster check it.\n"
+				  "\n"
+				  "flags:\n"
+				  "  -f, --file FILE                    the MultiArchBuild (- for standard input)\n"
+				  "  --namespace NS                     when the file names none (default \"default\")\n"
+				  "  --config FILE                      the cluster-wide builder configuration (docs/builders.md)\n"
+				  "  --index-image IMAGE                image of the index Job\n"
+				  "  --insecure-registry HOST[:PORT]    the index Job talks plain HTTP to it (repeatable)\n"
+				  "  --help                             show this help\n";
 
 /* Fills what the API server would have set on a new object. */
 static void complete_metadata(cJSON *build, const char *ns)
@@ -88,8 +87,10 @@ static int render(cJSON *build, const struct ctl_child_options *opts)
 		sources[i] = refs[i];
 		platforms[i] = spec.platforms[i].text;
 	}
-	ok = ok && ctl_child_name(job_name, sizeof(job_name), cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(build, "metadata"), "name")->valuestring,
-				  spec.generation, "index");
+	ok = ok &&
+	     ctl_child_name(job_name, sizeof(job_name),
+			    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(build, "metadata"), "name")->valuestring,
+			    spec.generation, "index");
 	if (ok && ctl_index_job(build, &spec, job_name, sources, platforms, spec.platform_count, opts, &obj, err, sizeof(err)) == CTL_OK)
 		ok = add_item(items, obj);
 	text = ok ? cJSON_Print(list) : NULL;
@@ -135,7 +136,10 @@ int cmd_render(int argc, char **argv)
 		case OPT_CONFIG:
 		case OPT_INDEX_IMAGE:
 		case OPT_INSECURE:
-			if (!childopts_flag(&co, "render", c == OPT_CONFIG ? "config" : c == OPT_INDEX_IMAGE ? "index-image" : "insecure-registry",
+			if (!childopts_flag(&co, "render",
+					    c == OPT_CONFIG        ? "config"
+					    : c == OPT_INDEX_IMAGE ? "index-image"
+								   : "insecure-registry",
 					    optarg))
 				return CLI_EXIT_USAGE;
 			break;
@@ -160,7 +164,8 @@ int cmd_render(int argc, char **argv)
 	}
 	build = yaml_to_json(dynbuf_str(&buf), dynbuf_len(&buf), err, sizeof(err));
 	dynbuf_free(&buf);
-	if (!build || !cJSON_IsObject(build) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(build, "metadata"), "name"))) {
+	if (!build || !cJSON_IsObject(build) ||
+	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(build, "metadata"), "name"))) {
 		cli_error("render", "%s: %s", file, build ? "not a MultiArchBuild with metadata.name" : err);
 		cJSON_Delete(build);
 		return CLI_EXIT_USAGE;

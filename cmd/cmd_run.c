@@ -26,41 +26,40 @@
 #include "util/backoff.h"
 #include "util/timefmt.h"
 
-static const char run_help[] =
-	"usage: multiarch-controller run [flags]\n"
-	"\n"
-	"Runs the controller: watches MultiArchBuilds and drives each to a verified\n"
-	"multi-arch image. Without --kubeconfig it uses $KUBECONFIG, then the\n"
-	"in-cluster service account. Stops on SIGTERM or SIGINT after finishing the\n"
-	"builds it is reconciling, and gives up its lease.\n"
-	"\n"
-	"flags:\n"
-	"  --kubeconfig FILE                  kubeconfig to use\n"
-	"  --context NAME                     kubeconfig context to use\n"
-	"  --namespace NS                     watch only this namespace (default: all)\n"
-	"  --workers N                        reconcile workers (1-64, default 2)\n"
-	"  --resync-period DURATION           look at every build again this often (default 10m; 0 never)\n"
-	"  --retry-backoff DURATION           wait before a failed platform's second attempt,\n"
-	"                                     doubling per attempt (default 10s)\n"
-	"  --retry-backoff-max DURATION       longest wait between attempts (default 5m)\n"
-	"  --status-batch DURATION            how long a platform's success may wait to be written\n"
-	"                                     with the next change (default 5s; 0 writes at once)\n"
-	"  --config FILE                      cluster-wide builder configuration (docs/builders.md)\n"
-	"  --index-image IMAGE                image of the index Job (default: this version's image)\n"
-	"  --insecure-registry HOST[:PORT]    the index Job talks plain HTTP to it (repeatable)\n"
-	"  --leader-elect true|false          take a Lease before writing (default true)\n"
-	"  --leader-election-namespace NS     namespace of the Lease (default: $POD_NAMESPACE or default)\n"
-	"  --leader-election-id NAME          name of the Lease (default multiarch-controller)\n"
-	"  --lease-duration DURATION          (default 15s)\n"
-	"  --renew-deadline DURATION          stop writing when not renewed for this long (default 10s)\n"
-	"  --retry-period DURATION            between lease attempts and renewals (default 2s)\n"
-	"  --identity NAME                    lease holder identity (default: host name and a random suffix)\n"
-	"  --metrics-addr ADDR                /metrics and the live status page at / (HOST:PORT or :PORT;\n"
-	"                                     default 0: off)\n"
-	"  --health-addr ADDR                 /healthz and /readyz (default 0: off; may equal --metrics-addr)\n"
-	"  --log-format text|json             (default text)\n"
-	"  --log-level debug|info|warn|error  (default info)\n"
-	"  --help                             show this help\n";
+static const char run_help[] = "usage: multiarch-controller run [flags]\n"
+			       "\n"
+			       "Runs the controller: watches MultiArchBuilds and drives each to a verified\n"
+			       "multi-arch image. Without --kubeconfig it uses $KUBECONFIG, then the\n"
+			       "in-cluster service account. Stops on SIGTERM or SIGINT after finishing the\n"
+			       "builds it is reconciling, and gives up its lease.\n"
+			       "\n"
+			       "flags:\n"
+			       "  --kubeconfig FILE                  kubeconfig to use\n"
+			       "  --context NAME                     kubeconfig context to use\n"
+			       "  --namespace NS                     watch only this namespace (default: all)\n"
+			       "  --workers N                        reconcile workers (1-64, default 2)\n"
+			       "  --resync-period DURATION           look at every build again this often (default 10m; 0 never)\n"
+			       "  --retry-backoff DURATION           wait before a failed platform's second attempt,\n"
+			       "                                     doubling per attempt (default 10s)\n"
+			       "  --retry-backoff-max DURATION       longest wait between attempts (default 5m)\n"
+			       "  --status-batch DURATION            how long a platform's success may wait to be written\n"
+			       "                                     with the next change (default 5s; 0 writes at once)\n"
+			       "  --config FILE                      cluster-wide builder configuration (docs/builders.md)\n"
+			       "  --index-image IMAGE                image of the index Job (default: this version's image)\n"
+			       "  --insecure-registry HOST[:PORT]    the index Job talks plain HTTP to it (repeatable)\n"
+			       "  --leader-elect true|false          take a Lease before writing (default true)\n"
+			       "  --leader-election-namespace NS     namespace of the Lease (default: $POD_NAMESPACE or default)\n"
+			       "  --leader-election-id NAME          name of the Lease (default multiarch-controller)\n"
+			       "  --lease-duration DURATION          (default 15s)\n"
+			       "  --renew-deadline DURATION          stop writing when not renewed for this long (default 10s)\n"
+			       "  --retry-period DURATION            between lease attempts and renewals (default 2s)\n"
+			       "  --identity NAME                    lease holder identity (default: host name and a random suffix)\n"
+			       "  --metrics-addr ADDR                /metrics and the live status page at / (HOST:PORT or :PORT;\n"
+			       "                                     default 0: off)\n"
+			       "  --health-addr ADDR                 /healthz and /readyz (default 0: off; may equal --metrics-addr)\n"
+			       "  --log-format text|json             (default text)\n"
+			       "  --log-level debug|info|warn|error  (default info)\n"
+			       "  --help                             show this help\n";
 
 struct logger {
 	bool json;
@@ -166,8 +165,25 @@ static void release_memory(void)
 int cmd_run(int argc, char **argv)
 {
 	enum {
-		OPT_NAMESPACE = 256, OPT_CONFIG, OPT_RESYNC, OPT_BACKOFF, OPT_BACKOFF_MAX, OPT_BATCH, OPT_INDEX_IMAGE, OPT_INSECURE, OPT_ELECT,
-		OPT_LEASE_NS, OPT_LEASE_ID, OPT_LEASE_DURATION, OPT_RENEW, OPT_RETRY, OPT_IDENTITY, OPT_LOG_FORMAT, OPT_LOG_LEVEL, OPT_METRICS_ADDR, OPT_HEALTH_ADDR,
+		OPT_NAMESPACE = 256,
+		OPT_CONFIG,
+		OPT_RESYNC,
+		OPT_BACKOFF,
+		OPT_BACKOFF_MAX,
+		OPT_BATCH,
+		OPT_INDEX_IMAGE,
+		OPT_INSECURE,
+		OPT_ELECT,
+		OPT_LEASE_NS,
+		OPT_LEASE_ID,
+		OPT_LEASE_DURATION,
+		OPT_RENEW,
+		OPT_RETRY,
+		OPT_IDENTITY,
+		OPT_LOG_FORMAT,
+		OPT_LOG_LEVEL,
+		OPT_METRICS_ADDR,
+		OPT_HEALTH_ADDR,
 	};
 	static const struct option longopts[] = {
 		{"kubeconfig", required_argument, NULL, 'k'},
@@ -260,7 +276,11 @@ int cmd_run(int argc, char **argv)
 		case OPT_CONFIG:
 		case OPT_INDEX_IMAGE:
 		case OPT_INSECURE:
-			if (!childopts_flag(&co, "run", c == OPT_CONFIG ? "config" : c == OPT_INDEX_IMAGE ? "index-image" : "insecure-registry", optarg))
+			if (!childopts_flag(&co, "run",
+					    c == OPT_CONFIG        ? "config"
+					    : c == OPT_INDEX_IMAGE ? "index-image"
+								   : "insecure-registry",
+					    optarg))
 				return CLI_EXIT_USAGE;
 			break;
 		case OPT_ELECT:
@@ -279,7 +299,9 @@ int cmd_run(int argc, char **argv)
 		case OPT_LEASE_DURATION:
 		case OPT_RENEW:
 		case OPT_RETRY:
-			if (!parse_seconds(c == OPT_LEASE_DURATION ? "--lease-duration" : c == OPT_RENEW ? "--renew-deadline" : "--retry-period",
+			if (!parse_seconds(c == OPT_LEASE_DURATION ? "--lease-duration"
+					   : c == OPT_RENEW        ? "--renew-deadline"
+								   : "--retry-period",
 					   optarg, false, &seconds))
 				return CLI_EXIT_USAGE;
 			if (c == OPT_LEASE_DURATION)
@@ -316,7 +338,8 @@ int cmd_run(int argc, char **argv)
 		case OPT_METRICS_ADDR:
 		case OPT_HEALTH_ADDR:
 			if (!ctl_httpd_parse_addr(optarg, addr_host, sizeof(addr_host), &addr_port)) {
-				cli_error("run", "--%s %s: want HOST:PORT, :PORT or 0", c == OPT_METRICS_ADDR ? "metrics-addr" : "health-addr", optarg);
+				cli_error("run", "--%s %s: want HOST:PORT, :PORT or 0",
+					  c == OPT_METRICS_ADDR ? "metrics-addr" : "health-addr", optarg);
 				return CLI_EXIT_USAGE;
 			}
 			if (c == OPT_METRICS_ADDR)

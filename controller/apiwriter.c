@@ -184,8 +184,9 @@ bool ctl_api_write_event(void *ctx, const struct ctl_event *ev, char *err, size_
 	struct ctl_controller *c = ctx;
 	const struct kube_object_ref ref = {CTL_API_GROUP "/" CTL_API_VERSION, CTL_KIND, ev->ns, ev->name, ev->uid};
 
-	return writable(c, err, errlen) && kube_event_record(c->client, &ref, &ev->when, ev->warning ? "Warning" : "Normal", ev->reason, "Reconcile",
-							  ev->note, CTL_API_GROUP "/" CTL_MANAGER, c->opts.identity, err, errlen) == KUBE_OK;
+	return writable(c, err, errlen) &&
+	       kube_event_record(c->client, &ref, &ev->when, ev->warning ? "Warning" : "Normal", ev->reason, "Reconcile", ev->note,
+				 CTL_API_GROUP "/" CTL_MANAGER, c->opts.identity, err, errlen) == KUBE_OK;
 }
 
 void ctl_api_event_failed(void *ctx, const struct ctl_event *ev, const char *err)

@@ -11,7 +11,7 @@
 /* The shell step that turns a builder's digest output into the termination message ("$1" is the file). */
 static const char buildkit_script[] =
 	GIT_TRUST_STEP "buildctl-daemonless.sh \"$@\" && grep -o '\"containerimage.digest\": *\"sha256:[0-9a-f]*\"' " METADATA_FILE
-	" | grep -o 'sha256:[0-9a-f]*' > " TERMINATION_LOG;
+		       " | grep -o 'sha256:[0-9a-f]*' > " TERMINATION_LOG;
 
 static void buildkit_container(struct json_builder *d, cJSON *c, const struct child_build_inputs *in)
 {
@@ -48,9 +48,10 @@ static void buildkit_container(struct json_builder *d, cJSON *c, const struct ch
 		jb_push_fmt(d, args, "--opt=dockerfile=%s", context);
 	}
 	if (!cJSON_IsFalse(json_at(cache, "enabled", NULL))) {
-		jb_push_fmt(d, args, "--import-cache=type=registry,ref=%s:buildcache-%s", cache_repo ? cache_repo : spec->repository, p->label);
-		jb_push_fmt(d, args, "--export-cache=type=registry,ref=%s:buildcache-%s,mode=max", cache_repo ? cache_repo : spec->repository,
-			 p->label);
+		jb_push_fmt(d, args, "--import-cache=type=registry,ref=%s:buildcache-%s", cache_repo ? cache_repo : spec->repository,
+			    p->label);
+		jb_push_fmt(d, args, "--export-cache=type=registry,ref=%s:buildcache-%s,mode=max",
+			    cache_repo ? cache_repo : spec->repository, p->label);
 	}
 	if (in->git_secret)
 		jb_push_str(d, args, "--secret=id=GIT_AUTH_TOKEN,src=" GIT_SECRET_DIR "/password");
@@ -62,7 +63,8 @@ static void buildkit_container(struct json_builder *d, cJSON *c, const struct ch
 	jb_push_fmt(d, args, "--output=type=image,name=%s,push-by-digest=true,push=true", spec->repository);
 	jb_push_str(d, args, "--metadata-file=" METADATA_FILE);
 	child_add_env(d, c, "BUILDKITD_FLAGS",
-		in->registry_files ? "--oci-worker-no-process-sandbox --config=" BUILDER_CONFIG_DIR "/buildkitd.toml" : "--oci-worker-no-process-sandbox");
+		      in->registry_files ? "--oci-worker-no-process-sandbox --config=" BUILDER_CONFIG_DIR "/buildkitd.toml"
+					 : "--oci-worker-no-process-sandbox");
 	free(context);
 }
 
@@ -121,7 +123,7 @@ static void buildah_container(struct json_builder *d, cJSON *c, const struct chi
 		child_add_env(d, c, "SOURCE_GIT_URL", json_nonempty_str_at(git, "url", NULL));
 		child_add_env(d, c, "SOURCE_GIT_REVISION", rev ? rev : "HEAD");
 		jb_push_fmt(d, args, GIT_CHECKOUT_DIR "%s%s", sub && strcmp(sub, ".") != 0 && sub[0] != '/' ? "/" : "",
-			 sub && strcmp(sub, ".") != 0 ? sub : "");
+			    sub && strcmp(sub, ".") != 0 ? sub : "");
 	}
 	free(context);
 	/* buildah pushes to a name: one per platform and generation, so nothing is overwritten */
@@ -137,7 +139,8 @@ static void buildah_container(struct json_builder *d, cJSON *c, const struct chi
  * branch, then as a tag), and the sub-path apart; it fetches over https unless told the repository speaks http. */
 static void kaniko_git_context(struct json_builder *d, cJSON *c, cJSON *args, const cJSON *git)
 {
-	const char *url = json_nonempty_str_at(git, "url", NULL), *rev = json_nonempty_str_at(git, "revision", NULL), *sub = json_nonempty_str_at(git, "subPath", NULL);
+	const char *url = json_nonempty_str_at(git, "url", NULL), *rev = json_nonempty_str_at(git, "revision", NULL),
+		   *sub = json_nonempty_str_at(git, "subPath", NULL);
 	const char *where = strstr(url, "://") ? strstr(url, "://") + 3 : url;
 	bool commit = rev && strlen(rev) == 40 && strspn(rev, "0123456789abcdef") == 40;
 	bool ref = rev && strncmp(rev, "refs/", 5) == 0;

@@ -24,7 +24,8 @@ static bool only_keys(const cJSON *obj, const char *const *allowed, const char *
 		while (*k && strcmp(*k, member->string) != 0)
 			k++;
 		if (!*k) {
-			ctl_fail(errbuf, errlen, CTL_E_INVALID, "%s%s%s: unknown key (see docs/builders.md)", where, *where ? "." : "", member->string);
+			ctl_fail(errbuf, errlen, CTL_E_INVALID, "%s%s%s: unknown key (see docs/builders.md)", where, *where ? "." : "",
+				 member->string);
 			return false;
 		}
 	}
@@ -106,7 +107,8 @@ enum ctl_err ctl_builder_config_parse(const char *text, size_t len, const char *
 	if (!only_keys(out->doc, top, "", errbuf, errlen))
 		return CTL_E_INVALID;
 	sec = cJSON_GetObjectItemCaseSensitive(out->doc, "images");
-	if (!only_keys(sec, images, "images", errbuf, errlen) || !get_string(sec, "buildkit", "images", &out->buildkit_image, errbuf, errlen) ||
+	if (!only_keys(sec, images, "images", errbuf, errlen) ||
+	    !get_string(sec, "buildkit", "images", &out->buildkit_image, errbuf, errlen) ||
 	    !get_string(sec, "buildah", "images", &out->buildah_image, errbuf, errlen) ||
 	    !get_string(sec, "kaniko", "images", &out->kaniko_image, errbuf, errlen) ||
 	    !get_string(sec, "index", "images", &out->index_image, errbuf, errlen))
@@ -114,8 +116,8 @@ enum ctl_err ctl_builder_config_parse(const char *text, size_t len, const char *
 	sec = cJSON_GetObjectItemCaseSensitive(out->doc, "proxy");
 	if (!only_keys(sec, proxy, "proxy", errbuf, errlen) || !get_string(sec, "httpProxy", "proxy", &out->http_proxy, errbuf, errlen) ||
 	    !get_string(sec, "httpsProxy", "proxy", &out->https_proxy, errbuf, errlen) ||
-	    !get_string(sec, "noProxy", "proxy", &out->no_proxy, errbuf, errlen) || !proxy_ok(out->http_proxy, "httpProxy", errbuf, errlen) ||
-	    !proxy_ok(out->https_proxy, "httpsProxy", errbuf, errlen))
+	    !get_string(sec, "noProxy", "proxy", &out->no_proxy, errbuf, errlen) ||
+	    !proxy_ok(out->http_proxy, "httpProxy", errbuf, errlen) || !proxy_ok(out->https_proxy, "httpsProxy", errbuf, errlen))
 		return CTL_E_INVALID;
 	sec = cJSON_GetObjectItemCaseSensitive(out->doc, "registries");
 	if (!only_keys(sec, registries, "registries", errbuf, errlen))

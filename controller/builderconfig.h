@@ -21,12 +21,12 @@ struct ctl_builder_config {
 	cJSON *doc;
 	const char *buildkit_image, *buildah_image, *kaniko_image, *index_image;
 	const char *http_proxy, *https_proxy, *no_proxy;
-	char *ca_bundle;           /* PEM text, from caBundle or caBundleFile */
-	const cJSON *mirrors;      /* registries.mirrors: {"docker.io": ["mirror.example"], ...} */
-	const cJSON *insecure;     /* registries.insecure: ["registry.local:5000", ...] */
-	const cJSON *resources;    /* defaults.resources: {requests: {...}, limits: {...}} */
-	const cJSON *tolerations;  /* defaults.tolerations: [...] */
-	bool user_namespaces;      /* build pods get hostUsers: false */
+	char *ca_bundle;          /* PEM text, from caBundle or caBundleFile */
+	const cJSON *mirrors;     /* registries.mirrors: {"docker.io": ["mirror.example"], ...} */
+	const cJSON *insecure;    /* registries.insecure: ["registry.local:5000", ...] */
+	const cJSON *resources;   /* defaults.resources: {requests: {...}, limits: {...}} */
+	const cJSON *tolerations; /* defaults.tolerations: [...] */
+	bool user_namespaces;     /* build pods get hostUsers: false */
 };
 
 /*

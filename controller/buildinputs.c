@@ -52,7 +52,7 @@ void child_add_proxy(struct json_builder *d, cJSON *container, const cJSON *buil
 /* Private CAs (the cluster's, from the generated ConfigMap, and the build's caBundleRef) in CERTS_DIR, trusted
  * through SSL_CERT_DIR on top of the system's. Returns how many bundles there are. */
 int child_add_trust(struct json_builder *d, cJSON *pod_spec, cJSON *container, const cJSON *build, const char *config_map,
-		     const struct ctl_builder_config *config)
+		    const struct ctl_builder_config *config)
 {
 	const cJSON *ref = json_at(json_at(build, "spec", NULL), "caBundleRef", NULL);
 	const char *user_cm = json_nonempty_str_at(ref, "name", NULL), *user_key = json_nonempty_str_at(ref, "key", NULL);
@@ -81,18 +81,20 @@ int child_add_trust(struct json_builder *d, cJSON *pod_spec, cJSON *container, c
 
 /* The generated registry files (buildkitd.toml, registries.conf) of the cluster configuration. */
 void child_add_registry_files(struct json_builder *d, cJSON *pod_spec, cJSON *container, const char *config_map,
-			       const struct ctl_builder_config *config)
+			      const struct ctl_builder_config *config)
 {
 	if (!config || (cJSON_GetArraySize(config->mirrors) == 0 && cJSON_GetArraySize(config->insecure) == 0))
 		return;
-	jb_put_str(d, jb_need(d, cJSON_AddObjectToObject(child_add_volume(d, pod_spec, "builder-config"), "configMap")), "name", config_map);
+	jb_put_str(d, jb_need(d, cJSON_AddObjectToObject(child_add_volume(d, pod_spec, "builder-config"), "configMap")), "name",
+		   config_map);
 	child_add_mount(d, container, "builder-config", BUILDER_CONFIG_DIR);
 }
 
 /* A private Git repository's credentials, a kubernetes.io/basic-auth Secret, mounted (never in the spec's text). */
 const char *child_add_git_secret(struct json_builder *d, cJSON *pod_spec, cJSON *container, const cJSON *build)
 {
-	const char *secret = json_nonempty_str_at(json_at(json_at(json_at(build, "spec", NULL), "source", NULL), "git", NULL), "secretRef", "name");
+	const char *secret =
+		json_nonempty_str_at(json_at(json_at(json_at(build, "spec", NULL), "source", NULL), "git", NULL), "secretRef", "name");
 
 	if (!secret)
 		return NULL;
@@ -110,9 +112,11 @@ int child_add_build_secrets(struct json_builder *d, cJSON *pod_spec, cJSON *cont
 
 	if (cJSON_GetArraySize(list) == 0)
 		return 0;
-	sources = jb_array_in(d, jb_need(d, cJSON_AddObjectToObject(child_add_volume(d, pod_spec, "build-secrets"), "projected")), "sources");
+	sources =
+		jb_array_in(d, jb_need(d, cJSON_AddObjectToObject(child_add_volume(d, pod_spec, "build-secrets"), "projected")), "sources");
 	cJSON_ArrayForEach(bs, list) {
-		const char *id = json_nonempty_str_at(bs, "id", NULL), *name = json_nonempty_str_at(json_at(bs, "secretRef", NULL), "name", NULL);
+		const char *id = json_nonempty_str_at(bs, "id", NULL),
+			   *name = json_nonempty_str_at(json_at(bs, "secretRef", NULL), "name", NULL);
 		const char *key = json_nonempty_str_at(json_at(bs, "secretRef", NULL), "key", NULL);
 		cJSON *secret;
 		if (!id || !name)
@@ -141,12 +145,14 @@ void child_build_secret_flags(struct json_builder *d, cJSON *args, const cJSON *
 /* Appends "<prefix>KEY=VALUE" build arguments (global, then the platform's, which win). */
 void child_add_build_args(struct json_builder *d, cJSON *args, const cJSON *build, const struct ctl_platform *platform, const char *prefix)
 {
-	const cJSON *lists[2] = {json_at(json_at(build, "spec", NULL), "buildArgs", NULL), json_at(child_per_platform(build, platform), "buildArgs", NULL)};
+	const cJSON *lists[2] = {json_at(json_at(build, "spec", NULL), "buildArgs", NULL),
+				 json_at(child_per_platform(build, platform), "buildArgs", NULL)};
 	const cJSON *a;
 
 	for (size_t i = 0; i < 2; i++) {
 		cJSON_ArrayForEach(a, lists[i]) {
-			const char *name = json_nonempty_str_at(a, "name", NULL), *value = cJSON_IsString(json_at(a, "value", NULL)) ? json_at(a, "value", NULL)->valuestring : "";
+			const char *name = json_nonempty_str_at(a, "name", NULL),
+				   *value = cJSON_IsString(json_at(a, "value", NULL)) ? json_at(a, "value", NULL)->valuestring : "";
 			if (name)
 				jb_push_fmt(d, args, "%s%s=%s", prefix, name, value);
 		}
@@ -220,7 +226,7 @@ static void add_fetch_container(struct json_builder *d, cJSON *pod_spec, const c
 /* The workspace: a ConfigMap source mounted read-only, or an emptyDir the source init container fills from an HTTP
  * archive. Called once the pod has its trust volume. */
 void child_add_workspace(struct json_builder *d, cJSON *pod_spec, cJSON *container, const cJSON *build, const char *fetch_image,
-			  const struct ctl_builder_config *config)
+			 const struct ctl_builder_config *config)
 {
 	const cJSON *source = json_at(json_at(build, "spec", NULL), "source", NULL);
 	const char *cm = json_nonempty_str_at(source, "configMap", "name");

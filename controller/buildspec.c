@@ -82,7 +82,8 @@ enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, c
 	if (n < 0 || (size_t)n >= sizeof(out->repository))
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.image is too long");
 	if (has_digest)
-		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.image must name a tag, not a digest: the index gets its digest when pushed");
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID,
+				"spec.image must name a tag, not a digest: the index gets its digest when pushed");
 	if (!cJSON_IsArray(platforms) || cJSON_GetArraySize(platforms) == 0)
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.platforms lists no platform");
 	if (cJSON_GetArraySize(platforms) > CTL_PLATFORMS_MAX)
@@ -95,8 +96,9 @@ enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, c
 			return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.platforms: %s", err);
 		for (size_t i = 0; i < out->platform_count; i++)
 			if (reg_platform_equal(&out->platforms[i].platform, &cp->platform))
-				return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.platforms names %s and %s, which are the same platform",
-						out->platforms[i].text, cp->text);
+				return ctl_fail(errbuf, errlen, CTL_E_INVALID,
+						"spec.platforms names %s and %s, which are the same platform", out->platforms[i].text,
+						cp->text);
 		reg_platform_label(&cp->platform, cp->label, sizeof(cp->label));
 		out->platform_count++;
 	}
@@ -106,7 +108,8 @@ enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, c
 			if (strcmp(out->platforms[i].text, o->valuestring) == 0)
 				known = out->platforms[i].optional = true;
 		if (!known)
-			return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.policy.optionalPlatforms names a platform not in spec.platforms");
+			return ctl_fail(errbuf, errlen, CTL_E_INVALID,
+					"spec.policy.optionalPlatforms names a platform not in spec.platforms");
 	}
 	out->retries = (int)json_whole_number_or(retries, 0, 10, cJSON_IsNumber(retries) ? -1 : 2);
 	if (out->retries < 0)

@@ -57,7 +57,8 @@ void run_summarise(struct run *r, struct summary *s, bool run_index)
 	} else {
 		s->phase = building || s->succeeded ? CTL_PHASE_BUILDING : CTL_PHASE_PENDING;
 		if (s->nodes_missing[0])
-			text_format(s->message, sizeof(s->message), "waiting for nodes: no Ready, schedulable node for %s", s->nodes_missing);
+			text_format(s->message, sizeof(s->message), "waiting for nodes: no Ready, schedulable node for %s",
+				    s->nodes_missing);
 		else
 			text_format(s->message, sizeof(s->message), "%u of %zu platforms built", s->succeeded, r->spec.platform_count);
 	}
@@ -107,7 +108,8 @@ static void set_conditions(const struct run *r, const struct summary *s, cJSON *
 		ctl_condition_set(conditions, "Stalled", "False", "Succeeded", "the build succeeded", gen, r->now);
 	} else if (s->phase == CTL_PHASE_FAILED) {
 		ctl_condition_set(conditions, "Ready", "False", reason, s->message, gen, r->now);
-		ctl_condition_set(conditions, "Reconciling", "False", reason, "the build stopped; change the spec to build again", gen, r->now);
+		ctl_condition_set(conditions, "Reconciling", "False", reason, "the build stopped; change the spec to build again", gen,
+				  r->now);
 		ctl_condition_set(conditions, "Stalled", "True", reason, s->message, gen, r->now);
 	} else {
 		ctl_condition_set(conditions, "Ready", "False", progress, s->message, gen, r->now);
@@ -118,8 +120,8 @@ static void set_conditions(const struct run *r, const struct summary *s, cJSON *
 		text_format(message, sizeof(message), "no Ready, schedulable node for %s", s->nodes_missing);
 		ctl_condition_set(conditions, "NodesAvailable", "False", "NoMatchingNodes", message, gen, r->now);
 	} else {
-		ctl_condition_set(conditions, "NodesAvailable", "True", "NodesAvailable", "every platform has a node of its architecture", gen,
-				  r->now);
+		ctl_condition_set(conditions, "NodesAvailable", "True", "NodesAvailable", "every platform has a node of its architecture",
+				  gen, r->now);
 	}
 }
 
@@ -133,11 +135,12 @@ static bool add_platforms(const struct run *r, const struct platform_state *stat
 			cJSON_Delete(e);
 			return false;
 		}
-		if (!cJSON_AddStringToObject(e, "platform", ps->platform->text) || !cJSON_AddStringToObject(e, "phase", ctl_phase_name(ps->phase)) ||
+		if (!cJSON_AddStringToObject(e, "platform", ps->platform->text) ||
+		    !cJSON_AddStringToObject(e, "phase", ctl_phase_name(ps->phase)) ||
 		    !add_nonempty(e, "reason", ctl_reason_name(ps->reason)) || !add_nonempty(e, "digest", ps->digest) ||
-		    !add_nonempty(e, "pod", ps->pod) || !add_nonempty(e, "node", ps->node) || !cJSON_AddNumberToObject(e, "attempts", ps->attempts) ||
-		    !add_nonempty(e, "startTime", ps->start) || !add_nonempty(e, "completionTime", ps->completion) ||
-		    !add_nonempty(e, "message", ps->message))
+		    !add_nonempty(e, "pod", ps->pod) || !add_nonempty(e, "node", ps->node) ||
+		    !cJSON_AddNumberToObject(e, "attempts", ps->attempts) || !add_nonempty(e, "startTime", ps->start) ||
+		    !add_nonempty(e, "completionTime", ps->completion) || !add_nonempty(e, "message", ps->message))
 			return false;
 	}
 	return true;
@@ -188,7 +191,8 @@ static void platform_event(struct run *r, const struct platform_state *ps)
 
 	if (ps->phase == CTL_PHASE_WAITING && (phase_changed || attempts_changed)) {
 		text_format(note, sizeof(note), "%s: %s", ps->platform->text, ps->message);
-		r->w->event(r->w->ctx, r->view->build, true, ctl_reason_name(ps->reason != CTL_REASON_NONE ? ps->reason : CTL_REASON_WAITING), note);
+		r->w->event(r->w->ctx, r->view->build, true,
+			    ctl_reason_name(ps->reason != CTL_REASON_NONE ? ps->reason : CTL_REASON_WAITING), note);
 	} else if (ps->phase == CTL_PHASE_FAILED && phase_changed) {
 		text_format(note, sizeof(note), "%s: %s", ps->platform->text, ps->message);
 		r->w->event(r->w->ctx, r->view->build, true, ctl_reason_name(CTL_REASON_PLATFORM_FAILED), note);
@@ -223,7 +227,8 @@ static void emit_events(struct run *r, const struct summary *s)
 	if (!r->w->event)
 		return;
 	if (!r->same_generation && cJSON_IsNumber(old_gen)) {
-		text_format(note, sizeof(note), "generation %ld: the spec changed, so the build starts over (generation %d's pods were stopped)",
+		text_format(note, sizeof(note),
+			    "generation %ld: the spec changed, so the build starts over (generation %d's pods were stopped)",
 			    r->spec.generation, old_gen->valueint);
 		r->w->event(r->w->ctx, r->view->build, false, ctl_reason_name(CTL_REASON_RESTARTED), note);
 	}

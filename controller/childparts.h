@@ -23,8 +23,8 @@
 
 /* Git (libcurl) trusts only hashed CA folders or one bundle file, so the mounted private CAs are joined with the
  * system's bundle into one file that git is pointed at; Go programs (buildkitd, kaniko) read SSL_CERT_DIR as is. */
-#define GIT_TRUST_STEP                                                                                                   \
-	"if [ -d " CERTS_DIR " ]; then cat $(ls /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt "     \
+#define GIT_TRUST_STEP                                                                                                                     \
+	"if [ -d " CERTS_DIR " ]; then cat $(ls /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt "                      \
 	"2>/dev/null) " CERTS_DIR "/*.crt >/tmp/ca-bundle.crt && export GIT_SSL_CAINFO=/tmp/ca-bundle.crt; fi; "
 
 /* podparts.c: pieces of any pod */
@@ -86,8 +86,7 @@ int child_add_build_secrets(struct json_builder *d, cJSON *pod_spec, cJSON *cont
 void child_build_secret_flags(struct json_builder *d, cJSON *args, const cJSON *build);
 
 /* Appends "<prefix>KEY=VALUE" build arguments to args: the build's, then the platform's, which win. */
-void child_add_build_args(struct json_builder *d, cJSON *args, const cJSON *build, const struct ctl_platform *platform,
-			  const char *prefix);
+void child_add_build_args(struct json_builder *d, cJSON *args, const cJSON *build, const struct ctl_platform *platform, const char *prefix);
 
 /* The build context as the builders take it: a Git URL with "#revision[:subdir]", or a folder of the workspace.
  * Returns an allocated string (the caller frees it), or NULL with d->ok cleared. */

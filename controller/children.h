@@ -16,9 +16,9 @@ struct ctl_child_options {
 	const char *buildkit_image; /* default builder images, when spec.builder.image is empty */
 	const char *buildah_image;
 	const char *kaniko_image;
-	const char *index_image;    /* runs `multiarch-controller index` in the index Job */
-	long index_backoff_limit;   /* retries of the index Job's pod */
-	const char *const *insecure_registries; /* hosts spoken to over plain HTTP; NULL-terminated, may be NULL */
+	const char *index_image;                 /* runs `multiarch-controller index` in the index Job */
+	long index_backoff_limit;                /* retries of the index Job's pod */
+	const char *const *insecure_registries;  /* hosts spoken to over plain HTTP; NULL-terminated, may be NULL */
 	const struct ctl_builder_config *config; /* cluster-wide builder configuration; NULL for none */
 };
 

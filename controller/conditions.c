@@ -37,8 +37,8 @@ static bool put_string(cJSON *obj, const char *key, const char *value)
 	return cJSON_AddItemToObject(obj, key, v);
 }
 
-bool ctl_condition_set(cJSON *conditions, const char *type, const char *status, const char *reason, const char *message,
-		       long generation, const char *now)
+bool ctl_condition_set(cJSON *conditions, const char *type, const char *status, const char *reason, const char *message, long generation,
+		       const char *now)
 {
 	cJSON *c = find(conditions, type), *gen;
 	bool status_changed;

@@ -14,8 +14,8 @@
  * true when anything changed; false (nothing touched) when all fields were
  * already so. Returns false also when out of memory.
  */
-bool ctl_condition_set(cJSON *conditions, const char *type, const char *status, const char *reason, const char *message,
-		       long generation, const char *now);
+bool ctl_condition_set(cJSON *conditions, const char *type, const char *status, const char *reason, const char *message, long generation,
+		       const char *now);
 
 /* The status of condition type ("True", "False", "Unknown"), or NULL when absent. */
 const char *ctl_condition_status(const cJSON *conditions, const char *type);

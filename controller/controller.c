@@ -212,8 +212,8 @@ static void reconciled(struct ctl_controller *c, const char *key, const struct c
 	}
 	note_waiting(c, key, out->waiting_arches);
 	if (out->status_written || out->creates || out->deletes)
-		ctl_log(c, CTL_LOG_DEBUG, context, "reconciled: phase=%s creates=%u deletes=%u status_written=%d", ctl_phase_name(out->phase),
-			out->creates, out->deletes, out->status_written);
+		ctl_log(c, CTL_LOG_DEBUG, context, "reconciled: phase=%s creates=%u deletes=%u status_written=%d",
+			ctl_phase_name(out->phase), out->creates, out->deletes, out->status_written);
 }
 
 static void reconcile_key(struct ctl_controller *c, const char *key)
@@ -377,7 +377,7 @@ static enum ctl_err start_watching(struct ctl_controller *c, char *errbuf, size_
 			return ctl_fail(errbuf, errlen, CTL_E_STARTUP, "cannot start the informers");
 	}
 	return ctl_httpd_start(c->opts.metrics_addr, c->opts.health_addr, &routes, &c->httpd, errbuf, errlen) == CTL_OK ? CTL_OK
-															   : CTL_E_STARTUP;
+															: CTL_E_STARTUP;
 }
 
 /* Waits until every cache is filled; false when stopped first. */
@@ -393,9 +393,9 @@ static bool wait_synced(struct ctl_controller *c, const atomic_int *stop)
 		}
 	}
 	atomic_store(&c->all_synced, true);
-	ctl_log(c, CTL_LOG_INFO, "", "caches synced: %zu builds, %zu pods, %zu jobs, %zu nodes", ctl_store_len(c->informers[INF_BUILDS].store),
-		ctl_store_len(c->informers[INF_PODS].store), ctl_store_len(c->informers[INF_JOBS].store),
-		ctl_store_len(c->informers[INF_NODES].store));
+	ctl_log(c, CTL_LOG_INFO, "", "caches synced: %zu builds, %zu pods, %zu jobs, %zu nodes",
+		ctl_store_len(c->informers[INF_BUILDS].store), ctl_store_len(c->informers[INF_PODS].store),
+		ctl_store_len(c->informers[INF_JOBS].store), ctl_store_len(c->informers[INF_NODES].store));
 	return true;
 }
 
@@ -452,7 +452,8 @@ static enum ctl_err wind_down(struct ctl_controller *c, char *errbuf, size_t err
 	enum ctl_err result = CTL_OK;
 
 	if (c->opts.leader_elect && atomic_load(&c->leader.lost)) {
-		result = ctl_fail(errbuf, errlen, CTL_E_LEADERSHIP, "lost the lease %s/%s: %s", c->leader.ns, c->leader.name, c->leader.error);
+		result = ctl_fail(errbuf, errlen, CTL_E_LEADERSHIP, "lost the lease %s/%s: %s", c->leader.ns, c->leader.name,
+				  c->leader.error);
 	} else {
 		/* as documented: the keys being reconciled finish; the queued ones are the next leader's (its first sync queues every build) */
 		ctl_log(c, CTL_LOG_INFO, "", "stopping: finishing the keys being reconciled; %zu queued keys are left to the next leader",

@@ -19,19 +19,19 @@ typedef void (*ctl_log_fn)(void *ctx, enum ctl_log_level level, const char *mess
 
 struct ctl_controller_options {
 	struct ctl_reconcile_options reconcile;
-	int workers;             /* 2 */
-	double resync_s;         /* every build is looked at again this often; 0 for never (default 600) */
-	const char *namespace;   /* only this namespace; NULL for all */
-	bool leader_elect;       /* true */
+	int workers;                 /* 2 */
+	double resync_s;             /* every build is looked at again this often; 0 for never (default 600) */
+	const char *namespace;       /* only this namespace; NULL for all */
+	bool leader_elect;           /* true */
 	const char *lease_namespace; /* "default" */
 	const char *lease_name;      /* "multiarch-controller" */
 	const char *identity;        /* who holds the lease and reports events (host name and a random suffix) */
 	long lease_duration_s, renew_deadline_s, retry_period_s; /* 15, 10, 2 */
 	ctl_log_fn log;
 	void *log_ctx;
-	struct ctl_metrics *metrics; /* where reconciles, waits and durations are counted; may be NULL */
-	const char *metrics_addr;    /* /metrics and the status page: "HOST:PORT", ":PORT", or "0" for off (default) */
-	const char *health_addr;     /* /healthz and /readyz; "0" for off (default) */
+	struct ctl_metrics *metrics;  /* where reconciles, waits and durations are counted; may be NULL */
+	const char *metrics_addr;     /* /metrics and the status page: "HOST:PORT", ":PORT", or "0" for off (default) */
+	const char *health_addr;      /* /healthz and /readyz; "0" for off (default) */
 	void (*release_memory)(void); /* called at start and every 10 s to give freed memory back to the system; may be NULL */
 };
 

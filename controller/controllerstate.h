@@ -35,7 +35,7 @@ struct ctl_controller {
 	int worker_count;
 	struct strmap node_usable; /* node name -> (void *)1 when usable, NULL otherwise */
 	pthread_mutex_t waiting_lock;
-	struct strmap waiting;     /* build key -> " arch arch " (owned) it waits for nodes of; under waiting_lock */
+	struct strmap waiting; /* build key -> " arch arch " (owned) it waits for nodes of; under waiting_lock */
 	struct ctl_httpd *httpd;
 	struct ctl_event_sink *events; /* from the start of ctl_controller_run() to stop_all() */
 	atomic_bool all_synced;

@@ -8,9 +8,9 @@
 
 enum ctl_err {
 	CTL_OK = 0,
-	CTL_E_INVALID, /* a resource the schema let through but the controller cannot act on */
-	CTL_E_NOMEM,   /* an allocation failed */
-	CTL_E_STARTUP, /* the controller could not start (threads, caches) */
+	CTL_E_INVALID,    /* a resource the schema let through but the controller cannot act on */
+	CTL_E_NOMEM,      /* an allocation failed */
+	CTL_E_STARTUP,    /* the controller could not start (threads, caches) */
 	CTL_E_LEADERSHIP, /* the lease was lost: the process must stop writing and exit */
 };
 

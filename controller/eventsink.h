@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <time.h>
 
-#define CTL_EVENT_QUEUE_MAX 4096  /* Events waiting to be written; more are dropped */
-#define CTL_EVENT_WRITERS_MAX 16  /* writer threads at most */
+#define CTL_EVENT_QUEUE_MAX 4096 /* Events waiting to be written; more are dropped */
+#define CTL_EVENT_WRITERS_MAX 16 /* writer threads at most */
 
 /* One Event about a MultiArchBuild, as queued (the strings are the sink's copies). */
 struct ctl_event {

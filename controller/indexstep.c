@@ -42,7 +42,8 @@ static void find_index_children(const struct run *r, const char *job_name, struc
 static void merging(struct summary *s)
 {
 	s->phase = CTL_PHASE_MERGING;
-	text_format(s->message, sizeof(s->message), "index Job %s merges %u platform%s", s->job, s->succeeded, s->succeeded == 1 ? "" : "s");
+	text_format(s->message, sizeof(s->message), "index Job %s merges %u platform%s", s->job, s->succeeded,
+		    s->succeeded == 1 ? "" : "s");
 }
 
 static void index_failed(const struct run *r, struct summary *s, enum ctl_reason reason)

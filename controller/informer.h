@@ -33,7 +33,7 @@ struct ctl_informer {
 	atomic_bool synced; /* the first full list is in the store */
 	pthread_t thread;
 	bool running;
-	pthread_mutex_t error_lock;   /* guards error, written by the informer's thread */
+	pthread_mutex_t error_lock; /* guards error, written by the informer's thread */
 	bool error_lock_ready;
 	char error[KUBE_ERRBUF_SIZE]; /* the last list or watch failure, "" when none: read with ctl_informer_error() */
 };

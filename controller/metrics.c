@@ -44,7 +44,8 @@ bool ctl_histogram_render(const struct ctl_histogram *h, const char *name, const
 	for (size_t i = 0; i <= h->bound_count; i++) {
 		cumulative += atomic_load(&h->counts[i]);
 		if (i < h->bound_count)
-			ok = ok && dynbuf_addf(out, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, sep, h->bounds[i], cumulative) == DYNBUF_OK;
+			ok = ok &&
+			     dynbuf_addf(out, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, sep, h->bounds[i], cumulative) == DYNBUF_OK;
 		else
 			ok = ok && dynbuf_addf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep, cumulative) == DYNBUF_OK;
 	}
@@ -121,7 +122,8 @@ bool ctl_metrics_render(struct ctl_metrics *m, struct dynbuf *out)
 	ok = ok && dynbuf_addf(out, "multiarch_reconcile_errors_total %llu\n", atomic_load(&m->reconcile_errors)) == DYNBUF_OK;
 	ok = ok && family(out, "multiarch_reconcile_duration_seconds", "histogram", "Time one reconcile took.");
 	ok = ok && ctl_histogram_render(&m->reconcile_seconds, "multiarch_reconcile_duration_seconds", NULL, out);
-	ok = ok && family(out, "multiarch_workqueue_wait_seconds", "histogram", "Time a key waited in the work queue before a worker took it.");
+	ok = ok &&
+	     family(out, "multiarch_workqueue_wait_seconds", "histogram", "Time a key waited in the work queue before a worker took it.");
 	ok = ok && ctl_histogram_render(&m->queue_wait_seconds, "multiarch_workqueue_wait_seconds", NULL, out);
 	ok = ok && family(out, "multiarch_index_duration_seconds", "histogram", "Time from the index Job's creation to the pushed index.");
 	ok = ok && ctl_histogram_render(&m->index_seconds, "multiarch_index_duration_seconds", NULL, out);
@@ -149,14 +151,16 @@ static double seconds_between(const char *from, const char *to)
 void ctl_metrics_status_written(struct ctl_metrics *m, const cJSON *old_status, const cJSON *new_status)
 {
 	const cJSON *p, *q;
-	const char *last_platform_done = NULL, *old_phase = json_str_at(old_status, "phase", NULL), *phase = json_str_at(new_status, "phase", NULL);
+	const char *last_platform_done = NULL, *old_phase = json_str_at(old_status, "phase", NULL),
+		   *phase = json_str_at(new_status, "phase", NULL);
 	double d;
 
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(new_status, "platforms")) {
 		const char *name = json_str_at(p, "platform", NULL), *ph = json_str_at(p, "phase", NULL), *was = NULL;
 		if (!name || !ph || strcmp(ph, "Succeeded") != 0)
 			continue;
-		if (!last_platform_done || strcmp(json_str_at(p, "completionTime", NULL) ? json_str_at(p, "completionTime", NULL) : "", last_platform_done) > 0)
+		if (!last_platform_done ||
+		    strcmp(json_str_at(p, "completionTime", NULL) ? json_str_at(p, "completionTime", NULL) : "", last_platform_done) > 0)
 			last_platform_done = json_str_at(p, "completionTime", NULL);
 		cJSON_ArrayForEach(q, cJSON_GetObjectItemCaseSensitive(old_status, "platforms")) {
 			if (json_str_at(q, "platform", NULL) && strcmp(json_str_at(q, "platform", NULL), name) == 0)

@@ -15,8 +15,10 @@ bool ctl_node_usable(const cJSON *node)
 /* Whether toleration tolerates taint, by the rules of core/v1 (empty key with Exists tolerates everything). */
 static bool tolerates(const cJSON *toleration, const cJSON *taint)
 {
-	const char *tkey = json_str_at(toleration, "key", NULL), *op = json_str_at(toleration, "operator", NULL), *teffect = json_str_at(toleration, "effect", NULL);
-	const char *key = json_str_at(taint, "key", NULL), *value = json_str_at(taint, "value", NULL), *effect = json_str_at(taint, "effect", NULL);
+	const char *tkey = json_str_at(toleration, "key", NULL), *op = json_str_at(toleration, "operator", NULL),
+		   *teffect = json_str_at(toleration, "effect", NULL);
+	const char *key = json_str_at(taint, "key", NULL), *value = json_str_at(taint, "value", NULL),
+		   *effect = json_str_at(taint, "effect", NULL);
 	const char *tvalue = json_str_at(toleration, "value", NULL);
 
 	if (teffect && teffect[0] && (!effect || strcmp(teffect, effect) != 0))

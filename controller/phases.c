@@ -5,12 +5,9 @@
 #include <string.h>
 
 static const char *const phase_names[] = {
-	[CTL_PHASE_NONE] = "",
-	[CTL_PHASE_PENDING] = "Pending",
-	[CTL_PHASE_WAITING] = "Waiting",
-	[CTL_PHASE_BUILDING] = "Building",
-	[CTL_PHASE_MERGING] = "Merging",
-	[CTL_PHASE_SUCCEEDED] = "Succeeded",
+	[CTL_PHASE_NONE] = "",           [CTL_PHASE_PENDING] = "Pending",
+	[CTL_PHASE_WAITING] = "Waiting", [CTL_PHASE_BUILDING] = "Building",
+	[CTL_PHASE_MERGING] = "Merging", [CTL_PHASE_SUCCEEDED] = "Succeeded",
 	[CTL_PHASE_FAILED] = "Failed",
 };
 

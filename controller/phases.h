@@ -8,9 +8,9 @@
 enum ctl_phase {
 	CTL_PHASE_NONE = 0, /* not worked out yet, or unknown text */
 	CTL_PHASE_PENDING,
-	CTL_PHASE_WAITING,  /* a platform: for nodes or for its retry */
+	CTL_PHASE_WAITING, /* a platform: for nodes or for its retry */
 	CTL_PHASE_BUILDING,
-	CTL_PHASE_MERGING,  /* the build: the index Job runs */
+	CTL_PHASE_MERGING, /* the build: the index Job runs */
 	CTL_PHASE_SUCCEEDED,
 	CTL_PHASE_FAILED,
 };

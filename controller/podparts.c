@@ -96,7 +96,8 @@ cJSON *child_metadata(struct json_builder *d, const cJSON *build, const char *na
 
 	snprintf(gen, sizeof(gen), "%ld", generation);
 	jb_put_str(d, m, "name", name);
-	jb_put_str(d, m, "namespace", json_nonempty_str_at(meta, "namespace", NULL) ? json_nonempty_str_at(meta, "namespace", NULL) : "default");
+	jb_put_str(d, m, "namespace",
+		   json_nonempty_str_at(meta, "namespace", NULL) ? json_nonempty_str_at(meta, "namespace", NULL) : "default");
 	labels = jb_need(d, cJSON_AddObjectToObject(m, "labels"));
 	jb_put_str(d, labels, CTL_LABEL_MANAGED_BY, CTL_MANAGER);
 	jb_put_str(d, labels, CTL_LABEL_BUILD, json_nonempty_str_at(meta, "name", NULL) ? json_nonempty_str_at(meta, "name", NULL) : "");

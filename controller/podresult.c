@@ -37,8 +37,8 @@ static void read_success(const cJSON *term, struct ctl_pod_result *res)
 		text_copy(res->digest, sizeof(res->digest), text);
 		return;
 	}
-	text_format(res->failure, sizeof(res->failure), "the builder exited 0 but its termination message is not a sha256 digest: \"%.100s\"",
-		    message ? message : "");
+	text_format(res->failure, sizeof(res->failure),
+		    "the builder exited 0 but its termination message is not a sha256 digest: \"%.100s\"", message ? message : "");
 }
 
 /* A Failed pod: the kubelet's own reason for the pod (Evicted, ...), else the failed container's, the builder or
@@ -65,7 +65,8 @@ static void read_failure(const cJSON *pod, const cJSON *term, struct ctl_pod_res
 		}
 	}
 	if (!term) {
-		text_format(res->failure, sizeof(res->failure), "the pod failed%s%.700s", pod_message ? ": " : "", pod_message ? pod_message : "");
+		text_format(res->failure, sizeof(res->failure), "the pod failed%s%.700s", pod_message ? ": " : "",
+			    pod_message ? pod_message : "");
 		return;
 	}
 	code = json_at(term, "exitCode", NULL);
@@ -92,8 +93,14 @@ void ctl_pod_result_read(const cJSON *pod, time_t now, struct ctl_pod_result *re
 }
 
 /* The kubelet's waiting reasons that no wait will cure for this pod (retrying means a new attempt). */
-static const char *const stuck_reasons[] = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull",
-					     "CreateContainerConfigError", "CreateContainerError", "RunContainerError", NULL};
+static const char *const stuck_reasons[] = {"ErrImagePull",
+					    "ImagePullBackOff",
+					    "InvalidImageName",
+					    "ErrImageNeverPull",
+					    "CreateContainerConfigError",
+					    "CreateContainerError",
+					    "RunContainerError",
+					    NULL};
 
 bool ctl_pod_stuck(const cJSON *pod, char *buf, size_t len)
 {

@@ -64,7 +64,7 @@ struct ctl_outcome {
 	bool status_written;
 	unsigned creates;
 	unsigned deletes;
-	enum ctl_phase phase;   /* the build's phase afterwards */
+	enum ctl_phase phase;     /* the build's phase afterwards */
 	char waiting_arches[160]; /* " arm64 s390x ": the architectures its platforms wait for nodes of; "" when none */
 	char error[CTL_ERRBUF_SIZE];
 };

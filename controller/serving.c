@@ -31,7 +31,7 @@ bool ctl_serve_ready(void *ctx, struct dynbuf *out)
 	struct ctl_controller *c = ctx;
 	bool synced = atomic_load(&c->all_synced);
 	enum dynbuf_err e = synced ? dynbuf_addf(out, "ready: caches synced; %s\n",
-						ctl_is_leader(c) ? "leader" : "standby (another replica holds the lease)")
+						 ctl_is_leader(c) ? "leader" : "standby (another replica holds the lease)")
 				   : dynbuf_addstr(out, "not ready: the caches are still being filled\n");
 
 	return synced && e == DYNBUF_OK;
@@ -73,26 +73,33 @@ bool ctl_serve_metrics(void *ctx, struct dynbuf *out)
 	emit(out, &ok, "%s", "# HELP multiarch_cached_objects Objects in the informer caches.\n# TYPE multiarch_cached_objects gauge\n");
 	for (int i = 0; i < INF_COUNT; i++)
 		emit(out, &ok, "multiarch_cached_objects{kind=\"%s\"} %zu\n", kinds[i], ctl_store_len(c->informers[i].store));
-	emit(out, &ok, "%s", "# HELP multiarch_informer_lists_total Full LISTs per informer (the first, and each after a 410 or an error).\n"
-			   "# TYPE multiarch_informer_lists_total counter\n");
+	emit(out, &ok, "%s",
+	     "# HELP multiarch_informer_lists_total Full LISTs per informer (the first, and each after a 410 or an error).\n"
+	     "# TYPE multiarch_informer_lists_total counter\n");
 	for (int i = 0; i < INF_COUNT; i++)
 		emit(out, &ok, "multiarch_informer_lists_total{kind=\"%s\"} %u\n", kinds[i], atomic_load(&c->informers[i].reflector.lists));
-	emit(out, &ok, "%s", "# HELP multiarch_informer_watches_total Watches started per informer.\n# TYPE multiarch_informer_watches_total counter\n");
+	emit(out, &ok, "%s",
+	     "# HELP multiarch_informer_watches_total Watches started per informer.\n# TYPE multiarch_informer_watches_total counter\n");
 	for (int i = 0; i < INF_COUNT; i++)
-		emit(out, &ok, "multiarch_informer_watches_total{kind=\"%s\"} %u\n", kinds[i], atomic_load(&c->informers[i].reflector.watches));
-	emit(out, &ok, "%s", "# HELP multiarch_informer_expired_total Watches ended by 410 Gone (resourceVersion too old), each followed by a relist.\n"
-			   "# TYPE multiarch_informer_expired_total counter\n");
+		emit(out, &ok, "multiarch_informer_watches_total{kind=\"%s\"} %u\n", kinds[i],
+		     atomic_load(&c->informers[i].reflector.watches));
+	emit(out, &ok, "%s",
+	     "# HELP multiarch_informer_expired_total Watches ended by 410 Gone (resourceVersion too old), each followed by a relist.\n"
+	     "# TYPE multiarch_informer_expired_total counter\n");
 	for (int i = 0; i < INF_COUNT; i++)
-		emit(out, &ok, "multiarch_informer_expired_total{kind=\"%s\"} %u\n", kinds[i], atomic_load(&c->informers[i].reflector.gone));
+		emit(out, &ok, "multiarch_informer_expired_total{kind=\"%s\"} %u\n", kinds[i],
+		     atomic_load(&c->informers[i].reflector.gone));
 	ctl_event_sink_counts(c->events, &events);
 	emit(out, &ok, "%s", "# HELP multiarch_events_written_total Events written.\n# TYPE multiarch_events_written_total counter\n");
 	emit(out, &ok, "multiarch_events_written_total %llu\n", events.written);
 	emit(out, &ok, "%s", "# HELP multiarch_events_pending Events queued or being written.\n# TYPE multiarch_events_pending gauge\n");
 	emit(out, &ok, "multiarch_events_pending %zu\n", events.pending);
-	emit(out, &ok, "%s", "# HELP multiarch_events_dropped_total Events not written: the queue was full, or the write failed.\n"
-			   "# TYPE multiarch_events_dropped_total counter\n");
+	emit(out, &ok, "%s",
+	     "# HELP multiarch_events_dropped_total Events not written: the queue was full, or the write failed.\n"
+	     "# TYPE multiarch_events_dropped_total counter\n");
 	emit(out, &ok, "multiarch_events_dropped_total %llu\n", events.dropped);
-	emit(out, &ok, "%s", "# HELP multiarch_leader Whether this replica holds the lease (1) or stands by (0).\n# TYPE multiarch_leader gauge\n");
+	emit(out, &ok, "%s",
+	     "# HELP multiarch_leader Whether this replica holds the lease (1) or stands by (0).\n# TYPE multiarch_leader gauge\n");
 	emit(out, &ok, "multiarch_leader %d\n", ctl_is_leader(c) ? 1 : 0);
 	return ok;
 }
@@ -103,7 +110,8 @@ bool ctl_serve_metrics(void *ctx, struct dynbuf *out)
 static void add_build_summary(cJSON *builds, const cJSON *build)
 {
 	static const char *const platform_fields[] = {"platform", "phase", "node", "pod", "digest", "message"};
-	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(build, "metadata"), *status = cJSON_GetObjectItemCaseSensitive(build, "status");
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(build, "metadata"),
+		    *status = cJSON_GetObjectItemCaseSensitive(build, "status");
 	const cJSON *p;
 	cJSON *b = cJSON_CreateObject(), *list;
 
@@ -163,4 +171,3 @@ bool ctl_serve_status(void *ctx, struct dynbuf *out)
 	cJSON_free(text);
 	return ok;
 }
-

@@ -41,7 +41,8 @@ static bool keep_object(cJSON *parent, const char *name, const cJSON *from, cons
 	return o && keep(o, from, names);
 }
 
-static const char *const metadata_fields[] = {"name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", NULL};
+static const char *const metadata_fields[] = {
+	"name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", NULL};
 
 /* Copies the labels of from whose keys start with "multiarch.dev/" (the only ones the reconciler reads) into meta. */
 static bool keep_own_labels(cJSON *meta, const cJSON *from)

@@ -1,17 +1,16 @@
 /* The live status page served at / : one HTML document whose script follows the builds over a websocket. */
 #include "controller/statuspage.h"
 
-const char ctl_status_page_html[] =
-	"<!doctype html>\n"
-	"<html lang=\"en\"><head><meta charset=\"utf-8\"><title>multiarch-controller</title>\n"
-	"<link rel=\"stylesheet\" href=\"/status.css\">\n"
-	"</head><body>\n"
-	"<h1>multiarch-controller <span id=\"state\">connecting</span></h1>\n"
-	"<p id=\"summary\"></p>\n"
-	"<table><thead><tr><th>build</th><th>phase</th><th>platforms</th><th>image</th></tr></thead>\n"
-	"<tbody id=\"builds\"></tbody></table>\n"
-	"<script src=\"/status.js\"></script>\n"
-	"</body></html>\n";
+const char ctl_status_page_html[] = "<!doctype html>\n"
+				    "<html lang=\"en\"><head><meta charset=\"utf-8\"><title>multiarch-controller</title>\n"
+				    "<link rel=\"stylesheet\" href=\"/status.css\">\n"
+				    "</head><body>\n"
+				    "<h1>multiarch-controller <span id=\"state\">connecting</span></h1>\n"
+				    "<p id=\"summary\"></p>\n"
+				    "<table><thead><tr><th>build</th><th>phase</th><th>platforms</th><th>image</th></tr></thead>\n"
+				    "<tbody id=\"builds\"></tbody></table>\n"
+				    "<script src=\"/status.js\"></script>\n"
+				    "</body></html>\n";
 
 /* Served apart from the page: the server's Content-Security-Policy allows only same-origin scripts and styles. */
 const char ctl_status_page_css[] =
@@ -30,7 +29,8 @@ const char ctl_status_page_js[] =
 	"      (p.node?' on '+esc(p.node):'')+(p.attempts>1?' (attempt '+p.attempts+')':'')+'</div>').join('')+\n"
 	"    '</td><td><code>'+esc(b.image||'')+'</code></td></tr>');\n"
 	"  document.getElementById('builds').innerHTML=rows.join('');\n"
-	"  document.getElementById('summary').textContent=doc.total+' builds'+(doc.total>doc.builds.length?' ('+doc.builds.length+' shown)':'')+', '+(doc.leader?'leader':'standby')+', updated '+new Date().toLocaleTimeString();\n"
+	"  document.getElementById('summary').textContent=doc.total+' builds'+(doc.total>doc.builds.length?' ('+doc.builds.length+' "
+	"shown)':'')+', '+(doc.leader?'leader':'standby')+', updated '+new Date().toLocaleTimeString();\n"
 	"}\n"
 	"function connect(){\n"
 	"  const ws=new WebSocket((location.protocol==='https:'?'wss://':'ws://')+location.host+'/ws','multiarch-status');\n"

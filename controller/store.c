@@ -236,9 +236,9 @@ static struct ctl_obj *make_obj(const struct ctl_store *s, cJSON *json)
 
 /* How put() treats an object already stored under the same key. */
 enum put_mode {
-	PUT_ALWAYS,      /* replace it */
-	PUT_NEWER,       /* keep it unless the new one's resourceVersion is greater */
-	PUT_IF_CHANGED,  /* keep it when the resourceVersions are equal (the same object) */
+	PUT_ALWAYS,     /* replace it */
+	PUT_NEWER,      /* keep it unless the new one's resourceVersion is greater */
+	PUT_IF_CHANGED, /* keep it when the resourceVersions are equal (the same object) */
 };
 
 static struct ctl_obj *put(struct ctl_store *s, cJSON *json, enum put_mode mode, bool *kept)

@@ -35,7 +35,7 @@ struct ctl_obj {
 	cJSON *json;                /* CTL_STORE_TREES: the object; NULL otherwise */
 	const char *text;           /* CTL_STORE_TEXT: the object as compact JSON; NULL otherwise */
 	size_t text_len;
-	char data[];                /* key, group and text, each NUL-terminated */
+	char data[]; /* key, group and text, each NUL-terminated */
 };
 
 /* A new tree of o (the caller's to cJSON_Delete()), parsed from its text or copied; NULL when out of memory. */

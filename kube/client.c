@@ -61,7 +61,7 @@ struct kube_client {
 	struct kube_ratelimit limiter;
 	uint64_t rng;
 	unsigned long requests;
-	char host_port[512];     /* for CONNECT_TO with tls-server-name */
+	char host_port[512]; /* for CONNECT_TO with tls-server-name */
 };
 
 void kube_client_options_init(struct kube_client_options *o)
@@ -88,8 +88,8 @@ static void share_unlock(CURL *h, curl_lock_data data, void *userp)
 	pthread_mutex_unlock(&c->share_locks[data]);
 }
 
-enum kube_err kube_client_new(const struct kube_config *cfg, const struct kube_client_options *opts, struct kube_client **out,
-			      char *errbuf, size_t errlen)
+enum kube_err kube_client_new(const struct kube_config *cfg, const struct kube_client_options *opts, struct kube_client **out, char *errbuf,
+			      size_t errlen)
 {
 	struct kube_client *c;
 
@@ -130,7 +130,8 @@ enum kube_err kube_client_new(const struct kube_config *cfg, const struct kube_c
 	if (cfg->tls_server_name) {
 		/* connect to the server's address, but name (SNI, verification) the tls-server-name */
 		const char *hp = strstr(cfg->server, "://");
-		snprintf(c->host_port, sizeof(c->host_port), "%.*s", (int)strcspn(hp ? hp + 3 : cfg->server, "/"), hp ? hp + 3 : cfg->server);
+		snprintf(c->host_port, sizeof(c->host_port), "%.*s", (int)strcspn(hp ? hp + 3 : cfg->server, "/"),
+			 hp ? hp + 3 : cfg->server);
 	}
 	*out = c;
 	return KUBE_OK;
@@ -476,17 +477,18 @@ enum kube_err kube_request(struct kube_client *c, const char *method, const char
 		}
 
 		if (sink.too_big) {
-			err = kube_fail(errbuf, errlen, KUBE_E_TOO_LONG, "%s %s: the answer is larger than %zu bytes", method, path, KUBE_BODY_MAX);
+			err = kube_fail(errbuf, errlen, KUBE_E_TOO_LONG, "%s %s: the answer is larger than %zu bytes", method, path,
+					KUBE_BODY_MAX);
 			break;
 		}
 		if (rc != CURLE_OK) {
 			err = kube_fail(errbuf, errlen, KUBE_E_NETWORK, "%s %s%s: %s", method, c->cfg->server, path,
 					curl_error[0] ? curl_error : curl_easy_strerror(rc));
 			/* a refused connection never reached the server, so any verb may be sent again */
-			retry = rc == CURLE_COULDNT_CONNECT || (is_read(method) && (rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_RECV_ERROR ||
-									  rc == CURLE_GOT_NOTHING || rc == CURLE_SEND_ERROR ||
-									  rc == CURLE_PARTIAL_FILE || rc == CURLE_HTTP2 ||
-									  rc == CURLE_HTTP2_STREAM));
+			retry = rc == CURLE_COULDNT_CONNECT ||
+				(is_read(method) &&
+				 (rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING ||
+				  rc == CURLE_SEND_ERROR || rc == CURLE_PARTIAL_FILE || rc == CURLE_HTTP2 || rc == CURLE_HTTP2_STREAM));
 		} else {
 			err = kube_err_from_http(resp->status);
 			if (err) {
@@ -555,8 +557,8 @@ static bool add_segment(char *buf, size_t len, const char *segment)
 	return escape(segment, buf + used, len - used);
 }
 
-bool kube_path(char *buf, size_t len, const char *group, const char *version, const char *ns, const char *resource,
-	       const char *name, const char *subresource)
+bool kube_path(char *buf, size_t len, const char *group, const char *version, const char *ns, const char *resource, const char *name,
+	       const char *subresource)
 {
 	if (len == 0)
 		return false;
@@ -592,8 +594,8 @@ bool kube_query(char *buf, size_t len, const char *key, const char *value)
 	return n > 0 && (size_t)n < len - used;
 }
 
-enum kube_err kube_delete(struct kube_client *c, const char *path, const char *propagation, const char *uid,
-			  const char *resource_version, struct kube_response *resp, char *errbuf, size_t errlen)
+enum kube_err kube_delete(struct kube_client *c, const char *path, const char *propagation, const char *uid, const char *resource_version,
+			  struct kube_response *resp, char *errbuf, size_t errlen)
 {
 	cJSON *opts = cJSON_CreateObject(), *pre = NULL;
 	char *body;
@@ -693,8 +695,8 @@ enum kube_err kube_list(struct kube_client *c, const char *path, unsigned limit,
 		if (!stop && cJSON_IsString(next) && next->valuestring[0]) {
 			if (strlen(next->valuestring) >= sizeof(cont)) {
 				cJSON_Delete(list);
-				return kube_fail(errbuf, errlen, KUBE_E_TOO_LONG, "GET %s: the continue token is longer than %zu bytes", path,
-						 sizeof(cont) - 1);
+				return kube_fail(errbuf, errlen, KUBE_E_TOO_LONG, "GET %s: the continue token is longer than %zu bytes",
+						 path, sizeof(cont) - 1);
 			}
 			snprintf(cont, sizeof(cont), "%s", next->valuestring);
 			cJSON_Delete(list);

@@ -15,12 +15,12 @@
 #define KUBE_PATH_MAX 2048
 
 struct kube_client_options {
-	double qps;                /* client-side limit; 0 (default) for none */
-	int burst;                 /* bucket size when qps > 0 */
-	unsigned max_retries;      /* for 429, 5xx on reads, refused connections; default 3 */
-	long connect_timeout_ms;   /* default 10 s */
-	long request_timeout_s;    /* for every request but watches; default 60 s */
-	const char *user_agent;    /* default "multiarch-controller" */
+	double qps;              /* client-side limit; 0 (default) for none */
+	int burst;               /* bucket size when qps > 0 */
+	unsigned max_retries;    /* for 429, 5xx on reads, refused connections; default 3 */
+	long connect_timeout_ms; /* default 10 s */
+	long request_timeout_s;  /* for every request but watches; default 60 s */
+	const char *user_agent;  /* default "multiarch-controller" */
 	/* called after every request (retries included) with its method and HTTP status (0: no answer); may be NULL */
 	void (*on_response)(void *ctx, const char *method, long status);
 	void *on_response_ctx;
@@ -31,8 +31,8 @@ void kube_client_options_init(struct kube_client_options *o);
 struct kube_client;
 
 /* Creates a client for cfg, which must outlive it. */
-enum kube_err kube_client_new(const struct kube_config *cfg, const struct kube_client_options *opts, struct kube_client **out,
-			      char *errbuf, size_t errlen);
+enum kube_err kube_client_new(const struct kube_config *cfg, const struct kube_client_options *opts, struct kube_client **out, char *errbuf,
+			      size_t errlen);
 
 /* Frees the client. No request may be running. Accepts NULL. */
 void kube_client_free(struct kube_client *c);
@@ -64,8 +64,8 @@ enum kube_err kube_request(struct kube_client *c, const char *method, const char
  * "namespaces/NS/" when ns is set, then resource, name and subresource when
  * set, each path segment percent-escaped. Returns false when it does not fit.
  */
-bool kube_path(char *buf, size_t len, const char *group, const char *version, const char *ns, const char *resource,
-	       const char *name, const char *subresource);
+bool kube_path(char *buf, size_t len, const char *group, const char *version, const char *ns, const char *resource, const char *name,
+	       const char *subresource);
 
 /* Appends "?key=value" or "&key=value", value percent-escaped. Returns false when it does not fit. */
 bool kube_query(char *buf, size_t len, const char *key, const char *value);
@@ -74,8 +74,8 @@ bool kube_query(char *buf, size_t len, const char *key, const char *value);
  * Deletes path. propagation is "Background", "Foreground", "Orphan" or NULL;
  * uid and resource_version (may be NULL) become preconditions.
  */
-enum kube_err kube_delete(struct kube_client *c, const char *path, const char *propagation, const char *uid,
-			  const char *resource_version, struct kube_response *resp, char *errbuf, size_t errlen);
+enum kube_err kube_delete(struct kube_client *c, const char *path, const char *propagation, const char *uid, const char *resource_version,
+			  struct kube_response *resp, char *errbuf, size_t errlen);
 
 /*
  * Server-side apply: PATCH with the apply content type, fieldManager and

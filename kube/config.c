@@ -104,8 +104,7 @@ static yaml_node_t *find_named(struct kc_file *f, const char *list_key, const ch
 }
 
 /* Looks name up in every file in order: the first file that defines it wins. Sets *file to that file. */
-static yaml_node_t *find_first(struct kc_set *set, const char *list_key, const char *inner_key, const char *name,
-			       struct kc_file **file)
+static yaml_node_t *find_first(struct kc_set *set, const char *list_key, const char *inner_key, const char *name, struct kc_file **file)
 {
 	for (size_t i = 0; i < set->count; i++) {
 		yaml_node_t *n = find_named(&set->files[i], list_key, inner_key, name);
@@ -133,8 +132,8 @@ static char *resolve(const struct kc_file *f, const char *path)
 }
 
 /* Loads PEM data from a base64 -data field or a file field of map into *pem. */
-static enum kube_err get_pem(struct kc_file *f, yaml_node_t *map, const char *data_key, const char *file_key, const char *where,
-			     char **pem, size_t *len, char *errbuf, size_t errlen)
+static enum kube_err get_pem(struct kc_file *f, yaml_node_t *map, const char *data_key, const char *file_key, const char *where, char **pem,
+			     size_t *len, char *errbuf, size_t errlen)
 {
 	char *data = NULL, *file = NULL, *path = NULL;
 	struct dynbuf buf;
@@ -150,7 +149,8 @@ static enum kube_err get_pem(struct kc_file *f, yaml_node_t *map, const char *da
 		goto out;
 	if (data) {
 		if (!base64_decode(data, strlen(data), (unsigned char **)pem, len))
-			err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.%s is not valid base64", f->path, where, data_key);
+			err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.%s is not valid base64", f->path, where,
+					data_key);
 	} else if (file) {
 		path = resolve(f, file);
 		dynbuf_init(&buf, PEM_FILE_MAX);
@@ -227,8 +227,7 @@ static enum kube_err load_file(struct kc_set *set, const char *path, bool missin
 	return err;
 }
 
-static enum kube_err read_exec(struct kc_file *f, yaml_node_t *exec, const char *user, struct kube_config *out, char *errbuf,
-			       size_t errlen)
+static enum kube_err read_exec(struct kc_file *f, yaml_node_t *exec, const char *user, struct kube_config *out, char *errbuf, size_t errlen)
 {
 	char where[300];
 	yaml_node_t *args, *env;
@@ -248,8 +247,8 @@ static enum kube_err read_exec(struct kc_file *f, yaml_node_t *exec, const char 
 	if (!out->exec.api_version || (strcmp(out->exec.api_version, "client.authentication.k8s.io/v1") != 0 &&
 				       strcmp(out->exec.api_version, "client.authentication.k8s.io/v1beta1") != 0))
 		return kube_fail(errbuf, errlen, KUBE_E_CONFIG,
-				 "kubeconfig %s: %s.apiVersion \"%s\" is not supported (use client.authentication.k8s.io/v1 or v1beta1)", f->path,
-				 where, out->exec.api_version ? out->exec.api_version : "");
+				 "kubeconfig %s: %s.apiVersion \"%s\" is not supported (use client.authentication.k8s.io/v1 or v1beta1)",
+				 f->path, where, out->exec.api_version ? out->exec.api_version : "");
 	if (!out->exec.command)
 		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s has no command", f->path, where);
 	if (strchr(out->exec.command, '/') && out->exec.command[0] != '/') {
@@ -282,8 +281,8 @@ static enum kube_err read_exec(struct kc_file *f, yaml_node_t *exec, const char 
 			yaml_node_t *e = yaml_document_get_node(&f->doc, *it);
 			const char *name = scalar(map_get(&f->doc, e, "name")), *value = scalar(map_get(&f->doc, e, "value"));
 			if (!name || !name[0] || !value)
-				return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.env entries need a name and a value", f->path,
-						 where);
+				return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.env entries need a name and a value",
+						 f->path, where);
 			if (out->exec.envc == KUBE_EXEC_ENV_MAX)
 				return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s has more than %d env entries", f->path,
 						 where, KUBE_EXEC_ENV_MAX);
@@ -336,8 +335,7 @@ static enum kube_err read_cluster(struct kc_file *f, yaml_node_t *cluster, const
 	return KUBE_OK;
 }
 
-static enum kube_err read_user(struct kc_file *f, yaml_node_t *user, const char *name, struct kube_config *out, char *errbuf,
-			       size_t errlen)
+static enum kube_err read_user(struct kc_file *f, yaml_node_t *user, const char *name, struct kube_config *out, char *errbuf, size_t errlen)
 {
 	char where[300], *token_file = NULL;
 	yaml_node_t *exec;
@@ -359,7 +357,8 @@ static enum kube_err read_user(struct kc_file *f, yaml_node_t *user, const char 
 	if (!err)
 		err = get_string(f, user, "password", where, &out->password, errbuf, errlen);
 	if (!err)
-		err = get_pem(f, user, "client-certificate-data", "client-certificate", where, &out->cert_pem, &out->cert_len, errbuf, errlen);
+		err = get_pem(f, user, "client-certificate-data", "client-certificate", where, &out->cert_pem, &out->cert_len, errbuf,
+			      errlen);
 	if (!err)
 		err = get_pem(f, user, "client-key-data", "client-key", where, &out->key_pem, &out->key_len, errbuf, errlen);
 	if (!err && token_file) {
@@ -381,8 +380,7 @@ static enum kube_err read_user(struct kc_file *f, yaml_node_t *user, const char 
 	return KUBE_OK;
 }
 
-enum kube_err kube_config_from_kubeconfig(const char *paths, const char *context, struct kube_config *out, char *errbuf,
-					  size_t errlen)
+enum kube_err kube_config_from_kubeconfig(const char *paths, const char *context, struct kube_config *out, char *errbuf, size_t errlen)
 {
 	struct kc_set set = {0};
 	char *list = strdup(paths), *save = NULL, *tok, source[512];
@@ -412,7 +410,8 @@ enum kube_err kube_config_from_kubeconfig(const char *paths, const char *context
 	if (context && context[0])
 		current = context;
 	if (!current) {
-		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: no current-context is set and no --context was given", paths);
+		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: no current-context is set and no --context was given",
+				paths);
 		goto out;
 	}
 	ctx = find_first(&set, "contexts", "context", current, &ctx_file);
@@ -424,7 +423,8 @@ enum kube_err kube_config_from_kubeconfig(const char *paths, const char *context
 	user_name = scalar(map_get(&ctx_file->doc, ctx, "user"));
 	ns = scalar(map_get(&ctx_file->doc, ctx, "namespace"));
 	if (!cluster_name || !cluster_name[0]) {
-		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: contexts[%s].context has no cluster", ctx_file->path, current);
+		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: contexts[%s].context has no cluster", ctx_file->path,
+				current);
 		goto out;
 	}
 	cluster = find_first(&set, "clusters", "cluster", cluster_name, &cluster_file);
@@ -439,8 +439,8 @@ enum kube_err kube_config_from_kubeconfig(const char *paths, const char *context
 	if (user_name && user_name[0]) {
 		user = find_first(&set, "users", "user", user_name, &user_file);
 		if (!user) {
-			err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: user \"%s\" (of context \"%s\") is not defined", paths,
-					user_name, current);
+			err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: user \"%s\" (of context \"%s\") is not defined",
+					paths, user_name, current);
 			goto out;
 		}
 		err = read_user(user_file, user, user_name, out, errbuf, errlen);

@@ -30,24 +30,24 @@ struct kube_exec_config {
  * Secrets (token, key_pem, password) are wiped by kube_config_free().
  */
 struct kube_config {
-	char *server;          /* https://host:port, no trailing slash */
-	char *ca_pem;          /* CA bundle, PEM */
+	char *server; /* https://host:port, no trailing slash */
+	char *ca_pem; /* CA bundle, PEM */
 	size_t ca_len;
-	bool insecure;         /* insecure-skip-tls-verify */
+	bool insecure; /* insecure-skip-tls-verify */
 	char *tls_server_name;
 	char *proxy_url;
-	char *token;           /* a static bearer token */
-	char *token_file;      /* or a file holding it, re-read when it changes */
-	char *cert_pem;        /* client certificate, PEM */
+	char *token;      /* a static bearer token */
+	char *token_file; /* or a file holding it, re-read when it changes */
+	char *cert_pem;   /* client certificate, PEM */
 	size_t cert_len;
-	char *key_pem;         /* client key, PEM */
+	char *key_pem; /* client key, PEM */
 	size_t key_len;
 	char *username;
 	char *password;
 	bool has_exec;
 	struct kube_exec_config exec;
-	char *namespace;       /* the context's namespace, or the pod's; "default" when none */
-	char *source;          /* where this came from, for messages: "kubeconfig F, context C" or "in-cluster" */
+	char *namespace; /* the context's namespace, or the pod's; "default" when none */
+	char *source;    /* where this came from, for messages: "kubeconfig F, context C" or "in-cluster" */
 };
 
 /*
@@ -58,8 +58,7 @@ struct kube_config {
  * paths are resolved against the folder of the file that names them.
  * On error, out is freed and errbuf names the file and the field.
  */
-enum kube_err kube_config_from_kubeconfig(const char *paths, const char *context, struct kube_config *out, char *errbuf,
-					  size_t errlen);
+enum kube_err kube_config_from_kubeconfig(const char *paths, const char *context, struct kube_config *out, char *errbuf, size_t errlen);
 
 /*
  * The in-cluster configuration: KUBERNETES_SERVICE_HOST and _PORT, and the

@@ -11,24 +11,42 @@
 const char *kube_strerror(enum kube_err err)
 {
 	switch (err) {
-	case KUBE_OK: return "success";
-	case KUBE_E_INVALID: return "invalid input";
-	case KUBE_E_CONFIG: return "unusable configuration";
-	case KUBE_E_NOMEM: return "out of memory";
-	case KUBE_E_IO: return "local i/o error";
-	case KUBE_E_TOO_LONG: return "answer too large";
-	case KUBE_E_NETWORK: return "API server unreachable";
-	case KUBE_E_EXEC: return "credential plugin failed";
-	case KUBE_E_UNAUTHORIZED: return "unauthorized";
-	case KUBE_E_FORBIDDEN: return "forbidden";
-	case KUBE_E_NOT_FOUND: return "not found";
-	case KUBE_E_CONFLICT: return "conflict";
-	case KUBE_E_GONE: return "resource version too old";
-	case KUBE_E_UNPROCESSABLE: return "invalid object";
-	case KUBE_E_TOO_MANY: return "too many requests";
-	case KUBE_E_SERVER: return "server error";
-	case KUBE_E_HTTP: return "unexpected answer";
-	case KUBE_E_STOPPED: return "stopped";
+	case KUBE_OK:
+		return "success";
+	case KUBE_E_INVALID:
+		return "invalid input";
+	case KUBE_E_CONFIG:
+		return "unusable configuration";
+	case KUBE_E_NOMEM:
+		return "out of memory";
+	case KUBE_E_IO:
+		return "local i/o error";
+	case KUBE_E_TOO_LONG:
+		return "answer too large";
+	case KUBE_E_NETWORK:
+		return "API server unreachable";
+	case KUBE_E_EXEC:
+		return "credential plugin failed";
+	case KUBE_E_UNAUTHORIZED:
+		return "unauthorized";
+	case KUBE_E_FORBIDDEN:
+		return "forbidden";
+	case KUBE_E_NOT_FOUND:
+		return "not found";
+	case KUBE_E_CONFLICT:
+		return "conflict";
+	case KUBE_E_GONE:
+		return "resource version too old";
+	case KUBE_E_UNPROCESSABLE:
+		return "invalid object";
+	case KUBE_E_TOO_MANY:
+		return "too many requests";
+	case KUBE_E_SERVER:
+		return "server error";
+	case KUBE_E_HTTP:
+		return "unexpected answer";
+	case KUBE_E_STOPPED:
+		return "stopped";
 	}
 	return "unknown error";
 }
@@ -48,14 +66,22 @@ enum kube_err kube_err_from_http(long code)
 	if (code >= 200 && code < 300)
 		return KUBE_OK;
 	switch (code) {
-	case 401: return KUBE_E_UNAUTHORIZED;
-	case 403: return KUBE_E_FORBIDDEN;
-	case 404: return KUBE_E_NOT_FOUND;
-	case 409: return KUBE_E_CONFLICT;
-	case 410: return KUBE_E_GONE;
-	case 422: return KUBE_E_UNPROCESSABLE;
-	case 429: return KUBE_E_TOO_MANY;
-	default: return code >= 500 && code < 600 ? KUBE_E_SERVER : KUBE_E_HTTP;
+	case 401:
+		return KUBE_E_UNAUTHORIZED;
+	case 403:
+		return KUBE_E_FORBIDDEN;
+	case 404:
+		return KUBE_E_NOT_FOUND;
+	case 409:
+		return KUBE_E_CONFLICT;
+	case 410:
+		return KUBE_E_GONE;
+	case 422:
+		return KUBE_E_UNPROCESSABLE;
+	case 429:
+		return KUBE_E_TOO_MANY;
+	default:
+		return code >= 500 && code < 600 ? KUBE_E_SERVER : KUBE_E_HTTP;
 	}
 }
 

@@ -11,9 +11,9 @@
 
 #define EVENT_NOTE_MAX 1024
 
-enum kube_err kube_event_record(struct kube_client *c, const struct kube_object_ref *regarding, const struct timespec *when, const char *type,
-				const char *reason, const char *action, const char *note, const char *controller, const char *instance,
-				char *errbuf, size_t errlen)
+enum kube_err kube_event_record(struct kube_client *c, const struct kube_object_ref *regarding, const struct timespec *when,
+				const char *type, const char *reason, const char *action, const char *note, const char *controller,
+				const char *instance, char *errbuf, size_t errlen)
 {
 	char path[KUBE_PATH_MAX], name[320], now[RFC3339_MAX], cut[EVENT_NOTE_MAX + 1];
 	struct kube_response resp;
@@ -27,7 +27,8 @@ enum kube_err kube_event_record(struct kube_client *c, const struct kube_object_
 	else
 		clock_gettime(CLOCK_REALTIME, &ts);
 	/* unique and sortable, like client-go's name.hex(nanoseconds) */
-	snprintf(name, sizeof(name), "%.200s.%llx", regarding->name, (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec);
+	snprintf(name, sizeof(name), "%.200s.%llx", regarding->name,
+		 (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec);
 	snprintf(cut, sizeof(cut), "%s", note);
 	rfc3339_micro_format(&ts, now, sizeof(now));
 	o = cJSON_CreateObject();

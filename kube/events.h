@@ -22,8 +22,8 @@ struct kube_object_ref {
  * 1 KiB), the action taken, and who reports it (controller name and
  * instance, e.g. the pod name).
  */
-enum kube_err kube_event_record(struct kube_client *c, const struct kube_object_ref *regarding, const struct timespec *when, const char *type,
-				const char *reason, const char *action, const char *note, const char *controller, const char *instance,
-				char *errbuf, size_t errlen);
+enum kube_err kube_event_record(struct kube_client *c, const struct kube_object_ref *regarding, const struct timespec *when,
+				const char *type, const char *reason, const char *action, const char *note, const char *controller,
+				const char *instance, char *errbuf, size_t errlen);
 
 #endif

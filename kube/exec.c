@@ -77,7 +77,8 @@ enum kube_err kube_exec_parse(const char *json, size_t len, const char *api_vers
 	if (cJSON_IsString(key) && key->valuestring[0])
 		out->key_pem = strdup(key->valuestring);
 	if (!out->token && !(out->cert_pem && out->key_pem)) {
-		err = kube_fail(errbuf, errlen, KUBE_E_EXEC, "the credential plugin returned neither a token nor a client certificate and key");
+		err = kube_fail(errbuf, errlen, KUBE_E_EXEC,
+				"the credential plugin returned neither a token nor a client certificate and key");
 		goto out;
 	}
 	if (cJSON_IsString(exp) && exp->valuestring[0] && !rfc3339_parse(exp->valuestring, &out->expires)) {
@@ -225,8 +226,8 @@ enum kube_err kube_exec_run(const struct kube_exec_config *cfg, struct kube_exec
 			}
 			if (i == 0 && dynbuf_add(&stdout_buf, chunk, (size_t)n) != DYNBUF_OK) {
 				kill(pid, SIGKILL);
-				err = kube_fail(errbuf, errlen, KUBE_E_EXEC, "the credential plugin %s printed more than %zu bytes", cfg->command,
-						KUBE_EXEC_OUTPUT_MAX);
+				err = kube_fail(errbuf, errlen, KUBE_E_EXEC, "the credential plugin %s printed more than %zu bytes",
+						cfg->command, KUBE_EXEC_OUTPUT_MAX);
 				open_out = open_err = false;
 			} else if (i == 1) {
 				/* keep the start of stderr for the message; drop the rest */

@@ -76,8 +76,8 @@ static char *lease_json(const char *ns, const char *name, const char *holder, lo
 	return text;
 }
 
-enum kube_err kube_lease_try(struct kube_client *c, const char *ns, const char *name, const char *identity, long duration_s,
-			     bool *held, struct kube_lease_record *rec, char *errbuf, size_t errlen)
+enum kube_err kube_lease_try(struct kube_client *c, const char *ns, const char *name, const char *identity, long duration_s, bool *held,
+			     struct kube_lease_record *rec, char *errbuf, size_t errlen)
 {
 	char path[KUBE_PATH_MAX];
 	struct kube_response resp;
@@ -105,7 +105,8 @@ enum kube_err kube_lease_try(struct kube_client *c, const char *ns, const char *
 	if (action == KUBE_LEASE_WAIT)
 		return KUBE_OK;
 	body = lease_json(ns, name, identity, duration_s, action == KUBE_LEASE_RENEW && rec->acquire_time[0] ? rec->acquire_time : NULL,
-			  rec->transitions + (action == KUBE_LEASE_TAKE ? 1 : 0), action == KUBE_LEASE_CREATE ? NULL : rec->resource_version);
+			  rec->transitions + (action == KUBE_LEASE_TAKE ? 1 : 0),
+			  action == KUBE_LEASE_CREATE ? NULL : rec->resource_version);
 	if (!body)
 		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
 	if (action == KUBE_LEASE_CREATE) {
@@ -126,8 +127,7 @@ enum kube_err kube_lease_try(struct kube_client *c, const char *ns, const char *
 	return err;
 }
 
-enum kube_err kube_lease_release(struct kube_client *c, const char *ns, const char *name, const char *identity, char *errbuf,
-				 size_t errlen)
+enum kube_err kube_lease_release(struct kube_client *c, const char *ns, const char *name, const char *identity, char *errbuf, size_t errlen)
 {
 	char path[KUBE_PATH_MAX];
 	struct kube_response resp;

@@ -14,7 +14,7 @@
 struct kube_lease_record {
 	char holder[KUBE_IDENTITY_MAX];
 	long duration_s;
-	time_t renew_time;   /* 0 when unset */
+	time_t renew_time;     /* 0 when unset */
 	char acquire_time[48]; /* as the server wrote it (a MicroTime), kept on renewal; "" when unset */
 	long transitions;
 	char resource_version[64];
@@ -22,10 +22,10 @@ struct kube_lease_record {
 };
 
 enum kube_lease_action {
-	KUBE_LEASE_CREATE,  /* no Lease: create it, holding it */
-	KUBE_LEASE_RENEW,   /* we hold it: renew */
-	KUBE_LEASE_TAKE,    /* free or expired: take it over */
-	KUBE_LEASE_WAIT,    /* another holder's lease is still valid */
+	KUBE_LEASE_CREATE, /* no Lease: create it, holding it */
+	KUBE_LEASE_RENEW,  /* we hold it: renew */
+	KUBE_LEASE_TAKE,   /* free or expired: take it over */
+	KUBE_LEASE_WAIT,   /* another holder's lease is still valid */
 };
 
 /*
@@ -40,8 +40,8 @@ enum kube_lease_action kube_lease_decide(const struct kube_lease_record *rec, co
  * makes it fail with KUBE_E_CONFLICT). Sets *held to whether identity holds
  * the lease afterwards; rec receives the record as last seen.
  */
-enum kube_err kube_lease_try(struct kube_client *c, const char *ns, const char *name, const char *identity, long duration_s,
-			     bool *held, struct kube_lease_record *rec, char *errbuf, size_t errlen);
+enum kube_err kube_lease_try(struct kube_client *c, const char *ns, const char *name, const char *identity, long duration_s, bool *held,
+			     struct kube_lease_record *rec, char *errbuf, size_t errlen);
 
 /* Gives the lease up if identity holds it (holder cleared, so another replica takes over at once). */
 enum kube_err kube_lease_release(struct kube_client *c, const char *ns, const char *name, const char *identity, char *errbuf,

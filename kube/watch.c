@@ -130,7 +130,8 @@ static bool on_line(void *ctx, const char *line, size_t len)
 		kube_status_parse(text, text ? strlen(text) : 0, 0, &st);
 		free(text);
 		w->err = st.code == 410 ? KUBE_E_GONE : kube_err_from_http(st.code ? st.code : 500);
-		snprintf(w->detail, sizeof(w->detail), "the watch ended with an error event: %ld %s %.150s", st.code, st.reason, st.message);
+		snprintf(w->detail, sizeof(w->detail), "the watch ended with an error event: %ld %s %.150s", st.code, st.reason,
+			 st.message);
 		cJSON_Delete(root);
 		return false;
 	}
@@ -247,7 +248,8 @@ enum kube_err kube_watch(struct kube_client *c, const struct kube_watch_options 
 		err = kube_fail(errbuf, errlen, kube_err_from_http(w.http_status), "watch %s: %ld %s %s", o->path, w.http_status, st.reason,
 				st.message);
 	} else if (rc != CURLE_OK) {
-		err = kube_fail(errbuf, errlen, KUBE_E_NETWORK, "watch %s: %s", o->path, curl_error[0] ? curl_error : curl_easy_strerror(rc));
+		err = kube_fail(errbuf, errlen, KUBE_E_NETWORK, "watch %s: %s", o->path,
+				curl_error[0] ? curl_error : curl_easy_strerror(rc));
 	}
 	kube_linebuf_free(&w.lines);
 	dynbuf_free(&w.error_body);

@@ -72,9 +72,9 @@ enum kube_err kube_watch(struct kube_client *c, const struct kube_watch_options 
 
 /* What a reflector tells its owner. object is borrowed. */
 struct kube_reflector_handlers {
-	void (*replace_begin)(void *ctx);                                         /* a full list starts */
+	void (*replace_begin)(void *ctx);                                          /* a full list starts */
 	void (*object)(void *ctx, enum kube_event_type type, const cJSON *object); /* listed (ADDED) or watched */
-	void (*replace_end)(void *ctx);                                           /* the list is complete: drop what it did not name */
+	void (*replace_end)(void *ctx);                                            /* the list is complete: drop what it did not name */
 	void (*failed)(void *ctx, const char *error); /* a list or watch failed (error borrowed for the call); may be NULL */
 };
 
@@ -89,7 +89,7 @@ struct kube_reflector {
 	const struct kube_reflector_handlers *handlers;
 	void *ctx;
 	const atomic_int *stop;
-	long watch_min_s;   /* watches last a random time in [min, 2*min]; 0: 300 */
+	long watch_min_s;    /* watches last a random time in [min, 2*min]; 0: 300 */
 	unsigned list_limit; /* page size; 0: 500 */
 
 	char rv[KUBE_RV_MAX];

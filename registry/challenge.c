@@ -68,7 +68,8 @@ enum reg_err reg_challenge_parse(const char *header, struct reg_challenge *out, 
 			p++;
 		name_len = (size_t)(p - name);
 		if (name_len == 0)
-			return reg_fail(errbuf, errlen, REG_E_INVALID, "malformed WWW-Authenticate header at offset %zu", (size_t)(name - header));
+			return reg_fail(errbuf, errlen, REG_E_INVALID, "malformed WWW-Authenticate header at offset %zu",
+					(size_t)(name - header));
 		if (name_len == 5 && strncasecmp(name, "basic", 5) == 0)
 			scheme = REG_AUTH_BASIC;
 		else if (name_len == 6 && strncasecmp(name, "bearer", 6) == 0)
@@ -111,7 +112,8 @@ enum reg_err reg_challenge_parse(const char *header, struct reg_challenge *out, 
 					dst = out->error;
 			}
 			if (!read_value(&p, dst ? dst : value, REG_CHALLENGE_PARAM_MAX))
-				return reg_fail(errbuf, errlen, REG_E_INVALID, "malformed or oversized value of \"%.*s\" in WWW-Authenticate header",
+				return reg_fail(errbuf, errlen, REG_E_INVALID,
+						"malformed or oversized value of \"%.*s\" in WWW-Authenticate header",
 						(int)(param_len > 64 ? 64 : param_len), param);
 		}
 	}

@@ -6,7 +6,7 @@
 
 #include "registry/error.h"
 
-#define REG_CHALLENGE_MAX 4096 /* longest header value accepted */
+#define REG_CHALLENGE_MAX 4096       /* longest header value accepted */
 #define REG_CHALLENGE_PARAM_MAX 1024 /* longest parameter value kept */
 
 enum reg_auth_scheme {

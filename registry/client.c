@@ -69,7 +69,7 @@ struct reg_client {
 	size_t token_count;
 	uint64_t rng;
 	unsigned long requests;
-	CURLM *multi;                      /* every transfer runs in it; created on first use */
+	CURLM *multi;                       /* every transfer runs in it; created on first use */
 	CURL *batch_handles[REG_BATCH_MAX]; /* created on first use, reused by later batches */
 };
 
@@ -434,8 +434,7 @@ static CURLcode prepare_transfer(struct reg_client *c, CURL *h, const struct reg
 		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(h, CURLOPT_READDATA, req->upload);
 		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->upload_len);
-	} else if (req->body || strcmp(req->method, "PUT") == 0 || strcmp(req->method, "POST") == 0 ||
-		   strcmp(req->method, "PATCH") == 0) {
+	} else if (req->body || strcmp(req->method, "PUT") == 0 || strcmp(req->method, "POST") == 0 || strcmp(req->method, "PATCH") == 0) {
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 	}
@@ -660,8 +659,8 @@ static enum reg_err fetch_token(struct reg_client *c, struct host_auth *h, const
 			break;
 		if (attempt >= c->opts.max_retries) {
 			err = rc != CURLE_OK ? reg_fail(errbuf, errlen, REG_E_NETWORK, "token server of %s: %s", h->host, curl_error)
-					     : reg_fail(errbuf, errlen, REG_E_HTTP, "token server of %s answered %ld after %u retries", h->host,
-							resp.status, attempt);
+					     : reg_fail(errbuf, errlen, REG_E_HTTP, "token server of %s answered %ld after %u retries",
+							h->host, resp.status, attempt);
 			goto out;
 		}
 		sleep_ms(backoff_delay_ms(attempt, c->opts.backoff_base_ms, c->opts.backoff_cap_ms, &c->rng));
@@ -727,8 +726,7 @@ static void authorization_for(struct reg_client *c, struct host_auth *h, const c
 	}
 }
 
-enum reg_err reg_client_do(struct reg_client *c, const struct reg_request *req, struct reg_response *resp, char *errbuf,
-			   size_t errlen)
+enum reg_err reg_client_do(struct reg_client *c, const struct reg_request *req, struct reg_response *resp, char *errbuf, size_t errlen)
 {
 	struct transfer t;
 	struct host_auth *h;
@@ -757,8 +755,8 @@ enum reg_err reg_client_do(struct reg_client *c, const struct reg_request *req, 
 		rc = send_once(c, req, auth[0] ? auth : NULL, &t, curl_error);
 		OPENSSL_cleanse(auth, sizeof(auth));
 		if (t.too_big) {
-			err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "%s %s%s: the answer is larger than %zu bytes", req->method, req->host,
-				       req->path, t.body_max);
+			err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "%s %s%s: the answer is larger than %zu bytes", req->method,
+				       req->host, req->path, t.body_max);
 			break;
 		}
 		if (rc == CURLE_OK && resp->status == 401 && !answered_challenge) {
@@ -774,7 +772,8 @@ enum reg_err reg_client_do(struct reg_client *c, const struct reg_request *req, 
 			snprintf(h->service, sizeof(h->service), "%s", ch.service);
 			if (ch.scheme == REG_AUTH_BASIC && !h->have_credentials) {
 				err = reg_fail(errbuf, errlen, REG_E_AUTH,
-					       "registry %s requires a login and no credentials for it were given (use --docker-config)", req->host);
+					       "registry %s requires a login and no credentials for it were given (use --docker-config)",
+					       req->host);
 				break;
 			}
 			if (ch.scheme == REG_AUTH_BEARER) {
@@ -804,8 +803,8 @@ enum reg_err reg_client_do(struct reg_client *c, const struct reg_request *req, 
 				err = reg_fail(errbuf, errlen, REG_E_NETWORK, "%s %s%s failed after %u retries: %s", req->method, req->host,
 					       req->path, attempt, curl_error[0] ? curl_error : curl_easy_strerror(rc));
 			else
-				err = reg_fail(errbuf, errlen, REG_E_HTTP, "%s %s%s: the registry answered %ld after %u retries", req->method,
-					       req->host, req->path, resp->status, attempt);
+				err = reg_fail(errbuf, errlen, REG_E_HTTP, "%s %s%s: the registry answered %ld after %u retries",
+					       req->method, req->host, req->path, resp->status, attempt);
 			break;
 		}
 		{
@@ -869,7 +868,8 @@ static void get_slice(struct reg_client *c, const struct reg_request *reqs, size
 		t[i].resp = &resps[i];
 		t[i].body_max = reqs[i].body_max ? reqs[i].body_max : DEFAULT_BODY_MAX;
 		authorization_for(c, host_auth_for(c, reqs[i].host), reqs[i].scope ? reqs[i].scope : "", auth, sizeof(auth));
-		if (prepare_transfer(c, c->batch_handles[i], &reqs[i], auth[0] ? auth : NULL, &t[i], curl_errors[i], &headers[i]) == CURLE_OK) {
+		if (prepare_transfer(c, c->batch_handles[i], &reqs[i], auth[0] ? auth : NULL, &t[i], curl_errors[i], &headers[i]) ==
+		    CURLE_OK) {
 			handles[parallel] = c->batch_handles[i];
 			slot_of[parallel++] = i;
 		}
@@ -880,7 +880,8 @@ static void get_slice(struct reg_client *c, const struct reg_request *reqs, size
 		size_t i = slot_of[k];
 		curl_easy_getinfo(handles[k], CURLINFO_RESPONSE_CODE, &resps[i].status);
 		/* a plain answer is final; a challenge, a retry or an error is left to the careful way, which words it */
-		final[i] = codes[k] == CURLE_OK && !t[i].too_big && resps[i].status != 401 && resps[i].status != 429 && resps[i].status < 500;
+		final[i] =
+			codes[k] == CURLE_OK && !t[i].too_big && resps[i].status != 401 && resps[i].status != 429 && resps[i].status < 500;
 	}
 	for (size_t i = 0; i < n; i++) {
 		curl_slist_free_all(headers[i]);
@@ -892,8 +893,8 @@ static void get_slice(struct reg_client *c, const struct reg_request *reqs, size
 	}
 }
 
-void reg_client_get_batch(struct reg_client *c, const struct reg_request *reqs, size_t n, struct reg_response *resps,
-			  enum reg_err *errs, char (*errbufs)[REG_ERRBUF_SIZE])
+void reg_client_get_batch(struct reg_client *c, const struct reg_request *reqs, size_t n, struct reg_response *resps, enum reg_err *errs,
+			  char (*errbufs)[REG_ERRBUF_SIZE])
 {
 	for (size_t done = 0; done < n; done += REG_BATCH_MAX) {
 		size_t slice = n - done < REG_BATCH_MAX ? n - done : REG_BATCH_MAX;

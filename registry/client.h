@@ -11,22 +11,22 @@
 #include "util/dynbuf.h"
 
 #define REG_MANIFEST_MAX ((size_t)4 * 1024 * 1024) /* largest manifest or index accepted */
-#define REG_INSECURE_MAX 16                 /* --insecure-registry entries */
-#define REG_CA_FILES_MAX 4                  /* --ca-file entries */
+#define REG_INSECURE_MAX 16                        /* --insecure-registry entries */
+#define REG_CA_FILES_MAX 4                         /* --ca-file entries */
 
 struct reg_client_options {
-	const char *docker_config_dir; /* folder with config.json; NULL for anonymous access */
+	const char *docker_config_dir;          /* folder with config.json; NULL for anonymous access */
 	const char *ca_files[REG_CA_FILES_MAX]; /* extra PEM CA bundles trusted besides the system's */
 	size_t ca_file_count;
-	const char *system_ca_dir;    /* OpenSSL-hashed directory of the system's CAs; NULL: /etc/ssl/certs */
+	const char *system_ca_dir;                    /* OpenSSL-hashed directory of the system's CAs; NULL: /etc/ssl/certs */
 	const char *insecure_hosts[REG_INSECURE_MAX]; /* hosts (host[:port]) spoken to in plain HTTP */
 	size_t insecure_count;
-	long connect_timeout_ms;      /* 0: 10 s */
-	long low_speed_time_s;        /* abort a transfer slower than 1 KiB/s for this long; 0: 30 s */
-	unsigned max_retries;         /* retries after connection errors, 5xx and 429; 0 means none */
-	unsigned backoff_base_ms;     /* first retry delay; 0: 250 ms */
-	unsigned backoff_cap_ms;      /* longest retry delay; 0: 8 s */
-	unsigned retry_after_cap_s;   /* longest Retry-After honoured; 0: 30 s */
+	long connect_timeout_ms;    /* 0: 10 s */
+	long low_speed_time_s;      /* abort a transfer slower than 1 KiB/s for this long; 0: 30 s */
+	unsigned max_retries;       /* retries after connection errors, 5xx and 429; 0 means none */
+	unsigned backoff_base_ms;   /* first retry delay; 0: 250 ms */
+	unsigned backoff_cap_ms;    /* longest retry delay; 0: 8 s */
+	unsigned retry_after_cap_s; /* longest Retry-After honoured; 0: 30 s */
 };
 
 /* Sensible defaults: 4 retries, the timeouts above. */
@@ -51,11 +51,11 @@ struct reg_request {
 	const char *content_type; /* Content-Type of the body, or NULL */
 	const void *body;         /* request body in memory, or NULL */
 	size_t body_len;
-	FILE *upload;             /* or a request body streamed from a file (rewound for retries) */
+	FILE *upload; /* or a request body streamed from a file (rewound for retries) */
 	size_t upload_len;
-	FILE *download;           /* when set, a 2xx response body is written here (truncated for retries) */
-	const char *scope;        /* token scopes, space separated: "repository:team/app:pull,push" */
-	size_t body_max;          /* largest response body kept in memory; 0: 64 KiB */
+	FILE *download;    /* when set, a 2xx response body is written here (truncated for retries) */
+	const char *scope; /* token scopes, space separated: "repository:team/app:pull,push" */
+	size_t body_max;   /* largest response body kept in memory; 0: 64 KiB */
 };
 
 struct reg_response {
@@ -63,8 +63,8 @@ struct reg_response {
 	char content_type[256];
 	char docker_digest[160];
 	char location[2048];
-	struct dynbuf body;       /* the response body (not for 2xx with download set) */
-	unsigned retries;         /* retries this request needed */
+	struct dynbuf body; /* the response body (not for 2xx with download set) */
+	unsigned retries;   /* retries this request needed */
 };
 
 /*
@@ -75,8 +75,7 @@ struct reg_response {
  * REG_E_NETWORK or REG_E_HTTP when retries ran out, REG_E_TOO_LONG when the
  * body passed body_max. resp must be freed with reg_response_free() in every case.
  */
-enum reg_err reg_client_do(struct reg_client *c, const struct reg_request *req, struct reg_response *resp, char *errbuf,
-			   size_t errlen);
+enum reg_err reg_client_do(struct reg_client *c, const struct reg_request *req, struct reg_response *resp, char *errbuf, size_t errlen);
 
 #define REG_BATCH_MAX 16 /* requests one batch sends at once */
 
@@ -91,8 +90,8 @@ enum reg_err reg_client_do(struct reg_client *c, const struct reg_request *req, 
  * from the start. Larger batches go REG_BATCH_MAX at a time. Every resps[i]
  * must be freed with reg_response_free().
  */
-void reg_client_get_batch(struct reg_client *c, const struct reg_request *reqs, size_t n, struct reg_response *resps,
-			  enum reg_err *errs, char (*errbufs)[REG_ERRBUF_SIZE]);
+void reg_client_get_batch(struct reg_client *c, const struct reg_request *reqs, size_t n, struct reg_response *resps, enum reg_err *errs,
+			  char (*errbufs)[REG_ERRBUF_SIZE]);
 
 /* Frees the body of resp. Accepts NULL. */
 void reg_response_free(struct reg_response *resp);

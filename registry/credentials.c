@@ -66,8 +66,7 @@ static bool decode_auth(const char *b64, struct reg_credentials *out)
 	return ok;
 }
 
-enum reg_err reg_credentials_parse(const char *json, size_t len, const char *host, struct reg_credentials *out, char *errbuf,
-				   size_t errlen)
+enum reg_err reg_credentials_parse(const char *json, size_t len, const char *host, struct reg_credentials *out, char *errbuf, size_t errlen)
 {
 	cJSON *root;
 	const cJSON *auths, *entry, *helpers;
@@ -87,10 +86,11 @@ enum reg_err reg_credentials_parse(const char *json, size_t len, const char *hos
 	if (cJSON_IsObject(helpers)) {
 		cJSON_ArrayForEach(entry, helpers) {
 			if (entry->string && host_matches(entry->string, host)) {
-				err = reg_fail(errbuf, errlen, REG_E_UNSUPPORTED,
-					       "credentials for %s are in the credential helper \"%s\" (credHelpers), which is not supported; "
-					       "put them in config.json \"auths\" (e.g. a kubernetes.io/dockerconfigjson Secret)",
-					       host, cJSON_IsString(entry) ? entry->valuestring : "?");
+				err = reg_fail(
+					errbuf, errlen, REG_E_UNSUPPORTED,
+					"credentials for %s are in the credential helper \"%s\" (credHelpers), which is not supported; "
+					"put them in config.json \"auths\" (e.g. a kubernetes.io/dockerconfigjson Secret)",
+					host, cJSON_IsString(entry) ? entry->valuestring : "?");
 				goto out;
 			}
 		}
@@ -124,7 +124,8 @@ enum reg_err reg_credentials_parse(const char *json, size_t len, const char *hos
 		} else if (user && pass) {
 			if (!copy_secret(out->username, user) || !copy_secret(out->password, pass)) {
 				reg_credentials_clear(out);
-				err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "docker config: the username or password for %s is too long", host);
+				err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "docker config: the username or password for %s is too long",
+					       host);
 				goto out;
 			}
 		}

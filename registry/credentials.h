@@ -7,7 +7,7 @@
 #include "registry/error.h"
 
 #define REG_CONFIG_MAX ((size_t)1024 * 1024) /* largest config.json read */
-#define REG_CRED_FIELD_MAX 4096      /* longest username, password or token */
+#define REG_CRED_FIELD_MAX 4096              /* longest username, password or token */
 
 /* Credentials for one registry host. Fields are "" when absent. Never print them. */
 struct reg_credentials {

@@ -32,8 +32,8 @@ struct source {
 	bool has_want;
 	struct reg_platform want;
 	bool cross_repo;
-	struct fetched top;      /* the source manifest itself */
-	char *config;            /* an image source's config blob */
+	struct fetched top; /* the source manifest itself */
+	char *config;       /* an image source's config blob */
 	size_t config_len;
 	struct fetched *children; /* an index's child manifests, fetched only when copying */
 	size_t child_count;
@@ -169,7 +169,7 @@ struct fetch_slot {
 	const char *kind;   /* "manifests" or "blobs" */
 	const char *digest; /* what the content must hash to */
 	char what[LINE_LEN];
-	char **bytes;       /* receives the content */
+	char **bytes; /* receives the content */
 	size_t *len;
 	char content_type[256];
 };
@@ -187,8 +187,8 @@ struct fetch_batch {
 };
 
 /* Adds the GET of s's KIND digest, its content to go to *bytes, to the batch. */
-static struct fetch_slot *add_fetch(struct fetch_batch *fb, const struct source *s, const char *kind, const char *digest,
-				    size_t body_max, char **bytes, size_t *len)
+static struct fetch_slot *add_fetch(struct fetch_batch *fb, const struct source *s, const char *kind, const char *digest, size_t body_max,
+				    char **bytes, size_t *len)
 {
 	struct fetch_slot *slot = &fb->slots[fb->count];
 
@@ -217,8 +217,8 @@ static enum reg_err fetch_all(struct build *b, struct fetch_batch *fb, char *err
 			continue;
 		}
 		err = take_verified(fb->errs[k], fb->errbufs[k], &fb->resps[k], &fb->reqs[k], slot->source->ref.repository, slot->kind,
-				    slot->digest, slot->what, slot->bytes, slot->len, slot->content_type, sizeof(slot->content_type), errbuf,
-				    errlen);
+				    slot->digest, slot->what, slot->bytes, slot->len, slot->content_type, sizeof(slot->content_type),
+				    errbuf, errlen);
 	}
 	fb->count = 0;
 	return err;
@@ -239,14 +239,14 @@ static enum reg_err parse_fetched(struct fetched *f, const char *digest, const c
 }
 
 /* Fetches and parses the manifest digest of repo into f. */
-static enum reg_err fetch_manifest(struct reg_client *c, const struct reg_ref *ref, const char *digest, const char *what,
-				   struct fetched *f, char *errbuf, size_t errlen)
+static enum reg_err fetch_manifest(struct reg_client *c, const struct reg_ref *ref, const char *digest, const char *what, struct fetched *f,
+				   char *errbuf, size_t errlen)
 {
 	char content_type[256];
 	enum reg_err err;
 
-	err = get_verified(c, ref->api_host, ref->repository, "manifests", digest, REG_MANIFEST_MAX, what, &f->bytes, &f->len,
-			   content_type, sizeof(content_type), errbuf, errlen);
+	err = get_verified(c, ref->api_host, ref->repository, "manifests", digest, REG_MANIFEST_MAX, what, &f->bytes, &f->len, content_type,
+			   sizeof(content_type), errbuf, errlen);
 	if (err)
 		return err;
 	return parse_fetched(f, digest, content_type, what, errbuf, errlen);
@@ -272,7 +272,8 @@ static enum reg_err read_manifests_and_configs(struct build *b, char *errbuf, si
 	err = fetch_all(b, fb, errbuf, errlen);
 	/* the slots still describe the manifests, one per source in order */
 	for (size_t i = 0; !err && i < b->source_count; i++)
-		err = parse_fetched(&b->sources[i].top, b->sources[i].ref.digest, fb->slots[i].content_type, fb->slots[i].what, errbuf, errlen);
+		err = parse_fetched(&b->sources[i].top, b->sources[i].ref.digest, fb->slots[i].content_type, fb->slots[i].what, errbuf,
+				    errlen);
 	for (size_t i = 0; !err && i < b->source_count; i++) {
 		struct source *s = &b->sources[i];
 		struct fetch_slot *slot;
@@ -287,8 +288,8 @@ static enum reg_err read_manifests_and_configs(struct build *b, char *errbuf, si
 	return err;
 }
 
-static enum reg_err add_entry(struct build *b, char *json, bool has_platform, const struct reg_platform *p, size_t source,
-			      char *errbuf, size_t errlen)
+static enum reg_err add_entry(struct build *b, char *json, bool has_platform, const struct reg_platform *p, size_t source, char *errbuf,
+			      size_t errlen)
 {
 	struct entry *e;
 
@@ -371,7 +372,8 @@ static enum reg_err read_source(struct build *b, size_t i, char *errbuf, size_t 
 			/* an entry that declares itself an index would make a platform point at another index */
 			if (strcmp(e->desc.media_type, REG_MT_OCI_INDEX) == 0 || strcmp(e->desc.media_type, REG_MT_DOCKER_LIST) == 0)
 				return reg_fail(errbuf, errlen, REG_E_UNSUPPORTED,
-						"source %s: entry %s is itself an index; nested indexes are not supported", s->text, e->desc.digest);
+						"source %s: entry %s is itself an index; nested indexes are not supported", s->text,
+						e->desc.digest);
 			json = strdup(e->json);
 			err = add_entry(b, json, e->has_platform, e->has_platform ? &e->platform : NULL, i, errbuf, errlen);
 			if (err)
@@ -383,8 +385,8 @@ static enum reg_err read_source(struct build *b, size_t i, char *errbuf, size_t 
 					return err;
 				s->child_count = j + 1;
 				if (s->children[j].manifest.kind != REG_KIND_IMAGE)
-					return reg_fail(errbuf, errlen, REG_E_UNSUPPORTED, "%s is itself an index; nested indexes are not supported",
-							what);
+					return reg_fail(errbuf, errlen, REG_E_UNSUPPORTED,
+							"%s is itself an index; nested indexes are not supported", what);
 			}
 		}
 	}
@@ -417,7 +419,8 @@ static enum reg_err check_duplicates(struct build *b, char *errbuf, size_t errle
 				continue;
 			reg_platform_format(&x->platform, pbuf, sizeof(pbuf));
 			if (x->source == y->source)
-				return reg_fail(errbuf, errlen, REG_E_CONFLICT, "source %s holds %s twice", b->sources[x->source].text, pbuf);
+				return reg_fail(errbuf, errlen, REG_E_CONFLICT, "source %s holds %s twice", b->sources[x->source].text,
+						pbuf);
 			return reg_fail(errbuf, errlen, REG_E_CONFLICT, "two sources are %s: %s and %s; give one source per platform", pbuf,
 					b->sources[x->source].text, b->sources[y->source].text);
 		}
@@ -426,8 +429,8 @@ static enum reg_err check_duplicates(struct build *b, char *errbuf, size_t errle
 
 /* Plain request helper: sends and maps transport errors; the caller reads resp. */
 static enum reg_err send_request(struct build *b, const char *method, const char *host, const char *path, const char *scope,
-			 const char *content_type, const void *body, size_t body_len, FILE *upload, size_t upload_len,
-			 struct reg_response *resp, char *errbuf, size_t errlen)
+				 const char *content_type, const void *body, size_t body_len, FILE *upload, size_t upload_len,
+				 struct reg_response *resp, char *errbuf, size_t errlen)
 {
 	struct reg_request req = {0};
 
@@ -471,8 +474,8 @@ static enum reg_err download_blob(struct build *b, const struct source *s, const
 	req.download = f;
 	err = reg_client_do(b->c, &req, &resp, errbuf, errlen);
 	if (!err && resp.status != 200)
-		err = reg_fail(errbuf, errlen, resp.status == 404 ? REG_E_NOT_FOUND : REG_E_HTTP, "blob %s of %s: the registry answered HTTP %ld",
-			       d->digest, s->text, resp.status);
+		err = reg_fail(errbuf, errlen, resp.status == 404 ? REG_E_NOT_FOUND : REG_E_HTTP,
+			       "blob %s of %s: the registry answered HTTP %ld", d->digest, s->text, resp.status);
 	reg_response_free(&resp);
 	if (err) {
 		fclose(f);
@@ -498,8 +501,8 @@ static enum reg_err download_blob(struct build *b, const struct source *s, const
 		snprintf(got + pos, sizeof(got) - pos, "%02x", hash[i]);
 	if (strcmp(got, d->digest) != 0 || total != d->size) {
 		fclose(f);
-		return reg_fail(errbuf, errlen, REG_E_DIGEST, "blob %s of %s: the registry sent %lld bytes hashing to %s", d->digest, s->text,
-				total, got);
+		return reg_fail(errbuf, errlen, REG_E_DIGEST, "blob %s of %s: the registry sent %lld bytes hashing to %s", d->digest,
+				s->text, total, got);
 	}
 	*out = f;
 	return REG_OK;
@@ -539,8 +542,8 @@ static enum reg_err place_blob(struct build *b, const struct source *s, const st
 		return REG_OK;
 	}
 	if (!err && resp.status != 202)
-		err = reg_fail(errbuf, errlen, REG_E_HTTP, "cannot start uploading blob %s to %s/%s: HTTP %ld", d->digest, host, target_repo,
-			       resp.status);
+		err = reg_fail(errbuf, errlen, REG_E_HTTP, "cannot start uploading blob %s to %s/%s: HTTP %ld", d->digest, host,
+			       target_repo, resp.status);
 	if (!err && !resp.location[0])
 		err = reg_fail(errbuf, errlen, REG_E_HTTP, "the registry started an upload of %s without a Location", d->digest);
 	if (!err)
@@ -557,7 +560,8 @@ static enum reg_err place_blob(struct build *b, const struct source *s, const st
 	err = send_request(b, "PUT", host, location, scope, "application/octet-stream", NULL, 0, f, (size_t)d->size, &resp, errbuf, errlen);
 	fclose(f);
 	if (!err && resp.status != 201)
-		err = reg_fail(errbuf, errlen, REG_E_HTTP, "uploading blob %s to %s/%s: HTTP %ld", d->digest, host, target_repo, resp.status);
+		err = reg_fail(errbuf, errlen, REG_E_HTTP, "uploading blob %s to %s/%s: HTTP %ld", d->digest, host, target_repo,
+			       resp.status);
 	reg_response_free(&resp);
 	if (!err)
 		b->result->copied_blobs++;
@@ -578,7 +582,8 @@ static enum reg_err place_manifest(struct build *b, const struct source *s, cons
 	}
 	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", b->target.repository, f->digest);
 	snprintf(scope, sizeof(scope), "repository:%s:pull,push", b->target.repository);
-	err = send_request(b, "PUT", b->target.api_host, path, scope, f->manifest.media_type, f->bytes, f->len, NULL, 0, &resp, errbuf, errlen);
+	err = send_request(b, "PUT", b->target.api_host, path, scope, f->manifest.media_type, f->bytes, f->len, NULL, 0, &resp, errbuf,
+			   errlen);
 	if (!err && resp.status != 201 && resp.status != 200)
 		err = reg_fail(errbuf, errlen, REG_E_HTTP, "copying manifest %s to %s/%s: HTTP %ld %.200s", f->digest, b->target.api_host,
 			       b->target.repository, resp.status, dynbuf_str(&resp.body));
@@ -638,7 +643,8 @@ static enum reg_err push_and_verify(struct build *b, const char *doc, size_t len
 		err = reg_fail(errbuf, errlen, REG_E_HTTP, "pushing the index to %s/%s:%s: HTTP %ld %.300s", b->target.domain,
 			       b->target.repository, b->target.tag, resp.status, dynbuf_str(&resp.body));
 	else if (!err && resp.docker_digest[0] && strcmp(resp.docker_digest, b->result->digest) != 0)
-		err = reg_fail(errbuf, errlen, REG_E_DIGEST, "the registry stored the index as %s, not %s", resp.docker_digest, b->result->digest);
+		err = reg_fail(errbuf, errlen, REG_E_DIGEST, "the registry stored the index as %s, not %s", resp.docker_digest,
+			       b->result->digest);
 	reg_response_free(&resp);
 	if (err)
 		return err;
@@ -655,8 +661,8 @@ static enum reg_err push_and_verify(struct build *b, const char *doc, size_t len
 		err = reg_fail(errbuf, errlen, REG_E_HTTP, "reading the index back from %s/%s:%s: HTTP %ld", b->target.domain,
 			       b->target.repository, b->target.tag, resp.status);
 	else if (!err && (resp.body.len != len || memcmp(resp.body.data, doc, len) != 0))
-		err = reg_fail(errbuf, errlen, REG_E_DIGEST, "the index read back from %s/%s:%s differs from the one pushed", b->target.domain,
-			       b->target.repository, b->target.tag);
+		err = reg_fail(errbuf, errlen, REG_E_DIGEST, "the index read back from %s/%s:%s differs from the one pushed",
+			       b->target.domain, b->target.repository, b->target.tag);
 	else if (!err && resp.docker_digest[0] && strcmp(resp.docker_digest, b->result->digest) != 0)
 		err = reg_fail(errbuf, errlen, REG_E_DIGEST, "the tag %s now names %s, not the index pushed (%s)", b->target.tag,
 			       resp.docker_digest, b->result->digest);

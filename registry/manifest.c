@@ -41,8 +41,7 @@ bool reg_digest_matches(const char *digest, const void *data, size_t len)
 }
 
 /* Reads a descriptor object: mediaType, digest and size are all required and checked. */
-static enum reg_err read_descriptor(const cJSON *obj, const char *what, size_t index, struct reg_descriptor *d, char *errbuf,
-				    size_t errlen)
+static enum reg_err read_descriptor(const cJSON *obj, const char *what, size_t index, struct reg_descriptor *d, char *errbuf, size_t errlen)
 {
 	const char *mt = json_str_at(obj, "mediaType", NULL), *digest = json_str_at(obj, "digest", NULL);
 	const cJSON *size = cJSON_GetObjectItemCaseSensitive(obj, "size");
@@ -115,8 +114,8 @@ static enum reg_err read_entries(const cJSON *manifests, struct reg_manifest *ou
 				 reg_platform_from_fields(os, arch, variant, &entry->platform, errbuf, errlen) == REG_OK)
 				entry->has_platform = true;
 			else if (!entry->attestation)
-				return reg_fail(errbuf, errlen, REG_E_UNSUPPORTED, "index entry %zu has an unsupported platform %s/%s", i - 1,
-						os ? os : "?", arch ? arch : "?");
+				return reg_fail(errbuf, errlen, REG_E_UNSUPPORTED, "index entry %zu has an unsupported platform %s/%s",
+						i - 1, os ? os : "?", arch ? arch : "?");
 		} else if (!entry->attestation) {
 			return reg_fail(errbuf, errlen, REG_E_INVALID, "index entry %zu (%s) has no platform", i - 1, entry->desc.digest);
 		}
@@ -142,7 +141,8 @@ enum reg_err reg_manifest_parse(const char *data, size_t len, const char *conten
 	}
 	schema = cJSON_GetObjectItemCaseSensitive(root, "schemaVersion");
 	if (cJSON_IsNumber(schema) && schema->valueint == 1) {
-		err = reg_fail(errbuf, errlen, REG_E_UNSUPPORTED, "Docker schema 1 manifests are not supported; push the image again as OCI or schema 2");
+		err = reg_fail(errbuf, errlen, REG_E_UNSUPPORTED,
+			       "Docker schema 1 manifests are not supported; push the image again as OCI or schema 2");
 		goto out;
 	}
 	if (!cJSON_IsNumber(schema) || schema->valueint != 2) {
@@ -156,9 +156,9 @@ enum reg_err reg_manifest_parse(const char *data, size_t len, const char *conten
 	bare_media_type(content_type, header_mt, sizeof(header_mt));
 	if (!mt || !mt[0])
 		mt = (is_index_type(header_mt) || is_image_type(header_mt)) ? header_mt
-		     : cJSON_IsArray(manifests)				 ? REG_MT_OCI_INDEX
-		     : cJSON_IsObject(config)				 ? REG_MT_OCI_MANIFEST
-									 : "";
+		     : cJSON_IsArray(manifests)                             ? REG_MT_OCI_INDEX
+		     : cJSON_IsObject(config)                               ? REG_MT_OCI_MANIFEST
+									    : "";
 	if (strlen(mt) >= sizeof(out->media_type) || (!is_index_type(mt) && !is_image_type(mt))) {
 		err = reg_fail(errbuf, errlen, REG_E_UNSUPPORTED, "unsupported manifest media type \"%.100s\"", mt);
 		goto out;
@@ -232,8 +232,8 @@ enum reg_err reg_config_platform(const char *data, size_t len, struct reg_platfo
 		cJSON_Delete(root);
 		return reg_fail(errbuf, errlen, REG_E_INVALID, "image config is not a JSON object");
 	}
-	err = reg_platform_from_fields(json_str_at(root, "os", NULL), json_str_at(root, "architecture", NULL), json_str_at(root, "variant", NULL), platform, errbuf,
-				       errlen);
+	err = reg_platform_from_fields(json_str_at(root, "os", NULL), json_str_at(root, "architecture", NULL),
+				       json_str_at(root, "variant", NULL), platform, errbuf, errlen);
 	version = json_str_at(root, "os.version", NULL);
 	if (!err && version && strlen(version) < os_version_len)
 		snprintf(os_version, os_version_len, "%s", version);

@@ -15,10 +15,10 @@
 /* what a manifest GET accepts: any of the four */
 #define REG_MT_ACCEPT_ALL REG_MT_OCI_INDEX ", " REG_MT_DOCKER_LIST ", " REG_MT_OCI_MANIFEST ", " REG_MT_DOCKER_MANIFEST
 
-#define REG_DIGEST_STR_MAX 136   /* "sha512:" + 128 hex + NUL, rounded */
+#define REG_DIGEST_STR_MAX 136 /* "sha512:" + 128 hex + NUL, rounded */
 #define REG_MEDIA_TYPE_MAX 256
-#define REG_MANIFEST_BLOBS_MAX 1024    /* config + layers of one image manifest */
-#define REG_INDEX_ENTRIES_MAX 256      /* entries of one index */
+#define REG_MANIFEST_BLOBS_MAX 1024 /* config + layers of one image manifest */
+#define REG_INDEX_ENTRIES_MAX 256   /* entries of one index */
 #define REG_CONFIG_BLOB_MAX ((size_t)8 * 1024 * 1024)
 
 struct reg_descriptor {

@@ -10,10 +10,9 @@ struct arch_alias {
 };
 
 static const struct arch_alias arch_aliases[] = {
-	{"amd64", "amd64"},   {"x86_64", "amd64"},  {"x86-64", "amd64"}, {"arm64", "arm64"},
-	{"aarch64", "arm64"}, {"arm", "arm"},       {"armhf", "arm"},    {"armel", "arm"},
-	{"ppc64le", "ppc64le"}, {"s390x", "s390x"}, {"riscv64", "riscv64"}, {"386", "386"},
-	{"i386", "386"},      {"i686", "386"},
+	{"amd64", "amd64"},     {"x86_64", "amd64"}, {"x86-64", "amd64"}, {"arm64", "arm64"},     {"aarch64", "arm64"},
+	{"arm", "arm"},         {"armhf", "arm"},    {"armel", "arm"},    {"ppc64le", "ppc64le"}, {"s390x", "s390x"},
+	{"riscv64", "riscv64"}, {"386", "386"},      {"i386", "386"},     {"i686", "386"},
 };
 
 static const char *const known_os[] = {"linux", "windows"};
@@ -54,8 +53,8 @@ static enum reg_err normalise(struct reg_platform *p, const char *input, char *e
 		if (strcmp(p->arch, arch_aliases[i].name) == 0)
 			arch = arch_aliases[i].arch;
 	if (!arch)
-		return reg_fail(errbuf, errlen, REG_E_INVALID, "platform \"%s\": unknown architecture \"%s\" (use one of " ACCEPTED_ARCHES ")",
-				input, p->arch);
+		return reg_fail(errbuf, errlen, REG_E_INVALID,
+				"platform \"%s\": unknown architecture \"%s\" (use one of " ACCEPTED_ARCHES ")", input, p->arch);
 	/* "aarch64" and friends carry an implied variant only for arm */
 	if (strcmp(p->arch, "armel") == 0 && !p->variant[0])
 		snprintf(p->variant, sizeof(p->variant), "v6");
@@ -65,21 +64,21 @@ static enum reg_err normalise(struct reg_platform *p, const char *input, char *e
 		if (strcmp(p->variant, "v8") == 0)
 			p->variant[0] = '\0';
 		else if (p->variant[0] && strcmp(p->variant, "v9") != 0)
-			return reg_fail(errbuf, errlen, REG_E_INVALID, "platform \"%s\": arm64 has no variant \"%s\" (use arm64 or arm64/v8)", input,
-					p->variant);
+			return reg_fail(errbuf, errlen, REG_E_INVALID,
+					"platform \"%s\": arm64 has no variant \"%s\" (use arm64 or arm64/v8)", input, p->variant);
 	} else if (strcmp(p->arch, "arm") == 0) {
 		if (!p->variant[0])
 			snprintf(p->variant, sizeof(p->variant), "v7");
 		else if (strcmp(p->variant, "v5") != 0 && strcmp(p->variant, "v6") != 0 && strcmp(p->variant, "v7") != 0 &&
 			 strcmp(p->variant, "v8") != 0)
-			return reg_fail(errbuf, errlen, REG_E_INVALID, "platform \"%s\": arm has no variant \"%s\" (use v5, v6 or v7)", input,
-					p->variant);
+			return reg_fail(errbuf, errlen, REG_E_INVALID, "platform \"%s\": arm has no variant \"%s\" (use v5, v6 or v7)",
+					input, p->variant);
 	} else if (strcmp(p->arch, "amd64") == 0) {
 		if (strcmp(p->variant, "v1") == 0)
 			p->variant[0] = '\0';
 		else if (p->variant[0] && strcmp(p->variant, "v2") != 0 && strcmp(p->variant, "v3") != 0 && strcmp(p->variant, "v4") != 0)
-			return reg_fail(errbuf, errlen, REG_E_INVALID, "platform \"%s\": amd64 has no variant \"%s\" (use v2, v3 or v4, or none)",
-					input, p->variant);
+			return reg_fail(errbuf, errlen, REG_E_INVALID,
+					"platform \"%s\": amd64 has no variant \"%s\" (use v2, v3 or v4, or none)", input, p->variant);
 	} else if (p->variant[0]) {
 		return reg_fail(errbuf, errlen, REG_E_INVALID, "platform \"%s\": architecture %s takes no variant", input, p->arch);
 	}
@@ -114,8 +113,8 @@ enum reg_err reg_platform_parse(const char *s, struct reg_platform *out, char *e
 	return REG_OK;
 }
 
-enum reg_err reg_platform_from_fields(const char *os, const char *arch, const char *variant, struct reg_platform *out,
-				      char *errbuf, size_t errlen)
+enum reg_err reg_platform_from_fields(const char *os, const char *arch, const char *variant, struct reg_platform *out, char *errbuf,
+				      size_t errlen)
 {
 	char input[REG_PLATFORM_STR_MAX];
 
@@ -125,7 +124,8 @@ enum reg_err reg_platform_from_fields(const char *os, const char *arch, const ch
 	if (!os || !arch || !copy_field(out->os, os, strlen(os)) || !copy_field(out->arch, arch, strlen(arch)) ||
 	    (variant && variant[0] && !copy_field(out->variant, variant, strlen(variant)))) {
 		memset(out, 0, sizeof(*out));
-		return reg_fail(errbuf, errlen, REG_E_INVALID, "platform \"%s\" has an empty or malformed os, architecture or variant", input);
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "platform \"%s\" has an empty or malformed os, architecture or variant",
+				input);
 	}
 	if (normalise(out, input, errbuf, errlen) != REG_OK) {
 		memset(out, 0, sizeof(*out));

@@ -7,8 +7,8 @@
 
 #include "registry/error.h"
 
-#define REG_PLATFORM_FIELD_MAX 32  /* bytes per field, NUL included */
-#define REG_PLATFORM_STR_MAX 100   /* "os/arch/variant", NUL included */
+#define REG_PLATFORM_FIELD_MAX 32 /* bytes per field, NUL included */
+#define REG_PLATFORM_STR_MAX 100  /* "os/arch/variant", NUL included */
 
 /*
  * A normalised platform. Fields are lowercase, NUL-terminated; variant is ""
@@ -35,8 +35,8 @@ enum reg_err reg_platform_parse(const char *s, struct reg_platform *out, char *e
  * Normalises separately given fields (as found in an image config or index
  * entry; variant may be NULL or ""). Same rules and errors as reg_platform_parse().
  */
-enum reg_err reg_platform_from_fields(const char *os, const char *arch, const char *variant, struct reg_platform *out,
-				      char *errbuf, size_t errlen);
+enum reg_err reg_platform_from_fields(const char *os, const char *arch, const char *variant, struct reg_platform *out, char *errbuf,
+				      size_t errlen);
 
 /* True when a and b are the same normalised platform. */
 bool reg_platform_equal(const struct reg_platform *a, const struct reg_platform *b);

@@ -91,11 +91,13 @@ static enum reg_err check_digest(const char *d, size_t n, char *errbuf, size_t e
 	{
 		char tmp[8 + 128 + 1];
 		if (n >= sizeof(tmp) || (memcmp(d, "sha256:", 7) != 0 && memcmp(d, "sha512:", 7) != 0))
-			return reg_fail(errbuf, errlen, REG_E_INVALID, "digest algorithm \"%.*s\" is not supported (use sha256)", (int)alg_end, d);
+			return reg_fail(errbuf, errlen, REG_E_INVALID, "digest algorithm \"%.*s\" is not supported (use sha256)",
+					(int)alg_end, d);
 		memcpy(tmp, d, n);
 		tmp[n] = '\0';
 		if (!reg_digest_valid(tmp))
-			return reg_fail(errbuf, errlen, REG_E_INVALID, "digest \"%s\" must be %.6s followed by %d lowercase hex digits", tmp, tmp, tmp[3] == '2' ? 64 : 128);
+			return reg_fail(errbuf, errlen, REG_E_INVALID, "digest \"%s\" must be %.6s followed by %d lowercase hex digits",
+					tmp, tmp, tmp[3] == '2' ? 64 : 128);
 	}
 	return REG_OK;
 }
@@ -145,7 +147,8 @@ static enum reg_err check_domain(const char *d, size_t n, char *errbuf, size_t e
 				return reg_fail(errbuf, errlen, REG_E_INVALID, "registry host \"%.*s\" is malformed", (int)host_end, d);
 			if (i < host_end) {
 				if (d[i] != '.' || i + 1 == host_end)
-					return reg_fail(errbuf, errlen, REG_E_INVALID, "registry host \"%.*s\" is malformed", (int)host_end, d);
+					return reg_fail(errbuf, errlen, REG_E_INVALID, "registry host \"%.*s\" is malformed", (int)host_end,
+							d);
 				i++;
 			}
 		}
@@ -187,7 +190,8 @@ static enum reg_err check_path(const char *p, size_t n, char *errbuf, size_t err
 				i++;
 			if (i == start)
 				return reg_fail(errbuf, errlen, REG_E_INVALID,
-						"repository \"%.*s\" is malformed: each '/'-separated part must start and end with a letter or digit, joined by '.', '_', '__' or '-'",
+						"repository \"%.*s\" is malformed: each '/'-separated part must start and end with a "
+						"letter or digit, joined by '.', '_', '__' or '-'",
 						(int)n, p);
 			if (i == n || p[i] == '/')
 				break;
@@ -201,7 +205,8 @@ static enum reg_err check_path(const char *p, size_t n, char *errbuf, size_t err
 				while (i < n && p[i] == '-')
 					i++;
 			} else {
-				return reg_fail(errbuf, errlen, REG_E_INVALID, "repository \"%.*s\" has an invalid character '%c'", (int)n, p, p[i]);
+				return reg_fail(errbuf, errlen, REG_E_INVALID, "repository \"%.*s\" has an invalid character '%c'", (int)n,
+						p, p[i]);
 			}
 		}
 		if (i < n) {
@@ -291,7 +296,8 @@ enum reg_err reg_ref_parse(const char *s, struct reg_ref *out, char *errbuf, siz
 	if (name_len == 0)
 		return reg_fail(errbuf, errlen, REG_E_INVALID, "image reference has no repository name");
 	if (name_len > REG_NAME_MAX)
-		return reg_fail(errbuf, errlen, REG_E_TOO_LONG, "repository name is %zu characters, at most %d are allowed", name_len, REG_NAME_MAX);
+		return reg_fail(errbuf, errlen, REG_E_TOO_LONG, "repository name is %zu characters, at most %d are allowed", name_len,
+				REG_NAME_MAX);
 
 	slash = memchr(s, '/', name_len);
 	path = s;

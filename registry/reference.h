@@ -8,9 +8,9 @@
 #include "registry/error.h"
 
 /* Limits from the distribution reference grammar. */
-#define REG_NAME_MAX 255  /* domain + "/" + repository */
+#define REG_NAME_MAX 255 /* domain + "/" + repository */
 #define REG_TAG_MAX 128
-#define REG_REF_MAX 512   /* a whole reference, name + tag + digest */
+#define REG_REF_MAX 512 /* a whole reference, name + tag + digest */
 
 /*
  * A parsed, normalised image reference. Every field is an owned string,

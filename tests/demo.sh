@@ -6,7 +6,7 @@
 # arm64 node is simulated (kwok), and for it alone tests/env/fake-kubelet.py plays the kubelet's part, running
 # buildah on this host.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 export MAC_CLUSTER_DIR=${MAC_CLUSTER_DIR:-$PWD/.local/cluster}
 export MAC_CLUSTER_ENV=${MAC_CLUSTER_ENV:-$PWD/.local/cluster.env}
 # shellcheck source=tests/env/common.sh

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Static checks: banned unsafe calls, clang-tidy and cppcheck over every C source; prints one summary line.
+# Static checks: banned unsafe calls, clang-tidy, cppcheck and clang-format over every C source, shellcheck over
+# every shell script; prints one summary line.
 # Usage: tests/lint.sh CPPFLAGS...   (the compiler flags the sources are built with)
 set -u
 flags=("$@")
@@ -37,9 +38,24 @@ cppcheck_all() {
 		--suppress=missingIncludeSystem -I. -D_POSIX_C_SOURCE=200809L "${srcs[@]}" "${tests[@]}"
 }
 
+formatted() {
+	# the layout .clang-format describes: `clang-format -i FILE` puts a file right
+	local headers
+	mapfile -t headers < <(git ls-files '*.h' 2>/dev/null)
+	clang-format --style=file --dry-run --Werror "${srcs[@]}" "${tests[@]}" "${headers[@]}"
+}
+
+shell_scripts() {
+	local scripts
+	mapfile -t scripts < <(git ls-files '*.sh' 2>/dev/null)
+	shellcheck -S warning "${scripts[@]}" .ci/run
+}
+
 step banned-calls banned
 step clang-tidy tidy
 step cppcheck cppcheck_all
+step clang-format formatted
+step shellcheck shell_scripts
 echo "$passed $failed" >build/results/lint.count
 echo "lint: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -107,8 +107,8 @@ static enum download_err open_output(const struct download_request *req, struct 
 }
 
 /* What the finished transfer amounts to: the cap, a write error, a transfer error, or a digest to compare. */
-static enum download_err judge(const struct download_request *req, struct sink *sink, CURLcode cc, const char *curl_err,
-			       char *got_sha256, char *errbuf, size_t errlen)
+static enum download_err judge(const struct download_request *req, struct sink *sink, CURLcode cc, const char *curl_err, char *got_sha256,
+			       char *errbuf, size_t errlen)
 {
 	char hex[65];
 

@@ -17,12 +17,12 @@ enum download_err {
 };
 
 struct download_request {
-	const char *url;          /* http:// or https://; redirects are followed only to http(s), at most 5 */
-	const char *sha256;       /* 64 lowercase hex digits the body must hash to, or NULL for none */
-	const char *output;       /* the file written (created or truncated, mode 0600) */
-	size_t max_bytes;         /* the body's cap */
-	long timeout_s;           /* the whole transfer's bound */
-	const char *ca_pem;       /* extra PEM roots trusted besides the system's, or NULL; borrowed */
+	const char *url;    /* http:// or https://; redirects are followed only to http(s), at most 5 */
+	const char *sha256; /* 64 lowercase hex digits the body must hash to, or NULL for none */
+	const char *output; /* the file written (created or truncated, mode 0600) */
+	size_t max_bytes;   /* the body's cap */
+	long timeout_s;     /* the whole transfer's bound */
+	const char *ca_pem; /* extra PEM roots trusted besides the system's, or NULL; borrowed */
 	size_t ca_pem_len;
 };
 

@@ -42,12 +42,10 @@ enum dynbuf_err dynbuf_add(struct dynbuf *b, const void *mem, size_t len) __attr
 enum dynbuf_err dynbuf_addstr(struct dynbuf *b, const char *s) __attribute__((warn_unused_result));
 
 /* Appends printf-formatted text. On error, nothing is appended. */
-enum dynbuf_err dynbuf_addf(struct dynbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), warn_unused_result));
+enum dynbuf_err dynbuf_addf(struct dynbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3), warn_unused_result));
 
 /* Same as dynbuf_addf() with a va_list. */
-enum dynbuf_err dynbuf_vaddf(struct dynbuf *b, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0), warn_unused_result));
+enum dynbuf_err dynbuf_vaddf(struct dynbuf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0), warn_unused_result));
 
 /* Drops the first n bytes (all of them when n >= len), moving the rest to the front. */
 void dynbuf_consume(struct dynbuf *b, size_t n);

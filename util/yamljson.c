@@ -50,7 +50,8 @@ static cJSON *convert(yaml_document_t *doc, yaml_node_t *node, int depth, char *
 	if (!node)
 		return cJSON_CreateNull();
 	if (depth > YAMLJSON_DEPTH_MAX) {
-		errbuf_set(errbuf, errlen, "line %lu: nested deeper than %d levels", (unsigned long)node->start_mark.line + 1, YAMLJSON_DEPTH_MAX);
+		errbuf_set(errbuf, errlen, "line %lu: nested deeper than %d levels", (unsigned long)node->start_mark.line + 1,
+			   YAMLJSON_DEPTH_MAX);
 		return NULL;
 	}
 	switch (node->type) {

@@ -127,6 +127,7 @@ wait_until 60 etcd curl -fsS "http://127.0.0.1:$etcd_port/health"
 
 # --- kube-apiserver (with the real node, the kubernetes Service's endpoint is its own lease-kept address)
 node_flags=(--endpoint-reconciler-type=none)
+# shellcheck disable=SC2054 # the values of these flags are comma-separated lists
 [ "$real_node" = 1 ] && node_flags=(--endpoint-reconciler-type=lease --enable-admission-plugins=NodeRestriction
 	--kubelet-client-certificate="$pki/apiserver-kubelet-client.crt" --kubelet-client-key="$pki/apiserver-kubelet-client.key"
 	--kubelet-preferred-address-types=InternalIP,Hostname)

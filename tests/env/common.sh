@@ -60,11 +60,11 @@ alive() {
 
 # stop_pid DIR NAME: TERM, then KILL after 10 s, the process group recorded for NAME; removes its pid file.
 stop_pid() {
-	local dir=$1 name=$2 pid i
+	local dir=$1 name=$2 pid
 	pid=$(cat "$dir/pids/$name.pid" 2>/dev/null) || return 0
 	if kill -0 "$pid" 2>/dev/null; then
 		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
-		for i in $(seq 1 50); do
+		for _ in $(seq 1 50); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.2
 		done

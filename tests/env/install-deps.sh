@@ -16,6 +16,8 @@ checks=(
 	"clang:clang"
 	"clang-tidy:clang-tidy"
 	"cppcheck:cppcheck"
+	"clang-format:clang-format"
+	"shellcheck:shellcheck"
 	"valgrind:valgrind"
 	"/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-14-dev"
 	"docker-registry:docker-registry"

@@ -252,7 +252,7 @@ kill_node_processes() {
 	done
 	for cg in /sys/fs/cgroup/*/"$cgroup_prefix"-*; do
 		[ -d "$cg" ] || continue
-		find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+		find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r pid; do kill -KILL "$pid" 2>/dev/null; done
 	done
 }
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # read by the scripts that source this file
 # Pinned versions of the upstream test tools, built from their Go modules by build-tools.sh.
 KUBE_VERSION=v1.35.4
 ETCD_VERSION=v3.6.16

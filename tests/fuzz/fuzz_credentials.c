@@ -12,8 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct reg_credentials c; /* 12 KiB: kept off the fuzzer's stack */
 	char err[REG_ERRBUF_SIZE];
 
-	if (reg_credentials_parse((const char *)data, size, "reg.io:5000", &c, err, sizeof(err)) == REG_OK &&
-	    !c.username[0] && !c.identity_token[0])
+	if (reg_credentials_parse((const char *)data, size, "reg.io:5000", &c, err, sizeof(err)) == REG_OK && !c.username[0] &&
+	    !c.identity_token[0])
 		abort();
 	(void)reg_credentials_parse((const char *)data, size, "docker.io", &c, err, sizeof(err));
 	reg_credentials_clear(&c);

@@ -83,7 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (count == 16)
 			break;
-		slim = cJSON_GetObjectItemCaseSensitive(item, "spec") && cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(item, "spec"), "template")
+		slim = cJSON_GetObjectItemCaseSensitive(item, "spec") &&
+				       cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(item, "spec"), "template")
 			       ? ctl_slim_job(item)
 			       : ctl_slim_pod(item);
 		if (!slim)

@@ -40,8 +40,9 @@ static void fact(const char *key, const char *fmt, ...)
 
 static const char *err_name(enum kube_err e)
 {
-	static const char *names[] = {"OK", "INVALID", "CONFIG", "NOMEM", "IO", "TOO_LONG", "NETWORK", "EXEC", "UNAUTHORIZED",
-				      "FORBIDDEN", "NOT_FOUND", "CONFLICT", "GONE", "UNPROCESSABLE", "TOO_MANY", "SERVER", "HTTP", "STOPPED"};
+	static const char *names[] = {"OK",      "INVALID",       "CONFIG",       "NOMEM",     "IO",        "TOO_LONG",
+				      "NETWORK", "EXEC",          "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "CONFLICT",
+				      "GONE",    "UNPROCESSABLE", "TOO_MANY",     "SERVER",    "HTTP",      "STOPPED"};
 	return (size_t)e < sizeof(names) / sizeof(names[0]) ? names[e] : "?";
 }
 
@@ -50,7 +51,9 @@ static char *configmap(const char *ns, const char *name, const char *value)
 	char *s = malloc(512);
 
 	if (s)
-		snprintf(s, 512, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\",\"labels\":{\"probe\":\"yes\"}},\"data\":{\"v\":\"%s\"}}",
+		snprintf(s, 512,
+			 "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\",\"labels\":{"
+			 "\"probe\":\"yes\"}},\"data\":{\"v\":\"%s\"}}",
 			 name, ns, value);
 	return s;
 }
@@ -110,7 +113,9 @@ static int run_configmaps(struct kube_client *c, const char *ns, unsigned n)
 	e = kube_request(c, "PATCH", one, KUBE_CT_MERGE_PATCH, "{\"data\":{\"v\":\"patched\"}}", 24, &r, err, sizeof(err));
 	obj = cJSON_ParseWithLength(dynbuf_str(&r.body), dynbuf_len(&r.body));
 	fact("merge_patch", "%s v=%s", err_name(e),
-	     cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "data"), "v") ? cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "data"), "v")->valuestring : "");
+	     cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "data"), "v")
+		     ? cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "data"), "v")->valuestring
+		     : "");
 	cJSON_Delete(obj);
 	kube_response_free(&r);
 
@@ -119,16 +124,18 @@ static int run_configmaps(struct kube_client *c, const char *ns, unsigned n)
 	body = configmap(ns, "applied", "by-apply");
 	e = kube_apply(c, one, "kube-probe", true, body, &r, err, sizeof(err));
 	obj = cJSON_ParseWithLength(dynbuf_str(&r.body), dynbuf_len(&r.body));
-	snprintf(rv, sizeof(rv), "%s", cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "resourceVersion")
-					       ? cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "resourceVersion")->valuestring
-					       : "");
+	snprintf(rv, sizeof(rv), "%s",
+		 cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "resourceVersion")
+			 ? cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "resourceVersion")->valuestring
+			 : "");
 	cJSON_Delete(obj);
 	kube_response_free(&r);
 	{
 		enum kube_err e2 = kube_apply(c, one, "kube-probe", true, body, &r, err, sizeof(err));
 		obj = cJSON_ParseWithLength(dynbuf_str(&r.body), dynbuf_len(&r.body));
 		fact("apply", "%s %s unchanged_rv=%s", err_name(e), err_name(e2),
-		     strcmp(rv, cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "resourceVersion")->valuestring) == 0 ? "yes" : "no");
+		     strcmp(rv, cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "resourceVersion")->valuestring) == 0 ? "yes"
+																: "no");
 		cJSON_Delete(obj);
 		kube_response_free(&r);
 	}
@@ -141,7 +148,9 @@ static int run_configmaps(struct kube_client *c, const char *ns, unsigned n)
 	kube_response_free(&r);
 	(void)kube_request(c, "GET", one, NULL, NULL, 0, &r, err, sizeof(err));
 	obj = cJSON_ParseWithLength(dynbuf_str(&r.body), dynbuf_len(&r.body));
-	uid = cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "uid") ? cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "uid")->valuestring : "";
+	uid = cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "uid")
+		      ? cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "metadata"), "uid")->valuestring
+		      : "";
 	kube_response_free(&r);
 	e = kube_delete(c, one, "Background", uid, NULL, &r, err, sizeof(err));
 	fact("delete_right_uid", "%s", err_name(e));
@@ -239,8 +248,8 @@ static int run_reflect(struct kube_client *c, const char *ns, unsigned seconds, 
 	signal(SIGALRM, on_alarm);
 	alarm(seconds);
 	kube_reflector_run(&r, err, sizeof(err));
-	fact("reflector", "lists=%u watches=%u gone=%u failures=%u distinct=%u adds=%u mods=%u dels=%u", atomic_load(&r.lists), atomic_load(&r.watches), atomic_load(&r.gone),
-	     atomic_load(&r.failures), w.name_count, w.adds, w.mods, w.dels);
+	fact("reflector", "lists=%u watches=%u gone=%u failures=%u distinct=%u adds=%u mods=%u dels=%u", atomic_load(&r.lists),
+	     atomic_load(&r.watches), atomic_load(&r.gone), atomic_load(&r.failures), w.name_count, w.adds, w.mods, w.dels);
 	return 0;
 }
 
@@ -350,7 +359,8 @@ int main(int argc, char **argv)
 	int rc = 2;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: kube-probe configmaps NS N | status NS NAME | reflect NS SECONDS [RV] | lease NS NAME ID try|release | event NS NAME | get-every PATH COUNT SECONDS | informer NS SECONDS\n");
+		fprintf(stderr, "usage: kube-probe configmaps NS N | status NS NAME | reflect NS SECONDS [RV] | lease NS NAME ID "
+				"try|release | event NS NAME | get-every PATH COUNT SECONDS | informer NS SECONDS\n");
 		return 2;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -3,7 +3,7 @@
 # own, and stops that cluster on exit or interrupt.
 # Usage: tests/integration/run.sh [TEST_FILE...]
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/env/common.sh
 . tests/env/common.sh
 export MAC_CLUSTER_DIR=$PWD/.local/test-cluster

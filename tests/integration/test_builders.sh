@@ -4,7 +4,7 @@
 # a Git secret and a build secret whose values must never appear in a pod's arguments or environment, nor in logs.
 # MAC_UPDATE_GOLDEN=1 rewrites the golden files.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/lib.sh
 . tests/lib.sh
 

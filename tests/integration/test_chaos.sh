@@ -6,7 +6,7 @@
 # MAC_CHAOS_BUILDS and MAC_CHAOS_KILLS set the size (make test: 50 builds, at least 20 kills; make chaos: 200 and
 # 60); MAC_CHAOS_REPORT names a file for the figures.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/lib.sh
 . tests/lib.sh
 

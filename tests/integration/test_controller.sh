@@ -2,7 +2,7 @@
 # Integration tests of `multiarch-controller run` on the local cluster: the real apiserver, etcd, scheduler and
 # controller-manager (Job and garbage collectors); only the kubelet's part is played, by tests/env/fake-kubelet.py.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/lib.sh
 . tests/lib.sh
 

@@ -3,7 +3,7 @@
 # invalid fixture is rejected with its expected message, defaults apply, kubectl explain teaches, and
 # kubectl get shows the printer columns. Also checks the schema itself: descriptions and bounds everywhere.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 ns=crd-test-$RANDOM

@@ -2,7 +2,7 @@
 # Runs `make demo`'s flow (tests/demo.sh) twice on the test cluster: each run must end in a verified two-arch
 # index, amd64 built on the real node; then stops the demo's controller and helper so later tests start clean.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/lib.sh
 . tests/lib.sh
 # shellcheck source=tests/env/common.sh

@@ -3,7 +3,7 @@
 # kubernetes.io/arch, the real Job controller creating pods, and a registry that round-trips an image.
 # Needs the env file of a running local cluster sourced (tests/integration/run.sh does that).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 ns=env-test-$RANDOM

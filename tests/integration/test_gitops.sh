@@ -2,7 +2,7 @@
 # deploy/gitops/argocd-health.lua, run by a Lua 5.4 interpreter as Argo CD runs it (obj set, hs returned), against
 # MultiArchBuilds recorded from the controller: building, built, failed, not yet seen, and a spec changed since.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/lib.sh
 . tests/lib.sh
 

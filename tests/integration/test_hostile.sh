@@ -4,7 +4,7 @@
 # Every case must end in a clear error (exit 1, a named cause) or a status the user can act on, within a time
 # bound, with no sanitizer report: the binaries are the AddressSanitizer + UBSan build.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/lib.sh
 . tests/lib.sh
 

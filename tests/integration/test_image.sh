@@ -3,7 +3,7 @@
 # the Debian base images are made with debootstrap + docker import first), run for `version`, and run as the
 # controller against the local cluster, authenticated as its ServiceAccount, through a full build.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/lib.sh
 . tests/lib.sh
 # shellcheck source=tests/env/common.sh

@@ -2,7 +2,7 @@
 # multiarch-controller index against real registries (Debian's docker-registry): plain HTTP, TLS + basic auth,
 # a fault-injecting proxy; checked with skopeo and docker manifest inspect.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 bin=bin/multiarch-controller

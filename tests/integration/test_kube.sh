@@ -3,7 +3,7 @@
 # the status subresource, a reflector that survives a forced 410 and an apiserver restart without losing an event,
 # leases, events, and doctor with token, client-certificate and exec-plugin kubeconfigs.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 probe=build/asan/tests/integration/kube-probe
@@ -68,7 +68,7 @@ expect_match "the DELETED event after the restart arrived" "^event=DELETED befor
 expect_eq "the reflector ran clean under the sanitizers" "" "$(grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error' "$work/reflect.err")"
 
 # --- an informer: synced from a list, then kept current by the watch, reporting each change
-ins=probe-informer
+ins="probe-informer"
 kubectl create namespace "$ins" >/dev/null
 for i in 1 2 3; do kubectl create configmap "pre-$i" -n "$ins" --from-literal=v="$i" >/dev/null; done
 kubectl create configmap changed -n "$ins" --from-literal=v=old >/dev/null

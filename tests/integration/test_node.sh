@@ -9,7 +9,7 @@
 # a builder container that cannot start and a pod the kubelet evicts
 # ends in a clear platform status.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/lib.sh
 . tests/lib.sh
 # shellcheck source=tests/env/common.sh
@@ -22,7 +22,7 @@ ns="node-builds"
 work=$(mktemp -d)
 cleanup() {
 	[ -f "$work/ctl.pid" ] && kill "$(cat "$work/ctl.pid")" 2>/dev/null
-	[ -f "$work/servers.pid" ] && kill $(cat "$work/servers.pid") 2>/dev/null
+	[ -f "$work/servers.pid" ] && xargs kill <"$work/servers.pid" 2>/dev/null
 	wait 2>/dev/null
 	kubectl delete namespace "$ns" node-restricted node-pods --wait=false >/dev/null 2>&1
 	rm -rf "$work"

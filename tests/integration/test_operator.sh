@@ -3,7 +3,7 @@
 # (a golden `kubectl auth can-i --list`), and the whole flow runs with the controller authenticated as its
 # ServiceAccount under that RBAC, while /healthz, /readyz, /metrics and the status page's websocket are checked.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/lib.sh
 . tests/lib.sh
 # shellcheck source=tests/env/common.sh

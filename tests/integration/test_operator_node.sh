@@ -4,7 +4,7 @@
 # in-cluster configuration from the token the kubelet projects; the probes answer, one replica leads, and a build
 # applied with kubectl goes end to end.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/lib.sh
 . tests/lib.sh
 # shellcheck source=tests/env/common.sh

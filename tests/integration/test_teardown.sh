@@ -2,7 +2,7 @@
 # Proves the environment cleans up after itself: a cluster interrupted while starting, and one started
 # and stopped, leave no process and no listening port behind.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 . tests/env/common.sh
 

@@ -117,8 +117,8 @@ static void test_registry_files(void **state)
 static void test_yaml_scalars(void **state)
 {
 	char err[128];
-	cJSON *j = yaml_to_json("a: 1\nb: '1'\nc: true\nd: ~\ne: 1.5\nf: 0x1F\ng: 1:30\nh: [x, {y: z}]\nb2: &anchor v\nb3: *anchor\n", 80, err,
-				sizeof(err));
+	cJSON *j = yaml_to_json("a: 1\nb: '1'\nc: true\nd: ~\ne: 1.5\nf: 0x1F\ng: 1:30\nh: [x, {y: z}]\nb2: &anchor v\nb3: *anchor\n", 80,
+				err, sizeof(err));
 	(void)state;
 
 	assert_non_null(j);
@@ -157,12 +157,8 @@ static void test_yaml_11_booleans(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full_config),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_deep_nesting),
-		cmocka_unit_test(test_registry_files),
-		cmocka_unit_test(test_yaml_scalars),
-		cmocka_unit_test(test_yaml_11_booleans),
+		cmocka_unit_test(test_full_config),    cmocka_unit_test(test_refusals),     cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_registry_files), cmocka_unit_test(test_yaml_scalars), cmocka_unit_test(test_yaml_11_booleans),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

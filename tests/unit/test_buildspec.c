@@ -49,8 +49,10 @@ static void test_policy_and_builder(void **state)
 	(void)state;
 
 	assert_int_equal(read_spec("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\",\"linux/riscv64\"],"
-				   "\"policy\":{\"retries\":0,\"timeout\":\"1h30m\",\"missingNodes\":\"Fail\",\"optionalPlatforms\":[\"linux/riscv64\"]},"
-				   "\"builder\":{\"type\":\"buildah\",\"image\":\"quay.io/buildah/stable:v1\"},\"pushSecretRef\":{\"name\":\"regcred\"}}}",
+				   "\"policy\":{\"retries\":0,\"timeout\":\"1h30m\",\"missingNodes\":\"Fail\",\"optionalPlatforms\":["
+				   "\"linux/riscv64\"]},"
+				   "\"builder\":{\"type\":\"buildah\",\"image\":\"quay.io/buildah/"
+				   "stable:v1\"},\"pushSecretRef\":{\"name\":\"regcred\"}}}",
 				   &s, err),
 			 CTL_OK);
 	assert_int_equal(s.retries, 0);
@@ -103,11 +105,14 @@ static void test_refusals(void **state)
 		       "spec.policy.timeout");
 	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"timeout\":\"5s\"}}}", "from 1m");
 	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"retries\":-1}}}", "retries");
-	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"retries\":1.44444e+100}}}", "retries");
+	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"retries\":1.44444e+100}}}",
+		       "retries");
 	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"retries\":2.5}}}", "retries");
-	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"optionalPlatforms\":[\"linux/s390x\"]}}}",
-		       "optionalPlatforms");
-	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"builder\":{\"type\":\"docker\"}}}", "builder.type");
+	expect_refused(
+		"{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"optionalPlatforms\":[\"linux/s390x\"]}}}",
+		"optionalPlatforms");
+	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"builder\":{\"type\":\"docker\"}}}",
+		       "builder.type");
 }
 
 int main(void)

@@ -32,9 +32,9 @@ static void test_case_spaces_tokens_and_escapes(void **state)
 	char err[REG_ERRBUF_SIZE];
 	(void)state;
 
-	assert_int_equal(reg_challenge_parse("  bEaReR  realm = \"https://a/t\" , error=insufficient_scope ,service=reg.io", &ch, err,
-					     sizeof(err)),
-			 REG_OK);
+	assert_int_equal(
+		reg_challenge_parse("  bEaReR  realm = \"https://a/t\" , error=insufficient_scope ,service=reg.io", &ch, err, sizeof(err)),
+		REG_OK);
 	assert_string_equal(ch.realm, "https://a/t");
 	assert_string_equal(ch.service, "reg.io");
 	assert_string_equal(ch.error, "insufficient_scope");
@@ -53,9 +53,9 @@ static void test_first_supported_challenge_wins(void **state)
 			 REG_OK);
 	assert_int_equal(ch.scheme, REG_AUTH_BASIC);
 	assert_string_equal(ch.realm, "r1");
-	assert_int_equal(reg_challenge_parse("Digest realm=\"x\", nonce=\"y\", Bearer realm=\"https://t\",service=s", &ch, err,
-					     sizeof(err)),
-			 REG_OK);
+	assert_int_equal(
+		reg_challenge_parse("Digest realm=\"x\", nonce=\"y\", Bearer realm=\"https://t\",service=s", &ch, err, sizeof(err)),
+		REG_OK);
 	assert_int_equal(ch.scheme, REG_AUTH_BEARER);
 	assert_string_equal(ch.service, "s");
 }

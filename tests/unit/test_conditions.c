@@ -13,7 +13,9 @@ static const char *field(const cJSON *conditions, const char *type, const char *
 {
 	const cJSON *c;
 
-	cJSON_ArrayForEach(c, conditions) if (strcmp(cJSON_GetObjectItem(c, "type")->valuestring, type) == 0) return cJSON_GetObjectItem(c, key)->valuestring;
+	cJSON_ArrayForEach(c, conditions)
+		if (strcmp(cJSON_GetObjectItem(c, "type")->valuestring, type) == 0)
+			return cJSON_GetObjectItem(c, key)->valuestring;
 	return NULL;
 }
 

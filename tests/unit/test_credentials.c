@@ -97,10 +97,8 @@ static void test_load_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_auth_field_and_key_forms),
-		cmocka_unit_test(test_not_found_is_anonymous),
-		cmocka_unit_test(test_helpers_are_refused_clearly),
-		cmocka_unit_test(test_malformed_input_never_leaks_secrets),
+		cmocka_unit_test(test_auth_field_and_key_forms),    cmocka_unit_test(test_not_found_is_anonymous),
+		cmocka_unit_test(test_helpers_are_refused_clearly), cmocka_unit_test(test_malformed_input_never_leaks_secrets),
 		cmocka_unit_test(test_load_missing_file),
 	};
 	return cmocka_run_group_tests_name("credentials", tests, NULL, NULL);

@@ -107,12 +107,9 @@ static void test_take_hands_over_ownership(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty_buffer_reads_as_empty_string),
-		cmocka_unit_test(test_add_grows_and_keeps_nul),
-		cmocka_unit_test(test_cap_is_enforced_and_nothing_appended),
-		cmocka_unit_test(test_addf_formats),
-		cmocka_unit_test(test_consume_moves_the_rest_forward),
-		cmocka_unit_test(test_take_hands_over_ownership),
+		cmocka_unit_test(test_empty_buffer_reads_as_empty_string),   cmocka_unit_test(test_add_grows_and_keeps_nul),
+		cmocka_unit_test(test_cap_is_enforced_and_nothing_appended), cmocka_unit_test(test_addf_formats),
+		cmocka_unit_test(test_consume_moves_the_rest_forward),       cmocka_unit_test(test_take_hands_over_ownership),
 	};
 	return cmocka_run_group_tests_name("dynbuf", tests, NULL, NULL);
 }

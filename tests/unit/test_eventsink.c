@@ -105,8 +105,10 @@ static void test_post_does_not_wait_and_keeps_order(void **state)
 	for (int i = 0; i < 3; i++)
 		sem_post(&api.allow);
 	assert_true(ctl_event_sink_drain(s, 10));
-	assert_string_equal(api.written, "apps/hello:N:PlatformBuilding:amd64@1790000000.123456000;apps/hello:N:PlatformBuilding:arm64@1790000000.123456000;"
-					 "apps/hello:W:PlatformFailed:exit 1@1790000000.123456000;");
+	assert_string_equal(
+		api.written,
+		"apps/hello:N:PlatformBuilding:amd64@1790000000.123456000;apps/hello:N:PlatformBuilding:arm64@1790000000.123456000;"
+		"apps/hello:W:PlatformFailed:exit 1@1790000000.123456000;");
 	assert_int_equal(counts(s).written, 3);
 	assert_int_equal(counts(s).dropped, 0);
 	ctl_event_sink_stop(s);

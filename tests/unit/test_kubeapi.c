@@ -17,9 +17,11 @@
 static void test_status_bodies(void **state)
 {
 	struct kube_status st;
-	const char *conflict = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":\"Operation cannot be fulfilled on "
-			       "configmaps \\\"a\\\": the object has been modified\",\"reason\":\"Conflict\",\"code\":409}";
-	const char *throttled = "{\"kind\":\"Status\",\"reason\":\"TooManyRequests\",\"message\":\"slow down\",\"details\":{\"retryAfterSeconds\":3},\"code\":429}";
+	const char *conflict =
+		"{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":\"Operation cannot be fulfilled on "
+		"configmaps \\\"a\\\": the object has been modified\",\"reason\":\"Conflict\",\"code\":409}";
+	const char *throttled = "{\"kind\":\"Status\",\"reason\":\"TooManyRequests\",\"message\":\"slow "
+				"down\",\"details\":{\"retryAfterSeconds\":3},\"code\":429}";
 	(void)state;
 
 	kube_status_parse(conflict, strlen(conflict), 409, &st);
@@ -142,12 +144,9 @@ static void test_timestamps(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_status_bodies),
-		cmocka_unit_test(test_http_codes_map_to_errors),
-		cmocka_unit_test(test_paths_and_queries),
-		cmocka_unit_test(test_rate_limiter_arithmetic),
-		cmocka_unit_test(test_lease_decisions),
-		cmocka_unit_test(test_timestamps),
+		cmocka_unit_test(test_status_bodies),     cmocka_unit_test(test_http_codes_map_to_errors),
+		cmocka_unit_test(test_paths_and_queries), cmocka_unit_test(test_rate_limiter_arithmetic),
+		cmocka_unit_test(test_lease_decisions),   cmocka_unit_test(test_timestamps),
 	};
 	return cmocka_run_group_tests_name("kubeapi", tests, NULL, NULL);
 }

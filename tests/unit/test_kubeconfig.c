@@ -197,8 +197,9 @@ static void test_exec_parse_and_run(void **state)
 	struct kube_exec_credential cred;
 	struct kube_exec_config cfg = {0};
 	char err[KUBE_ERRBUF_SIZE];
-	const char *v1 = "{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{"
-			 "\"clientCertificateData\":\"CERT\",\"clientKeyData\":\"KEY\",\"expirationTimestamp\":\"2030-01-01T00:00:00+01:00\"}}";
+	const char *v1 =
+		"{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{"
+		"\"clientCertificateData\":\"CERT\",\"clientKeyData\":\"KEY\",\"expirationTimestamp\":\"2030-01-01T00:00:00+01:00\"}}";
 	(void)state;
 
 	assert_int_equal(kube_exec_parse(v1, strlen(v1), "client.authentication.k8s.io/v1", &cred, err, sizeof(err)), KUBE_OK);

@@ -106,7 +106,8 @@ static void test_refusals(void **state)
 	expect_refused("[]", REG_E_INVALID, "not a JSON object");
 	expect_refused("{\"schemaVersion\":1,\"fsLayers\":[]}", REG_E_UNSUPPORTED, "schema 1");
 	expect_refused("{\"schemaVersion\":2,\"mediaType\":\"application/x-other\"}", REG_E_UNSUPPORTED, "unsupported manifest media type");
-	expect_refused("{\"schemaVersion\":2,\"mediaType\":\"" REG_MT_OCI_MANIFEST "\",\"config\":{},\"layers\":[]}", REG_E_INVALID, "config 0");
+	expect_refused("{\"schemaVersion\":2,\"mediaType\":\"" REG_MT_OCI_MANIFEST "\",\"config\":{},\"layers\":[]}", REG_E_INVALID,
+		       "config 0");
 	expect_refused("{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"x\",\"digest\":\"sha256:12\",\"size\":1}]}", REG_E_INVALID,
 		       "no valid sha256 digest");
 	expect_refused("{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"x\",\"digest\":\"" D1 "\",\"size\":-1}]}", REG_E_INVALID,
@@ -148,24 +149,27 @@ static void test_digests(void **state)
 	assert_string_equal(d, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	assert_true(reg_digest_matches(d, "", 0));
 	assert_false(reg_digest_matches(d, "x", 1));
-	assert_true(reg_digest_matches("sha512:cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877ee"
-				       "c2f63b931bd47417a81a538327af927da3e",
-				       "", 0));
+	assert_true(
+		reg_digest_matches("sha512:cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877ee"
+				   "c2f63b931bd47417a81a538327af927da3e",
+				   "", 0));
 	assert_false(reg_digest_matches("md5:d41d8cd98f00b204e9800998ecf8427e", "", 0));
 }
 
 static void test_index_document_is_exact_and_stable(void **state)
 {
-	char *entries[] = {"{\"mediaType\":\"m\",\"digest\":\"" D1 "\",\"size\":1,\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}"};
+	char *entries[] = {"{\"mediaType\":\"m\",\"digest\":\"" D1
+			   "\",\"size\":1,\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}"};
 	const char *keys[] = {"org.opencontainers.image.source"}, *values[] = {"https://git.example.com/a"};
 	char *a, *b;
 	(void)state;
 
 	a = reg_index_document(entries, 1, keys, values, 1);
 	b = reg_index_document(entries, 1, keys, values, 1);
-	assert_string_equal(a, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[{\"mediaType\":"
-			       "\"m\",\"digest\":\"" D1 "\",\"size\":1,\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}],"
-			       "\"annotations\":{\"org.opencontainers.image.source\":\"https://git.example.com/a\"}}");
+	assert_string_equal(a,
+			    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[{\"mediaType\":"
+			    "\"m\",\"digest\":\"" D1 "\",\"size\":1,\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}],"
+			    "\"annotations\":{\"org.opencontainers.image.source\":\"https://git.example.com/a\"}}");
 	assert_string_equal(a, b);
 	free(a);
 	free(b);

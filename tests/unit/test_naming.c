@@ -39,7 +39,8 @@ static void test_long_names_stay_stable_and_distinct(void **state)
 
 	assert_true(ctl_pod_name(a, sizeof(a), long_build, 7, "linux-arm-v7", 1));
 	assert_true(ctl_pod_name(b, sizeof(b), long_build, 7, "linux-arm-v7", 2));
-	assert_true(ctl_pod_name(c, sizeof(c), "a-very-long-multiarchbuild-name-that-a-team-chose-for-its-service-y", 7, "linux-arm-v7", 1));
+	assert_true(
+		ctl_pod_name(c, sizeof(c), "a-very-long-multiarchbuild-name-that-a-team-chose-for-its-service-y", 7, "linux-arm-v7", 1));
 	assert_true(ctl_pod_name(again, sizeof(again), long_build, 7, "linux-arm-v7", 1));
 	assert_dns_label(a);
 	assert_dns_label(b);

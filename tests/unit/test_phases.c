@@ -48,7 +48,8 @@ static void test_every_reason_reads_back(void **state)
 
 static void test_labels_as_numbers(void **state)
 {
-	cJSON *pod = cJSON_Parse("{\"metadata\":{\"labels\":{\"a\":\"12\",\"b\":\"1x\",\"c\":\"\",\"d\":\"99999999999999999999999\",\"e\":7}}}");
+	cJSON *pod =
+		cJSON_Parse("{\"metadata\":{\"labels\":{\"a\":\"12\",\"b\":\"1x\",\"c\":\"\",\"d\":\"99999999999999999999999\",\"e\":7}}}");
 	(void)state;
 
 	assert_non_null(pod);

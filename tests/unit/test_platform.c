@@ -110,10 +110,8 @@ static void test_rejections_name_the_fix(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_common_platforms),
-		cmocka_unit_test(test_normalisation),
-		cmocka_unit_test(test_equal_after_normalisation),
-		cmocka_unit_test(test_from_fields),
+		cmocka_unit_test(test_common_platforms),          cmocka_unit_test(test_normalisation),
+		cmocka_unit_test(test_equal_after_normalisation), cmocka_unit_test(test_from_fields),
 		cmocka_unit_test(test_rejections_name_the_fix),
 	};
 	return cmocka_run_group_tests_name("platform", tests, NULL, NULL);

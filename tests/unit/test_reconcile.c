@@ -20,9 +20,9 @@
 
 /* What the writer was asked to do, and what it answers. */
 struct recorder {
-	cJSON *created;   /* array of created objects */
-	cJSON *deleted;   /* array of deleted names */
-	cJSON *status;    /* the last status written, or NULL */
+	cJSON *created; /* array of created objects */
+	cJSON *deleted; /* array of deleted names */
+	cJSON *status;  /* the last status written, or NULL */
 	unsigned status_writes;
 	char events[2048];
 	char last_note[1400]; /* the note of the last Event */
@@ -47,7 +47,8 @@ static enum ctl_write rec_remove(void *ctx, const char *kind, const cJSON *objec
 	(void)err;
 	(void)errlen;
 
-	cJSON_AddItemToArray(r->deleted, cJSON_CreateString(cJSON_GetObjectItem(cJSON_GetObjectItem(object, "metadata"), "name")->valuestring));
+	cJSON_AddItemToArray(r->deleted,
+			     cJSON_CreateString(cJSON_GetObjectItem(cJSON_GetObjectItem(object, "metadata"), "name")->valuestring));
 	return CTL_WRITE_OK;
 }
 
@@ -157,8 +158,8 @@ static void add_pod(struct world *w, long gen, const char *platform, int attempt
 		 gen, platform, attempt, platform, attempt, when, gen, platform, attempt, platform, phase);
 	pod = cJSON_Parse(text);
 	if (message) {
-		cJSON *state = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "status"), "containerStatuses"), 0),
-						   "state");
+		cJSON *state = cJSON_GetObjectItem(
+			cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "status"), "containerStatuses"), 0), "state");
 		term = cJSON_AddObjectToObject(state, "terminated");
 		cJSON_AddNumberToObject(term, "exitCode", strcmp(phase, "Succeeded") == 0 ? 0 : 1);
 		cJSON_AddStringToObject(term, "reason", strcmp(phase, "Succeeded") == 0 ? "Completed" : "Error");
@@ -175,7 +176,8 @@ static void add_index(struct world *w, long gen, const char *job_status, const c
 
 	snprintf(text, sizeof(text),
 		 "{\"metadata\":{\"name\":\"hello-g%ld-index\",\"namespace\":\"apps\",\"uid\":\"j-1\","
-		 "\"ownerReferences\":[{\"kind\":\"MultiArchBuild\",\"name\":\"hello\",\"uid\":\"u-1\",\"controller\":true}],\"labels\":{\"multiarch.dev/build\":\"hello\","
+		 "\"ownerReferences\":[{\"kind\":\"MultiArchBuild\",\"name\":\"hello\",\"uid\":\"u-1\",\"controller\":true}],\"labels\":{"
+		 "\"multiarch.dev/build\":\"hello\","
 		 "\"multiarch.dev/role\":\"index\",\"multiarch.dev/generation\":\"%ld\"}},\"status\":%s}",
 		 gen, gen, job_status);
 	add_child(w, cJSON_Parse(text));
@@ -183,9 +185,12 @@ static void add_index(struct world *w, long gen, const char *job_status, const c
 		return;
 	snprintf(text, sizeof(text),
 		 "{\"metadata\":{\"name\":\"hello-g%ld-index-x1\",\"namespace\":\"apps\",\"uid\":\"ip-1\","
-		 "\"ownerReferences\":[{\"kind\":\"Job\",\"name\":\"hello-g%ld-index\",\"uid\":\"j-1\",\"controller\":true}],\"labels\":{\"multiarch.dev/build\":\"hello\","
-		 "\"multiarch.dev/role\":\"index\",\"multiarch.dev/generation\":\"%ld\"}},\"status\":{\"phase\":\"%s\",\"containerStatuses\":"
-		 "[{\"name\":\"index\",\"state\":{\"terminated\":{\"exitCode\":0,\"message\":\"%s\",\"finishedAt\":\"2026-09-21T14:13:20Z\"}}}]}}",
+		 "\"ownerReferences\":[{\"kind\":\"Job\",\"name\":\"hello-g%ld-index\",\"uid\":\"j-1\",\"controller\":true}],\"labels\":{"
+		 "\"multiarch.dev/build\":\"hello\","
+		 "\"multiarch.dev/role\":\"index\",\"multiarch.dev/"
+		 "generation\":\"%ld\"}},\"status\":{\"phase\":\"%s\",\"containerStatuses\":"
+		 "[{\"name\":\"index\",\"state\":{\"terminated\":{\"exitCode\":0,\"message\":\"%s\",\"finishedAt\":\"2026-09-21T14:13:"
+		 "20Z\"}}}]}}",
 		 gen, gen, gen, pod_phase, digest);
 	add_child(w, cJSON_Parse(text));
 }
@@ -246,8 +251,9 @@ static const char *condition(const cJSON *status, const char *type, const char *
 {
 	const cJSON *c;
 
-	cJSON_ArrayForEach(c, cJSON_GetObjectItem(status, "conditions")) if (strcmp(cJSON_GetObjectItem(c, "type")->valuestring, type) ==
-									      0) return cJSON_GetObjectItem(c, key)->valuestring;
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(status, "conditions"))
+		if (strcmp(cJSON_GetObjectItem(c, "type")->valuestring, type) == 0)
+			return cJSON_GetObjectItem(c, key)->valuestring;
 	return "(none)";
 }
 
@@ -281,10 +287,11 @@ static void test_new_build_to_ready(void **state)
 	assert_string_equal(created_name(&w, 0), "hello-g1-linux-amd64-a1");
 	assert_string_equal(created_name(&w, 1), "hello-g1-linux-arm64-a1");
 	pod = cJSON_GetArrayItem(w.rec.created, 1);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "spec"), "nodeSelector"), "kubernetes.io/arch")->valuestring,
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "spec"), "nodeSelector"), "kubernetes.io/arch")
+				    ->valuestring,
 			    "arm64");
-	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "metadata"), "ownerReferences"), 0),
-						     "controller")));
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(
+		cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "metadata"), "ownerReferences"), 0), "controller")));
 	assert_int_equal(w.rec.status_writes, 1);
 	assert_string_equal(status_str(&w, "phase"), "Building");
 	assert_int_equal(cJSON_GetObjectItem(w.rec.status, "observedGeneration")->valueint, 1);
@@ -310,15 +317,17 @@ static void test_new_build_to_ready(void **state)
 	assert_string_equal(created_name(&w, 0), "hello-g1-index");
 	job = cJSON_GetArrayItem(w.rec.created, 0);
 	args = cJSON_GetObjectItem(
-		cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(job, "spec"), "template"), "spec"), "containers"),
-				   0),
+		cJSON_GetArrayItem(
+			cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(job, "spec"), "template"), "spec"),
+					    "containers"),
+			0),
 		"args");
 	cJSON_ArrayForEach(a, args) {
 		strncat(joined, a->valuestring, sizeof(joined) - strlen(joined) - 2);
 		strncat(joined, " ", sizeof(joined) - strlen(joined) - 1);
 	}
 	assert_non_null(strstr(joined, "index --image=reg.example/team/hello:1.0 --source=reg.example/team/hello@" DIGEST_A
-					" --platform=linux/amd64 --source=reg.example/team/hello@" DIGEST_B " --platform=linux/arm64 "));
+				       " --platform=linux/amd64 --source=reg.example/team/hello@" DIGEST_B " --platform=linux/arm64 "));
 	assert_non_null(strstr(joined, "--digest-file=/dev/termination-log"));
 	assert_string_equal(status_str(&w, "phase"), "Merging");
 	assert_string_equal(platform_str(w.rec.status, "linux/arm64", "digest"), DIGEST_B);
@@ -338,7 +347,9 @@ static void test_new_build_to_ready(void **state)
 	assert_string_equal(condition(w.rec.status, "Reconciling", "status"), "False");
 	assert_string_equal(w.rec.events, "Succeeded ");
 	/* the one Event of the outcome names where every platform was built */
-	assert_non_null(strstr(w.rec.last_note, "holds 2 platforms: linux/amd64 on node-linux-amd64 (1 attempt); linux/arm64 on node-linux-arm64 (1 attempt)"));
+	assert_non_null(
+		strstr(w.rec.last_note,
+		       "holds 2 platforms: linux/amd64 on node-linux-amd64 (1 attempt); linux/arm64 on node-linux-arm64 (1 attempt)"));
 	accept_status(&w);
 
 	/* done: later looks write nothing */
@@ -358,7 +369,9 @@ static void test_index_pod_collected(void **state)
 	both_pushed(&w);
 	accept_status(&w);
 	/* complete at NOW + 70, the pod already gone */
-	add_index(&w, 1, "{\"succeeded\":1,\"completionTime\":\"2026-09-21T14:14:30Z\",\"conditions\":[{\"type\":\"Complete\",\"status\":\"True\"}]}",
+	add_index(&w, 1,
+		  "{\"succeeded\":1,\"completionTime\":\"2026-09-21T14:14:30Z\",\"conditions\":[{\"type\":\"Complete\",\"status\":\"True\"}"
+		  "]}",
 		  NULL, NULL);
 	w.now = NOW + 72;
 	run(&w);
@@ -376,8 +389,8 @@ static void test_index_pod_collected(void **state)
 	world_init(&w, NULL, 1);
 	add_pod(&w, 1, "linux-amd64", 1, "Succeeded", DIGEST_A, NOW + 60);
 	add_pod(&w, 1, "linux-arm64", 1, "Succeeded", DIGEST_B, NOW + 61);
-	add_index(&w, 1, "{\"completionTime\":\"2026-09-21T14:14:30Z\",\"conditions\":[{\"type\":\"Complete\",\"status\":\"True\"}]}", "Running",
-		  "");
+	add_index(&w, 1, "{\"completionTime\":\"2026-09-21T14:14:30Z\",\"conditions\":[{\"type\":\"Complete\",\"status\":\"True\"}]}",
+		  "Running", "");
 	w.now = NOW + 3600;
 	run(&w);
 	assert_int_equal(cJSON_GetArraySize(w.rec.deleted), 0);
@@ -524,15 +537,18 @@ static void test_kubelet_failures(void **state)
 	accept_status(&w);
 	add_pod(&w, 1, "linux-amd64", 1, "Pending", NULL, NOW);
 	cs = last_status_list(&w, "containerStatuses");
-	cJSON_ReplaceItemInObject(cs, "state",
-				  cJSON_Parse("{\"waiting\":{\"reason\":\"ImagePullBackOff\",\"message\":\"Back-off pulling image \\\"mac.local/none:1\\\"\"}}"));
+	cJSON_ReplaceItemInObject(
+		cs, "state",
+		cJSON_Parse(
+			"{\"waiting\":{\"reason\":\"ImagePullBackOff\",\"message\":\"Back-off pulling image \\\"mac.local/none:1\\\"\"}}"));
 	add_pod(&w, 1, "linux-arm64", 1, "Failed", NULL, NOW);
 	cs = last_status_list(&w, "initContainerStatuses");
 	cJSON_ReplaceItemInObject(cs, "state",
 				  cJSON_Parse("{\"terminated\":{\"exitCode\":1,\"reason\":\"Error\",\"message\":\"sha256 mismatch\"}}"));
 	w.now = NOW + 3;
 	run(&w);
-	assert_non_null(strstr(platform_str(w.rec.status, "linux/amd64", "message"), "ImagePullBackOff (container builder): Back-off pulling image"));
+	assert_non_null(strstr(platform_str(w.rec.status, "linux/amd64", "message"),
+			       "ImagePullBackOff (container builder): Back-off pulling image"));
 	assert_string_equal(platform_str(w.rec.status, "linux/amd64", "phase"), "Failed");
 	assert_non_null(strstr(platform_str(w.rec.status, "linux/arm64", "message"), "): source: Error (exit code 1): sha256 mismatch"));
 	assert_int_equal(cJSON_GetArraySize(w.rec.deleted), 1); /* the stuck pod is stopped */
@@ -630,7 +646,8 @@ static void test_malformed_old_conditions(void **state)
 	static const char *const shapes[] = {
 		"{\"observedGeneration\":1,\"phase\":\"Building\",\"conditions\":{\"Ready\":\"True\"}}",
 		"{\"observedGeneration\":1,\"phase\":\"Building\",\"conditions\":[7,\"Ready\",{\"type\":3},"
-		"{\"type\":\"Ready\",\"status\":\"False\"},{\"type\":\"Custom\",\"status\":\"True\",\"lastTransitionTime\":\"2026-09-21T14:00:00Z\"}]}",
+		"{\"type\":\"Ready\",\"status\":\"False\"},{\"type\":\"Custom\",\"status\":\"True\",\"lastTransitionTime\":\"2026-09-21T14:"
+		"00:00Z\"}]}",
 	};
 	(void)state;
 
@@ -666,8 +683,10 @@ static void test_only_own_children(void **state)
 		"\"multiarch.dev/role\":\"build\",\"multiarch.dev/generation\":\"1\",\"multiarch.dev/platform\":\"linux-amd64\","
 		"\"multiarch.dev/attempt\":\"1\"}},\"status\":{\"phase\":\"Pending\"}}",
 		/* the earlier build's pod of the same name, running */
-		"{\"metadata\":{\"name\":\"hello-g1-linux-arm64-a1\",\"namespace\":\"apps\",\"uid\":\"old-p\",\"ownerReferences\":[{\"uid\":\"u-0\","
-		"\"controller\":true}],\"labels\":{\"multiarch.dev/build\":\"hello\",\"multiarch.dev/role\":\"build\",\"multiarch.dev/generation\":\"7\","
+		"{\"metadata\":{\"name\":\"hello-g1-linux-arm64-a1\",\"namespace\":\"apps\",\"uid\":\"old-p\",\"ownerReferences\":[{"
+		"\"uid\":\"u-0\","
+		"\"controller\":true}],\"labels\":{\"multiarch.dev/build\":\"hello\",\"multiarch.dev/role\":\"build\",\"multiarch.dev/"
+		"generation\":\"7\","
 		"\"multiarch.dev/platform\":\"linux-arm64\",\"multiarch.dev/attempt\":\"1\"}},\"status\":{\"phase\":\"Running\"}}",
 	};
 	struct world w;

@@ -154,10 +154,8 @@ static void test_digest_valid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_references),
-		cmocka_unit_test(test_docker_hub_normalisation),
-		cmocka_unit_test(test_invalid_references),
-		cmocka_unit_test(test_format_round_trips),
+		cmocka_unit_test(test_valid_references),   cmocka_unit_test(test_docker_hub_normalisation),
+		cmocka_unit_test(test_invalid_references), cmocka_unit_test(test_format_round_trips),
 		cmocka_unit_test(test_digest_valid),
 	};
 	return cmocka_run_group_tests_name("reference", tests, NULL, NULL);

@@ -14,10 +14,13 @@
 static const char pod_json[] =
 	"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"hello-g1-linux-arm64-a1\",\"namespace\":\"apps\",\"uid\":\"p-1\","
 	"\"resourceVersion\":\"812\",\"creationTimestamp\":\"2026-11-30T10:00:00Z\",\"labels\":{\"multiarch.dev/build\":\"hello\","
-	"\"multiarch.dev/role\":\"build\",\"multiarch.dev/generation\":\"1\",\"multiarch.dev/platform\":\"linux-arm64\",\"multiarch.dev/attempt\":\"1\","
-	"\"app.kubernetes.io/managed-by\":\"multiarch-controller\",\"team\":\"web\"},\"annotations\":{\"multiarch.dev/repository\":\"r/app\"},"
+	"\"multiarch.dev/role\":\"build\",\"multiarch.dev/generation\":\"1\",\"multiarch.dev/platform\":\"linux-arm64\",\"multiarch.dev/"
+	"attempt\":\"1\","
+	"\"app.kubernetes.io/managed-by\":\"multiarch-controller\",\"team\":\"web\"},\"annotations\":{\"multiarch.dev/repository\":\"r/"
+	"app\"},"
 	"\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"other\",\"uid\":\"c-9\"},"
-	"{\"apiVersion\":\"multiarch.dev/v1alpha1\",\"kind\":\"MultiArchBuild\",\"name\":\"hello\",\"uid\":\"u-1\",\"controller\":true,\"blockOwnerDeletion\":true}],"
+	"{\"apiVersion\":\"multiarch.dev/"
+	"v1alpha1\",\"kind\":\"MultiArchBuild\",\"name\":\"hello\",\"uid\":\"u-1\",\"controller\":true,\"blockOwnerDeletion\":true}],"
 	"\"managedFields\":[{\"manager\":\"kube-scheduler\"}]},"
 	"\"spec\":{\"nodeName\":\"node-arm-1\",\"containers\":[{\"name\":\"builder\",\"image\":\"buildkit\",\"args\":[\"build\"]}],"
 	"\"nodeSelector\":{\"kubernetes.io/arch\":\"arm64\"}},"
@@ -47,15 +50,17 @@ static void test_pod(void **state)
 	char *text = slim_text(ctl_slim_pod, pod_json);
 	(void)state;
 
-	assert_string_equal(text,
-			    "{\"metadata\":{\"name\":\"hello-g1-linux-arm64-a1\",\"namespace\":\"apps\",\"uid\":\"p-1\",\"resourceVersion\":\"812\","
-			    "\"creationTimestamp\":\"2026-11-30T10:00:00Z\",\"labels\":{\"multiarch.dev/build\":\"hello\",\"multiarch.dev/role\":\"build\","
-			    "\"multiarch.dev/generation\":\"1\",\"multiarch.dev/platform\":\"linux-arm64\",\"multiarch.dev/attempt\":\"1\"},"
-			    "\"ownerReferences\":[{\"uid\":\"u-1\",\"controller\":true}]},\"spec\":{\"nodeName\":\"node-arm-1\"},"
-			    "\"status\":{\"phase\":\"Succeeded\",\"startTime\":\"2026-11-30T10:00:01Z\",\"containerStatuses\":[{\"name\":\"builder\","
-			    "\"state\":{\"terminated\":{\"exitCode\":0,\"message\":\"sha256:abc\\n\"}}}],"
-			    "\"initContainerStatuses\":[{\"name\":\"source\",\"state\":{\"terminated\":{\"exitCode\":0}}}],"
-			    "\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"True\"}]}}");
+	assert_string_equal(
+		text,
+		"{\"metadata\":{\"name\":\"hello-g1-linux-arm64-a1\",\"namespace\":\"apps\",\"uid\":\"p-1\",\"resourceVersion\":\"812\","
+		"\"creationTimestamp\":\"2026-11-30T10:00:00Z\",\"labels\":{\"multiarch.dev/build\":\"hello\",\"multiarch.dev/"
+		"role\":\"build\","
+		"\"multiarch.dev/generation\":\"1\",\"multiarch.dev/platform\":\"linux-arm64\",\"multiarch.dev/attempt\":\"1\"},"
+		"\"ownerReferences\":[{\"uid\":\"u-1\",\"controller\":true}]},\"spec\":{\"nodeName\":\"node-arm-1\"},"
+		"\"status\":{\"phase\":\"Succeeded\",\"startTime\":\"2026-11-30T10:00:01Z\",\"containerStatuses\":[{\"name\":\"builder\","
+		"\"state\":{\"terminated\":{\"exitCode\":0,\"message\":\"sha256:abc\\n\"}}}],"
+		"\"initContainerStatuses\":[{\"name\":\"source\",\"state\":{\"terminated\":{\"exitCode\":0}}}],"
+		"\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"True\"}]}}");
 	cJSON_free(text);
 }
 
@@ -73,27 +78,34 @@ static void test_no_owner_no_labels(void **state)
 /* A node keeps its labels, taints, cordon and Ready, not its other conditions and heartbeats. */
 static void test_node(void **state)
 {
-	char *text = slim_text(ctl_slim_node, "{\"metadata\":{\"name\":\"n1\",\"uid\":\"n\",\"resourceVersion\":\"3\",\"labels\":{\"kubernetes.io/arch\":\"arm64\"}},"
-					      "\"spec\":{\"unschedulable\":true,\"taints\":[{\"key\":\"k\",\"effect\":\"NoSchedule\"}],\"podCIDR\":\"x\"},"
-					      "\"status\":{\"conditions\":[{\"type\":\"MemoryPressure\",\"status\":\"False\"},{\"type\":\"Ready\",\"status\":\"True\","
-					      "\"lastHeartbeatTime\":\"t\"}],\"capacity\":{\"cpu\":\"4\"}}}");
+	char *text = slim_text(
+		ctl_slim_node,
+		"{\"metadata\":{\"name\":\"n1\",\"uid\":\"n\",\"resourceVersion\":\"3\",\"labels\":{\"kubernetes.io/arch\":\"arm64\"}},"
+		"\"spec\":{\"unschedulable\":true,\"taints\":[{\"key\":\"k\",\"effect\":\"NoSchedule\"}],\"podCIDR\":\"x\"},"
+		"\"status\":{\"conditions\":[{\"type\":\"MemoryPressure\",\"status\":\"False\"},{\"type\":\"Ready\",\"status\":\"True\","
+		"\"lastHeartbeatTime\":\"t\"}],\"capacity\":{\"cpu\":\"4\"}}}");
 	(void)state;
 
-	assert_string_equal(text, "{\"metadata\":{\"name\":\"n1\",\"uid\":\"n\",\"resourceVersion\":\"3\",\"labels\":{\"kubernetes.io/arch\":\"arm64\"}},"
-				  "\"spec\":{\"unschedulable\":true,\"taints\":[{\"key\":\"k\",\"effect\":\"NoSchedule\"}]},\"status\":{\"ready\":\"True\"}}");
+	assert_string_equal(
+		text,
+		"{\"metadata\":{\"name\":\"n1\",\"uid\":\"n\",\"resourceVersion\":\"3\",\"labels\":{\"kubernetes.io/arch\":\"arm64\"}},"
+		"\"spec\":{\"unschedulable\":true,\"taints\":[{\"key\":\"k\",\"effect\":\"NoSchedule\"}]},\"status\":{\"ready\":\"True\"}"
+		"}");
 	cJSON_free(text);
 }
 
 /* A build keeps its spec and status whole. */
 static void test_build(void **state)
 {
-	char *text = slim_text(ctl_slim_build, "{\"apiVersion\":\"multiarch.dev/v1alpha1\",\"kind\":\"MultiArchBuild\",\"metadata\":{\"name\":\"b\","
-					       "\"namespace\":\"a\",\"uid\":\"u\",\"generation\":2,\"labels\":{\"app\":\"web\"}},"
-					       "\"spec\":{\"image\":\"r/b:1\"},\"status\":{\"phase\":\"Building\"}}");
+	char *text = slim_text(ctl_slim_build,
+			       "{\"apiVersion\":\"multiarch.dev/v1alpha1\",\"kind\":\"MultiArchBuild\",\"metadata\":{\"name\":\"b\","
+			       "\"namespace\":\"a\",\"uid\":\"u\",\"generation\":2,\"labels\":{\"app\":\"web\"}},"
+			       "\"spec\":{\"image\":\"r/b:1\"},\"status\":{\"phase\":\"Building\"}}");
 	(void)state;
 
-	assert_string_equal(text, "{\"metadata\":{\"name\":\"b\",\"namespace\":\"a\",\"uid\":\"u\",\"generation\":2},\"spec\":{\"image\":\"r/b:1\"},"
-				  "\"status\":{\"phase\":\"Building\"}}");
+	assert_string_equal(
+		text, "{\"metadata\":{\"name\":\"b\",\"namespace\":\"a\",\"uid\":\"u\",\"generation\":2},\"spec\":{\"image\":\"r/b:1\"},"
+		      "\"status\":{\"phase\":\"Building\"}}");
 	cJSON_free(text);
 }
 

@@ -110,8 +110,9 @@ static cJSON *child(const char *name, const char *build, const char *rv)
 {
 	char text[256];
 
-	snprintf(text, sizeof(text), "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"a\",\"resourceVersion\":\"%s\",\"labels\":{\"b\":\"%s\"}}}",
-		 name, rv, build);
+	snprintf(text, sizeof(text),
+		 "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"a\",\"resourceVersion\":\"%s\",\"labels\":{\"b\":\"%s\"}}}", name, rv,
+		 build);
 	return cJSON_Parse(text);
 }
 
