@@ -4,7 +4,8 @@
 # bridge's gateway. Every backend builds a Dockerfile with a RUN step, a build argument and (buildkit, buildah) a
 # build secret from a ConfigMap source, pushed over TLS with basic auth through the private CA; the image is read
 # back and what RUN wrote is checked; a second build uses the per-arch cache; the same from a git source (a tag and
-# a subPath) on a local git server, through an HTTP proxy set in the builder configuration. The index Job's pod
+# a subPath) on a local git server, and an HTTP archive (its sha256 checked by the source init container), through
+# an HTTP proxy set in the builder configuration. The index Job's pod
 # runs the controller image, and once more under Pod Security `restricted`. A pod whose image cannot be pulled,
 # a builder container that cannot start and a pod the kubelet evicts
 # ends in a clear platform status.
@@ -239,6 +240,41 @@ expect_match "the git server served the repository" "POST /app.git/git-upload-pa
 expect_match "the builders reached the git server through the proxy" "$gw:$git_port" "$(cat "$work/proxy.log" 2>/dev/null)"
 expect_match "the pushes went through the proxy (CONNECT to the TLS registry)" "^CONNECT $REGISTRY_TLS" "$(cat "$work/proxy.log" 2>/dev/null)"
 expect_no_match "NO_PROXY kept the plain registry direct" " $REGISTRY\$" "$(cat "$work/proxy.log" 2>/dev/null)"
+
+echo "-- an HTTP archive source (checked against its sha256) fetched by the source init container, through the proxy"
+http_port=$(free_port)
+mkdir -p "$work/www"
+tar -czf "$work/www/app.tar.gz" -C "$work/clone" app
+archive_sha=$(sha256sum "$work/www/app.tar.gz" | cut -d' ' -f1)
+timeout 900 python3 -m http.server --bind "$gw" --directory "$work/www" "$http_port" >"$work/http.log" 2>&1 &
+echo $! >>"$work/servers.pid"
+wait_for 20 curl -fsS -o /dev/null "http://$gw:$http_port/app.tar.gz"
+# http_build NAME SHA256: a BuildKit build of the archive's app folder
+http_build() {
+	kubectl apply -f - >/dev/null <<EOF
+apiVersion: multiarch.dev/v1alpha1
+kind: MultiArchBuild
+metadata: {name: $1, namespace: $ns}
+spec:
+  image: $REGISTRY_TLS/node/$1:1.0
+  platforms: [linux/amd64]
+  source: {http: {url: "http://$gw:$http_port/app.tar.gz", sha256: "$2", subPath: app}}
+  buildArgs: [{name: GREETING, value: from-http}]
+  pushSecretRef: {name: regcred}
+  placement: {nodeSelector: {multiarch.dev/node: real}}
+  policy: {retries: 0, timeout: 10m}
+EOF
+}
+http_build http-ok "$archive_sha"
+http_build http-bad "$(printf '0%.0s' $(seq 64))"
+wait_for 600 ended http-ok
+expect_eq "http: the build of the verified archive is Ready" True \
+	"$(kubectl get mab http-ok -n "$ns" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')"
+expect_eq "http: what the RUN step wrote" "from-http from x86_64" "$(read_file http-ok built.txt)"
+wait_for 300 ended http-bad
+expect_match "http: an archive that is not the one named fails in its source container, saying so" "source: .*sha256" \
+	"$(kubectl get mab http-bad -n "$ns" -o jsonpath='{.status.platforms[0].message}')"
+expect_match "the archive was fetched through the proxy" "$gw:$http_port/app.tar.gz" "$(cat "$work/proxy.log" 2>/dev/null)"
 
 if [ "${MAC_ARM64_NODE:-0}" = 1 ]; then
 	echo "-- the real arm64 node (arm64 kubelet and containerd under qemu-user; its pods' arm64 code is emulated)"
