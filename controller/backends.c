@@ -8,6 +8,15 @@
 #include "registry/platform.h"
 #include "util/jsonget.h"
 
+/* The container's command: script run by /bin/sh with name as its $0 (the container's arguments are its "$@"). */
+static void shell_command(struct json_builder *d, cJSON *command, const char *script, const char *name)
+{
+	jb_push_str(d, command, "/bin/sh");
+	jb_push_str(d, command, "-c");
+	jb_push_str(d, command, script);
+	jb_push_str(d, command, name);
+}
+
 /* The shell step that turns a builder's digest output into the termination message ("$1" is the file). */
 static const char buildkit_script[] =
 	GIT_TRUST_STEP "buildctl-daemonless.sh \"$@\" && grep -o '\"containerimage.digest\": *\"sha256:[0-9a-f]*\"' " METADATA_FILE
@@ -29,10 +38,7 @@ static void buildkit_container(struct json_builder *d, cJSON *c, const struct ch
 	if (!context)
 		return;
 	reg_platform_format(&p->platform, platform, sizeof(platform));
-	jb_push_str(d, command, "/bin/sh");
-	jb_push_str(d, command, "-c");
-	jb_push_str(d, command, buildkit_script);
-	jb_push_str(d, command, "buildctl-daemonless.sh");
+	shell_command(d, command, buildkit_script, "buildctl-daemonless.sh");
 	jb_push_str(d, args, "build");
 	jb_push_str(d, args, "--frontend=dockerfile.v0");
 	jb_push_fmt(d, args, "--opt=platform=%s", platform);
@@ -95,10 +101,7 @@ static void buildah_container(struct json_builder *d, cJSON *c, const struct chi
 	if (!context)
 		return;
 	reg_platform_format(&p->platform, platform, sizeof(platform));
-	jb_push_str(d, command, "/bin/sh");
-	jb_push_str(d, command, "-c");
-	jb_push_str(d, command, buildah_script);
-	jb_push_str(d, command, "buildah");
+	shell_command(d, command, buildah_script, "buildah");
 	jb_push_fmt(d, args, "--platform=%s", platform);
 	jb_push_fmt(d, args, "--file=%s", dockerfile ? dockerfile : "Dockerfile");
 	if (target)
