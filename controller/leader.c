@@ -30,7 +30,8 @@ static bool try_once(struct ctl_leader *l, long long started_ms)
 	struct kube_lease_record rec;
 	bool held = false;
 
-	if (kube_lease_try(l->client, l->ns, l->name, l->identity, l->lease_duration_s, &held, &rec, l->error, sizeof(l->error)) != KUBE_OK)
+	if (kube_lease_try(l->client, l->ns, l->name, l->identity, l->lease_duration_s, &held, &rec, &l->seen, l->error,
+			   sizeof(l->error)) != KUBE_OK)
 		return false;
 	if (held)
 		atomic_store(&l->renewed_ms, started_ms);

@@ -21,7 +21,8 @@ struct ctl_leader {
 	long retry_period_s;   /* 2: between attempts, and between renewals */
 
 	/* owned state */
-	atomic_llong renewed_ms; /* monotonic time of the last successful renewal; 0 when not leader */
+	atomic_llong renewed_ms;            /* monotonic time of the last successful renewal; 0 when not leader */
+	struct kube_lease_observation seen; /* the lease as this replica last saw it, on its own clock */
 	atomic_bool lost;
 	atomic_int stop;
 	pthread_t thread;

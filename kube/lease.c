@@ -10,13 +10,32 @@
 #include "util/jsonnum.h"
 #include "util/timefmt.h"
 
-enum kube_lease_action kube_lease_decide(const struct kube_lease_record *rec, const char *identity, time_t now)
+double kube_lease_now(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void kube_lease_observe(struct kube_lease_observation *seen, const struct kube_lease_record *rec, double now)
+{
+	if (seen->resource_version[0] && strcmp(seen->resource_version, rec->resource_version) == 0)
+		return;
+	snprintf(seen->resource_version, sizeof(seen->resource_version), "%s", rec->resource_version);
+	seen->seen_at = now;
+}
+
+enum kube_lease_action kube_lease_decide(const struct kube_lease_record *rec, const char *identity,
+					 const struct kube_lease_observation *seen, double now)
+{
+	bool seen_as_is = seen->resource_version[0] && strcmp(seen->resource_version, rec->resource_version) == 0;
+
 	if (!rec->exists)
 		return KUBE_LEASE_CREATE;
 	if (strcmp(rec->holder, identity) == 0)
 		return KUBE_LEASE_RENEW;
-	if (!rec->holder[0] || rec->renew_time == 0 || rec->renew_time + rec->duration_s < now)
+	if (!rec->holder[0] || rec->renew_time == 0 || (seen_as_is && now - seen->seen_at > (double)rec->duration_s))
 		return KUBE_LEASE_TAKE;
 	return KUBE_LEASE_WAIT;
 }
@@ -77,7 +96,7 @@ static char *lease_json(const char *ns, const char *name, const char *holder, lo
 }
 
 enum kube_err kube_lease_try(struct kube_client *c, const char *ns, const char *name, const char *identity, long duration_s, bool *held,
-			     struct kube_lease_record *rec, char *errbuf, size_t errlen)
+			     struct kube_lease_record *rec, struct kube_lease_observation *seen, char *errbuf, size_t errlen)
 {
 	char path[KUBE_PATH_MAX];
 	struct kube_response resp;
@@ -85,6 +104,7 @@ enum kube_err kube_lease_try(struct kube_client *c, const char *ns, const char *
 	enum kube_err err;
 	cJSON *obj;
 	char *body;
+	double now;
 
 	*held = false;
 	memset(rec, 0, sizeof(*rec));
@@ -101,7 +121,9 @@ enum kube_err kube_lease_try(struct kube_client *c, const char *ns, const char *
 	}
 	kube_response_free(&resp);
 
-	action = kube_lease_decide(rec, identity, time(NULL));
+	now = kube_lease_now();
+	kube_lease_observe(seen, rec, now);
+	action = kube_lease_decide(rec, identity, seen, now);
 	if (action == KUBE_LEASE_WAIT)
 		return KUBE_OK;
 	body = lease_json(ns, name, identity, duration_s, action == KUBE_LEASE_RENEW && rec->acquire_time[0] ? rec->acquire_time : NULL,

@@ -18,6 +18,7 @@ checks=(
 	"cppcheck:cppcheck"
 	"clang-format:clang-format"
 	"shellcheck:shellcheck"
+	"faketime:faketime"
 	"valgrind:valgrind"
 	"/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-14-dev"
 	"docker-registry:docker-registry"

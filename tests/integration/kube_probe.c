@@ -257,6 +257,7 @@ static int run_reflect(struct kube_client *c, const char *ns, unsigned seconds, 
 static int run_lease(struct kube_client *c, const char *ns, const char *name, const char *identity, const char *what)
 {
 	struct kube_lease_record rec;
+	struct kube_lease_observation seen = {{0}, 0};
 	char err[KUBE_ERRBUF_SIZE];
 	bool held = false;
 	enum kube_err e;
@@ -266,7 +267,7 @@ static int run_lease(struct kube_client *c, const char *ns, const char *name, co
 		fact("release", "%s", err_name(e));
 		return 0;
 	}
-	e = kube_lease_try(c, ns, name, identity, 15, &held, &rec, err, sizeof(err));
+	e = kube_lease_try(c, ns, name, identity, 15, &held, &rec, &seen, err, sizeof(err));
 	fact("lease", "%s held=%s holder=%s transitions=%ld", err_name(e), held ? "yes" : "no", rec.holder, rec.transitions);
 	return 0;
 }

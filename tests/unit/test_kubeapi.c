@@ -101,19 +101,35 @@ static void test_rate_limiter_arithmetic(void **state)
 static void test_lease_decisions(void **state)
 {
 	struct kube_lease_record rec = {0};
+	struct kube_lease_observation seen = {{0}, 0};
 	(void)state;
 
-	assert_int_equal(kube_lease_decide(&rec, "me", 1000), KUBE_LEASE_CREATE);
+	assert_int_equal(kube_lease_decide(&rec, "me", &seen, 100), KUBE_LEASE_CREATE);
 	rec.exists = true;
 	snprintf(rec.holder, sizeof(rec.holder), "other");
+	snprintf(rec.resource_version, sizeof(rec.resource_version), "41");
 	rec.duration_s = 15;
-	rec.renew_time = 990;
-	assert_int_equal(kube_lease_decide(&rec, "me", 1000), KUBE_LEASE_WAIT);
-	assert_int_equal(kube_lease_decide(&rec, "me", 1005), KUBE_LEASE_WAIT);
-	assert_int_equal(kube_lease_decide(&rec, "me", 1006), KUBE_LEASE_TAKE);
-	assert_int_equal(kube_lease_decide(&rec, "other", 1000), KUBE_LEASE_RENEW);
+	/* the holder's renewTime is its own clock's: 30 s behind ours, or 30 s ahead, it decides nothing */
+	for (long skew = -30; skew <= 30; skew += 60) {
+		memset(&seen, 0, sizeof(seen));
+		rec.renew_time = time(NULL) + skew;
+		kube_lease_observe(&seen, &rec, 100);
+		assert_int_equal(kube_lease_decide(&rec, "me", &seen, 100), KUBE_LEASE_WAIT);
+		assert_int_equal(kube_lease_decide(&rec, "me", &seen, 115), KUBE_LEASE_WAIT);
+		kube_lease_observe(&seen, &rec, 115.5); /* the same version again: the clock keeps running */
+		assert_int_equal(kube_lease_decide(&rec, "me", &seen, 115.5), KUBE_LEASE_TAKE);
+	}
+	/* a renewal (a new resourceVersion) restarts the clock */
+	snprintf(rec.resource_version, sizeof(rec.resource_version), "42");
+	kube_lease_observe(&seen, &rec, 116);
+	assert_int_equal(kube_lease_decide(&rec, "me", &seen, 130), KUBE_LEASE_WAIT);
+	assert_int_equal(kube_lease_decide(&rec, "me", &seen, 131.5), KUBE_LEASE_TAKE);
+	/* a version never observed is never expired */
+	snprintf(rec.resource_version, sizeof(rec.resource_version), "43");
+	assert_int_equal(kube_lease_decide(&rec, "me", &seen, 1000), KUBE_LEASE_WAIT);
+	assert_int_equal(kube_lease_decide(&rec, "other", &seen, 100), KUBE_LEASE_RENEW);
 	rec.holder[0] = '\0';
-	assert_int_equal(kube_lease_decide(&rec, "me", 1000), KUBE_LEASE_TAKE);
+	assert_int_equal(kube_lease_decide(&rec, "me", &seen, 100), KUBE_LEASE_TAKE);
 }
 
 static void test_timestamps(void **state)
