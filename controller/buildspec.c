@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "registry/reference.h"
@@ -19,9 +20,15 @@ bool ctl_parse_duration(const char *s, long *seconds)
 		return false;
 	while (*p) {
 		char *end = NULL;
-		double v = strtod(p, &end);
-		double unit;
-		if (end == p || v < 0 || *p == '+' || *p == '-' || *p == ' ')
+		double v, unit;
+		/* digits with at most a decimal point, as Go's durations: no sign, exponent, hex, "nan" or "inf" */
+		if (!((*p >= '0' && *p <= '9') || *p == '.'))
+			return false;
+		v = strtod(p, &end);
+		for (const char *q = p; q < end; q++)
+			if (!((*q >= '0' && *q <= '9') || *q == '.'))
+				return false;
+		if (end == p || !isfinite(v) || v < 0)
 			return false;
 		p = end;
 		if (strncmp(p, "ms", 2) == 0) {

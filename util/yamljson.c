@@ -42,13 +42,71 @@ static cJSON *plain_scalar(const char *s)
 	return cJSON_CreateString(s);
 }
 
-/* Recursive over the document's nesting, which is capped at YAMLJSON_DEPTH_MAX. */
-static cJSON *convert(yaml_document_t *doc, yaml_node_t *node, int depth, char *errbuf, size_t errlen) /* NOLINT(misc-no-recursion) */
+/* How many nodes convert() may still make: aliases make a node count once per use, so a few bytes can stand for
+ * billions of nodes; the budget is a multiple of what the text itself holds. */
+struct budget {
+	unsigned long left;
+	unsigned long limit; /* what it started with */
+};
+
+/*
+ * Reads the text's events once, before libyaml builds the document (whose
+ * loader takes quadratic time on deep nesting): refuses nesting deeper than
+ * YAMLJSON_DEPTH_MAX at once, and counts the nodes written in the text.
+ */
+static bool prescan(const char *text, size_t len, unsigned long *nodes, char *errbuf, size_t errlen)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	bool ok = true, done = false;
+	int depth = 0;
+
+	*nodes = 0;
+	if (!yaml_parser_initialize(&parser)) {
+		errbuf_set(errbuf, errlen, "out of memory");
+		return false;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	while (ok && !done) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			errbuf_set(errbuf, errlen, "line %lu: %s", (unsigned long)parser.problem_mark.line + 1,
+				   parser.problem ? parser.problem : "not YAML");
+			ok = false;
+			break;
+		}
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+			if (++depth > YAMLJSON_DEPTH_MAX + 1) {
+				errbuf_set(errbuf, errlen, "line %lu: nested deeper than %d levels", (unsigned long)ev.start_mark.line + 1,
+					   YAMLJSON_DEPTH_MAX);
+				ok = false;
+			}
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		if (ev.type == YAML_SCALAR_EVENT || ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT ||
+		    ev.type == YAML_ALIAS_EVENT)
+			(*nodes)++;
+		done = ev.type == YAML_DOCUMENT_END_EVENT || ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return ok;
+}
+
+/* Recursive over the document's nesting, which is capped at YAMLJSON_DEPTH_MAX; spends one of b per node made. */
+static cJSON *convert(yaml_document_t *doc, yaml_node_t *node, int depth, struct budget *b, char *errbuf,
+		      size_t errlen) /* NOLINT(misc-no-recursion) */
 {
 	cJSON *out = NULL;
 
 	if (!node)
 		return cJSON_CreateNull();
+	if (b->left == 0) {
+		errbuf_set(errbuf, errlen, "line %lu: aliases expand to more than %lu nodes", (unsigned long)node->start_mark.line + 1,
+			   b->limit);
+		return NULL;
+	}
+	b->left--;
 	if (depth > YAMLJSON_DEPTH_MAX) {
 		errbuf_set(errbuf, errlen, "line %lu: nested deeper than %d levels", (unsigned long)node->start_mark.line + 1,
 			   YAMLJSON_DEPTH_MAX);
@@ -64,7 +122,7 @@ static cJSON *convert(yaml_document_t *doc, yaml_node_t *node, int depth, char *
 	case YAML_SEQUENCE_NODE:
 		out = cJSON_CreateArray();
 		for (yaml_node_item_t *it = node->data.sequence.items.start; out && it < node->data.sequence.items.top; it++) {
-			cJSON *item = convert(doc, yaml_document_get_node(doc, *it), depth + 1, errbuf, errlen);
+			cJSON *item = convert(doc, yaml_document_get_node(doc, *it), depth + 1, b, errbuf, errlen);
 			if (!item || !cJSON_AddItemToArray(out, item)) {
 				cJSON_Delete(item);
 				cJSON_Delete(out);
@@ -83,7 +141,7 @@ static cJSON *convert(yaml_document_t *doc, yaml_node_t *node, int depth, char *
 				cJSON_Delete(out);
 				return NULL;
 			}
-			value = convert(doc, yaml_document_get_node(doc, p->value), depth + 1, errbuf, errlen);
+			value = convert(doc, yaml_document_get_node(doc, p->value), depth + 1, b, errbuf, errlen);
 			if (!value) {
 				cJSON_Delete(out);
 				return NULL;
@@ -111,9 +169,17 @@ cJSON *yaml_to_json(const char *text, size_t len, char *errbuf, size_t errlen)
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	cJSON *out = NULL;
+	struct budget b;
+	unsigned long nodes;
 
 	if (errbuf && errlen)
 		errbuf[0] = '\0';
+	if (!prescan(text, len, &nodes, errbuf, errlen))
+		return NULL;
+	b.left = nodes * YAMLJSON_EXPANSION + 1024;
+	if (b.left > YAMLJSON_NODES_MAX)
+		b.left = YAMLJSON_NODES_MAX;
+	b.limit = b.left;
 	if (!yaml_parser_initialize(&parser)) {
 		errbuf_set(errbuf, errlen, "out of memory");
 		return NULL;
@@ -128,7 +194,7 @@ cJSON *yaml_to_json(const char *text, size_t len, char *errbuf, size_t errlen)
 	if (!yaml_document_get_root_node(&doc))
 		errbuf_set(errbuf, errlen, "the document is empty");
 	else
-		out = convert(&doc, yaml_document_get_root_node(&doc), 0, errbuf, errlen);
+		out = convert(&doc, yaml_document_get_root_node(&doc), 0, &b, errbuf, errlen);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	return out;

@@ -6,6 +6,8 @@
 #include <stddef.h>
 
 #define YAMLJSON_DEPTH_MAX 64
+#define YAMLJSON_EXPANSION 16        /* aliases may make a document at most this many times the nodes its text holds */
+#define YAMLJSON_NODES_MAX 4000000UL /* and never more nodes than this */
 
 /*
  * Parses the first document of text (len bytes; JSON is YAML too) into a new

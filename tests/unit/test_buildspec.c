@@ -78,6 +78,14 @@ static void test_durations(void **state)
 	assert_false(ctl_parse_duration("", &v));
 	assert_false(ctl_parse_duration("10", &v));
 	assert_false(ctl_parse_duration("-5m", &v));
+	/* no NaN, infinity, exponent or hex: each would reach an integer conversion */
+	assert_false(ctl_parse_duration("nanh", &v));
+	assert_false(ctl_parse_duration("NaNm", &v));
+	assert_false(ctl_parse_duration("infh", &v));
+	assert_false(ctl_parse_duration("infinitys", &v));
+	assert_false(ctl_parse_duration("1e3s", &v));
+	assert_false(ctl_parse_duration("0x10s", &v));
+	assert_false(ctl_parse_duration("1h nanm", &v));
 	assert_false(ctl_parse_duration("5d", &v));
 	assert_false(ctl_parse_duration("m", &v));
 	assert_false(ctl_parse_duration("99999999999h", &v));
