@@ -94,8 +94,8 @@ static bool prescan(const char *text, size_t len, unsigned long *nodes, char *er
 }
 
 /* Recursive over the document's nesting, which is capped at YAMLJSON_DEPTH_MAX; spends one of b per node made. */
-static cJSON *convert(yaml_document_t *doc, yaml_node_t *node, int depth, struct budget *b, char *errbuf,
-		      size_t errlen) /* NOLINT(misc-no-recursion) */
+/* NOLINTNEXTLINE(misc-no-recursion) */
+static cJSON *convert(yaml_document_t *doc, yaml_node_t *node, int depth, struct budget *b, char *errbuf, size_t errlen)
 {
 	cJSON *out = NULL;
 

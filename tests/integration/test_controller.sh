@@ -87,10 +87,12 @@ log_lines() { wc -l <"$work/$1.log"; }
 set_plan() { printf '%s\n' "$1" >"$plan"; }
 
 # start_skewed NAME OFFSET: a replica (the release build: the sanitizers' runtime must load first) whose wall clock is
-# OFFSET ("+30s") off, its monotonic clock untouched
+# OFFSET ("+30s") off through libfaketime, its monotonic clock untouched; preloaded directly (the faketime command
+# would stand between the pid recorded and the controller's)
+libfaketime=$(dpkg -L libfaketime 2>/dev/null | grep -m1 '/libfaketime\.so\.1$')
 start_skewed() {
-	FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$2" bin/multiarch-controller run --insecure-registry "$REGISTRY" --retry-backoff 1s \
-		--identity "$1" --log-level debug >>"$work/$1.log" 2>&1 &
+	LD_PRELOAD=$libfaketime FAKETIME=$2 FAKETIME_DONT_FAKE_MONOTONIC=1 bin/multiarch-controller run --insecure-registry "$REGISTRY" \
+		--retry-backoff 1s --identity "$1" --log-level debug >>"$work/$1.log" 2>&1 &
 	echo $! >"$work/$1.pid"
 }
 
