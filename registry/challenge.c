@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/errbuf.h"
+
 static bool is_tchar(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
@@ -122,4 +124,54 @@ enum reg_err reg_challenge_parse(const char *header, struct reg_challenge *out, 
 	if (out->scheme == REG_AUTH_BEARER && !out->realm[0])
 		return reg_fail(errbuf, errlen, REG_E_INVALID, "WWW-Authenticate Bearer challenge has no realm");
 	return REG_OK;
+}
+
+/* The host[:port] of an http(s) URL into buf; false when url is not one or it does not fit. */
+static bool url_authority(const char *url, char *buf, size_t len)
+{
+	const char *start = strstr(url, "://");
+	size_t n;
+
+	if (!start)
+		return false;
+	start += 3;
+	n = strcspn(start, "/?#");
+	if (n == 0 || n >= len)
+		return false;
+	memcpy(buf, start, n);
+	buf[n] = '\0';
+	return true;
+}
+
+bool reg_realm_may_get_credentials(const char *host, bool tls, const char *realm, char *why, size_t why_len)
+{
+	char authority[REG_CHALLENGE_PARAM_MAX];
+	bool realm_tls = strncmp(realm, "https://", 8) == 0;
+
+	if (!url_authority(realm, authority, sizeof(authority))) {
+		errbuf_set(why, why_len, "the token realm is not an http(s) URL");
+		return false;
+	}
+	if (tls && !realm_tls) {
+		errbuf_set(why, why_len, "its token realm %s is plain HTTP: the credentials of a TLS registry are never sent in clear",
+			   authority);
+		return false;
+	}
+	if (!realm_tls && strcmp(authority, host) != 0) {
+		errbuf_set(why, why_len,
+			   "its token realm is another host, %s, over plain HTTP: credentials go to another host only over TLS", authority);
+		return false;
+	}
+	return true;
+}
+
+bool reg_token_valid(const char *token)
+{
+	size_t n = strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/");
+
+	if (n == 0)
+		return false;
+	while (token[n] == '=')
+		n++;
+	return token[n] == '\0';
 }

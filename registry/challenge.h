@@ -2,6 +2,7 @@
 #ifndef MAC_REGISTRY_CHALLENGE_H
 #define MAC_REGISTRY_CHALLENGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "registry/error.h"
@@ -32,5 +33,17 @@ struct reg_challenge {
  * unsupported scheme only, or a value or parameter over the limits above.
  */
 enum reg_err reg_challenge_parse(const char *header, struct reg_challenge *out, char *errbuf, size_t errlen);
+
+/*
+ * Whether credentials of registry host (with its port; tls says whether it is
+ * spoken to over TLS) may go to the token server at realm: never in clear for
+ * a TLS registry, and to another host only over TLS. Otherwise false, with
+ * the reason in why (why_len bytes).
+ */
+bool reg_realm_may_get_credentials(const char *host, bool tls, const char *realm, char *why, size_t why_len);
+
+/* Whether a token from a token server is one a header can carry: base64 and base64url characters, '.', '~', '-' and
+ * trailing '=' (RFC 7235 token68), nothing else (no space, no CR or LF). */
+bool reg_token_valid(const char *token);
 
 #endif

@@ -605,6 +605,13 @@ static enum reg_err fetch_token(struct reg_client *c, struct host_auth *h, const
 		err = reg_fail(errbuf, errlen, REG_E_AUTH, "registry %s names a token realm that is not an http(s) URL", h->host);
 		goto out;
 	}
+	if (h->have_credentials) {
+		char why[REG_ERRBUF_SIZE];
+		if (!reg_realm_may_get_credentials(h->host, !is_insecure(c, h->host), h->realm, why, sizeof(why))) {
+			err = reg_fail(errbuf, errlen, REG_E_AUTH, "registry %s: %s; nothing was sent", h->host, why);
+			goto out;
+		}
+	}
 
 	for (unsigned attempt = 0;; attempt++) {
 		curl_easy_reset(c->curl);
@@ -680,6 +687,11 @@ static enum reg_err fetch_token(struct reg_client *c, struct host_auth *h, const
 		tok = cJSON_GetObjectItemCaseSensitive(json, "access_token");
 	if (!cJSON_IsString(tok) || !tok->valuestring[0] || strlen(tok->valuestring) >= TOKEN_MAX) {
 		err = reg_fail(errbuf, errlen, REG_E_AUTH, "token server of %s sent no usable token", h->host);
+		goto out;
+	}
+	if (!reg_token_valid(tok->valuestring)) {
+		err = reg_fail(errbuf, errlen, REG_E_AUTH, "token server of %s sent a token with characters outside the token grammar",
+			       h->host);
 		goto out;
 	}
 	exp = cJSON_GetObjectItemCaseSensitive(json, "expires_in");

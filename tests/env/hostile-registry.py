@@ -54,6 +54,8 @@ SCENARIOS = {
     "no-realm": (GOOD, OCI_MANIFEST, GOOD_CONFIG),
     "token-html": (GOOD, OCI_MANIFEST, GOOD_CONFIG),
     "token-empty": (GOOD, OCI_MANIFEST, GOOD_CONFIG),
+    "token-crlf": (GOOD, OCI_MANIFEST, GOOD_CONFIG),
+    "realm-elsewhere": (GOOD, OCI_MANIFEST, GOOD_CONFIG),
     "put-400": (GOOD, OCI_MANIFEST, GOOD_CONFIG),
     "redirect-loop": (GOOD, OCI_MANIFEST, GOOD_CONFIG),
     "short-body": (GOOD, OCI_MANIFEST, GOOD_CONFIG),
@@ -88,8 +90,11 @@ def make_handler(port):
                 return "Negotiate"
             if scenario == "no-realm":
                 return 'Bearer service="hostile"'
-            if scenario in ("token-html", "token-empty"):
+            if scenario in ("token-html", "token-empty", "token-crlf"):
                 return 'Bearer realm="http://127.0.0.1:%d/token/%s",service="hostile"' % (port, scenario)
+            if scenario == "realm-elsewhere":
+                # another host (all of 127/8 is this machine's loopback): the credentials must not follow it in clear
+                return 'Bearer realm="http://127.0.0.2:%d/token/%s",service="hostile"' % (port, scenario)
             return None
 
         def handle_any(self):
@@ -104,6 +109,10 @@ def make_handler(port):
             if path.startswith("/token/"):
                 if path.endswith("token-html"):
                     return self.answer(200, b"<html>login here</html>", "text/html")
+                if path.endswith("token-crlf"):
+                    return self.answer(200, json.dumps({"token": "abc\r\nX-Injected: yes"}).encode())
+                if path.endswith("realm-elsewhere"):
+                    return self.answer(200, json.dumps({"token": "from-elsewhere"}).encode())
                 return self.answer(200, b"{}")
             if path == "/v2/":
                 return self.answer(200, b"{}")

@@ -41,6 +41,7 @@ refused() {
 }
 
 echo "-- a registry that answers in broken ways: multiarch-controller index"
+mkdir -p "$work/hostile-auth"
 coproc HOSTILE { exec tests/env/hostile-registry.py --lifetime 600; }
 read -r hostile_port <&"${HOSTILE[0]}"
 H=127.0.0.1:$hostile_port
@@ -64,6 +65,13 @@ hostile_index negotiate "offers neither Basic nor Bearer"
 hostile_index no-realm "Bearer challenge has no realm"
 hostile_index token-html "token server of .* sent no usable token"
 hostile_index token-empty "token server of .* sent no usable token"
+hostile_index token-crlf "token server of .* sent a token with characters outside the token grammar"
+# with credentials for the registry, a token realm on another host over plain HTTP gets nothing
+printf '{"auths":{"%s":{"auth":"%s"}}}' "$H" "$(printf 'pusher:s3cret' | base64 -w0)" >"$work/hostile-auth/config.json"
+digest=$(awk '$1 == "realm-elsewhere" { print $2 }' "$work/scenarios")
+refused "registry realm-elsewhere" 60 "token realm is another host, 127.0.0.2:$hostile_port, over plain HTTP: credentials go to another host only over TLS; nothing was sent" \
+	"$BIN" index --image "$H/realm-elsewhere/app:idx" --source "$H/realm-elsewhere/app@$digest" --insecure-registry "$H" --retries 1 \
+	--docker-config "$work/hostile-auth"
 hostile_index put-400 "HTTP 400 .*MANIFEST_INVALID.*the tag was not changed"
 hostile_index redirect-loop "redirects followed"
 hostile_index short-body "transfer closed with [0-9]+ bytes remaining"

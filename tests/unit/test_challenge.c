@@ -93,6 +93,32 @@ static void test_refusals(void **state)
 	free(big);
 }
 
+/* Where a registry's credentials may go, and which tokens a header may carry. */
+static void test_credential_rules(void **state)
+{
+	char why[256];
+	(void)state;
+
+	/* TLS registry: its realm must be TLS too, on any host */
+	assert_true(reg_realm_may_get_credentials("r.example:5000", true, "https://auth.example/token", why, sizeof(why)));
+	assert_false(reg_realm_may_get_credentials("r.example:5000", true, "http://r.example:5000/token", why, sizeof(why)));
+	assert_non_null(strstr(why, "never sent in clear"));
+	/* plain-HTTP registry: its own host only, unless the realm is TLS */
+	assert_true(reg_realm_may_get_credentials("127.0.0.1:5000", false, "http://127.0.0.1:5000/token?x=1", why, sizeof(why)));
+	assert_true(reg_realm_may_get_credentials("127.0.0.1:5000", false, "https://auth.example/token", why, sizeof(why)));
+	assert_false(reg_realm_may_get_credentials("127.0.0.1:5000", false, "http://other-host/token", why, sizeof(why)));
+	assert_non_null(strstr(why, "another host, other-host, over plain HTTP"));
+	assert_false(reg_realm_may_get_credentials("127.0.0.1:5000", false, "http://127.0.0.1:5001/token", why, sizeof(why)));
+	assert_false(reg_realm_may_get_credentials("127.0.0.1:5000", false, "ftp:/x", why, sizeof(why)));
+
+	assert_true(reg_token_valid("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln-_~+/"));
+	assert_true(reg_token_valid("dG9rZW4="));
+	assert_false(reg_token_valid("abc\r\nX-Injected: yes"));
+	assert_false(reg_token_valid("two words"));
+	assert_false(reg_token_valid("a=b"));
+	assert_false(reg_token_valid(""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -100,6 +126,7 @@ int main(void)
 		cmocka_unit_test(test_case_spaces_tokens_and_escapes),
 		cmocka_unit_test(test_first_supported_challenge_wins),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_credential_rules),
 	};
 	return cmocka_run_group_tests_name("challenge", tests, NULL, NULL);
 }
