@@ -170,6 +170,11 @@ enum ctl_err ctl_builder_config_parse(const char *text, size_t len, const char *
 	}
 	if (out->ca_bundle && !strstr(out->ca_bundle, "-----BEGIN CERTIFICATE-----"))
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "the CA bundle holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+	/* the bundle is copied into every build namespace: a key in it would be handed to every build */
+	if (out->ca_bundle && strstr(out->ca_bundle, "PRIVATE KEY-----"))
+		return ctl_fail(
+			errbuf, errlen, CTL_E_INVALID,
+			"the CA bundle holds a private key; only certificates belong in it (it is copied into every build namespace)");
 	return CTL_OK;
 }
 

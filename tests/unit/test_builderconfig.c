@@ -58,6 +58,10 @@ static void test_refusals(void **state)
 	expect_refused("proxy: {httpProxy: 'http://u:p@proxy:3128'}\n", "carries credentials");
 	expect_refused("proxy: {httpsProxy: 'proxy:3128'}\n", "must be an http:// or https:// URL");
 	expect_refused("caBundle: not a certificate\n", "no PEM certificate");
+	expect_refused("caBundle: |\n  -----BEGIN CERTIFICATE-----\n  MIIB\n  -----END CERTIFICATE-----\n  -----BEGIN EC PRIVATE "
+		       "KEY-----\n  MHcC\n"
+		       "  -----END EC PRIVATE KEY-----\n",
+		       "holds a private key");
 	expect_refused("caBundle: x\ncaBundleFile: /y\n", "not both");
 	expect_refused("caBundleFile: /nonexistent/ca.crt\n", "cannot read");
 	expect_refused("registries: {insecure: 'reg:5000'}\n", "registries.insecure must be a list");
