@@ -46,6 +46,7 @@ static const struct permission needed[] = {
 	{"batch", "jobs", NULL, "watch", false},
 	{"batch", "jobs", NULL, "create", false},
 	{"batch", "jobs", NULL, "delete", false},
+	{"", "configmaps", NULL, "get", false},
 	{"", "configmaps", NULL, "create", false},
 	{"", "nodes", NULL, "get", false},
 	{"", "nodes", NULL, "list", false},

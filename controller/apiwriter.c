@@ -220,11 +220,36 @@ static void api_event(void *ctx, const cJSON *build, bool warning, const char *r
 		ctl_log(c, CTL_LOG_DEBUG, context, "event dropped: %d events are waiting to be written", CTL_EVENT_QUEUE_MAX);
 }
 
+/* Reads a child (a ConfigMap: the one kind the caches do not hold) with a GET. */
+static enum ctl_write api_read(void *ctx, const char *kind, const char *ns, const char *name, cJSON **out, char *err, size_t errlen)
+{
+	struct ctl_controller *c = ctx;
+	struct kube_response resp;
+	char path[KUBE_PATH_MAX], detail[KUBE_ERRBUF_SIZE];
+	enum kube_err e;
+	enum ctl_write res;
+
+	*out = NULL;
+	if (strcmp(kind, "ConfigMap") != 0 || !kube_path(path, sizeof(path), "", "v1", ns, "configmaps", name, NULL)) {
+		snprintf(err, errlen, "cannot name the %s", kind);
+		return CTL_WRITE_FAILED;
+	}
+	e = kube_request(c->client, "GET", path, NULL, NULL, 0, &resp, detail, sizeof(detail));
+	res = classify(e, &resp, err, errlen, detail);
+	if (res == CTL_WRITE_OK && !(*out = cJSON_ParseWithLength(dynbuf_str(&resp.body), dynbuf_len(&resp.body)))) {
+		snprintf(err, errlen, "the %s read is not JSON", kind);
+		res = CTL_WRITE_FAILED;
+	}
+	kube_response_free(&resp);
+	return res;
+}
+
 void ctl_api_writer(struct ctl_controller *c, struct ctl_writer *w)
 {
 	w->create = api_create;
 	w->remove = api_remove;
 	w->write_status = api_status;
 	w->event = api_event;
+	w->read = api_read;
 	w->ctx = c;
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/jsonget.h"
 
@@ -22,4 +23,17 @@ long ctl_label_number(const cJSON *obj, const char *key)
 	errno = 0;
 	n = strtol(v, &end, 10);
 	return *end || errno ? -1 : n;
+}
+
+bool ctl_controlled_by(const cJSON *obj, const char *uid)
+{
+	const cJSON *ref;
+
+	cJSON_ArrayForEach(ref, json_at(obj, "metadata", "ownerReferences")) {
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ref, "controller"))) {
+			const char *owner = json_str_at(ref, "uid", NULL);
+			return uid && owner && strcmp(owner, uid) == 0;
+		}
+	}
+	return false;
 }

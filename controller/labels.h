@@ -23,11 +23,15 @@
 #define CTL_RESOURCE "multiarchbuilds"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 
 /* The value of label key on obj (a Kubernetes object, borrowed), or NULL. */
 const char *ctl_label(const cJSON *obj, const char *key);
 
 /* The label as a whole number (generation, attempt), or -1 when it is missing or not one. */
 long ctl_label_number(const cJSON *obj, const char *key);
+
+/* Whether obj's controller owner (the ownerReference with controller: true) has uid (false when uid is NULL). */
+bool ctl_controlled_by(const cJSON *obj, const char *uid);
 
 #endif

@@ -31,6 +31,20 @@ static void no_nodes(struct run *r, struct platform_state *ps, const cJSON *sele
 		  CTL_REASON_NO_MATCHING_NODES);
 }
 
+/* The generation's builder ConfigMap exists and is not this build's: no pod may mount it. */
+static void config_map_taken(const struct run *r, struct platform_state *ps)
+{
+	char name[CTL_NAME_MAX + 1];
+
+	ctl_builder_config_map_name(name, sizeof(name), r->name, r->spec.generation);
+	set_state(ps, CTL_PHASE_FAILED, CTL_REASON_CHILD_NOT_OWNED);
+	text_format(ps->message, sizeof(ps->message),
+		    "ConfigMap %s already exists and this build does not control it (its controller: %s); no pod mounts it: delete it, "
+		    "or rename the build",
+		    name, r->config_map_owner);
+	text_copy(ps->completion, sizeof(ps->completion), r->now);
+}
+
 /* What came of creating attempt's pod (named in ps->pod); err is the API server's word on a failure. */
 static void pod_created(struct run *r, struct platform_state *ps, int attempt, enum ctl_write res, const char *err)
 {
@@ -73,8 +87,11 @@ static void start_attempt(struct run *r, size_t i, int attempt, const char *afte
 	if (nodes == 0)
 		no_nodes(r, ps, selector, after_failure);
 	cJSON_Delete(selector);
-	if (nodes == 0 || !run_ensure_config_map(r))
+	if (nodes == 0 || !run_ensure_config_map(r)) {
+		if (r->config_map_foreign)
+			config_map_taken(r, ps);
 		return;
+	}
 	if (ctl_build_pod(r->view->build, &r->spec, i, attempt, &r->opts->children, &pod, err, sizeof(err)) != CTL_OK) {
 		set_state(ps, CTL_PHASE_FAILED, CTL_REASON_POD_REFUSED);
 		text_format(ps->message, sizeof(ps->message), MSG_REFUSED " build pod of %s: %s", ps->platform->text, err);

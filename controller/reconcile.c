@@ -46,6 +46,35 @@ bool run_delete_child(struct run *r, const char *kind, const cJSON *child)
 	return false;
 }
 
+/* Whether the ConfigMap named as cm that a create found is controlled by this build (by uid): a name is no proof,
+ * anyone who may create ConfigMaps in the namespace could have taken it first. Unknown (no reader, a failed read)
+ * counts as ours, as before there were reads; a read that fails is retried. */
+static bool config_map_is_ours(struct run *r, const cJSON *cm)
+{
+	const char *ns = json_str_at(cm, "metadata", "namespace"), *name = json_str_at(cm, "metadata", "name");
+	const char *uid = json_str_at(r->view->build, "metadata", "uid");
+	char err[CTL_ERRBUF_SIZE];
+	cJSON *found = NULL;
+	enum ctl_write res;
+	bool ours;
+
+	if (!r->w->read || !ns || !name)
+		return true;
+	res = r->w->read(r->w->ctx, "ConfigMap", ns, name, &found, err, sizeof(err));
+	if (res != CTL_WRITE_OK) {
+		cJSON_Delete(found);
+		return true;
+	}
+	ours = ctl_controlled_by(found, uid);
+	if (!ours) {
+		const char *kind = json_str_at(cJSON_GetArrayItem(json_at(found, "metadata", "ownerReferences"), 0), "kind", NULL);
+		text_format(r->config_map_owner, sizeof(r->config_map_owner), "%s", kind ? kind : "nothing");
+		r->config_map_foreign = true;
+	}
+	cJSON_Delete(found);
+	return ours;
+}
+
 bool run_ensure_config_map(struct run *r)
 {
 	char err[CTL_ERRBUF_SIZE];
@@ -61,6 +90,10 @@ bool run_ensure_config_map(struct run *r)
 		return false;
 	}
 	res = r->w->create(r->w->ctx, "ConfigMap", cm, err, sizeof(err));
+	if (res == CTL_WRITE_EXISTS && !config_map_is_ours(r, cm)) {
+		cJSON_Delete(cm);
+		return false;
+	}
 	cJSON_Delete(cm);
 	if (res == CTL_WRITE_OK || res == CTL_WRITE_EXISTS) {
 		if (res == CTL_WRITE_OK)
@@ -86,20 +119,6 @@ static const cJSON *status_entry(const cJSON *status, const char *platform)
 	return NULL;
 }
 
-/* Whether the object's controller owner (the ownerReference with controller: true) has uid. */
-static bool controlled_by(const cJSON *obj, const char *uid)
-{
-	const cJSON *ref;
-
-	cJSON_ArrayForEach(ref, json_at(obj, "metadata", "ownerReferences")) {
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ref, "controller"))) {
-			const char *owner = json_str_at(ref, "uid", NULL);
-			return uid && owner && strcmp(owner, uid) == 0;
-		}
-	}
-	return false;
-}
-
 /*
  * Narrows the informer's view to the build's own children: Jobs and build pods whose controller is this build
  * (by uid), and index pods whose controller is one of those Jobs. Labels alone prove nothing: a user's pod can
@@ -115,13 +134,13 @@ static void own_children(const struct ctl_view *view, const cJSON **pods, const 
 	own->jobs = jobs;
 	own->pod_count = own->job_count = 0;
 	for (size_t i = 0; i < view->job_count; i++)
-		if (controlled_by(view->jobs[i], uid))
+		if (ctl_controlled_by(view->jobs[i], uid))
 			jobs[own->job_count++] = view->jobs[i];
 	for (size_t i = 0; i < view->pod_count; i++) {
 		const cJSON *pod = view->pods[i];
-		bool mine = controlled_by(pod, uid);
+		bool mine = ctl_controlled_by(pod, uid);
 		for (size_t j = 0; !mine && j < own->job_count; j++)
-			mine = controlled_by(pod, json_str_at(own->jobs[j], "metadata", "uid"));
+			mine = ctl_controlled_by(pod, json_str_at(own->jobs[j], "metadata", "uid"));
 		if (mine)
 			pods[own->pod_count++] = view->pods[i];
 	}

@@ -33,6 +33,8 @@ struct ctl_writer {
 	enum ctl_write (*remove)(void *ctx, const char *kind, const cJSON *object, char *err, size_t errlen);
 	enum ctl_write (*write_status)(void *ctx, const cJSON *build, const cJSON *status, char *err, size_t errlen);
 	void (*event)(void *ctx, const cJSON *build, bool warning, const char *reason, const char *note);
+	/* reads the child kind ns/name into *out (the caller's); GONE when there is none; may be NULL (no reads) */
+	enum ctl_write (*read)(void *ctx, const char *kind, const char *ns, const char *name, cJSON **out, char *err, size_t errlen);
 	void *ctx;
 };
 

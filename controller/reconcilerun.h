@@ -49,7 +49,9 @@ struct run {
 	struct platform_state platforms[CTL_PLATFORMS_MAX];
 	const cJSON *delete_after_status[ATTEMPTS_MAX * CTL_PLATFORMS_MAX];
 	size_t delete_after_count;
-	bool config_map_ready; /* the generation's builder ConfigMap exists (or none is needed) */
+	bool config_map_ready;      /* the generation's builder ConfigMap exists (or none is needed) */
+	bool config_map_foreign;    /* a ConfigMap of that name exists and is not this build's: nothing may mount it */
+	char config_map_owner[128]; /* what owns it, for the message */
 };
 
 /* The build-wide state the platforms add up to. */
@@ -74,7 +76,8 @@ void run_requeue_within(struct run *r, double seconds);
 bool run_delete_child(struct run *r, const char *kind, const cJSON *child);
 
 /* Creates the generation's builder ConfigMap (cluster CA, registry files) if the configuration has any, before the
- * first child that mounts it. Returns false when that failed; the reconcile is then retried. */
+ * first child that mounts it. Returns false when that failed (the reconcile is then retried), or when a ConfigMap
+ * of its name exists that this build does not control (r->config_map_foreign: no child may mount it). */
 bool run_ensure_config_map(struct run *r);
 
 /* platformstep.c */

@@ -57,7 +57,7 @@ static size_t any_nodes(void *ctx, const cJSON *selector, const cJSON *toleratio
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const struct ctl_writer writer = {accept_create, accept_remove, check_status, NULL, NULL};
+	const struct ctl_writer writer = {accept_create, accept_remove, check_status, NULL, NULL, NULL};
 	struct ctl_reconcile_options opts;
 	const cJSON *children[16];
 	struct ctl_view view = {0};

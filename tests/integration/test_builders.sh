@@ -115,6 +115,18 @@ spec:
   pushSecretRef: {name: regcred}
   buildSecrets: [{id: npmrc, secretRef: {name: npm-token, key: .npmrc}}]
 EOF
+# a ConfigMap that someone else created under the name the next build's builder ConfigMap will have
+kubectl create configmap squatted-g1-builder -n secrets-$suffix --from-literal=registries.conf='[[registry]] location = "evil.example"' \
+	>/dev/null
+kubectl apply -f - >/dev/null <<EOF
+apiVersion: multiarch.dev/v1alpha1
+kind: MultiArchBuild
+metadata: {name: squatted, namespace: secrets-$suffix}
+spec:
+  image: $REGISTRY/secrets-$suffix/squatted:1
+  platforms: [linux/riscv64]
+  source: {git: {url: https://git.example.com/team/squatted.git}}
+EOF
 tests/env/fake-kubelet.py --log "$work/kubelet.log" --stop-file "$work/kubelet.stop" --max-seconds 300 >"$work/kubelet.out" 2>&1 &
 # the cluster-wide configuration travels too: proxy, a CA bundle, a mirror, a plain-HTTP registry
 cat >"$work/config.yaml" <<EOF
@@ -127,6 +139,13 @@ EOF
 echo $! >"$work/ctl.pid"
 if kubectl wait --for=condition=Ready mab/private -n secrets-$suffix --timeout=60s >/dev/null 2>&1; then pass "the build with three secrets is Ready"; else
 	fail "the build with three secrets is Ready" "$(kubectl get mab private -n secrets-$suffix -o yaml | tail -30; tail "$work/ctl.log")"; fi
+stalled_squatted() { [ "$(kubectl get mab squatted -n secrets-$suffix -o jsonpath='{.status.conditions[?(@.type=="Stalled")].status}')" = True ]; }
+wait_for 60 stalled_squatted
+expect_eq "a builder ConfigMap of the build's name that another created first: Stalled, ChildNotOwned" "True/ChildNotOwned" \
+	"$(kubectl get mab squatted -n secrets-$suffix -o jsonpath='{.status.conditions[?(@.type=="Stalled")].status}/{.status.conditions[?(@.type=="Stalled")].reason}')"
+expect_match "its message names the ConfigMap" "ConfigMap squatted-g1-builder already exists and this build does not control it" \
+	"$(kubectl get mab squatted -n secrets-$suffix -o jsonpath='{.status.platforms[0].message}')"
+expect_eq "no pod mounts it" "" "$(kubectl get pods -n secrets-$suffix -l multiarch.dev/build=squatted -o name)"
 specs=$(kubectl get pods,jobs -n secrets-$suffix -o json)
 cm=$(kubectl get configmap private-g1-builder -n secrets-$suffix -o json 2>/dev/null)
 expect_eq "the generated builder ConfigMap is owned by the build" "MultiArchBuild/private" \

@@ -158,7 +158,7 @@ kubeconfig "$work/exec.kubeconfig" "    exec:
       interactiveMode: Never"
 out=$($bin doctor --kubeconfig "$work/exec.kubeconfig" 2>&1)
 expect_eq "doctor through an exec plugin (relative command) with full rights: exit 0" 0 "$?"
-expect_match "doctor through an exec plugin: all permissions granted" "all 23 needed permissions granted" "$out"
+expect_match "doctor through an exec plugin: all permissions granted" "all 24 needed permissions granted" "$out"
 expect_eq "the plugin ran once, its credential cached until it expires" 1 "$(wc -l <"$work/plugin-calls")"
 sed -i 's/command: .\/plugin.sh/command: .\/no-such-plugin\n      installHint: install the plugin from the team wiki/' "$work/exec.kubeconfig"
 out=$($bin doctor --kubeconfig "$work/exec.kubeconfig" 2>&1)

@@ -61,7 +61,7 @@ contexts: [{name: sa, context: {cluster: local, user: sa}}]
 current-context: sa
 EOF
 out=$("$BIN" doctor --kubeconfig "$work/sa.kubeconfig" --namespace multiarch-system 2>&1)
-expect_match "doctor as the ServiceAccount: all permissions granted" "all 23 needed permissions granted" "$out"
+expect_match "doctor as the ServiceAccount: all permissions granted" "all 24 needed permissions granted" "$out"
 expect_no_match "doctor as the ServiceAccount: it cannot read Secrets" "can read Secrets" "$out"
 expect_match "doctor as the ServiceAccount: who it is" "system:serviceaccount:multiarch-system:multiarch-controller" "$out"
 metrics_port=$(free_port) health_port=$(free_port)

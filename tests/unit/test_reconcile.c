@@ -27,11 +27,33 @@ struct recorder {
 	char events[2048];
 	char last_note[1400]; /* the note of the last Event */
 	enum ctl_write create_answer;
+	const char *config_map_owner; /* non-NULL: the builder ConfigMap exists, controlled by this uid */
 };
+
+/* Reads the existing builder ConfigMap: controlled by config_map_owner. */
+static enum ctl_write rec_read(void *ctx, const char *kind, const char *ns, const char *name, cJSON **out, char *err, size_t errlen)
+{
+	struct recorder *r = ctx;
+	char text[512];
+	(void)ns;
+	(void)err;
+	(void)errlen;
+
+	*out = NULL;
+	if (strcmp(kind, "ConfigMap") != 0 || !r->config_map_owner)
+		return CTL_WRITE_GONE;
+	snprintf(text, sizeof(text),
+		 "{\"metadata\":{\"name\":\"%s\",\"ownerReferences\":[{\"kind\":\"Deployment\",\"uid\":\"%s\",\"controller\":true}]}}",
+		 name, r->config_map_owner);
+	*out = cJSON_Parse(text);
+	return CTL_WRITE_OK;
+}
 
 static enum ctl_write rec_create(void *ctx, const char *kind, const cJSON *object, char *err, size_t errlen)
 {
 	struct recorder *r = ctx;
+	if (strcmp(kind, "ConfigMap") == 0 && r->config_map_owner)
+		return CTL_WRITE_EXISTS;
 	(void)kind;
 
 	snprintf(err, errlen, "refused for the test");
@@ -198,7 +220,7 @@ static void add_index(struct world *w, long gen, const char *job_status, const c
 /* Reconciles with the world's children split into pods and Jobs. */
 static void run(struct world *w)
 {
-	const struct ctl_writer writer = {rec_create, rec_remove, rec_status, rec_event, &w->rec};
+	const struct ctl_writer writer = {rec_create, rec_remove, rec_status, rec_event, rec_read, &w->rec};
 	const cJSON *pods[16], *jobs[16];
 	struct ctl_view view = {0};
 
@@ -703,6 +725,39 @@ static void test_only_own_children(void **state)
 	world_free(&w);
 }
 
+/* A builder ConfigMap of the generation's name that another owner created first is never mounted: the platforms
+ * fail with ChildNotOwned and no pod is created; one this build controls (an earlier reconcile's) is used. */
+static void test_config_map_taken(void **state)
+{
+	static const char config_text[] = "caBundle: |\n  -----BEGIN CERTIFICATE-----\n  MIIB\n  -----END CERTIFICATE-----\n";
+	struct ctl_builder_config config;
+	struct world w;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(ctl_builder_config_parse(config_text, sizeof(config_text) - 1, NULL, &config, err, sizeof(err)), CTL_OK);
+	world_init(&w, NULL, 1);
+	w.opts.children.config = &config;
+	w.rec.config_map_owner = "someone-else";
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 0);
+	assert_string_equal(platform_str(w.rec.status, "linux/amd64", "phase"), "Failed");
+	assert_string_equal(platform_str(w.rec.status, "linux/amd64", "reason"), "ChildNotOwned");
+	assert_non_null(
+		strstr(platform_str(w.rec.status, "linux/amd64", "message"),
+		       "ConfigMap hello-g1-builder already exists and this build does not control it (its controller: Deployment)"));
+	assert_string_equal(condition(w.rec.status, "Stalled", "reason"), "ChildNotOwned");
+	world_free(&w);
+
+	world_init(&w, NULL, 1);
+	w.opts.children.config = &config;
+	w.rec.config_map_owner = "u-1"; /* this build's */
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 2); /* both build pods */
+	world_free(&w);
+	ctl_builder_config_free(&config);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -713,6 +768,7 @@ int main(void)
 		cmocka_unit_test(test_timeout_and_new_generation),
 		cmocka_unit_test(test_kubelet_failures),
 		cmocka_unit_test(test_evicted_pod),
+		cmocka_unit_test(test_config_map_taken),
 		cmocka_unit_test(test_batched_success_and_bad_digest),
 		cmocka_unit_test(test_refused_and_invalid),
 		cmocka_unit_test(test_malformed_old_conditions),
