@@ -143,6 +143,22 @@ static bool url_authority(const char *url, char *buf, size_t len)
 	return true;
 }
 
+/* The length of the host part of host[:port] (an IPv6 literal keeps its brackets). */
+static size_t host_length(const char *authority)
+{
+	const char *end = authority[0] == '[' ? strchr(authority, ']') : NULL;
+
+	return end ? (size_t)(end - authority) + 1 : strcspn(authority, ":");
+}
+
+/* Whether two host[:port] name the same host, whatever their ports. */
+static bool same_host(const char *a, const char *b)
+{
+	size_t n = host_length(a);
+
+	return n == host_length(b) && strncasecmp(a, b, n) == 0;
+}
+
 bool reg_realm_may_get_credentials(const char *host, bool tls, const char *realm, char *why, size_t why_len)
 {
 	char authority[REG_CHALLENGE_PARAM_MAX];
@@ -157,7 +173,7 @@ bool reg_realm_may_get_credentials(const char *host, bool tls, const char *realm
 			   authority);
 		return false;
 	}
-	if (!realm_tls && strcmp(authority, host) != 0) {
+	if (!realm_tls && !same_host(authority, host)) {
 		errbuf_set(why, why_len,
 			   "its token realm is another host, %s, over plain HTTP: credentials go to another host only over TLS", authority);
 		return false;

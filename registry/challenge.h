@@ -38,7 +38,8 @@ enum reg_err reg_challenge_parse(const char *header, struct reg_challenge *out, 
  * Whether credentials of registry host (with its port; tls says whether it is
  * spoken to over TLS) may go to the token server at realm: never in clear for
  * a TLS registry, and to another host only over TLS. Otherwise false, with
- * the reason in why (why_len bytes).
+ * the reason in why (why_len bytes). Hosts are compared without their ports: a
+ * token server on another port of the registry's own host is that host.
  */
 bool reg_realm_may_get_credentials(const char *host, bool tls, const char *realm, char *why, size_t why_len);
 

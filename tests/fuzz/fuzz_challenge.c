@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "registry/challenge.h"
 
@@ -27,8 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* plain HTTP to another host never gets credentials */
 		if (strncmp(ch.realm, "http://", 7) == 0) {
 			const char *authority = ch.realm + 7;
-			size_t n = strcspn(authority, "/?#");
-			bool same = n == strlen("registry.test") && strncmp(authority, "registry.test", n) == 0;
+			size_t n = strcspn(authority, ":/?#");
+			bool same = n == strlen("registry.test") && strncasecmp(authority, "registry.test", n) == 0;
 			if (!same && reg_realm_may_get_credentials("registry.test", false, ch.realm, err, sizeof(err)))
 				abort();
 		}

@@ -108,7 +108,11 @@ static void test_credential_rules(void **state)
 	assert_true(reg_realm_may_get_credentials("127.0.0.1:5000", false, "https://auth.example/token", why, sizeof(why)));
 	assert_false(reg_realm_may_get_credentials("127.0.0.1:5000", false, "http://other-host/token", why, sizeof(why)));
 	assert_non_null(strstr(why, "another host, other-host, over plain HTTP"));
-	assert_false(reg_realm_may_get_credentials("127.0.0.1:5000", false, "http://127.0.0.1:5001/token", why, sizeof(why)));
+	/* the same host on another port (a token server beside the registry) is that host */
+	assert_true(reg_realm_may_get_credentials("127.0.0.1:5000", false, "http://127.0.0.1:5001/token", why, sizeof(why)));
+	assert_true(reg_realm_may_get_credentials("Registry.Test", false, "http://registry.test:8080/token", why, sizeof(why)));
+	assert_false(reg_realm_may_get_credentials("[::1]:5000", false, "http://[::2]:5000/token", why, sizeof(why)));
+	assert_true(reg_realm_may_get_credentials("[::1]:5000", false, "http://[::1]:5001/token", why, sizeof(why)));
 	assert_false(reg_realm_may_get_credentials("127.0.0.1:5000", false, "ftp:/x", why, sizeof(why)));
 
 	assert_true(reg_token_valid("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln-_~+/"));
