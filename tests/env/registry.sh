@@ -89,13 +89,13 @@ if [ "$mode" = token ]; then
 	: >"$rdir/token-requests.log"
 	start_bg "token-$name" "$dir" "$here/token-server.py" --key "$rdir/token.key" --cert "$rdir/token.crt" \
 		--issuer multiarch-test-issuer --service multiarch-test-registry --user "$user" --password "$password" \
-		--refresh-token "$refresh" --log "$rdir/token-requests.log"
+		--refresh-token "$refresh" --log "$rdir/token-requests.log" --host "$host"
 	wait_until 30 "token server $name (log: $dir/logs/token-$name.log)" test -s "$dir/logs/token-$name.log"
 	token_port=$(head -n1 "$dir/logs/token-$name.log")
 	echo "$token_port" >>"$dir/ports"
 	auth_block="auth:
   token:
-    realm: http://127.0.0.1:$token_port/token
+    realm: http://$host:$token_port/token
     service: multiarch-test-registry
     issuer: multiarch-test-issuer
     rootcertbundle: $rdir/token.crt"

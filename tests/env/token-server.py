@@ -46,6 +46,7 @@ def main():
     ap.add_argument("--password", required=True)
     ap.add_argument("--refresh-token", required=True)
     ap.add_argument("--log", default="/dev/null")
+    ap.add_argument("--host", default="127.0.0.1", help="the address to listen on (the registry's own host)")
     ap.add_argument("--lifetime", type=float, default=900)
     args = ap.parse_args()
 
@@ -108,7 +109,7 @@ def main():
             tok = token_for(scopes, args.user)
             self.answer(200, {"access_token": tok, "expires_in": 300, "refresh_token": args.refresh_token}, scopes)
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = http.server.ThreadingHTTPServer((args.host, 0), Handler)
     server.daemon_threads = True
     print(server.server_address[1], flush=True)
     threading.Timer(args.lifetime, server.shutdown).start()
