@@ -10,8 +10,8 @@
 #include "util/jsonget.h"
 #include "util/text.h"
 
-/* The messages of a failed platform started with these before status.platforms[].reason existed; read only to
- * recover the reason of a status an earlier version wrote. */
+/* The first words of these failures' messages; a status written before status.platforms[].reason existed is read
+ * back by them. */
 #define MSG_NO_NODES "no Ready, schedulable node"
 #define MSG_REFUSED "the API server refused"
 
