@@ -38,38 +38,6 @@ void ctl_controller_options_init(struct ctl_controller_options *o)
 	o->health_addr = "0";
 }
 
-void ctl_log(struct ctl_controller *c, enum ctl_log_level level, const char *context, const char *fmt, ...)
-{
-	char message[2048];
-	va_list ap;
-
-	if (!c->opts.log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
-	va_end(ap);
-	c->opts.log(c->opts.log_ctx, level, message, context ? context : "");
-}
-
-void ctl_each_build(struct ctl_controller *c, void (*fn)(void *ctx, const struct ctl_obj *o, const cJSON *build), void *ctx)
-{
-	struct ctl_obj **all;
-	size_t n = ctl_store_list(c->informers[INF_BUILDS].store, &all);
-
-	for (size_t i = 0; i < n; i++) {
-		cJSON *build = ctl_obj_parse(all[i]);
-		if (build)
-			fn(ctx, all[i], build);
-		cJSON_Delete(build);
-	}
-	ctl_obj_release_all(all, n);
-}
-
-bool ctl_is_leader(struct ctl_controller *c)
-{
-	return !c->opts.leader_elect || ctl_leader_valid(&c->leader);
-}
-
 /* ---- event handlers: they only enqueue keys ---- */
 
 static void on_build(void *ctx, const struct ctl_obj *o, bool deleted)
@@ -92,12 +60,18 @@ static void on_child(void *ctx, const struct ctl_obj *o, bool deleted)
 /* Records what key's platforms wait for nodes of (arches as in ctl_outcome.waiting_arches; "" for nothing). */
 static void note_waiting(struct ctl_controller *c, const char *key, const char *arches)
 {
-	char *copy = arches[0] ? strdup(arches) : NULL;
+	const char *known;
+	char *copy;
 
 	pthread_mutex_lock(&c->waiting_lock);
-	free(strmap_remove(&c->waiting, key));
-	if (copy && !strmap_put(&c->waiting, key, copy))
-		free(copy); /* out of memory: the next resync looks at it */
+	known = strmap_get(&c->waiting, key, NULL);
+	/* most reconciles change nothing here: no allocation for them */
+	if (known ? strcmp(known, arches) != 0 : arches[0] != '\0') {
+		free(strmap_remove(&c->waiting, key));
+		copy = arches[0] ? strdup(arches) : NULL;
+		if (copy && !strmap_put(&c->waiting, key, copy))
+			free(copy); /* out of memory: the next resync looks at it */
+	}
 	pthread_mutex_unlock(&c->waiting_lock);
 }
 

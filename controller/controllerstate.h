@@ -1,5 +1,5 @@
 /* The running controller's state, shared by controller.c (informers, queue, workers, life cycle), apiwriter.c (the
- * writes) and serving.c (what its HTTP ports answer), and by nothing else. */
+ * writes) and serving.c (what its HTTP ports answer), with its accessors in controllerstate.c, and by nothing else. */
 #ifndef MAC_CONTROLLER_CONTROLLERSTATE_H
 #define MAC_CONTROLLER_CONTROLLERSTATE_H
 
@@ -41,7 +41,7 @@ struct ctl_controller {
 	atomic_bool all_synced;
 };
 
-/* controller.c */
+/* controllerstate.c */
 
 /* Logs through the caller's log function, when there is one; context is "key=value ..." (may be NULL). */
 void ctl_log(struct ctl_controller *c, enum ctl_log_level level, const char *context, const char *fmt, ...)

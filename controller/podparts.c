@@ -116,12 +116,5 @@ cJSON *child_metadata(struct json_builder *d, const cJSON *build, const char *na
 /* True when pod_spec has a volume named name. */
 bool child_has_volume(const cJSON *pod_spec, const char *name)
 {
-	const cJSON *v;
-
-	cJSON_ArrayForEach(v, json_at(pod_spec, "volumes", NULL)) {
-		const char *n = json_nonempty_str_at(v, "name", NULL);
-		if (n && strcmp(n, name) == 0)
-			return true;
-	}
-	return false;
+	return json_find(json_at(pod_spec, "volumes", NULL), "name", name) != NULL;
 }

@@ -1,5 +1,6 @@
-/* The work of one reconcile, shared by its steps (reconcile.c, platformstep.c, indexstep.c, buildstatus.c) and
- * by nothing else: the platform states, the build summary, and the helpers every step writes through. */
+/* The work of one reconcile, shared by its steps (reconcile.c, platformstep.c, indexstep.c, buildstatus.c and
+ * runwrites.c), and by nothing else: the platform states, the build summary, and the helpers every step writes
+ * through. */
 #ifndef MAC_CONTROLLER_RECONCILERUN_H
 #define MAC_CONTROLLER_RECONCILERUN_H
 
@@ -67,7 +68,7 @@ struct summary {
 	unsigned succeeded;
 };
 
-/* reconcile.c: the helpers every step writes through */
+/* runwrites.c: the helpers every step writes through */
 
 /* Asks for another reconcile within seconds (at least half a second); the earliest request wins. */
 void run_requeue_within(struct run *r, double seconds);

@@ -1,6 +1,8 @@
 /* Members of borrowed cJSON trees by name, missing and mistyped members read as absent. */
 #include "util/jsonget.h"
 
+#include <string.h>
+
 const cJSON *json_at(const cJSON *obj, const char *a, const char *b)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, a);
@@ -20,4 +22,16 @@ const char *json_nonempty_str_at(const cJSON *obj, const char *a, const char *b)
 	const char *v = json_str_at(obj, a, b);
 
 	return v && v[0] ? v : NULL;
+}
+
+const cJSON *json_find(const cJSON *array, const char *key, const char *value)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, array) {
+		const char *v = json_str_at(e, key, NULL);
+		if (v && strcmp(v, value) == 0)
+			return e;
+	}
+	return NULL;
 }

@@ -11,6 +11,9 @@ const cJSON *json_at(const cJSON *obj, const char *a, const char *b);
 /* The string json_at(obj, a, b), or NULL when it is missing or not a string. Borrowed from obj. */
 const char *json_str_at(const cJSON *obj, const char *a, const char *b);
 
+/* The first object of array whose string member key equals value; NULL when none is (or array is not one). */
+const cJSON *json_find(const cJSON *array, const char *key, const char *value);
+
 /* json_str_at, or NULL also when the string is empty. */
 const char *json_nonempty_str_at(const cJSON *obj, const char *a, const char *b);
 
