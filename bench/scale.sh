@@ -88,7 +88,7 @@ run() {
 		kubectl apply -f crds/multiarch.dev_multiarchbuilds.yaml >/dev/null
 		kubectl wait --for condition=established crd/multiarchbuilds.multiarch.dev --timeout=60s >/dev/null
 		metrics_port=$(free_port)
-		bin/multiarch-controller run --kubeconfig "$KUBECONFIG" --leader-elect false --resync-period "${RESYNC_S}s" \
+		bin/multiarch-controller run --kubeconfig "$KUBECONFIG" --config tests/env/policy-open.yaml --leader-elect false --resync-period "${RESYNC_S}s" \
 			--metrics-addr "127.0.0.1:$metrics_port" >"$log" 2>&1 &
 		ctl_pid=$!
 		synced() { grep -q "caches synced" "$log"; }

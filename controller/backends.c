@@ -22,6 +22,26 @@ static const char buildkit_script[] =
 	GIT_TRUST_STEP "buildctl-daemonless.sh \"$@\" && grep -o '\"containerimage.digest\": *\"sha256:[0-9a-f]*\"' " METADATA_FILE
 		       " | grep -o 'sha256:[0-9a-f]*' > " TERMINATION_LOG;
 
+/* The entitlements a build asked for (the policy allowed them): buildctl asks with --allow, the daemon grants
+ * them with --allow-insecure-entitlement; the daemon's flags also name the registry configuration. */
+static void buildkit_entitlements(struct json_builder *d, cJSON *c, cJSON *args, const cJSON *entitlements, bool registry_files)
+{
+	char flags[512];
+	size_t used;
+	const cJSON *e;
+
+	used = (size_t)snprintf(flags, sizeof(flags), "%s",
+				registry_files ? "--oci-worker-no-process-sandbox --config=" BUILDER_CONFIG_DIR "/buildkitd.toml"
+					       : "--oci-worker-no-process-sandbox");
+	cJSON_ArrayForEach(e, entitlements) {
+		if (!cJSON_IsString(e) || used >= sizeof(flags))
+			continue;
+		jb_push_fmt(d, args, "--allow=%s", e->valuestring);
+		used += (size_t)snprintf(flags + used, sizeof(flags) - used, " --allow-insecure-entitlement=%s", e->valuestring);
+	}
+	child_add_env(d, c, "BUILDKITD_FLAGS", flags);
+}
+
 static void buildkit_container(struct json_builder *d, cJSON *c, const struct child_build_inputs *in)
 {
 	const cJSON *build = in->build;
@@ -68,9 +88,7 @@ static void buildkit_container(struct json_builder *d, cJSON *c, const struct ch
 		jb_push_str(d, args, "--opt=attest:sbom=");
 	jb_push_fmt(d, args, "--output=type=image,name=%s,push-by-digest=true,push=true", spec->repository);
 	jb_push_str(d, args, "--metadata-file=" METADATA_FILE);
-	child_add_env(d, c, "BUILDKITD_FLAGS",
-		      in->registry_files ? "--oci-worker-no-process-sandbox --config=" BUILDER_CONFIG_DIR "/buildkitd.toml"
-					 : "--oci-worker-no-process-sandbox");
+	buildkit_entitlements(d, c, args, json_at(json_at(s, "builder", NULL), "entitlements", NULL), in->registry_files);
 	free(context);
 }
 

@@ -1,5 +1,5 @@
 /* The cluster-wide builder configuration (one YAML file, e.g. a mounted ConfigMap): default images, proxy, a CA
- * bundle, registry mirrors and plain-HTTP registries, default resources and tolerations, user namespaces. */
+ * bundle, registry mirrors and plain-HTTP registries, default resources and tolerations, user namespaces, the policy. */
 #include "controller/builderconfig.h"
 
 #include <stdio.h>
@@ -86,63 +86,70 @@ static bool string_list(const cJSON *v, const char *where, char *errbuf, size_t 
 	return true;
 }
 
-enum ctl_err ctl_builder_config_parse(const char *text, size_t len, const char *dir, struct ctl_builder_config *out, char *errbuf,
-				      size_t errlen)
+/* images and proxy: strings, the proxies without credentials. */
+static bool parse_images_and_proxy(struct ctl_builder_config *out, char *errbuf, size_t errlen)
 {
-	static const char *const top[] = {"images", "proxy", "caBundle", "caBundleFile", "registries", "defaults", "userNamespaces", NULL};
 	static const char *const images[] = {"buildkit", "buildah", "kaniko", "index", NULL};
 	static const char *const proxy[] = {"httpProxy", "httpsProxy", "noProxy", NULL};
-	static const char *const registries[] = {"mirrors", "insecure", NULL};
-	static const char *const defaults[] = {"resources", "tolerations", NULL};
-	char err[512];
-	const cJSON *sec, *mirror;
-	const char *ca_inline = NULL, *ca_file = NULL;
+	const cJSON *sec = cJSON_GetObjectItemCaseSensitive(out->doc, "images");
 
-	memset(out, 0, sizeof(*out));
-	out->doc = yaml_to_json(text, len, err, sizeof(err));
-	if (!out->doc)
-		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "%s", err);
-	if (!cJSON_IsObject(out->doc))
-		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "the configuration must be a mapping");
-	if (!only_keys(out->doc, top, "", errbuf, errlen))
-		return CTL_E_INVALID;
-	sec = cJSON_GetObjectItemCaseSensitive(out->doc, "images");
 	if (!only_keys(sec, images, "images", errbuf, errlen) ||
 	    !get_string(sec, "buildkit", "images", &out->buildkit_image, errbuf, errlen) ||
 	    !get_string(sec, "buildah", "images", &out->buildah_image, errbuf, errlen) ||
 	    !get_string(sec, "kaniko", "images", &out->kaniko_image, errbuf, errlen) ||
 	    !get_string(sec, "index", "images", &out->index_image, errbuf, errlen))
-		return CTL_E_INVALID;
+		return false;
 	sec = cJSON_GetObjectItemCaseSensitive(out->doc, "proxy");
-	if (!only_keys(sec, proxy, "proxy", errbuf, errlen) || !get_string(sec, "httpProxy", "proxy", &out->http_proxy, errbuf, errlen) ||
-	    !get_string(sec, "httpsProxy", "proxy", &out->https_proxy, errbuf, errlen) ||
-	    !get_string(sec, "noProxy", "proxy", &out->no_proxy, errbuf, errlen) ||
-	    !proxy_ok(out->http_proxy, "httpProxy", errbuf, errlen) || !proxy_ok(out->https_proxy, "httpsProxy", errbuf, errlen))
-		return CTL_E_INVALID;
-	sec = cJSON_GetObjectItemCaseSensitive(out->doc, "registries");
+	return only_keys(sec, proxy, "proxy", errbuf, errlen) && get_string(sec, "httpProxy", "proxy", &out->http_proxy, errbuf, errlen) &&
+	       get_string(sec, "httpsProxy", "proxy", &out->https_proxy, errbuf, errlen) &&
+	       get_string(sec, "noProxy", "proxy", &out->no_proxy, errbuf, errlen) &&
+	       proxy_ok(out->http_proxy, "httpProxy", errbuf, errlen) && proxy_ok(out->https_proxy, "httpsProxy", errbuf, errlen);
+}
+
+/* registries, defaults and userNamespaces. */
+static bool parse_registries_and_defaults(struct ctl_builder_config *out, char *errbuf, size_t errlen)
+{
+	static const char *const registries[] = {"mirrors", "insecure", NULL};
+	static const char *const defaults[] = {"resources", "tolerations", NULL};
+	const cJSON *sec = cJSON_GetObjectItemCaseSensitive(out->doc, "registries"), *mirror;
+
 	if (!only_keys(sec, registries, "registries", errbuf, errlen))
-		return CTL_E_INVALID;
+		return false;
 	out->mirrors = cJSON_GetObjectItemCaseSensitive(sec, "mirrors");
-	if (out->mirrors && !cJSON_IsObject(out->mirrors))
-		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "registries.mirrors must map a registry to a list of mirrors");
+	if (out->mirrors && !cJSON_IsObject(out->mirrors)) {
+		ctl_fail(errbuf, errlen, CTL_E_INVALID, "registries.mirrors must map a registry to a list of mirrors");
+		return false;
+	}
 	cJSON_ArrayForEach(mirror, out->mirrors) {
 		if (!string_list(mirror, "registries.mirrors entries", errbuf, errlen))
-			return CTL_E_INVALID;
+			return false;
 	}
 	out->insecure = cJSON_GetObjectItemCaseSensitive(sec, "insecure");
 	if (out->insecure && !string_list(out->insecure, "registries.insecure", errbuf, errlen))
-		return CTL_E_INVALID;
+		return false;
 	sec = cJSON_GetObjectItemCaseSensitive(out->doc, "defaults");
 	if (!only_keys(sec, defaults, "defaults", errbuf, errlen))
-		return CTL_E_INVALID;
+		return false;
 	out->resources = cJSON_GetObjectItemCaseSensitive(sec, "resources");
 	out->tolerations = cJSON_GetObjectItemCaseSensitive(sec, "tolerations");
-	if ((out->resources && !cJSON_IsObject(out->resources)) || (out->tolerations && !cJSON_IsArray(out->tolerations)))
-		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "defaults.resources must be a mapping and defaults.tolerations a list");
+	if ((out->resources && !cJSON_IsObject(out->resources)) || (out->tolerations && !cJSON_IsArray(out->tolerations))) {
+		ctl_fail(errbuf, errlen, CTL_E_INVALID, "defaults.resources must be a mapping and defaults.tolerations a list");
+		return false;
+	}
 	sec = cJSON_GetObjectItemCaseSensitive(out->doc, "userNamespaces");
-	if (sec && !cJSON_IsBool(sec))
-		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "userNamespaces must be true or false");
+	if (sec && !cJSON_IsBool(sec)) {
+		ctl_fail(errbuf, errlen, CTL_E_INVALID, "userNamespaces must be true or false");
+		return false;
+	}
 	out->user_namespaces = cJSON_IsTrue(sec);
+	return true;
+}
+
+/* caBundle or caBundleFile (relative to dir): PEM certificates and nothing secret. */
+static enum ctl_err parse_ca_bundle(struct ctl_builder_config *out, const char *dir, char *errbuf, size_t errlen)
+{
+	const char *ca_inline = NULL, *ca_file = NULL;
+
 	if (!get_string(out->doc, "caBundle", "config", &ca_inline, errbuf, errlen) ||
 	    !get_string(out->doc, "caBundleFile", "config", &ca_file, errbuf, errlen))
 		return CTL_E_INVALID;
@@ -176,6 +183,27 @@ enum ctl_err ctl_builder_config_parse(const char *text, size_t len, const char *
 			errbuf, errlen, CTL_E_INVALID,
 			"the CA bundle holds a private key; only certificates belong in it (it is copied into every build namespace)");
 	return CTL_OK;
+}
+
+enum ctl_err ctl_builder_config_parse(const char *text, size_t len, const char *dir, struct ctl_builder_config *out, char *errbuf,
+				      size_t errlen)
+{
+	static const char *const top[] = {"images",         "proxy",  "caBundle", "caBundleFile", "registries", "defaults",
+					  "userNamespaces", "policy", NULL};
+	char err[512];
+
+	memset(out, 0, sizeof(*out));
+	out->doc = yaml_to_json(text, len, err, sizeof(err));
+	if (!out->doc)
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "%s", err);
+	if (!cJSON_IsObject(out->doc))
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "the configuration must be a mapping");
+	if (!only_keys(out->doc, top, "", errbuf, errlen) || !parse_images_and_proxy(out, errbuf, errlen) ||
+	    !parse_registries_and_defaults(out, errbuf, errlen))
+		return CTL_E_INVALID;
+	if (ctl_policy_parse(cJSON_GetObjectItemCaseSensitive(out->doc, "policy"), &out->policy, errbuf, errlen) != CTL_OK)
+		return CTL_E_INVALID;
+	return parse_ca_bundle(out, dir, errbuf, errlen);
 }
 
 enum ctl_err ctl_builder_config_load(const char *path, struct ctl_builder_config *out, char *errbuf, size_t errlen)

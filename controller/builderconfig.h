@@ -1,5 +1,5 @@
 /* The cluster-wide builder configuration (one YAML file, e.g. a mounted ConfigMap): default images, proxy, a CA
- * bundle, registry mirrors and plain-HTTP registries, default resources and tolerations, user namespaces. */
+ * bundle, registry mirrors and plain-HTTP registries, default resources and tolerations, user namespaces, the policy. */
 #ifndef MAC_CONTROLLER_BUILDERCONFIG_H
 #define MAC_CONTROLLER_BUILDERCONFIG_H
 
@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "controller/error.h"
+#include "controller/policy.h"
 
 #define CTL_CONFIG_FILE_MAX ((size_t)1024 * 1024)
 #define CTL_CA_BUNDLE_MAX ((size_t)512 * 1024)
@@ -27,6 +28,7 @@ struct ctl_builder_config {
 	const cJSON *resources;   /* defaults.resources: {requests: {...}, limits: {...}} */
 	const cJSON *tolerations; /* defaults.tolerations: [...] */
 	bool user_namespaces;     /* build pods get hostUsers: false */
+	struct ctl_policy policy; /* what builds may ask for (controller/policy.h) */
 };
 
 /*

@@ -22,6 +22,7 @@ static const char *const reason_names[] = {
 	[CTL_REASON_NO_PLATFORM_SUCCEEDED] = "NoPlatformSucceeded",
 	[CTL_REASON_PLATFORM_FAILED] = "PlatformFailed",
 	[CTL_REASON_INVALID_SPEC] = "InvalidSpec",
+	[CTL_REASON_POLICY_VIOLATION] = "PolicyViolation",
 	[CTL_REASON_CHILD_NOT_OWNED] = "ChildNotOwned",
 	[CTL_REASON_SUCCEEDED] = "Succeeded",
 	[CTL_REASON_WAITING_FOR_NODES] = "WaitingForNodes",

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "controller/labels.h"
+#include "controller/policy.h"
 #include "controller/reconcilerun.h"
 #include "util/jsonget.h"
 #include "util/jsonnum.h"
@@ -63,14 +64,15 @@ static void cancel_other_generations(struct run *r)
 	}
 }
 
-/* The status of a build the controller cannot act on: Stalled until the spec changes. */
-static void invalid_spec(struct run *r, const char *why)
+/* The status of a build the controller cannot or may not act on (reason InvalidSpec or PolicyViolation): Stalled
+ * until the spec (or the operator's policy) changes. No child is created. */
+static void refuse_spec(struct run *r, enum ctl_reason reason, const char *why)
 {
 	struct summary s;
 
 	memset(&s, 0, sizeof(s));
 	s.phase = CTL_PHASE_FAILED;
-	s.reason = CTL_REASON_INVALID_SPEC;
+	s.reason = reason;
 	text_format(s.message, sizeof(s.message), "%s", why);
 	text_copy(s.completion, sizeof(s.completion), r->now);
 	r->spec.platform_count = 0;
@@ -118,11 +120,17 @@ static bool prepare(struct run *r)
 		return false; /* the garbage collector removes the children with their owner */
 	if (ctl_build_spec_read(r->view->build, &r->spec, err, sizeof(err)) != CTL_OK) {
 		r->same_generation = json_whole_number_or(gen, 0, JSON_WHOLE_MAX, -1) == r->spec.generation;
-		invalid_spec(r, err);
+		refuse_spec(r, CTL_REASON_INVALID_SPEC, err);
 		r->out->phase = CTL_PHASE_FAILED;
 		return false;
 	}
 	r->same_generation = json_whole_number_or(gen, 0, JSON_WHOLE_MAX, -1) == r->spec.generation;
+	if (!ctl_policy_allows(&r->opts->children, r->view->build, &r->spec, err, sizeof(err))) {
+		cancel_other_generations(r);
+		refuse_spec(r, CTL_REASON_POLICY_VIOLATION, err);
+		r->out->phase = CTL_PHASE_FAILED;
+		return false;
+	}
 	cancel_other_generations(r);
 	old_phase = ctl_phase_parse(json_str_at(r->old_status, "phase", NULL));
 	if (r->same_generation && ctl_phase_final(old_phase)) {

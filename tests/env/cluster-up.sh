@@ -224,6 +224,10 @@ registries:
 defaults:
   tolerations:
   - {key: multiarch.dev/real-node, operator: Exists, effect: NoSchedule}
+# the tests' own namespaces run the privileged-level backends, and test_node names builder images of its own
+policy:
+  privilegedNamespaces: ['*']
+  builderImages: ['*']
 YAML
 
 cat >"$MAC_CLUSTER_ENV" <<ENV

@@ -38,7 +38,7 @@ metrics_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.
 
 # the controller, in the background, with one identity across restarts (as a restarted pod keeps its name)
 start_controller() {
-	"$BIN" run --insecure-registry "$PROXY" --retry-backoff 1s --identity chaos --namespace "$NS" --leader-election-id chaos \
+	"$BIN" run --config tests/env/policy-open.yaml --insecure-registry "$PROXY" --retry-backoff 1s --identity chaos --namespace "$NS" --leader-election-id chaos \
 		--metrics-addr "127.0.0.1:$metrics_port" --log-level debug >>"$work/ctl.log" 2>&1 &
 	echo $! >"$work/ctl.pid"
 	starts=$((starts + 1))

@@ -32,7 +32,7 @@ trap cleanup EXIT
 start_controller() {
 	local name=$1
 	shift
-	"$BIN" run --insecure-registry "$REGISTRY" --retry-backoff 1s --identity "$name" --log-level debug "$@" >>"$work/$name.log" 2>&1 &
+	"$BIN" run --config tests/env/policy-open.yaml --insecure-registry "$REGISTRY" --retry-backoff 1s --identity "$name" --log-level debug "$@" >>"$work/$name.log" 2>&1 &
 	echo $! >"$work/$name.pid"
 }
 

@@ -109,7 +109,7 @@ kubectl wait --for condition=established crd/multiarchbuilds.multiarch.dev --tim
 tests/env/fake-kubelet.py --binary "$BIN" --plan "$plan" --log "$work/kubelet.log" --stop-file "$work/kubelet.stop" --max-seconds 600 \
 	>"$work/kubelet.out" 2>&1 &
 echo $! >"$work/kubelet.pid"
-"$BIN" run --insecure-registry "$REGISTRY" --retry-backoff 1s --identity hostile --leader-election-id hostile --log-level debug \
+"$BIN" run --config tests/env/policy-open.yaml --insecure-registry "$REGISTRY" --retry-backoff 1s --identity hostile --leader-election-id hostile --log-level debug \
 	>"$work/ctl.log" 2>&1 &
 echo $! >"$work/ctl.pid"
 ready() { kubectl wait --for=condition=Ready "mab/$2" -n "$1" --timeout="${3:-60}s" >/dev/null 2>&1; }

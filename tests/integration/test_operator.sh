@@ -66,7 +66,7 @@ expect_no_match "doctor as the ServiceAccount: it cannot read Secrets" "can read
 expect_match "doctor as the ServiceAccount: who it is" "system:serviceaccount:multiarch-system:multiarch-controller" "$out"
 metrics_port=$(free_port) health_port=$(free_port)
 tests/env/fake-kubelet.py --log "$work/kubelet.log" --stop-file "$work/kubelet.stop" --max-seconds 300 >"$work/kubelet.out" 2>&1 &
-"$BIN" run --kubeconfig "$work/sa.kubeconfig" --insecure-registry "$REGISTRY" --leader-election-namespace multiarch-system --namespace operator-test \
+"$BIN" run --kubeconfig "$work/sa.kubeconfig" --config tests/env/policy-open.yaml --insecure-registry "$REGISTRY" --leader-election-namespace multiarch-system --namespace operator-test \
 	--leader-election-id operator-test --metrics-addr "127.0.0.1:$metrics_port" --health-addr "127.0.0.1:$health_port" \
 	--log-format json --log-level debug >"$work/ctl.log" 2>&1 &
 echo $! >"$work/ctl.pid"

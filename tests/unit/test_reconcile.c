@@ -107,6 +107,8 @@ static void recorder_reset(struct recorder *r)
 	r->deleted = cJSON_CreateArray();
 }
 
+#define WORLD_CONFIG "policy: {privilegedNamespaces: [apps]}\n"
+
 /* The world one test sets up: a build, children, nodes per architecture. */
 struct world {
 	cJSON *build;
@@ -117,6 +119,7 @@ struct world {
 	struct recorder rec;
 	struct ctl_outcome out;
 	struct ctl_reconcile_options opts;
+	struct ctl_builder_config config; /* a policy that lets namespace apps run buildkit */
 };
 
 static size_t fake_nodes(void *ctx, const cJSON *selector, const cJSON *tolerations)
@@ -144,11 +147,14 @@ static void world_init(struct world *w, const char *spec_extra, long generation)
 	w->now = NOW;
 	ctl_reconcile_options_init(&w->opts);
 	w->opts.status_batch_s = 0;
+	assert_int_equal(ctl_builder_config_parse(WORLD_CONFIG, sizeof(WORLD_CONFIG) - 1, NULL, &w->config, text, sizeof(text)), CTL_OK);
+	w->opts.children.config = &w->config;
 	recorder_reset(&w->rec);
 }
 
 static void world_free(struct world *w)
 {
+	ctl_builder_config_free(&w->config);
 	cJSON_Delete(w->build);
 	for (size_t i = 0; i < w->child_count; i++)
 		cJSON_Delete(w->children[i]);
@@ -725,11 +731,35 @@ static void test_only_own_children(void **state)
 	world_free(&w);
 }
 
+/* A build outside the operator's policy gets no child: Failed, Stalled with PolicyViolation naming the field; in a
+ * namespace the policy does not open to buildkit, the default backend is refused the same way. */
+static void test_policy_violation(void **state)
+{
+	struct world w;
+	(void)state;
+
+	world_init(&w, ",\"builder\":{\"image\":\"evil.example/miner:1\"}", 1);
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 0);
+	assert_string_equal(cJSON_GetObjectItem(w.rec.status, "phase")->valuestring, "Failed");
+	assert_string_equal(condition(w.rec.status, "Stalled", "reason"), "PolicyViolation");
+	assert_string_equal(condition(w.rec.status, "Ready", "status"), "False");
+	assert_non_null(strstr(condition(w.rec.status, "Stalled", "message"), "spec.builder.image evil.example/miner:1"));
+	world_free(&w);
+
+	world_init(&w, NULL, 1);
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(w.build, "metadata"), "namespace", cJSON_CreateString("elsewhere"));
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 0);
+	assert_non_null(strstr(condition(w.rec.status, "Stalled", "message"), "not allow in namespace elsewhere"));
+	world_free(&w);
+}
+
 /* A builder ConfigMap of the generation's name that another owner created first is never mounted: the platforms
  * fail with ChildNotOwned and no pod is created; one this build controls (an earlier reconcile's) is used. */
 static void test_config_map_taken(void **state)
 {
-	static const char config_text[] = "caBundle: |\n  -----BEGIN CERTIFICATE-----\n  MIIB\n  -----END CERTIFICATE-----\n";
+	static const char config_text[] = WORLD_CONFIG "caBundle: |\n  -----BEGIN CERTIFICATE-----\n  MIIB\n  -----END CERTIFICATE-----\n";
 	struct ctl_builder_config config;
 	struct world w;
 	char err[256];
@@ -769,6 +799,7 @@ int main(void)
 		cmocka_unit_test(test_kubelet_failures),
 		cmocka_unit_test(test_evicted_pod),
 		cmocka_unit_test(test_config_map_taken),
+		cmocka_unit_test(test_policy_violation),
 		cmocka_unit_test(test_batched_success_and_bad_digest),
 		cmocka_unit_test(test_refused_and_invalid),
 		cmocka_unit_test(test_malformed_old_conditions),
