@@ -6,6 +6,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "controller/buildspec.h"
 #include "registry/client.h"
 #include "registry/index.h"
 #include "registry/reference.h"
@@ -25,6 +26,8 @@ static const char index_help[] = "usage: multiarch-controller index --image REF 
 				 "  --digest-file FILE           also write the index digest to FILE\n"
 				 "  --annotation KEY=VALUE       add an annotation to the index (repeatable)\n"
 				 "  --retries N                  retries per request on connection errors, 5xx and 429 (default 4)\n"
+				 "  --transfer-timeout DURATION  the longest one transfer may take in all (default 10m)\n"
+				 "  --min-speed BYTES            stop a transfer slower than BYTES a second for 30 s (default 1024)\n"
 				 "  --help                       show this help\n";
 
 /* Parses ref and checks it has the parts its flag needs. Prints one line on error. */
@@ -87,6 +90,8 @@ int cmd_index(int argc, char **argv)
 		{"digest-file", required_argument, NULL, 'o'},
 		{"annotation", required_argument, NULL, 'a'},
 		{"retries", required_argument, NULL, 'r'},
+		{"transfer-timeout", required_argument, NULL, 't'},
+		{"min-speed", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -171,6 +176,16 @@ int cmd_index(int argc, char **argv)
 			break;
 		case 'r':
 			if (!cli_parse_int("index", "--retries", optarg, 0, 20, &retries))
+				return CLI_EXIT_USAGE;
+			break;
+		case 't':
+			if (!ctl_parse_duration(optarg, &opts.transfer_timeout_s) || opts.transfer_timeout_s < 1) {
+				cli_error("index", "--transfer-timeout %s: want a duration of at least 1s, such as 90s or 10m", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case 'm':
+			if (!cli_parse_int("index", "--min-speed", optarg, 1, 1L << 30, &opts.low_speed_bps))
 				return CLI_EXIT_USAGE;
 			break;
 		case 'h':

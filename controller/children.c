@@ -233,6 +233,23 @@ static void index_security(struct json_builder *d, cJSON *container)
 	jb_push_str(d, jb_array_in(d, jb_object_in(d, sc, "capabilities"), "drop"), "ALL");
 }
 
+/* The index container's bounds: a memory limit (manifests are held in memory, blobs never are), and /tmp, where
+ * blobs copied between registries are staged, on an emptyDir of bounded size (the root is read-only). */
+static void index_resources_and_scratch(struct json_builder *d, cJSON *pod_spec, cJSON *container)
+{
+	cJSON *resources = jb_object_in(d, container, "resources"), *volume, *mount;
+
+	jb_put_str(d, jb_object_in(d, resources, "requests"), "cpu", "50m");
+	jb_put_str(d, jb_object_in(d, resources, "requests"), "memory", "64Mi");
+	jb_put_str(d, jb_object_in(d, resources, "limits"), "memory", "256Mi");
+	volume = jb_append(d, jb_array_in(d, pod_spec, "volumes"), cJSON_CreateObject());
+	jb_put_str(d, volume, "name", "scratch");
+	jb_put_str(d, jb_object_in(d, volume, "emptyDir"), "sizeLimit", "8Gi");
+	mount = jb_append(d, jb_array_in(d, container, "volumeMounts"), cJSON_CreateObject());
+	jb_put_str(d, mount, "name", "scratch");
+	jb_put_str(d, mount, "mountPath", "/tmp");
+}
+
 /* The Job's pod template spec: never restarted, no token, placed anywhere the build may run, non-root with
  * RuntimeDefault seccomp as Pod Security "restricted" asks. */
 static cJSON *index_pod_spec(struct json_builder *d, cJSON *job_spec, const cJSON *meta, const cJSON *build,
@@ -276,7 +293,7 @@ enum ctl_err ctl_index_job(const cJSON *build, const struct ctl_build_spec *spec
 	jb_put_str(&d, c, "terminationMessagePolicy", "FallbackToLogsOnError");
 	index_security(&d, c);
 	index_args(&d, jb_need(&d, cJSON_AddArrayToObject(c, "args")), build, spec, sources, platforms, count, opts);
-	jb_put_str(&d, jb_object_in(&d, jb_object_in(&d, c, "resources"), "requests"), "cpu", "50m");
+	index_resources_and_scratch(&d, pod_spec, c);
 	child_add_docker_config(&d, pod_spec, c, spec->push_secret);
 	ctl_builder_config_map_name(config_map, sizeof(config_map), json_nonempty_str_at(build, "metadata", "name"), spec->generation);
 	child_add_trust(&d, pod_spec, c, build, config_map, opts->config);

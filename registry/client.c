@@ -78,6 +78,8 @@ void reg_client_options_init(struct reg_client_options *o)
 	memset(o, 0, sizeof(*o));
 	o->connect_timeout_ms = 10000;
 	o->low_speed_time_s = 30;
+	o->low_speed_bps = 1024;
+	o->transfer_timeout_s = 600;
 	o->max_retries = 4;
 	o->backoff_base_ms = 250;
 	o->backoff_cap_ms = 8000;
@@ -114,6 +116,10 @@ enum reg_err reg_client_new(const struct reg_client_options *opts, struct reg_cl
 		c->opts.connect_timeout_ms = 10000;
 	if (!c->opts.low_speed_time_s)
 		c->opts.low_speed_time_s = 30;
+	if (!c->opts.low_speed_bps)
+		c->opts.low_speed_bps = 1024;
+	if (!c->opts.transfer_timeout_s)
+		c->opts.transfer_timeout_s = 600;
 	if (!c->opts.backoff_base_ms)
 		c->opts.backoff_base_ms = 250;
 	if (!c->opts.backoff_cap_ms)
@@ -262,6 +268,8 @@ struct transfer {
 	struct reg_response *resp;
 	size_t body_max;
 	FILE *download;
+	long long download_max; /* with download: the most bytes it may receive */
+	long long downloaded;
 	bool too_big;
 	char challenge[REG_CHALLENGE_MAX + 1];
 	long retry_after_s;
@@ -329,8 +337,14 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 	size_t len = size * nmemb;
 
 	/* only a successful body goes to the download file; error bodies are kept for messages */
-	if (t->download && t->status >= 200 && t->status < 300)
+	if (t->download && t->status >= 200 && t->status < 300) {
+		if (t->downloaded + (long long)len > t->download_max) {
+			t->too_big = true; /* not one byte past the declared size reaches the disk */
+			return 0;
+		}
+		t->downloaded += (long long)len;
 		return fwrite(data, 1, len, t->download) == len ? len : 0;
+	}
 	if (dynbuf_len(&t->resp->body) + len > t->body_max) {
 		t->too_big = true;
 		return 0;
@@ -408,8 +422,9 @@ static CURLcode prepare_transfer(struct reg_client *c, CURL *h, const struct reg
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->opts.connect_timeout_ms);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, c->opts.low_speed_bps);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->opts.low_speed_time_s);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, c->opts.transfer_timeout_s);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	/* a TLS registry is never followed down to plain HTTP */
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, strncmp(url, "https://", 8) == 0 ? "https" : "http,https");
@@ -463,6 +478,7 @@ static CURLcode prepare_transfer(struct reg_client *c, CURL *h, const struct reg
 	dynbuf_reset(&t->resp->body);
 	t->resp->status = 0;
 	t->too_big = false;
+	t->downloaded = 0;
 	t->challenge[0] = '\0';
 	t->retry_after_s = -1;
 	c->requests++;
@@ -738,99 +754,154 @@ static void authorization_for(struct reg_client *c, struct host_auth *h, const c
 	}
 }
 
+/* Where a request goes, against the registry it is for. */
+enum url_target {
+	URL_SAME_HOST,  /* a path on the registry, or an absolute URL on its host */
+	URL_OTHER_HOST, /* an absolute URL elsewhere (a Location): no credential follows it */
+	URL_DOWNGRADE,  /* plain HTTP from a TLS registry: never followed */
+};
+
+/* The host[:port] of an absolute URL, without a default port, in buf; false when it does not fit or has userinfo. */
+static bool url_authority(const char *url, char *buf, size_t len)
+{
+	bool tls = strncmp(url, "https://", 8) == 0;
+	const char *start = url + (tls ? 8 : 7);
+	size_t n = strcspn(start, "/?#");
+
+	if (n == 0 || n >= len || memchr(start, '@', n))
+		return false;
+	memcpy(buf, start, n);
+	buf[n] = '\0';
+	if ((tls && n > 4 && strcmp(buf + n - 4, ":443") == 0) || (!tls && n > 3 && strcmp(buf + n - 3, ":80") == 0))
+		buf[strrchr(buf, ':') - buf] = '\0';
+	return true;
+}
+
+static enum url_target url_target_of(const struct reg_client *c, const struct reg_request *req, char *authority, size_t len)
+{
+	bool absolute_tls = strncmp(req->path, "https://", 8) == 0;
+
+	snprintf(authority, len, "%s", req->host);
+	if (!absolute_tls && strncmp(req->path, "http://", 7) != 0)
+		return URL_SAME_HOST;
+	if (!absolute_tls && !is_insecure(c, req->host))
+		return URL_DOWNGRADE;
+	if (!url_authority(req->path, authority, len))
+		return URL_OTHER_HOST;
+	return strcasecmp(authority, req->host) == 0 ? URL_SAME_HOST : URL_OTHER_HOST;
+}
+
+/* Learns from the 401 answer of req how host h authenticates, and fetches a token when it asks for one. */
+static enum reg_err answer_challenge(struct reg_client *c, struct host_auth *h, const struct reg_request *req, const char *challenge,
+				     char *errbuf, size_t errlen)
+{
+	const char *scope = req->scope ? req->scope : "";
+	struct reg_challenge ch;
+	char cherr[REG_ERRBUF_SIZE];
+
+	if (reg_challenge_parse(challenge, &ch, cherr, sizeof(cherr)) != REG_OK)
+		return reg_fail(errbuf, errlen, REG_E_AUTH, "registry %s asks for authentication: %s", req->host, cherr);
+	h->scheme = ch.scheme;
+	snprintf(h->realm, sizeof(h->realm), "%s", ch.realm);
+	snprintf(h->service, sizeof(h->service), "%s", ch.service);
+	if (ch.scheme == REG_AUTH_BASIC && !h->have_credentials)
+		return reg_fail(errbuf, errlen, REG_E_AUTH,
+				"registry %s requires a login and no credentials for it were given (use --docker-config)", req->host);
+	/* ask for the scope this request needs; without one, for what the challenge names */
+	if (ch.scheme == REG_AUTH_BEARER)
+		return fetch_token(c, h, scope[0] ? scope : ch.scope, scope, errbuf, errlen);
+	return REG_OK;
+}
+
+/* The wait before the next attempt: our backoff, or the registry's Retry-After (capped) when longer. */
+static unsigned retry_delay_ms(struct reg_client *c, unsigned attempt, CURLcode rc, const struct transfer *t)
+{
+	unsigned delay = backoff_delay_ms(attempt, c->opts.backoff_base_ms, c->opts.backoff_cap_ms, &c->rng);
+
+	if (rc == CURLE_OK && t->retry_after_s >= 0) {
+		long cap = (long)c->opts.retry_after_cap_s;
+		unsigned wanted = (unsigned)((t->retry_after_s > cap ? cap : t->retry_after_s) * 1000);
+		if (wanted > delay)
+			delay = wanted;
+	}
+	return delay;
+}
+
+/* The error of a transfer that stopped because its answer was too large. */
+static enum reg_err too_big(const struct reg_request *req, const struct transfer *t, const char *where, char *errbuf, size_t errlen)
+{
+	if (t->download)
+		return reg_fail(errbuf, errlen, REG_E_TOO_LONG,
+				"%s %s%s: the registry sent more than the %lld bytes the manifest declares; the transfer was stopped",
+				req->method, where, req->path[0] == '/' ? req->path : "", t->download_max);
+	return reg_fail(errbuf, errlen, REG_E_TOO_LONG, "%s %s%s: the answer is larger than %zu bytes", req->method, where,
+			req->path[0] == '/' ? req->path : "", t->body_max);
+}
+
+/* The error once the retries of req ran out. */
+static enum reg_err retries_exhausted(const struct reg_request *req, CURLcode rc, long status, unsigned attempt, const char *curl_error,
+				      char *errbuf, size_t errlen)
+{
+	if (rc != CURLE_OK)
+		return reg_fail(errbuf, errlen, REG_E_NETWORK, "%s %s%s failed after %u retries: %s", req->method, req->host,
+				req->path[0] == '/' ? req->path : "", attempt, curl_error[0] ? curl_error : curl_easy_strerror(rc));
+	return reg_fail(errbuf, errlen, REG_E_HTTP, "%s %s%s: the registry answered %ld after %u retries", req->method, req->host,
+			req->path[0] == '/' ? req->path : "", status, attempt);
+}
+
 enum reg_err reg_client_do(struct reg_client *c, const struct reg_request *req, struct reg_response *resp, char *errbuf, size_t errlen)
 {
-	struct transfer t;
+	struct transfer t = {.resp = resp, .download = req->download, .download_max = req->download_max};
 	struct host_auth *h;
-	char curl_error[CURL_ERROR_SIZE], auth[AUTH_HEADER_MAX];
-	const char *scope = req->scope ? req->scope : "";
+	char curl_error[CURL_ERROR_SIZE], auth[AUTH_HEADER_MAX], where[256];
+	enum url_target target = url_target_of(c, req, where, sizeof(where));
 	unsigned attempt = 0;
 	bool answered_challenge = false;
 	enum reg_err err = REG_OK;
 	CURLcode rc;
 
 	memset(resp, 0, sizeof(*resp));
-	dynbuf_init(&resp->body, req->body_max ? req->body_max : DEFAULT_BODY_MAX);
-	memset(&t, 0, sizeof(t));
-	t.resp = resp;
 	t.body_max = req->body_max ? req->body_max : DEFAULT_BODY_MAX;
-	t.download = req->download;
+	dynbuf_init(&resp->body, t.body_max);
+	if (target == URL_DOWNGRADE)
+		return reg_fail(errbuf, errlen, REG_E_AUTH,
+				"registry %s is spoken to over TLS and sent a plain-HTTP Location; nothing was sent there", req->host);
 	h = host_auth_for(c, req->host);
 	if (!h)
 		return reg_fail(errbuf, errlen, REG_E_NOMEM, "too many registry hosts in one run (at most %d)", HOSTS_MAX);
 	err = load_credentials(c, h, errbuf, errlen);
-	if (err)
-		return err;
-
-	for (;;) {
-		authorization_for(c, h, scope, auth, sizeof(auth));
+	while (!err) {
+		auth[0] = '\0';
+		if (target == URL_SAME_HOST)
+			authorization_for(c, h, req->scope ? req->scope : "", auth, sizeof(auth));
 		rc = send_once(c, req, auth[0] ? auth : NULL, &t, curl_error);
 		OPENSSL_cleanse(auth, sizeof(auth));
-		if (t.too_big) {
-			err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "%s %s%s: the answer is larger than %zu bytes", req->method,
-				       req->host, req->path, t.body_max);
-			break;
-		}
+		if (t.too_big)
+			return too_big(req, &t, where, errbuf, errlen);
+		if (rc == CURLE_OK && resp->status == 401 && target == URL_OTHER_HOST)
+			return reg_fail(errbuf, errlen, REG_E_AUTH,
+					"%s to %s, a Location on another host than registry %s, asks for authentication; credentials "
+					"are never sent to another host",
+					req->method, where, req->host);
 		if (rc == CURLE_OK && resp->status == 401 && !answered_challenge) {
-			struct reg_challenge ch;
-			char cherr[REG_ERRBUF_SIZE];
 			answered_challenge = true;
-			if (reg_challenge_parse(t.challenge, &ch, cherr, sizeof(cherr)) != REG_OK) {
-				err = reg_fail(errbuf, errlen, REG_E_AUTH, "registry %s asks for authentication: %s", req->host, cherr);
-				break;
-			}
-			h->scheme = ch.scheme;
-			snprintf(h->realm, sizeof(h->realm), "%s", ch.realm);
-			snprintf(h->service, sizeof(h->service), "%s", ch.service);
-			if (ch.scheme == REG_AUTH_BASIC && !h->have_credentials) {
-				err = reg_fail(errbuf, errlen, REG_E_AUTH,
-					       "registry %s requires a login and no credentials for it were given (use --docker-config)",
-					       req->host);
-				break;
-			}
-			if (ch.scheme == REG_AUTH_BEARER) {
-				/* ask for the scope this request needs; without one, for what the challenge names */
-				err = fetch_token(c, h, scope[0] ? scope : ch.scope, scope, errbuf, errlen);
-				if (err)
-					break;
-			}
-			continue;
+			err = answer_challenge(c, h, req, t.challenge, errbuf, errlen);
+			continue; /* the handshake is no retry */
 		}
-		if (rc == CURLE_OK && resp->status == 401) {
-			err = reg_fail(errbuf, errlen, REG_E_AUTH, "registry %s refused %s for %s %s", req->host,
-				       h->have_credentials ? "the credentials" : "anonymous access", req->method, req->path);
-			break;
-		}
+		if (rc == CURLE_OK && resp->status == 401)
+			return reg_fail(errbuf, errlen, REG_E_AUTH, "registry %s refused %s for %s %s", req->host,
+					h->have_credentials ? "the credentials" : "anonymous access", req->method, req->path);
 		if (rc == CURLE_OK && resp->status != 429 && resp->status < 500) {
 			h->answered = true;
-			break;
+			return REG_OK;
 		}
-		if (rc != CURLE_OK && !retryable_curl(rc)) {
-			err = reg_fail(errbuf, errlen, REG_E_NETWORK, "%s %s: %s", req->method, req->host,
-				       curl_error[0] ? curl_error : curl_easy_strerror(rc));
-			break;
-		}
-		if (attempt >= c->opts.max_retries) {
-			if (rc != CURLE_OK)
-				err = reg_fail(errbuf, errlen, REG_E_NETWORK, "%s %s%s failed after %u retries: %s", req->method, req->host,
-					       req->path, attempt, curl_error[0] ? curl_error : curl_easy_strerror(rc));
-			else
-				err = reg_fail(errbuf, errlen, REG_E_HTTP, "%s %s%s: the registry answered %ld after %u retries",
-					       req->method, req->host, req->path, resp->status, attempt);
-			break;
-		}
-		{
-			unsigned delay = backoff_delay_ms(attempt, c->opts.backoff_base_ms, c->opts.backoff_cap_ms, &c->rng);
-			if (rc == CURLE_OK && t.retry_after_s >= 0) {
-				long cap = (long)c->opts.retry_after_cap_s;
-				unsigned wanted = (unsigned)((t.retry_after_s > cap ? cap : t.retry_after_s) * 1000);
-				if (wanted > delay)
-					delay = wanted;
-			}
-			sleep_ms(delay);
-		}
-		attempt++;
-		resp->retries = attempt;
+		if (rc != CURLE_OK && !retryable_curl(rc))
+			return reg_fail(errbuf, errlen, REG_E_NETWORK, "%s %s: %s", req->method, where,
+					curl_error[0] ? curl_error : curl_easy_strerror(rc));
+		if (attempt >= c->opts.max_retries)
+			return retries_exhausted(req, rc, resp->status, attempt, curl_error, errbuf, errlen);
+		sleep_ms(retry_delay_ms(c, attempt, rc, &t));
+		resp->retries = ++attempt;
 	}
 	return err;
 }

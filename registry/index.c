@@ -472,6 +472,7 @@ static enum reg_err download_blob(struct build *b, const struct source *s, const
 	req.path = path;
 	req.scope = scope;
 	req.download = f;
+	req.download_max = d->size; /* not a byte more than the manifest declares reaches the disk */
 	err = reg_client_do(b->c, &req, &resp, errbuf, errlen);
 	if (!err && resp.status != 200)
 		err = reg_fail(errbuf, errlen, resp.status == 404 ? REG_E_NOT_FOUND : REG_E_HTTP,

@@ -4,13 +4,16 @@
 Each repository /v2/SCENARIO/app/ answers in one broken way (see SCENARIOS); anything not broken by the scenario
 behaves like a small registry: a per-arch OCI image manifest and its config blob by digest, manifest PUTs stored
 and read back. GET /scenarios returns {SCENARIO: source digest}, the digest to pass as --source. PUTs that were
-accepted are listed by GET /accepted. Prints its port as its first line; stops after --lifetime seconds.
+accepted are listed by GET /accepted. The copy scenarios also answer on 127.0.0.2 (another host to the client) and
+list their requests, with whether each carried Authorization, at GET /seen. Prints its port as its first line;
+stops after --lifetime seconds.
 """
 import argparse
 import hashlib
 import http.server
 import json
 import threading
+import time
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -39,6 +42,18 @@ TOO_MANY = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": 
 NESTED = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
     {"mediaType": OCI_INDEX, "digest": digest(b"{}"), "size": 2, "platform": {"os": "linux", "architecture": "amd64"}}]}).encode()
 
+# the copy scenarios: the source is read from 127.0.0.2 (another host), so the index command copies its blobs into
+# the target on 127.0.0.1; their layer is real (LAYER_BYTES) or lies about its size
+LAYER_BYTES = b"L" * (64 * 1024)
+COPY_IMAGE = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                         "config": {"mediaType": OCI_CONFIG, "digest": digest(GOOD_CONFIG), "size": len(GOOD_CONFIG)},
+                         "layers": [{"mediaType": LAYER, "digest": digest(LAYER_BYTES), "size": len(LAYER_BYTES)}]}).encode()
+SMALL_LAYER = b"S" * 32
+OVERSIZED_IMAGE = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                              "config": {"mediaType": OCI_CONFIG, "digest": digest(GOOD_CONFIG), "size": len(GOOD_CONFIG)},
+                              "layers": [{"mediaType": LAYER, "digest": digest(SMALL_LAYER), "size": 32}]}).encode()
+COPY_SCENARIOS = ("blob-oversized", "blob-drip", "location-elsewhere")
+
 # scenario -> (the source manifest body, its content type, its config blob)
 SCENARIOS = {
     "oversized": (b'{"schemaVersion":2,"pad":"' + b" " * (5 * 1024 * 1024) + b'"}', OCI_MANIFEST, GOOD_CONFIG),
@@ -61,12 +76,16 @@ SCENARIOS = {
     "short-body": (GOOD, OCI_MANIFEST, GOOD_CONFIG),
     "500-html": (GOOD, OCI_MANIFEST, GOOD_CONFIG),
     "push-silent": (GOOD, OCI_MANIFEST, GOOD_CONFIG),
+    "blob-oversized": (OVERSIZED_IMAGE, OCI_MANIFEST, GOOD_CONFIG),  # a layer declared as 32 bytes sends 8 MiB
+    "blob-drip": (COPY_IMAGE, OCI_MANIFEST, GOOD_CONFIG),  # the layer comes at 2 KiB a second
+    "location-elsewhere": (COPY_IMAGE, OCI_MANIFEST, GOOD_CONFIG),  # the upload Location is on 127.0.0.2
 }
 
 
 def make_handler(port):
     stored = {}
     accepted = []
+    seen = []  # the requests of the copy scenarios: [host, method, path, whether they carried Authorization]
     lock = threading.Lock()
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -97,10 +116,79 @@ def make_handler(port):
                 return 'Bearer realm="http://127.0.0.2:%d/token/%s",service="hostile"' % (port, scenario)
             return None
 
+        def copy_scenario(self, scenario, kind, ref, body):
+            """The copy scenarios: the source side on 127.0.0.2, the target side (Basic auth) on 127.0.0.1."""
+            here = self.server.server_address[0]
+            with lock:
+                seen.append([here, self.command, self.path.split("?")[0], "Authorization" in self.headers])
+            if here == "127.0.0.1" and scenario == "location-elsewhere" and "Authorization" not in self.headers:
+                return self.answer(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"login"}]}',
+                                   headers={"WWW-Authenticate": 'Basic realm="hostile"'})
+            body_src, ctype, config = SCENARIOS[scenario]
+            if kind == "uploads" and self.command == "POST":
+                return self.answer(202, headers={"Location": "http://127.0.0.2:%d/v2/%s/app/uploads/u1" % (port, scenario)})
+            if kind == "uploads" and self.command == "PUT":
+                return self.answer(201, headers={"Docker-Content-Digest": digest(body)})
+            if kind == "manifests" and self.command == "PUT":
+                with lock:
+                    stored[(scenario, ref)] = (body, self.headers.get("Content-Type", ""))
+                    accepted.append("%s:%s" % (scenario, ref))
+                return self.answer(201, headers={"Docker-Content-Digest": digest(body)})
+            if kind == "manifests":
+                with lock:
+                    if (scenario, ref) in stored:
+                        data, mt = stored[(scenario, ref)]
+                        return self.answer(200, data, mt, {"Docker-Content-Digest": digest(data)})
+                if here == "127.0.0.2" and ref == digest(body_src):
+                    return self.answer(200, body_src, ctype, {"Docker-Content-Digest": ref})
+                return self.answer(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}')
+            if kind == "blobs" and here == "127.0.0.2" and self.command == "GET":
+                return self.send_blob(scenario, ref, config)
+            return self.answer(404, b'{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}')
+
+        def send_blob(self, scenario, ref, config):
+            if ref == digest(config):
+                return self.answer(200, config, "application/octet-stream", {"Docker-Content-Digest": ref})
+            if scenario == "blob-oversized" and ref == digest(SMALL_LAYER):
+                # declared as 32 bytes in the manifest; sends 8 MiB with no length, until the client hangs up
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.end_headers()
+                self.close_connection = True
+                for _ in range(128):
+                    self.wfile.write(b"X" * 65536)
+                return None
+            if ref != digest(LAYER_BYTES):
+                return self.answer(404, b'{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}')
+            if scenario == "blob-drip":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(LAYER_BYTES)))
+                self.end_headers()
+                self.close_connection = True
+                for i in range(0, len(LAYER_BYTES), 2048):
+                    self.wfile.write(LAYER_BYTES[i:i + 2048])
+                    self.wfile.flush()
+                    time.sleep(1)
+                return None
+            return self.answer(200, LAYER_BYTES, "application/octet-stream", {"Docker-Content-Digest": ref})
+
         def handle_any(self):
             path = self.path.split("?")[0]
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            parts = path.split("/")
+            if len(parts) >= 5 and parts[1] == "v2" and parts[2] in COPY_SCENARIOS:
+                kind, ref = parts[4], (parts[5] if len(parts) > 5 else "")
+                if kind == "blobs" and ref == "uploads":
+                    kind = "uploads"  # POST /v2/S/app/blobs/uploads/; the PUT goes to the Location, /v2/S/app/uploads/ID
+                try:
+                    return self.copy_scenario(parts[2], kind, ref, body)
+                except (BrokenPipeError, ConnectionResetError):
+                    return None
+            if path == "/seen":
+                with lock:
+                    return self.answer(200, json.dumps(seen).encode())
             if path == "/scenarios":
                 return self.answer(200, json.dumps({k: digest(v[0]) for k, v in SCENARIOS.items()}).encode())
             if path == "/accepted":
@@ -171,8 +259,13 @@ def main():
     server.handle_error = lambda request, client_address: None  # clients that give up on a broken answer are expected
     server.RequestHandlerClass = make_handler(server.server_address[1])
     server.daemon_threads = True
+    # the same registry on 127.0.0.2, another host to the client: the copy scenarios' sources and upload Location
+    other = http.server.ThreadingHTTPServer(("127.0.0.2", server.server_address[1]), server.RequestHandlerClass)
+    other.handle_error = server.handle_error
+    other.daemon_threads = True
+    threading.Thread(target=other.serve_forever, daemon=True).start()
     print(server.server_address[1], flush=True)
-    threading.Timer(args.lifetime, server.shutdown).start()
+    threading.Timer(args.lifetime, lambda: (other.shutdown(), server.shutdown())).start()
     server.serve_forever()
 
 

@@ -52,6 +52,11 @@ expect_match "config: buildkitd.toml mirrors Docker Hub" 'mirrors = \["mirror.co
 expect_match "config: buildkitd.toml speaks plain HTTP to the insecure registry" '\[registry."registry.build.internal:5000"\]' "$toml"
 expect_match "config: the index Job trusts both CAs" '--ca-file=/etc/multiarch/certs/cluster-ca.crt.*--ca-file=/etc/multiarch/certs/build-ca.crt' \
 	"$(jq -c '.items[] | select(.kind == "Job") | .spec.template.spec.containers[0].args' "$work/buildkit-config.json")"
+expect_eq "the index Job: a memory limit, and /tmp (where copied blobs are staged) on a bounded emptyDir" '"256Mi" "/tmp" "8Gi"' \
+	"$(jq -r '.items[] | select(.kind == "Job") | .spec.template.spec | [.containers[0].resources.limits.memory, (.containers[0].volumeMounts[] | select(.name == "scratch") | .mountPath), (.volumes[] | select(.name == "scratch") | .emptyDir.sizeLimit)] | map(@json) | join(" ")' "$work/buildkit-config.json")"
+expect_match "buildkit: an entitlement is asked for by buildctl and granted by the daemon" \
+	'"--allow=network.host".*"BUILDKITD_FLAGS","value":"--oci-worker-no-process-sandbox --allow-insecure-entitlement=network.host"' \
+	"$(jq -c '.items[] | select(.kind == "Pod")' "$work/buildkit-git.json" | head -1)"
 expect_match "buildkit: per-arch registry cache" 'buildcache-linux-arm64,mode=max' "$(cat "$work/buildkit-git.json")"
 expect_match "buildah: per-arch cache repository" 'cache/tool-buildcache-linux-s390x' "$(cat "$work/buildah-config.json")"
 expect_match "kaniko: a branch by name and the sub-path" '"--context=git://git.example.com/team/legacy.git", "--git=branch=main", "--context-sub-path=app"' \

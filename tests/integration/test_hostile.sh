@@ -77,7 +77,37 @@ hostile_index redirect-loop "redirects followed"
 hostile_index short-body "transfer closed with [0-9]+ bytes remaining"
 hostile_index 500-html "answered 500 after 1 retries"
 hostile_index push-silent "reading the index back .*HTTP 404; the index was pushed but could not be verified"
-expect_eq "no broken registry got an index tag accepted but the one that lost it" '["push-silent:idx"]' "$(curl -fsS "http://$H/accepted")"
+# the copy scenarios: the source on 127.0.0.2, another host, so its blobs are downloaded and uploaded to $H
+O=127.0.0.2:$hostile_port
+# copy_args SCENARIO: the index command's flags for that scenario, in the array copy
+copy_args() {
+	local digest
+	digest=$(awk -v s="$1" '$1 == s { print $2 }' "$work/scenarios")
+	copy=(index --image "$H/$1/app:idx" --source "$O/$1/app@$digest" --insecure-registry "$H" --insecure-registry "$O" --retries 0)
+}
+copy_args blob-oversized
+refused "registry blob-oversized: a layer declared as 32 bytes sends 8 MiB" 30 \
+	"blobs/sha256:[0-9a-f]+: the registry sent more than the 32 bytes the manifest declares; the transfer was stopped" \
+	"$BIN" "${copy[@]}"
+copy_args blob-drip
+started=$(date +%s)
+refused "registry blob-drip: a layer dripped at 2 KiB/s meets the total time bound" 20 \
+	"blobs/sha256:[0-9a-f]+ failed after 0 retries: Operation timed out after 3[0-9]{3} milliseconds" \
+	"$BIN" "${copy[@]}" --transfer-timeout 3s
+expect_eq "blob-drip: stopped within 8 s of its start" 1 $(($(date +%s) - started <= 8))
+expect_match "--transfer-timeout refuses NaN" "--transfer-timeout nan: want a duration" "$("$BIN" "${copy[@]}" --transfer-timeout nan 2>&1)"
+copy_args location-elsewhere
+out=$("$BIN" "${copy[@]}" --docker-config "$work/hostile-auth" 2>&1)
+expect_match "registry location-elsewhere: the copy through an upload Location on another host succeeds" "^sha256:[0-9a-f]{64}$" \
+	"$(tail -1 <<<"$out")"
+seen=$(curl -fsS "http://$H/seen")
+expect_eq "location-elsewhere: the PUTs to the Location on 127.0.0.2 carried no Authorization" "2 0" \
+	"$(jq -r '[.[] | select(.[0] == "127.0.0.2" and .[1] == "PUT" and (.[2] | contains("location-elsewhere")))] | "\(length) \([.[] | select(.[3])] | length)"' <<<"$seen")"
+expect_eq "location-elsewhere: the registry's own host got the credentials" "true" \
+	"$(jq -r '[.[] | select(.[0] == "127.0.0.1" and (.[2] | contains("location-elsewhere/app/manifests/idx")))] | all(.[3])' <<<"$seen")"
+expect_eq "no broken registry got an index tag accepted but the one that lost it and the good copy" \
+	'["push-silent:idx","location-elsewhere:sha256:'"$(awk '$1 == "location-elsewhere" { print $2 }' "$work/scenarios" | cut -d: -f2)"'","location-elsewhere:idx"]' \
+	"$(curl -fsS "http://$H/accepted" | jq -c .)"
 
 echo "-- broken kubeconfigs: multiarch-controller doctor"
 printf '\x00\x01\x02binary garbage\xff' >"$work/garbage.yaml"
