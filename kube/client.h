@@ -21,6 +21,8 @@ struct kube_client_options {
 	long connect_timeout_ms; /* default 10 s */
 	long request_timeout_s;  /* for every request but watches; default 60 s */
 	const char *user_agent;  /* default "multiarch-controller" */
+	size_t body_max;         /* the largest answer kept; 0: KUBE_BODY_MAX */
+	unsigned list_pages_max; /* the most pages of one LIST; 0: KUBE_LIST_PAGES_MAX */
 	/* called after every request (retries included) with its method and HTTP status (0: no answer); may be NULL */
 	void (*on_response)(void *ctx, const char *method, long status);
 	void *on_response_ctx;
@@ -84,6 +86,8 @@ enum kube_err kube_delete(struct kube_client *c, const char *path, const char *p
 enum kube_err kube_apply(struct kube_client *c, const char *path, const char *field_manager, bool force, const char *body,
 			 struct kube_response *resp, char *errbuf, size_t errlen);
 
+#define KUBE_LIST_PAGES_MAX 20000 /* pages of one list: 10 million objects at 500 a page */
+
 /* Called for every item of a LIST; the item is borrowed. Return false to stop early. */
 typedef bool (*kube_item_fn)(void *ctx, const cJSON *item);
 
@@ -93,7 +97,10 @@ typedef bool (*kube_item_fn)(void *ctx, const cJSON *item);
  * every item. rv (when not NULL, rv_len bytes) receives the list's
  * resourceVersion, from which a watch can start. pages (when not NULL)
  * counts the pages fetched. A continue token that expired (410) restarts the
- * list from the beginning once.
+ * list from the beginning once. A page larger than the client's body_max is
+ * asked for again with half as many items (down to one); a list of more than
+ * list_pages_max pages, or whose continue token repeats, is refused
+ * with KUBE_E_TOO_LONG: a server cannot keep the caller in one list forever.
  */
 enum kube_err kube_list(struct kube_client *c, const char *path, unsigned limit, kube_item_fn fn, void *ctx, char *rv, size_t rv_len,
 			unsigned *pages, char *errbuf, size_t errlen);

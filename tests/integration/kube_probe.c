@@ -65,6 +65,18 @@ static bool count_item(void *ctx, const cJSON *item)
 	return true;
 }
 
+/* list PATH: one LIST of PATH in pages of 500 (fewer when a page is over KUBE_PROBE_BODY_MAX bytes) */
+static int run_list(struct kube_client *c, const char *path)
+{
+	char err[KUBE_ERRBUF_SIZE] = "", rv[64] = "";
+	unsigned items = 0, pages = 0;
+	enum kube_err e = kube_list(c, path, 500, count_item, &items, rv, sizeof(rv), &pages, err, sizeof(err));
+
+	fact("list", "%s items=%u pages=%u", err_name(e), items, pages);
+	fact("list_error", "%s", err);
+	return e == KUBE_OK ? 0 : 1;
+}
+
 /* configmaps NS N: creation, paginated list, patch, apply, errors, delete with preconditions */
 static int run_configmaps(struct kube_client *c, const char *ns, unsigned n)
 {
@@ -361,7 +373,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: kube-probe configmaps NS N | status NS NAME | reflect NS SECONDS [RV] | lease NS NAME ID "
-				"try|release | event NS NAME | get-every PATH COUNT SECONDS | informer NS SECONDS\n");
+				"try|release | event NS NAME | get-every PATH COUNT SECONDS | informer NS SECONDS | list PATH\n");
 		return 2;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -370,6 +382,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	kube_client_options_init(&opts);
+	if (getenv("KUBE_PROBE_BODY_MAX"))
+		opts.body_max = (size_t)strtoul(getenv("KUBE_PROBE_BODY_MAX"), NULL, 10);
+	if (getenv("KUBE_PROBE_LIST_PAGES_MAX"))
+		opts.list_pages_max = (unsigned)strtoul(getenv("KUBE_PROBE_LIST_PAGES_MAX"), NULL, 10);
 	if (kube_client_new(&cfg, &opts, &c, err, sizeof(err)) != KUBE_OK) {
 		fprintf(stderr, "kube-probe: %s\n", err);
 		kube_config_free(&cfg);
@@ -387,6 +403,8 @@ int main(int argc, char **argv)
 		rc = run_informer(c, argv[2], (unsigned)strtoul(argv[3], NULL, 10));
 	else if (strcmp(argv[1], "get-every") == 0 && argc == 5)
 		rc = run_get_every(c, argv[2], (unsigned)strtoul(argv[3], NULL, 10), (unsigned)strtoul(argv[4], NULL, 10));
+	else if (strcmp(argv[1], "list") == 0 && argc == 3)
+		rc = run_list(c, argv[2]);
 	else if (strcmp(argv[1], "event") == 0 && argc == 4)
 		rc = run_event(c, argv[2], argv[3]);
 	else

@@ -34,6 +34,31 @@ expect_eq "kubectl sees the patched value" patched "$(kubectl get configmap cm-0
 expect_eq "kubectl sees the apply's field manager" kube-probe \
 	"$(kubectl get configmap applied -n "$ns" -o json --show-managed-fields | jq -r '.metadata.managedFields[0].manager')"
 
+# --- bounded lists: a page over the body cap is asked for again with fewer items; a list that never ends is stopped
+KUBE_PROBE_BODY_MAX=65536 $probe list "/api/v1/namespaces/$ns/configmaps?labelSelector=probe%3Dyes" >"$work/small-pages" 2>&1
+expect_match "pages over a 64 KiB cap are asked for again with fewer items: every item, more pages" \
+	"^OK items=$(kubectl get configmaps -n "$ns" -l probe=yes -o name | wc -l) pages=([4-9]|[1-9][0-9])$" "$(fact list "$work/small-pages")"
+KUBE_PROBE_BODY_MAX=200 $probe list "/api/v1/namespaces/$ns/configmaps?labelSelector=probe%3Dyes" >"$work/tiny-pages" 2>&1
+expect_match "one object over the cap: a clear error, no loop" "the answer is larger than 200 bytes" "$(fact list_error "$work/tiny-pages")"
+coproc ENDLESS { exec tests/env/endless-list.py --lifetime 120; }
+read -r endless_port <&"${ENDLESS[0]}"
+cat >"$work/endless.kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+current-context: e
+clusters: [{name: e, cluster: {server: "http://127.0.0.1:$endless_port"}}]
+contexts: [{name: e, context: {cluster: e, user: u}}]
+users: [{name: u, user: {token: t}}]
+EOF
+KUBECONFIG=$work/endless.kubeconfig timeout 60 $probe list /api/v1/namespaces/x/configmaps/same >"$work/same" 2>&1
+expect_match "a continue token that repeats: stopped at once" "^TOO_LONG items=2 pages=2$" "$(fact list "$work/same")"
+expect_match "... and says why" "the list would never end" "$(fact list_error "$work/same")"
+KUBECONFIG=$work/endless.kubeconfig KUBE_PROBE_LIST_PAGES_MAX=300 timeout 60 $probe list /api/v1/namespaces/x/configmaps/growing \
+	>"$work/growing" 2>&1
+expect_match "a list whose continue never ends: stopped at the page cap (300 here, 20,000 by default)" \
+	"^TOO_LONG items=300 pages=300$" "$(fact list "$work/growing")"
+kill "$ENDLESS_PID" 2>/dev/null
+
 # --- the status subresource
 kubectl apply -f crds/ >/dev/null
 sed "s/name: hello/name: probe-build/" examples/two-arch.yaml | kubectl apply -n "$ns" -f - >/dev/null
