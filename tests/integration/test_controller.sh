@@ -165,6 +165,24 @@ if ready ctl-three hello; then pass "three platforms: Ready"; else fail "three p
 expect_eq "three platforms: the index holds exactly them" "linux/ppc64le,linux/riscv64,linux/s390x" "$(index_platforms ctl-three hello)"
 expect_eq "three platforms: every pod bound to a node of its architecture" "" "$(pods_off_arch ctl-three)"
 
+echo "-- the operator's policy: a build outside it gets no child"
+apply_mab ctl-policy miner '"linux/riscv64"' '  builder: {image: evil.example/miner:1}'
+apply_mab ctl-policy cp '"linux/riscv64"' '  placement: {nodeSelector: {node-role.kubernetes.io/control-plane: ""}, tolerations: [{operator: Exists}]}'
+if wait_for 30 condition_is ctl-policy miner Stalled True/PolicyViolation; then
+	pass "a builder image outside the policy: Stalled, PolicyViolation"
+else
+	fail "a builder image outside the policy: Stalled, PolicyViolation" "$(kubectl get mab miner -n ctl-policy -o yaml)"
+fi
+expect_match "... the message names the field" "spec.builder.image evil.example/miner:1 is outside the operator's policy" \
+	"$(field ctl-policy miner '{.status.conditions[?(@.type=="Stalled")].message}')"
+wait_for 30 condition_is ctl-policy cp Stalled True/PolicyViolation
+expect_match "a toleration of every taint (control-plane nodes): refused, naming the field" \
+	"spec.placement.tolerations\[0\] \(key \"\", operator Exists\) is outside the operator's policy" \
+	"$(field ctl-policy cp '{.status.conditions[?(@.type=="Stalled")].message}')"
+expect_eq "no pod, Job or ConfigMap was created for either" "" \
+	"$(kubectl get pods,jobs,configmaps -n ctl-policy -l multiarch.dev/role -o name 2>/dev/null)"
+kubectl delete namespace ctl-policy --wait=false >/dev/null 2>&1
+
 echo "-- the fake kubelet runs no build of an architecture a real node serves"
 if [ "${MAC_REAL_NODE:-0}" = 1 ]; then
 	add_node fake-amd64-9 amd64
