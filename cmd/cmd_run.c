@@ -36,7 +36,7 @@ static const char run_help[] = "usage: multiarch-controller run [flags]\n"
 			       "flags:\n"
 			       "  --kubeconfig FILE                  kubeconfig to use\n"
 			       "  --context NAME                     kubeconfig context to use\n"
-			       "  --namespace NS                     watch only this namespace (default: all)\n"
+			       "  --namespace NS[,NS...]             watch only these namespaces (repeatable, at most 16; default: all)\n"
 			       "  --workers N                        reconcile workers (1-64, default 2)\n"
 			       "  --resync-period DURATION           look at every build again this often (default 10m; 0 never)\n"
 			       "  --retry-backoff DURATION           wait before a failed platform's second attempt,\n"
@@ -162,6 +162,31 @@ static void release_memory(void)
 #endif
 }
 
+/* Adds the comma-separated namespaces of list (modified in place: the commas end the names) to opts; false, with
+ * a message, for a name that is not a DNS label or one too many. */
+static bool add_namespaces(struct ctl_controller_options *opts, char *list)
+{
+	for (char *name = list, *comma; name; name = comma ? comma + 1 : NULL) {
+		size_t len;
+		comma = strchr(name, ',');
+		if (comma)
+			*comma = '\0';
+		len = strlen(name);
+		if (len == 0 || len > 63 || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != len || name[0] == '-' ||
+		    name[len - 1] == '-') {
+			cli_error("run", "--namespace %s: a namespace name is a DNS label (lowercase letters, digits, '-', at most 63)",
+				  name);
+			return false;
+		}
+		if (opts->namespace_count == CTL_INFORMER_SOURCES_MAX) {
+			cli_error("run", "--namespace: at most %d namespaces", CTL_INFORMER_SOURCES_MAX);
+			return false;
+		}
+		opts->namespaces[opts->namespace_count++] = name;
+	}
+	return true;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	enum {
@@ -255,7 +280,8 @@ int cmd_run(int argc, char **argv)
 			opts.workers = (int)workers;
 			break;
 		case OPT_NAMESPACE:
-			opts.namespace = optarg;
+			if (!add_namespaces(&opts, optarg))
+				return CLI_EXIT_USAGE;
 			break;
 		case OPT_RESYNC:
 			if (!parse_seconds("--resync-period", optarg, true, &opts.resync_s))

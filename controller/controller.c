@@ -288,18 +288,33 @@ struct ctl_controller *ctl_controller_new(struct kube_client *client, const stru
 	return c;
 }
 
+/* Adds the collection of group/version/resource (with the controller's label selector when labelled) in namespace
+ * ns (NULL: all) to inf. */
+static bool add_source(struct ctl_informer *inf, const char *group, const char *version, const char *resource, bool labelled,
+		       const char *ns)
+{
+	char path[KUBE_PATH_MAX];
+
+	return kube_path(path, sizeof(path), group, version, ns, resource, NULL, NULL) &&
+	       (!labelled || kube_query(path, sizeof(path), "labelSelector", CTL_LABEL_BUILD)) &&
+	       ctl_informer_add_source(inf, path, ns ? ns : "");
+}
+
+/* The informers' sources: builds, pods and Jobs in each watched namespace (or in all), nodes cluster-wide. */
 static bool set_paths(struct ctl_controller *c)
 {
-	const char *ns = c->opts.namespace;
-	struct ctl_informer *b = &c->informers[INF_BUILDS], *p = &c->informers[INF_PODS], *j = &c->informers[INF_JOBS],
-			    *n = &c->informers[INF_NODES];
+	size_t count = c->opts.namespace_count ? c->opts.namespace_count : 1;
+	bool ok = true;
 
-	return kube_path(b->path, sizeof(b->path), CTL_API_GROUP, CTL_API_VERSION, ns, CTL_RESOURCE, NULL, NULL) &&
-	       kube_path(p->path, sizeof(p->path), "", "v1", ns, "pods", NULL, NULL) &&
-	       kube_query(p->path, sizeof(p->path), "labelSelector", CTL_LABEL_BUILD) &&
-	       kube_path(j->path, sizeof(j->path), "batch", "v1", ns, "jobs", NULL, NULL) &&
-	       kube_query(j->path, sizeof(j->path), "labelSelector", CTL_LABEL_BUILD) &&
-	       kube_path(n->path, sizeof(n->path), "", "v1", NULL, "nodes", NULL, NULL);
+	for (int i = 0; i < INF_COUNT; i++)
+		c->informers[i].source_count = 0;
+	for (size_t i = 0; ok && i < count; i++) {
+		const char *ns = c->opts.namespace_count ? c->opts.namespaces[i] : NULL;
+		ok = add_source(&c->informers[INF_BUILDS], CTL_API_GROUP, CTL_API_VERSION, CTL_RESOURCE, false, ns) &&
+		     add_source(&c->informers[INF_PODS], "", "v1", "pods", true, ns) &&
+		     add_source(&c->informers[INF_JOBS], "batch", "v1", "jobs", true, ns);
+	}
+	return ok && add_source(&c->informers[INF_NODES], "", "v1", "nodes", false, NULL);
 }
 
 static void stop_informers(struct ctl_controller *c)
@@ -336,7 +351,8 @@ static enum ctl_err start_watching(struct ctl_controller *c, char *errbuf, size_
 	const struct ctl_httpd_handlers routes = {ctl_serve_healthy, ctl_serve_ready, ctl_serve_metrics, ctl_serve_status, c};
 
 	if (!set_paths(c))
-		return ctl_fail(errbuf, errlen, CTL_E_STARTUP, "the namespace name is too long");
+		return ctl_fail(errbuf, errlen, CTL_E_STARTUP, "a namespace name is too long, or more than %d namespaces",
+				CTL_INFORMER_SOURCES_MAX);
 	if (!(c->events = ctl_event_sink_start(0, EVENT_WRITERS, ctl_api_write_event, ctl_api_event_failed, c)))
 		return ctl_fail(errbuf, errlen, CTL_E_STARTUP, "cannot start the event writer");
 	for (int i = 0; i < INF_COUNT; i++) {
@@ -363,7 +379,8 @@ static bool wait_synced(struct ctl_controller *c, const atomic_int *stop)
 				return false;
 			char error[KUBE_ERRBUF_SIZE];
 			ctl_informer_error(&c->informers[i], error, sizeof(error));
-			ctl_log(c, CTL_LOG_WARN, c->informers[i].path, "cache not synced yet: %s", error[0] ? error : "still listing");
+			ctl_log(c, CTL_LOG_WARN, ctl_informer_path(&c->informers[i]), "cache not synced yet: %s",
+				error[0] ? error : "still listing");
 		}
 	}
 	atomic_store(&c->all_synced, true);

@@ -8,6 +8,7 @@
 
 #include "controller/error.h"
 #include "controller/metrics.h"
+#include "controller/informer.h"
 #include "controller/reconcile.h"
 #include "kube/client.h"
 
@@ -19,9 +20,10 @@ typedef void (*ctl_log_fn)(void *ctx, enum ctl_log_level level, const char *mess
 
 struct ctl_controller_options {
 	struct ctl_reconcile_options reconcile;
-	int workers;                 /* 2 */
-	double resync_s;             /* every build is looked at again this often; 0 for never (default 600) */
-	const char *namespace;       /* only this namespace; NULL for all */
+	int workers;                                      /* 2 */
+	double resync_s;                                  /* every build is looked at again this often; 0 for never (default 600) */
+	const char *namespaces[CTL_INFORMER_SOURCES_MAX]; /* only these namespaces (borrowed); none: all */
+	size_t namespace_count;
 	bool leader_elect;           /* true */
 	const char *lease_namespace; /* "default" */
 	const char *lease_name;      /* "multiarch-controller" */

@@ -1,5 +1,5 @@
-/* An informer: a reflector thread that keeps a store of one kind of object current and reports every
- * change to a handler, which only enqueues keys. */
+/* An informer: one reflector thread per collection it watches (a kind in each of a list of namespaces, or in all),
+ * keeping one store current and reporting every change to a handler, which only enqueues keys. */
 #include "controller/informer.h"
 
 #include <stdio.h>
@@ -16,24 +16,25 @@ static void notify_gone(void *ctx, struct ctl_obj *o)
 		inf->on_change(inf->ctx, o, true);
 }
 
+/* A list of one source replaces only its own namespace's objects: the other sources' stay. */
 static void on_replace_begin(void *ctx)
 {
-	struct ctl_informer *inf = ctx;
+	struct ctl_informer_source *src = ctx;
 
-	ctl_store_replace_begin(inf->store);
+	(void)ctl_store_replace_begin(src->inf->store, src->scope); /* false: this list drops nothing */
 }
 
 static void on_replace_end(void *ctx)
 {
-	struct ctl_informer *inf = ctx;
+	struct ctl_informer_source *src = ctx;
 
-	ctl_store_replace_end(inf->store, notify_gone, inf);
-	atomic_store(&inf->synced, true);
+	ctl_store_replace_end(src->inf->store, src->scope, notify_gone, src->inf);
+	atomic_store(&src->synced, true);
 }
 
 static void on_object(void *ctx, enum kube_event_type type, const cJSON *object)
 {
-	struct ctl_informer *inf = ctx;
+	struct ctl_informer *inf = ((struct ctl_informer_source *)ctx)->inf;
 	struct ctl_obj *o;
 	char key[CTL_KEY_MAX];
 	bool changed;
@@ -57,7 +58,7 @@ static void on_object(void *ctx, enum kube_event_type type, const cJSON *object)
 
 static void on_failed(void *ctx, const char *error)
 {
-	struct ctl_informer *inf = ctx;
+	struct ctl_informer *inf = ((struct ctl_informer_source *)ctx)->inf;
 
 	pthread_mutex_lock(&inf->error_lock);
 	snprintf(inf->error, sizeof(inf->error), "%s", error);
@@ -68,11 +69,41 @@ static const struct kube_reflector_handlers handlers = {on_replace_begin, on_obj
 
 static void *run(void *arg)
 {
-	struct ctl_informer *inf = arg;
+	struct ctl_informer_source *src = arg;
 	char error[KUBE_ERRBUF_SIZE];
 
-	kube_reflector_run(&inf->reflector, error, sizeof(error));
+	kube_reflector_run(&src->reflector, error, sizeof(error));
 	return NULL;
+}
+
+bool ctl_informer_add_source(struct ctl_informer *inf, const char *path, const char *scope)
+{
+	struct ctl_informer_source *src;
+
+	if (inf->source_count == CTL_INFORMER_SOURCES_MAX || strlen(path) >= sizeof(src->path) ||
+	    strlen(scope ? scope : "") >= sizeof(src->scope))
+		return false;
+	src = &inf->sources[inf->source_count++];
+	snprintf(src->path, sizeof(src->path), "%s", path);
+	snprintf(src->scope, sizeof(src->scope), "%s", scope ? scope : "");
+	return true;
+}
+
+const char *ctl_informer_path(const struct ctl_informer *inf)
+{
+	return inf->source_count ? inf->sources[0].path : "";
+}
+
+struct ctl_informer_counts ctl_informer_counts(const struct ctl_informer *inf)
+{
+	struct ctl_informer_counts n = {0};
+
+	for (size_t i = 0; i < inf->source_count; i++) {
+		n.lists += atomic_load(&inf->sources[i].reflector.lists);
+		n.watches += atomic_load(&inf->sources[i].reflector.watches);
+		n.gone += atomic_load(&inf->sources[i].reflector.gone);
+	}
+	return n;
 }
 
 void ctl_informer_error(struct ctl_informer *inf, char *buf, size_t len)
@@ -80,6 +111,24 @@ void ctl_informer_error(struct ctl_informer *inf, char *buf, size_t len)
 	pthread_mutex_lock(&inf->error_lock);
 	snprintf(buf, len, "%s", inf->error);
 	pthread_mutex_unlock(&inf->error_lock);
+}
+
+/* Starts source i's thread; false when it cannot be made. */
+static bool start_source(struct ctl_informer *inf, size_t i)
+{
+	struct ctl_informer_source *src = &inf->sources[i];
+
+	src->inf = inf;
+	atomic_store(&src->synced, false);
+	memset(&src->reflector, 0, sizeof(src->reflector));
+	src->reflector.client = inf->client;
+	src->reflector.path = src->path;
+	src->reflector.handlers = &handlers;
+	src->reflector.ctx = src;
+	src->reflector.stop = &inf->stop;
+	src->reflector.watch_min_s = inf->watch_min_s;
+	src->running = pthread_create(&src->thread, NULL, run, src) == 0;
+	return src->running;
 }
 
 bool ctl_informer_start(struct ctl_informer *inf)
@@ -97,41 +146,44 @@ bool ctl_informer_start(struct ctl_informer *inf)
 	}
 	inf->error[0] = '\0';
 	atomic_store(&inf->stop, 0);
-	atomic_store(&inf->synced, false);
-	memset(&inf->reflector, 0, sizeof(inf->reflector));
-	inf->reflector.client = inf->client;
-	inf->reflector.path = inf->path;
-	inf->reflector.handlers = &handlers;
-	inf->reflector.ctx = inf;
-	inf->reflector.stop = &inf->stop;
-	inf->reflector.watch_min_s = inf->watch_min_s;
-	if (pthread_create(&inf->thread, NULL, run, inf) != 0) {
-		ctl_store_free(inf->store);
-		inf->store = NULL;
-		return false;
+	for (size_t i = 0; i < inf->source_count; i++) {
+		if (!start_source(inf, i)) {
+			ctl_informer_stop(inf);
+			return false;
+		}
 	}
-	inf->running = true;
+	return inf->source_count > 0;
+}
+
+/* Whether every source has synced. */
+static bool all_synced(struct ctl_informer *inf)
+{
+	for (size_t i = 0; i < inf->source_count; i++)
+		if (!atomic_load(&inf->sources[i].synced))
+			return false;
 	return true;
 }
 
 bool ctl_informer_wait_synced(struct ctl_informer *inf, double timeout_s, const atomic_int *stop)
 {
 	for (long step = 0; (double)step * 0.05 < timeout_s; step++) {
-		if (atomic_load(&inf->synced))
+		if (all_synced(inf))
 			return true;
 		if (stop && atomic_load(stop))
 			return false;
 		sleep_ms(50);
 	}
-	return atomic_load(&inf->synced);
+	return all_synced(inf);
 }
 
 void ctl_informer_stop(struct ctl_informer *inf)
 {
-	if (inf->running) {
-		atomic_store(&inf->stop, 1);
-		pthread_join(inf->thread, NULL);
-		inf->running = false;
+	atomic_store(&inf->stop, 1);
+	for (size_t i = 0; i < inf->source_count; i++) {
+		if (inf->sources[i].running) {
+			pthread_join(inf->sources[i].thread, NULL);
+			inf->sources[i].running = false;
+		}
 	}
 	ctl_store_free(inf->store);
 	inf->store = NULL;

@@ -77,18 +77,17 @@ bool ctl_serve_metrics(void *ctx, struct dynbuf *out)
 	     "# HELP multiarch_informer_lists_total Full LISTs per informer (the first, and each after a 410 or an error).\n"
 	     "# TYPE multiarch_informer_lists_total counter\n");
 	for (int i = 0; i < INF_COUNT; i++)
-		emit(out, &ok, "multiarch_informer_lists_total{kind=\"%s\"} %u\n", kinds[i], atomic_load(&c->informers[i].reflector.lists));
+		emit(out, &ok, "multiarch_informer_lists_total{kind=\"%s\"} %u\n", kinds[i], ctl_informer_counts(&c->informers[i]).lists);
 	emit(out, &ok, "%s",
 	     "# HELP multiarch_informer_watches_total Watches started per informer.\n# TYPE multiarch_informer_watches_total counter\n");
 	for (int i = 0; i < INF_COUNT; i++)
 		emit(out, &ok, "multiarch_informer_watches_total{kind=\"%s\"} %u\n", kinds[i],
-		     atomic_load(&c->informers[i].reflector.watches));
+		     ctl_informer_counts(&c->informers[i]).watches);
 	emit(out, &ok, "%s",
 	     "# HELP multiarch_informer_expired_total Watches ended by 410 Gone (resourceVersion too old), each followed by a relist.\n"
 	     "# TYPE multiarch_informer_expired_total counter\n");
 	for (int i = 0; i < INF_COUNT; i++)
-		emit(out, &ok, "multiarch_informer_expired_total{kind=\"%s\"} %u\n", kinds[i],
-		     atomic_load(&c->informers[i].reflector.gone));
+		emit(out, &ok, "multiarch_informer_expired_total{kind=\"%s\"} %u\n", kinds[i], ctl_informer_counts(&c->informers[i]).gone);
 	ctl_event_sink_counts(c->events, &events);
 	emit(out, &ok, "%s", "# HELP multiarch_events_written_total Events written.\n# TYPE multiarch_events_written_total counter\n");
 	emit(out, &ok, "multiarch_events_written_total %llu\n", events.written);

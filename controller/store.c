@@ -11,17 +11,23 @@
 
 /*
  * Invariants: objects maps every key to a ctl_obj holding one reference for
- * the store; during a replace, seen holds the keys put since begin, unless
- * seen_incomplete says a key could not be recorded (out of memory): then the
+ * the store; during the replace of a scope (one namespace's list, or every
+ * object's), its seen holds the keys of that scope put since begin, unless
+ * incomplete says a key could not be recorded (out of memory): then the
  * replace drops nothing, and stale objects wait for the next list.
  */
+struct replace_scope {
+	bool active;
+	char prefix[CTL_SCOPE_MAX + 2]; /* "namespace/", or "" for every object */
+	struct strmap seen;
+	bool incomplete;
+};
+
 struct ctl_store {
 	pthread_mutex_t lock;
 	enum ctl_store_form form;
 	struct strmap objects;
-	struct strmap seen;
-	bool seen_incomplete;
-	bool replacing;
+	struct replace_scope scopes[CTL_STORE_SCOPES_MAX];
 	ctl_group_fn group_of; /* NULL: no groups */
 	struct strmap groups;  /* group -> struct group */
 };
@@ -68,6 +74,16 @@ bool ctl_obj_key(const cJSON *json, char *key, size_t len)
 	return n > 0 && (size_t)n < len;
 }
 
+/* Records key in every replace under way whose scope holds it. Under the lock. */
+static void mark_seen(struct ctl_store *s, const char *key)
+{
+	for (size_t i = 0; i < CTL_STORE_SCOPES_MAX; i++) {
+		struct replace_scope *sc = &s->scopes[i];
+		if (sc->active && strncmp(key, sc->prefix, strlen(sc->prefix)) == 0 && !strmap_put(&sc->seen, key, NULL))
+			sc->incomplete = true;
+	}
+}
+
 struct ctl_store *ctl_store_new(enum ctl_store_form form, ctl_group_fn group_of)
 {
 	struct ctl_store *s = calloc(1, sizeof(*s));
@@ -76,7 +92,8 @@ struct ctl_store *ctl_store_new(enum ctl_store_form form, ctl_group_fn group_of)
 		return NULL;
 	pthread_mutex_init(&s->lock, NULL);
 	strmap_init(&s->objects);
-	strmap_init(&s->seen);
+	for (size_t i = 0; i < CTL_STORE_SCOPES_MAX; i++)
+		strmap_init(&s->scopes[i].seen);
 	strmap_init(&s->groups);
 	s->form = form;
 	s->group_of = group_of;
@@ -153,7 +170,8 @@ void ctl_store_free(struct ctl_store *s)
 	strmap_each(&s->objects, release_value, NULL);
 	strmap_each(&s->groups, free_group, NULL);
 	strmap_free(&s->objects);
-	strmap_free(&s->seen);
+	for (size_t i = 0; i < CTL_STORE_SCOPES_MAX; i++)
+		strmap_free(&s->scopes[i].seen);
 	strmap_free(&s->groups);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -259,8 +277,7 @@ static struct ctl_obj *put(struct ctl_store *s, cJSON *json, enum put_mode mode,
 	       ((mode == PUT_NEWER && o->resource_version <= old->resource_version) ||
 		(mode == PUT_IF_CHANGED && o->resource_version == old->resource_version));
 	if (keep) {
-		if (s->replacing && !strmap_put(&s->seen, old->key, NULL))
-			s->seen_incomplete = true;
+		mark_seen(s, old->key);
 		ctl_obj_ref(old);
 		pthread_mutex_unlock(&s->lock);
 		atomic_store(&o->refs, 1);
@@ -278,8 +295,7 @@ static struct ctl_obj *put(struct ctl_store *s, cJSON *json, enum put_mode mode,
 	group_remove(s, old);
 	if (!group_add(s, o))
 		o->group = ""; /* out of memory: the object stays reachable by key */
-	if (s->replacing && !strmap_put(&s->seen, o->key, NULL))
-		s->seen_incomplete = true;
+	mark_seen(s, o->key);
 	pthread_mutex_unlock(&s->lock);
 	ctl_obj_release(old);
 	return o;
@@ -376,18 +392,46 @@ struct ctl_obj *ctl_store_get(struct ctl_store *s, const char *key)
 	return o;
 }
 
-void ctl_store_replace_begin(struct ctl_store *s)
+/* The replace scope of namespace scope ("" or NULL: every object): the one under way, else a free one; NULL when
+ * the name is too long or every slot is taken. Under the lock. */
+static struct replace_scope *scope_for(struct ctl_store *s, const char *scope, bool create)
 {
+	char prefix[CTL_SCOPE_MAX + 2];
+	struct replace_scope *free_slot = NULL;
+
+	if (scope && strlen(scope) > CTL_SCOPE_MAX)
+		return NULL;
+	snprintf(prefix, sizeof(prefix), "%s%s", scope ? scope : "", scope && scope[0] ? "/" : "");
+	for (size_t i = 0; i < CTL_STORE_SCOPES_MAX; i++) {
+		if (s->scopes[i].active && strcmp(s->scopes[i].prefix, prefix) == 0)
+			return &s->scopes[i];
+		if (!s->scopes[i].active && !free_slot)
+			free_slot = &s->scopes[i];
+	}
+	if (!create || !free_slot)
+		return NULL;
+	snprintf(free_slot->prefix, sizeof(free_slot->prefix), "%s", prefix);
+	return free_slot;
+}
+
+bool ctl_store_replace_begin(struct ctl_store *s, const char *scope)
+{
+	struct replace_scope *sc;
+
 	pthread_mutex_lock(&s->lock);
-	strmap_free(&s->seen);
-	strmap_init(&s->seen);
-	s->seen_incomplete = false;
-	s->replacing = true;
+	sc = scope_for(s, scope, true);
+	if (sc) {
+		strmap_free(&sc->seen);
+		strmap_init(&sc->seen);
+		sc->incomplete = false;
+		sc->active = true;
+	}
 	pthread_mutex_unlock(&s->lock);
+	return sc != NULL;
 }
 
 struct stale {
-	const struct strmap *seen;
+	const struct replace_scope *scope;
 	struct ctl_obj **list;
 	size_t count;
 };
@@ -397,29 +441,35 @@ static void collect_stale(void *ctx, const char *key, void *value)
 	struct stale *st = ctx;
 	bool found;
 
-	strmap_get(st->seen, key, &found);
+	if (strncmp(key, st->scope->prefix, strlen(st->scope->prefix)) != 0)
+		return; /* another namespace's list keeps it */
+	strmap_get(&st->scope->seen, key, &found);
 	if (!found)
 		st->list[st->count++] = value;
 }
 
-void ctl_store_replace_end(struct ctl_store *s, void (*gone)(void *ctx, struct ctl_obj *o), void *ctx)
+void ctl_store_replace_end(struct ctl_store *s, const char *scope, void (*gone)(void *ctx, struct ctl_obj *o), void *ctx)
 {
 	struct stale st = {0};
+	struct replace_scope *sc;
 
 	pthread_mutex_lock(&s->lock);
-	st.seen = &s->seen;
+	sc = scope_for(s, scope, false);
+	st.scope = sc;
 	/* an array of object pointers */
 	st.list = calloc(s->objects.count ? s->objects.count : 1, sizeof(struct ctl_obj *)); /* NOLINT(bugprone-sizeof-expression) */
-	if (st.list && !s->seen_incomplete) {
+	if (sc && st.list && !sc->incomplete) {
 		strmap_each(&s->objects, collect_stale, &st);
 		for (size_t i = 0; i < st.count; i++) {
 			strmap_remove(&s->objects, st.list[i]->key);
 			group_remove(s, st.list[i]);
 		}
 	}
-	strmap_free(&s->seen);
-	strmap_init(&s->seen);
-	s->replacing = false;
+	if (sc) {
+		strmap_free(&sc->seen);
+		strmap_init(&sc->seen);
+		sc->active = false;
+	}
 	pthread_mutex_unlock(&s->lock);
 	for (size_t i = 0; i < st.count; i++) {
 		if (gone)

@@ -101,13 +101,20 @@ struct ctl_obj *ctl_store_delete(struct ctl_store *s, const char *key);
 /* The object under key with a reference for the caller, or NULL. */
 struct ctl_obj *ctl_store_get(struct ctl_store *s, const char *key);
 
+#define CTL_STORE_SCOPES_MAX 17 /* replaces under way at once: one a namespace watched, and one for everything */
+#define CTL_SCOPE_MAX 63        /* a namespace name */
+
 /*
- * Replace: between begin and end, put() marks what a full list returned;
- * end removes every object the list did not name and calls gone() for each
- * (with a reference the callback must not keep past its return).
+ * Replace of a scope (a namespace, or "" / NULL for every object): between
+ * begin and end, put() marks what a full list of that scope returned; end
+ * removes every object of the scope the list did not name and calls gone()
+ * for each (with a reference the callback must not keep past its return).
+ * Objects of other namespaces are left alone, so one store can be filled by
+ * one list per namespace. begin is false when the scope's name is too long
+ * or CTL_STORE_SCOPES_MAX replaces are under way: the list then drops nothing.
  */
-void ctl_store_replace_begin(struct ctl_store *s);
-void ctl_store_replace_end(struct ctl_store *s, void (*gone)(void *ctx, struct ctl_obj *o), void *ctx);
+bool ctl_store_replace_begin(struct ctl_store *s, const char *scope);
+void ctl_store_replace_end(struct ctl_store *s, const char *scope, void (*gone)(void *ctx, struct ctl_obj *o), void *ctx);
 
 /* Calls fn for every object, under the store's lock: fn must be quick and must not call back into the store. */
 void ctl_store_each(struct ctl_store *s, void (*fn)(void *ctx, struct ctl_obj *o), void *ctx);

@@ -323,7 +323,12 @@ static int run_informer(struct kube_client *c, const char *ns, unsigned seconds)
 	memset(&inf, 0, sizeof(inf));
 	inf.client = c;
 	inf.form = CTL_STORE_TEXT;
-	kube_path(inf.path, sizeof(inf.path), "", "v1", ns, "configmaps", NULL, NULL);
+	{
+		char path[KUBE_PATH_MAX];
+		kube_path(path, sizeof(path), "", "v1", ns, "configmaps", NULL, NULL);
+		if (!ctl_informer_add_source(&inf, path, ns))
+			return 1;
+	}
 	inf.on_change = on_change;
 	inf.ctx = &cc;
 	inf.watch_min_s = 20;

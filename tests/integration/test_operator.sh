@@ -14,7 +14,7 @@ SA=system:serviceaccount:multiarch-system:multiarch-controller
 work=$(mktemp -d)
 cleanup() {
 	[ -f "$work/ctl.pid" ] && kill "$(cat "$work/ctl.pid")" 2>/dev/null
-	touch "$work/kubelet.stop"
+	touch "$work/kubelet.stop" "$work/kubelet2.stop"
 	wait 2>/dev/null
 	rm -rf "$work"
 }
@@ -130,5 +130,72 @@ if [ -s build/results/status-page.png ]; then pass "a screenshot of the page: bu
 kill "$(cat "$work/ctl.pid")" 2>/dev/null
 wait "$(cat "$work/ctl.pid")" 2>/dev/null
 rm -f "$work/ctl.pid"
-kubectl delete namespace operator-test --wait=false >/dev/null 2>&1
+
+echo "-- the namespaced install: rights in the build namespaces only"
+out=$(kubectl apply --dry-run=server -f deploy/namespaced/install.yaml 2>&1)
+expect_no_match "kubectl apply --dry-run=server -f deploy/namespaced/install.yaml passes" "error|Error|invalid" "$out"
+expect_match "the namespaced Deployment watches the build namespace only" "^        - --namespace=builds$" "$(cat deploy/namespaced/install.yaml)"
+expect_no_match "the namespaced install grants nothing cluster-wide but nodes" "pods|jobs|multiarchbuilds|configmaps|events" \
+	"$(sed -n '/^kind: ClusterRole$/,/^---/p' deploy/namespaced/install.yaml)"
+# the same grant, to a ServiceAccount of this test (the installed one keeps its cluster-wide rights for other tests),
+# in two build namespaces
+NSA=system:serviceaccount:multiarch-system:mac-namespaced
+kubectl create serviceaccount mac-namespaced -n multiarch-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+for ns in builds builds-second builds-outside; do
+	kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+done
+kubectl create --dry-run=client -o json -f deploy/namespaced/rbac.yaml | jq '.items[] |= (
+		if .subjects then .subjects[0].name = "mac-namespaced" else . end
+		| if .kind == "ClusterRole" or .kind == "ClusterRoleBinding" then .metadata.name = "mac-namespaced-nodes" else . end
+		| if .roleRef.kind == "ClusterRole" then .roleRef.name = "mac-namespaced-nodes" else . end)' >"$work/ns-rbac.json"
+kubectl apply -f "$work/ns-rbac.json" >/dev/null
+jq '.items |= map(select(.kind == "Role" or .kind == "RoleBinding") | .metadata.namespace = "builds-second")' "$work/ns-rbac.json" |
+	kubectl apply -f - >/dev/null
+kubectl create rolebinding mac-namespaced-leader-election -n multiarch-system --role=multiarch-controller-leader-election \
+	--serviceaccount=multiarch-system:mac-namespaced --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+{
+	echo "# kubectl auth can-i --list --as=$NSA -n builds"
+	kubectl auth can-i --list --as="$NSA" -n builds
+	echo "# kubectl auth can-i --list --as=$NSA -n builds-outside (a namespace it was not given)"
+	kubectl auth can-i --list --as="$NSA" -n builds-outside
+} >"$work/can-i-namespaced.txt"
+[ "${MAC_UPDATE_GOLDEN:-}" = 1 ] && cp "$work/can-i-namespaced.txt" tests/fixtures/rbac/can-i-namespaced.txt
+expect_eq "the namespaced rights are exactly tests/fixtures/rbac/can-i-namespaced.txt" "" \
+	"$(diff -u tests/fixtures/rbac/can-i-namespaced.txt "$work/can-i-namespaced.txt")"
+expect_eq "it may create pods and Jobs in builds, and neither outside" "yes yes no no" \
+	"$(kubectl auth can-i create pods --as="$NSA" -n builds) $(kubectl auth can-i create jobs.batch --as="$NSA" -n builds) $(kubectl auth can-i create pods --as="$NSA" -n builds-outside) $(kubectl auth can-i create jobs.batch --as="$NSA" -n builds-outside)"
+# a fresh fake kubelet for this part (the first one's time bound may run out)
+touch "$work/kubelet.stop"
+first_kubelet_gone() { ! pgrep -f "fake-kubelet.py --log $work/kubelet.log" >/dev/null; }
+wait_for 30 first_kubelet_gone
+tests/env/fake-kubelet.py --log "$work/kubelet2.log" --stop-file "$work/kubelet2.stop" --max-seconds 240 >"$work/kubelet2.out" 2>&1 &
+token=$(kubectl create token mac-namespaced -n multiarch-system --duration=1h)
+sed "s|token: \".*\"|token: \"$token\"|" "$work/sa.kubeconfig" >"$work/ns.kubeconfig"
+"$BIN" run --kubeconfig "$work/ns.kubeconfig" --config tests/env/policy-open.yaml --insecure-registry "$REGISTRY" \
+	--leader-election-namespace multiarch-system --leader-election-id namespaced-test --namespace builds,builds-second \
+	--log-level debug >"$work/ns-ctl.log" 2>&1 &
+echo $! >"$work/ctl.pid"
+apply_mab builds ns-first
+apply_mab builds-second ns-second
+apply_mab builds-outside ns-outside
+for pair in builds/ns-first builds-second/ns-second; do
+	ns=${pair%/*} b=${pair#*/}
+	if kubectl wait --for=condition=Ready "mab/$b" -n "$ns" --timeout=60s >/dev/null 2>&1; then
+		pass "--namespace builds,builds-second: the build in $ns reaches Ready"
+	else
+		fail "--namespace builds,builds-second: the build in $ns reaches Ready" "$(tail -20 "$work/ns-ctl.log")"
+	fi
+done
+expect_eq "the build in a namespace it was not given is left alone (no status, no pod)" "" \
+	"$(kubectl get mab ns-outside -n builds-outside -o jsonpath='{.status.phase}')$(kubectl get pods -n builds-outside -o name)"
+expect_no_match "no permission was refused to the namespaced controller" '"code":"403"|403 Forbidden|forbidden' "$(cat "$work/ns-ctl.log")"
+expect_match "its caches hold the two namespaces' builds" "caches synced: [0-9]+ builds" "$(cat "$work/ns-ctl.log")"
+expect_match "a bad --namespace is refused" "--namespace Bad_NS: a namespace name is a DNS label" \
+	"$("$BIN" run --kubeconfig "$work/ns.kubeconfig" --namespace builds,Bad_NS 2>&1)"
+kill "$(cat "$work/ctl.pid")" 2>/dev/null
+wait "$(cat "$work/ctl.pid")" 2>/dev/null
+rm -f "$work/ctl.pid"
+kubectl delete -f "$work/ns-rbac.json" --wait=false >/dev/null 2>&1
+kubectl delete namespace operator-test builds-second builds-outside --wait=false >/dev/null 2>&1
+kubectl delete mab --all -n builds --wait=false >/dev/null 2>&1
 finish operator

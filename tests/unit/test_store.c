@@ -193,16 +193,41 @@ static void test_replace_drops_what_the_list_did_not_name(void **state)
 
 	ctl_obj_release(ctl_store_put(s, object("a", "kept", "1")));
 	ctl_obj_release(ctl_store_put(s, object("a", "deleted-while-away", "1")));
-	ctl_store_replace_begin(s);
+	assert_true(ctl_store_replace_begin(s, NULL));
 	ctl_obj_release(ctl_store_put(s, object("a", "kept", "5")));
 	ctl_obj_release(ctl_store_put(s, object("a", "new", "6")));
-	ctl_store_replace_end(s, remember, gone);
+	ctl_store_replace_end(s, NULL, remember, gone);
 	assert_string_equal(gone, "a/deleted-while-away;");
 	assert_int_equal(ctl_store_len(s), 2);
 	/* a put outside a replace marks nothing */
-	ctl_store_replace_begin(s);
-	ctl_store_replace_end(s, remember, gone);
+	assert_true(ctl_store_replace_begin(s, NULL));
+	ctl_store_replace_end(s, NULL, remember, gone);
 	assert_int_equal(ctl_store_len(s), 0);
+	ctl_store_free(s);
+}
+
+/* One store filled by one list per namespace: a namespace's relist drops only that namespace's missing objects,
+ * even while another namespace's relist is under way. */
+static void test_replace_per_namespace(void **state)
+{
+	struct ctl_store *s = ctl_store_new(CTL_STORE_TEXT, NULL);
+	char gone[256] = "";
+	(void)state;
+
+	ctl_obj_release(ctl_store_put(s, object("team-a", "x", "1")));
+	ctl_obj_release(ctl_store_put(s, object("team-a", "y", "1")));
+	ctl_obj_release(ctl_store_put(s, object("team-b", "z", "1")));
+	assert_true(ctl_store_replace_begin(s, "team-a"));
+	assert_true(ctl_store_replace_begin(s, "team-b"));
+	ctl_obj_release(ctl_store_put(s, object("team-a", "x", "2")));
+	ctl_store_replace_end(s, "team-a", remember, gone);
+	assert_string_equal(gone, "team-a/y;"); /* team-b/z is not team-a's to drop */
+	ctl_obj_release(ctl_store_put(s, object("team-b", "z", "2")));
+	ctl_store_replace_end(s, "team-b", remember, gone);
+	assert_string_equal(gone, "team-a/y;");
+	assert_int_equal(ctl_store_len(s), 2);
+	/* a name longer than a namespace's is refused and drops nothing */
+	assert_false(ctl_store_replace_begin(s, "a-name-much-longer-than-the-sixty-three-characters-of-a-namespace-name"));
 	ctl_store_free(s);
 }
 
@@ -227,10 +252,10 @@ static void test_put_if_changed(void **state)
 	assert_ptr_not_equal(o, first);
 	ctl_obj_release(o);
 	ctl_obj_release(first);
-	ctl_store_replace_begin(s);
+	assert_true(ctl_store_replace_begin(s, NULL));
 	ctl_obj_release(ctl_store_put_if_changed(s, object("a", "x", "8"), &changed));
 	assert_false(changed);
-	ctl_store_replace_end(s, remember, gone);
+	ctl_store_replace_end(s, NULL, remember, gone);
 	assert_string_equal(gone, ""); /* an unchanged object in a relist is not dropped */
 	assert_int_equal(ctl_store_len(s), 1);
 	ctl_store_free(s);
@@ -245,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_a_reader_keeps_an_object_alive),
 		cmocka_unit_test(test_replace_drops_what_the_list_did_not_name),
 		cmocka_unit_test(test_put_if_changed),
+		cmocka_unit_test(test_replace_per_namespace),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
