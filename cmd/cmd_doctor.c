@@ -55,6 +55,8 @@ static const struct permission needed[] = {
 	{"coordination.k8s.io", "leases", NULL, "get", true},
 	{"coordination.k8s.io", "leases", NULL, "create", true},
 	{"coordination.k8s.io", "leases", NULL, "update", true},
+	{"authentication.k8s.io", "tokenreviews", NULL, "create", false}, /* who reads the status port (--metrics-auth) */
+	{"authorization.k8s.io", "subjectaccessreviews", NULL, "create", false},
 };
 
 static cJSON *parse_body(const struct kube_response *r)

@@ -57,6 +57,10 @@ static const char run_help[] = "usage: multiarch-controller run [flags]\n"
 			       "  --metrics-addr ADDR                /metrics and the live status page at / (HOST:PORT or :PORT;\n"
 			       "                                     default 0: off)\n"
 			       "  --health-addr ADDR                 /healthz and /readyz (default 0: off; may equal --metrics-addr)\n"
+			       "  --metrics-auth auto|kubernetes|none  who may read --metrics-addr: auto (default) lets callers on this\n"
+			       "                                     host in (kubectl port-forward too) and asks others for a bearer\n"
+			       "                                     token (TokenReview, SubjectAccessReview); kubernetes asks everyone;\n"
+			       "                                     none asks no one\n"
 			       "  --log-format text|json             (default text)\n"
 			       "  --log-level debug|info|warn|error  (default info)\n"
 			       "  --help                             show this help\n";
@@ -209,6 +213,7 @@ int cmd_run(int argc, char **argv)
 		OPT_LOG_LEVEL,
 		OPT_METRICS_ADDR,
 		OPT_HEALTH_ADDR,
+		OPT_METRICS_AUTH,
 	};
 	static const struct option longopts[] = {
 		{"kubeconfig", required_argument, NULL, 'k'},
@@ -233,6 +238,7 @@ int cmd_run(int argc, char **argv)
 		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 		{"metrics-addr", required_argument, NULL, OPT_METRICS_ADDR},
 		{"health-addr", required_argument, NULL, OPT_HEALTH_ADDR},
+		{"metrics-auth", required_argument, NULL, OPT_METRICS_AUTH},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -372,6 +378,18 @@ int cmd_run(int argc, char **argv)
 				opts.metrics_addr = optarg;
 			else
 				opts.health_addr = optarg;
+			break;
+		case OPT_METRICS_AUTH:
+			if (strcmp(optarg, "auto") == 0)
+				opts.metrics_auth = CTL_STATUS_AUTH_AUTO;
+			else if (strcmp(optarg, "kubernetes") == 0)
+				opts.metrics_auth = CTL_STATUS_AUTH_KUBERNETES;
+			else if (strcmp(optarg, "none") == 0)
+				opts.metrics_auth = CTL_STATUS_AUTH_NONE;
+			else {
+				cli_error("run", "--metrics-auth %s: want auto, kubernetes or none", optarg);
+				return CLI_EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			fputs(run_help, stdout);

@@ -366,8 +366,10 @@ static enum ctl_err start_watching(struct ctl_controller *c, char *errbuf, size_
 		if (!ctl_informer_start(inf))
 			return ctl_fail(errbuf, errlen, CTL_E_STARTUP, "cannot start the informers");
 	}
-	return ctl_httpd_start(c->opts.metrics_addr, c->opts.health_addr, &routes, &c->httpd, errbuf, errlen) == CTL_OK ? CTL_OK
-															: CTL_E_STARTUP;
+	const struct ctl_httpd_auth auth = {c->opts.metrics_auth, c->client};
+	return ctl_httpd_start(c->opts.metrics_addr, c->opts.health_addr, &routes, &auth, &c->httpd, errbuf, errlen) == CTL_OK
+		       ? CTL_OK
+		       : CTL_E_STARTUP;
 }
 
 /* Waits until every cache is filled; false when stopped first. */

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "controller/error.h"
+#include "controller/httpd.h"
 #include "controller/metrics.h"
 #include "controller/informer.h"
 #include "controller/reconcile.h"
@@ -31,10 +32,11 @@ struct ctl_controller_options {
 	long lease_duration_s, renew_deadline_s, retry_period_s; /* 15, 10, 2 */
 	ctl_log_fn log;
 	void *log_ctx;
-	struct ctl_metrics *metrics;  /* where reconciles, waits and durations are counted; may be NULL */
-	const char *metrics_addr;     /* /metrics and the status page: "HOST:PORT", ":PORT", or "0" for off (default) */
-	const char *health_addr;      /* /healthz and /readyz; "0" for off (default) */
-	void (*release_memory)(void); /* called at start and every 10 s to give freed memory back to the system; may be NULL */
+	struct ctl_metrics *metrics;            /* where reconciles, waits and durations are counted; may be NULL */
+	const char *metrics_addr;               /* /metrics and the status page: "HOST:PORT", ":PORT", or "0" for off (default) */
+	const char *health_addr;                /* /healthz and /readyz; "0" for off (default) */
+	enum ctl_status_auth_mode metrics_auth; /* who may read metrics_addr (default CTL_STATUS_AUTH_AUTO) */
+	void (*release_memory)(void);           /* called at start and every 10 s to give freed memory back to the system; may be NULL */
 };
 
 void ctl_controller_options_init(struct ctl_controller_options *o);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "controller/error.h"
+#include "kube/client.h"
 #include "util/dynbuf.h"
 
 #define CTL_HTTP_BODY_MAX ((size_t)8 * 1024 * 1024)
@@ -28,14 +29,30 @@ struct ctl_httpd;
  */
 bool ctl_httpd_parse_addr(const char *addr, char *host, size_t host_len, int *port);
 
+#define CTL_WS_CLIENTS_MAX 32 /* status page websocket clients at once; more are refused */
+
+/* Who may read the metrics address (/metrics, the status page and its websocket); the health paths are open. */
+enum ctl_status_auth_mode {
+	CTL_STATUS_AUTH_AUTO = 0,   /* callers on this host (and kubectl port-forward) freely; others with a token */
+	CTL_STATUS_AUTH_KUBERNETES, /* every caller with a bearer token: TokenReview and SubjectAccessReview */
+	CTL_STATUS_AUTH_NONE,       /* anyone who can connect */
+};
+
+struct ctl_httpd_auth {
+	enum ctl_status_auth_mode mode;
+	struct kube_client *client; /* reviews the tokens (borrowed); unused with CTL_STATUS_AUTH_NONE */
+};
+
 /*
  * Starts listening on metrics_addr and health_addr (either may be "0"; the
- * same address serves both) and serving from a thread of its own. Returns
- * CTL_E_STARTUP with a message when an address is malformed or cannot be
- * bound.
+ * same address serves both) and serving from a thread of its own; auth (NULL:
+ * none) says who may read the metrics address: /metrics needs get on the
+ * non-resource URL /metrics, everything else there list on multiarchbuilds.
+ * Returns CTL_E_STARTUP with a message when an address is malformed or
+ * cannot be bound.
  */
 enum ctl_err ctl_httpd_start(const char *metrics_addr, const char *health_addr, const struct ctl_httpd_handlers *handlers,
-			     struct ctl_httpd **out, char *errbuf, size_t errlen);
+			     const struct ctl_httpd_auth *auth, struct ctl_httpd **out, char *errbuf, size_t errlen);
 
 /* Tells the status page's websocket clients that builds changed (thread-safe, cheap: they are sent at most once per wakeup). */
 void ctl_httpd_notify(struct ctl_httpd *d);

@@ -39,7 +39,10 @@ def main():
     sock.sendall((request + "\r\n").encode())
     head = b""
     while b"\r\n\r\n" not in head:
-        head += sock.recv(1)
+        chunk = sock.recv(1)
+        if not chunk:
+            sys.exit("ws-client: no upgrade: the server closed the connection")
+        head += chunk
     if not head.startswith(b"HTTP/1.1 101"):
         sys.exit("ws-client: no upgrade: " + head.decode(errors="replace").splitlines()[0])
     deadline = time.time() + args.seconds

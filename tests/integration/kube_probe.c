@@ -387,10 +387,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	kube_client_options_init(&opts);
-	if (getenv("KUBE_PROBE_BODY_MAX"))
-		opts.body_max = (size_t)strtoul(getenv("KUBE_PROBE_BODY_MAX"), NULL, 10);
-	if (getenv("KUBE_PROBE_LIST_PAGES_MAX"))
-		opts.list_pages_max = (unsigned)strtoul(getenv("KUBE_PROBE_LIST_PAGES_MAX"), NULL, 10);
+	{
+		const char *body_max = getenv("KUBE_PROBE_BODY_MAX"), *pages_max = getenv("KUBE_PROBE_LIST_PAGES_MAX");
+		if (body_max)
+			opts.body_max = (size_t)strtoul(body_max, NULL, 10);
+		if (pages_max)
+			opts.list_pages_max = (unsigned)strtoul(pages_max, NULL, 10);
+	}
 	if (kube_client_new(&cfg, &opts, &c, err, sizeof(err)) != KUBE_OK) {
 		fprintf(stderr, "kube-probe: %s\n", err);
 		kube_config_free(&cfg);

@@ -168,7 +168,7 @@ expect_match "doctor lists what is missing" "missing: +create pods in all namesp
 expect_no_match "doctor does not list what is granted" "missing: +get multiarchbuilds" "$out"
 expect_no_match "the token is never printed" "$token" "$out"
 
-kubectl create clusterrole "mac-doctor-full-$ns" --verb='*' --resource=multiarchbuilds.multiarch.dev,multiarchbuilds.multiarch.dev/status,multiarchbuilds.multiarch.dev/finalizers,pods,jobs.batch,configmaps,nodes,events.events.k8s.io,leases.coordination.k8s.io >/dev/null
+kubectl create clusterrole "mac-doctor-full-$ns" --verb='*' --resource=multiarchbuilds.multiarch.dev,multiarchbuilds.multiarch.dev/status,multiarchbuilds.multiarch.dev/finalizers,pods,jobs.batch,configmaps,nodes,events.events.k8s.io,leases.coordination.k8s.io,tokenreviews.authentication.k8s.io,subjectaccessreviews.authorization.k8s.io >/dev/null
 kubectl create clusterrolebinding "mac-doctor-full-$ns" --clusterrole="mac-doctor-full-$ns" --serviceaccount="$ns:doctor" >/dev/null
 cat >"$work/plugin.sh" <<PLUGIN
 #!/bin/sh
@@ -183,7 +183,7 @@ kubeconfig "$work/exec.kubeconfig" "    exec:
       interactiveMode: Never"
 out=$($bin doctor --kubeconfig "$work/exec.kubeconfig" 2>&1)
 expect_eq "doctor through an exec plugin (relative command) with full rights: exit 0" 0 "$?"
-expect_match "doctor through an exec plugin: all permissions granted" "all 24 needed permissions granted" "$out"
+expect_match "doctor through an exec plugin: all permissions granted" "all 26 needed permissions granted" "$out"
 expect_eq "the plugin ran once, its credential cached until it expires" 1 "$(wc -l <"$work/plugin-calls")"
 sed -i 's/command: .\/plugin.sh/command: .\/no-such-plugin\n      installHint: install the plugin from the team wiki/' "$work/exec.kubeconfig"
 out=$($bin doctor --kubeconfig "$work/exec.kubeconfig" 2>&1)

@@ -61,7 +61,7 @@ contexts: [{name: sa, context: {cluster: local, user: sa}}]
 current-context: sa
 EOF
 out=$("$BIN" doctor --kubeconfig "$work/sa.kubeconfig" --namespace multiarch-system 2>&1)
-expect_match "doctor as the ServiceAccount: all permissions granted" "all 24 needed permissions granted" "$out"
+expect_match "doctor as the ServiceAccount: all permissions granted" "all 26 needed permissions granted" "$out"
 expect_no_match "doctor as the ServiceAccount: it cannot read Secrets" "can read Secrets" "$out"
 expect_match "doctor as the ServiceAccount: who it is" "system:serviceaccount:multiarch-system:multiarch-controller" "$out"
 metrics_port=$(free_port) health_port=$(free_port)
@@ -105,6 +105,26 @@ expect_match "the build counted as Succeeded" '^multiarch_builds\{phase="Succeed
 expect_match "platform build durations per platform" '^multiarch_platform_build_duration_seconds_count\{platform="linux/ppc64le"\} 1$' "$(cat "$work/metrics.txt")"
 expect_match "the index duration" '^multiarch_index_duration_seconds_count 1$' "$(cat "$work/metrics.txt")"
 
+echo "-- the status port's bounds: 200 websocket clients that never read"
+tests/env/ws-flood.py "ws://127.0.0.1:$metrics_port/ws" --clients 200 --seconds 20 --ready-file "$work/flood.ready" \
+	>"$work/flood.out" 2>&1 &
+flood=$!
+wait_for 60 test -e "$work/flood.ready"
+for i in 1 2 3 4 5; do apply_mab operator-test "flood-$i"; done
+sleep 8
+rss_kib=$(awk '/^VmRSS:/ { print $2 }' "/proc/$(cat "$work/ctl.pid")/status")
+healthz_ms=0
+for _ in 1 2 3 4 5; do
+	ms=$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:$health_port/healthz" | awk '{ printf "%d", $1 * 1000 }')
+	[ "$ms" -gt "$healthz_ms" ] && healthz_ms=$ms
+done
+wait "$flood"
+expect_match "at most 32 websocket clients are taken, the other 168 refused" "^upgraded=32 refused=168 " "$(cat "$work/flood.out")"
+expect_eq "with them connected, the controller's RSS stays under 64 MiB (it was $((rss_kib / 1024)) MiB)" 1 $((rss_kib < 65536))
+expect_eq "and /healthz answers within 100 ms (slowest of 5: $healthz_ms ms)" 1 $((healthz_ms < 100))
+expect_match "the status page still serves once they are gone" "<title>multiarch-controller</title>" \
+	"$(curl -sS "http://127.0.0.1:$metrics_port/")"
+
 echo "-- the status page"
 expect_match "the status page is served" "<title>multiarch-controller</title>" "$(curl -sS "http://127.0.0.1:$metrics_port/")"
 wait "$ws" 2>/dev/null
@@ -135,7 +155,7 @@ echo "-- the namespaced install: rights in the build namespaces only"
 out=$(kubectl apply --dry-run=server -f deploy/namespaced/install.yaml 2>&1)
 expect_no_match "kubectl apply --dry-run=server -f deploy/namespaced/install.yaml passes" "error|Error|invalid" "$out"
 expect_match "the namespaced Deployment watches the build namespace only" "^        - --namespace=builds$" "$(cat deploy/namespaced/install.yaml)"
-expect_no_match "the namespaced install grants nothing cluster-wide but nodes" "pods|jobs|multiarchbuilds|configmaps|events" \
+expect_no_match "the namespaced install grants nothing cluster-wide but nodes and the status port's reviews" "pods|jobs|multiarchbuilds|configmaps|events" \
 	"$(sed -n '/^kind: ClusterRole$/,/^---/p' deploy/namespaced/install.yaml)"
 # the same grant, to a ServiceAccount of this test (the installed one keeps its cluster-wide rights for other tests),
 # in two build namespaces
@@ -171,8 +191,10 @@ wait_for 30 first_kubelet_gone
 tests/env/fake-kubelet.py --log "$work/kubelet2.log" --stop-file "$work/kubelet2.stop" --max-seconds 240 >"$work/kubelet2.out" 2>&1 &
 token=$(kubectl create token mac-namespaced -n multiarch-system --duration=1h)
 sed "s|token: \".*\"|token: \"$token\"|" "$work/sa.kubeconfig" >"$work/ns.kubeconfig"
+ns_metrics=$(free_port) ns_health=$(free_port)
 "$BIN" run --kubeconfig "$work/ns.kubeconfig" --config tests/env/policy-open.yaml --insecure-registry "$REGISTRY" \
 	--leader-election-namespace multiarch-system --leader-election-id namespaced-test --namespace builds,builds-second \
+	--metrics-addr "127.0.0.1:$ns_metrics" --health-addr "127.0.0.1:$ns_health" --metrics-auth kubernetes \
 	--log-level debug >"$work/ns-ctl.log" 2>&1 &
 echo $! >"$work/ctl.pid"
 apply_mab builds ns-first
@@ -192,6 +214,44 @@ expect_no_match "no permission was refused to the namespaced controller" '"code"
 expect_match "its caches hold the two namespaces' builds" "caches synced: [0-9]+ builds" "$(cat "$work/ns-ctl.log")"
 expect_match "a bad --namespace is refused" "--namespace Bad_NS: a namespace name is a DNS label" \
 	"$("$BIN" run --kubeconfig "$work/ns.kubeconfig" --namespace builds,Bad_NS 2>&1)"
+
+echo "-- the status port asks every caller for a token (--metrics-auth kubernetes)"
+for sa in mac-nobody mac-scraper mac-reader; do
+	kubectl create serviceaccount "$sa" -n multiarch-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+done
+kubectl create clusterrole mac-metrics-reader --verb=get --non-resource-url=/metrics --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl create clusterrolebinding mac-scraper --clusterrole=mac-metrics-reader --serviceaccount=multiarch-system:mac-scraper \
+	--dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl create clusterrole mac-build-lister --verb=list --resource=multiarchbuilds.multiarch.dev --dry-run=client -o yaml |
+	kubectl apply -f - >/dev/null
+kubectl create clusterrolebinding mac-reader --clusterrole=mac-build-lister --serviceaccount=multiarch-system:mac-reader \
+	--dry-run=client -o yaml | kubectl apply -f - >/dev/null
+scraper_may() { [ "$(kubectl auth can-i get /metrics --as=system:serviceaccount:multiarch-system:mac-scraper)" = yes ]; }
+wait_for 30 scraper_may
+# status_code PATH [TOKEN]: the HTTP status of GET PATH on the namespaced controller's metrics address
+status_code() {
+	local auth=()
+	[ -n "${2:-}" ] && auth=(-H "Authorization: Bearer $2")
+	curl -s -o /dev/null -w '%{http_code}' --max-time 40 "${auth[@]}" "http://127.0.0.1:$ns_metrics$1"
+}
+nobody=$(kubectl create token mac-nobody -n multiarch-system --duration=10m)
+scraper=$(kubectl create token mac-scraper -n multiarch-system --duration=10m)
+reader=$(kubectl create token mac-reader -n multiarch-system --duration=10m)
+expect_eq "/healthz needs no token" 200 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ns_health/healthz")"
+expect_eq "/metrics without a token: 401" 401 "$(status_code /metrics)"
+expect_eq "/metrics with a token the API server does not know: 401" 401 "$(status_code /metrics not-a-token)"
+expect_eq "/metrics with the token of an account without rights: 403" 403 "$(status_code /metrics "$nobody")"
+expect_eq "/metrics for an account that may get /metrics: 200" 200 "$(status_code /metrics "$scraper")"
+expect_eq "... which may not read the builds: /status.json 403" 403 "$(status_code /status.json "$scraper")"
+expect_eq "the builds for an account that may list them: 200" 200 "$(status_code /status.json "$reader")"
+expect_match "its status holds the watched builds" '"name":"ns-first"' \
+	"$(curl -s -H "Authorization: Bearer $reader" "http://127.0.0.1:$ns_metrics/status.json")"
+expect_match "the websocket without a token is refused" "no upgrade|closed|refused|reset" \
+	"$(tests/env/ws-client.py "ws://127.0.0.1:$ns_metrics/ws" --protocol multiarch-status --seconds 3 2>&1)"
+expect_no_match "no token reached the controller's log" "$scraper|$reader|$nobody" "$(cat "$work/ns-ctl.log")"
+kubectl delete clusterrolebinding mac-scraper mac-reader --wait=false >/dev/null 2>&1
+kubectl delete clusterrole mac-metrics-reader mac-build-lister --wait=false >/dev/null 2>&1
+
 kill "$(cat "$work/ctl.pid")" 2>/dev/null
 wait "$(cat "$work/ctl.pid")" 2>/dev/null
 rm -f "$work/ctl.pid"
