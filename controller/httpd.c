@@ -279,14 +279,52 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 }
 
 /* The status page's websocket: a JSON snapshot of the builds on connect and after every change. */
+/* Sends the websocket client the builds' snapshot when it changed since the last one it took. -1 closes it. */
+static int send_snapshot(struct lws *wsi, struct ws_session *s)
+{
+	struct ctl_httpd *d = server_of(wsi);
+	unsigned long long version = atomic_load(&d->version);
+	struct dynbuf snap;
+	unsigned char *frame;
+	uint64_t hash;
+	int rc = 0;
+
+	if (lws_partial_buffered(wsi)) {
+		lws_callback_on_writable(wsi); /* the last snapshot is still going out */
+		return 0;
+	}
+	lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+	if (s->sent_once && s->sent_version == version)
+		return 0;
+	dynbuf_init(&snap, CTL_HTTP_BODY_MAX);
+	if (!d->h.status(d->h.ctx, &snap)) { /* out of room: no half a snapshot; the next change tries again */
+		dynbuf_free(&snap);
+		return 0;
+	}
+	hash = strmap_hash(dynbuf_str(&snap));
+	frame = s->sent_once && hash == s->sent_hash ? NULL : malloc(LWS_PRE + dynbuf_len(&snap) + 1);
+	if (frame) {
+		memcpy(frame + LWS_PRE, dynbuf_str(&snap), dynbuf_len(&snap));
+		rc = lws_write(wsi, frame + LWS_PRE, dynbuf_len(&snap), LWS_WRITE_TEXT) < (int)dynbuf_len(&snap) ? -1 : 0;
+		free(frame);
+		s->sent_hash = hash;
+		s->sent_once = true;
+		if (rc == 0 && lws_partial_buffered(wsi)) {
+			/* the client is not reading: it has WS_CHOKE_S to take this one, or it is dropped */
+			lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, WS_CHOKE_S);
+			lws_callback_on_writable(wsi);
+		}
+	}
+	if (s->sent_once && hash == s->sent_hash)
+		s->sent_version = version;
+	dynbuf_free(&snap);
+	return rc;
+}
+
 static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct ws_session *s = user;
 	struct ctl_httpd *d;
-	struct dynbuf snap;
-	unsigned char *frame;
-	unsigned long long version;
-	uint64_t hash;
 	(void)in;
 	(void)len;
 
@@ -307,46 +345,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 		s->counted = false;
 		break;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		d = server_of(wsi);
-		if (lws_partial_buffered(wsi)) {
-			lws_callback_on_writable(wsi); /* the last snapshot is still going out */
-			break;
-		}
-		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
-		version = atomic_load(&d->version);
-		if (s->sent_once && s->sent_version == version)
-			break;
-		dynbuf_init(&snap, CTL_HTTP_BODY_MAX);
-		if (!d->h.status(d->h.ctx, &snap)) { /* out of room: no half a snapshot; the next change tries again */
-			dynbuf_free(&snap);
-			break;
-		}
-		hash = strmap_hash(dynbuf_str(&snap));
-		if (s->sent_once && hash == s->sent_hash) {
-			s->sent_version = version;
-			dynbuf_free(&snap);
-			break;
-		}
-		frame = malloc(LWS_PRE + dynbuf_len(&snap) + 1);
-		if (frame) {
-			memcpy(frame + LWS_PRE, dynbuf_str(&snap), dynbuf_len(&snap));
-			if (lws_write(wsi, frame + LWS_PRE, dynbuf_len(&snap), LWS_WRITE_TEXT) < (int)dynbuf_len(&snap)) {
-				free(frame);
-				dynbuf_free(&snap);
-				return -1;
-			}
-			free(frame);
-			s->sent_version = version;
-			s->sent_hash = hash;
-			s->sent_once = true;
-			if (lws_partial_buffered(wsi)) {
-				/* the client is not reading: it has WS_CHOKE_S to take this one, or it is dropped */
-				lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, WS_CHOKE_S);
-				lws_callback_on_writable(wsi);
-			}
-		}
-		dynbuf_free(&snap);
-		break;
+		return send_snapshot(wsi, s);
 	default:
 		break;
 	}
