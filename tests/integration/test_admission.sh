@@ -23,8 +23,8 @@ kubectl create secret generic readable -n "$ns" --from-literal=k=v >/dev/null
 kubectl create secret generic hidden -n "$ns" --from-literal=k=v >/dev/null
 kubectl create configmap ca-readable -n "$ns" --from-literal=ca.crt=x >/dev/null
 kubectl create configmap ca-hidden -n "$ns" --from-literal=ca.crt=x >/dev/null
-kubectl create role mab-author -n "$ns" --verb=create,get,list,update --resource=multiarchbuilds.multiarch.dev >/dev/null
-kubectl create role read-some -n "$ns" --verb=get --resource=secrets,configmaps --resource-name=readable,ca-readable >/dev/null
+kubectl create role mab-author -n "$ns" --verb=create,get,list,update,patch --resource=multiarchbuilds.multiarch.dev >/dev/null
+kubectl create role read-some -n "$ns" --verb=get --resource=secrets,configmaps --resource-name=readable --resource-name=ca-readable >/dev/null
 kubectl create rolebinding "$user-mab" -n "$ns" --role=mab-author --user="$user" >/dev/null
 kubectl create rolebinding "$user-read" -n "$ns" --role=read-some --user="$user" >/dev/null
 expect_eq "the user may create builds and may not create pods or get the hidden Secret" "yes no no" \
@@ -43,15 +43,18 @@ wait_for 30 policy_ready || fail "the admission policy is loaded" "$(kubectl get
 
 expect_match "a Secret the author may get: admitted" "created \\(server dry run\\)" "$(as_user ok 'pushSecretRef: {name: readable}')"
 expect_match "a push Secret the author may not get: refused, naming it" \
-	"ValidatingAdmissionPolicy 'multiarchbuilds-author-may-use-references'.*denied request: the build names Secrets its author may not get \\(hidden\\)" \
+	"ValidatingAdmissionPolicy 'multiarchbuilds-author-may-use-references'.*denied request: spec.pushSecretRef names the Secret hidden, which the build's author may not get" \
 	"$(as_user push 'pushSecretRef: {name: hidden}')"
-expect_match "a build secret the author may not get: refused" "may not get \\(hidden\\)" \
+expect_match "a build secret the author may not get: refused" "spec.buildSecrets names Secrets \\(hidden\\)" \
 	"$(as_user bs 'buildSecrets: [{id: npmrc, secretRef: {name: hidden, key: k}}]')"
-expect_match "a Git secret the author may not get, beside one it may: only the hidden one is named" "may not get \\(hidden\\)" \
+expect_match "a readable push Secret beside a hidden build secret: refused for the build secret" "spec.buildSecrets names Secrets \\(hidden\\)" \
 	"$(as_user git 'pushSecretRef: {name: readable}
   buildSecrets: [{id: a, secretRef: {name: hidden, key: k}}]')"
-expect_match "a CA ConfigMap the author may not get: refused" "ConfigMaps its author may not get \\(ca-hidden\\)" \
+expect_match "a CA ConfigMap the author may not get: refused" "spec.caBundleRef names the ConfigMap ca-hidden, which the build's author may not get" \
 	"$(as_user ca 'caBundleRef: {name: ca-hidden}')"
+expect_match "a Git secret the author may not get: refused, naming it" "spec.source.git.secretRef names the Secret hidden" \
+	"$(build gitsec '' | sed 's|source: {git: {url: https://git.example/x.git}}|source: {git: {url: https://git.example/x.git, secretRef: {name: hidden}}}|' |
+		kubectl create --dry-run=server --as="$user" -f - 2>&1)"
 expect_match "a CA ConfigMap the author may get: admitted" "created \\(server dry run\\)" "$(as_user ca2 'caBundleRef: {name: ca-readable}')"
 expect_match "a builder image, by an author who may not create pods: refused" "only an author who may create pods in this namespace" \
 	"$(as_user img 'builder: {type: buildkit, image: registry.example/tools/buildkit:1}')"
@@ -69,7 +72,7 @@ expect_match "a cluster admin (who may get every Secret) is not held back" "crea
 	"$(build admin 'pushSecretRef: {name: hidden}' | kubectl create --dry-run=server -f - 2>&1)"
 # an update is checked too: the user's own build, changed to name the hidden Secret
 build mine 'pushSecretRef: {name: readable}' | kubectl create --as="$user" -f - >/dev/null 2>&1
-expect_match "an update that names a hidden Secret: refused" "may not get \\(hidden\\)" \
+expect_match "an update that names a hidden Secret: refused" "spec.pushSecretRef names the Secret hidden" \
 	"$(kubectl patch mab mine -n "$ns" --as="$user" --type=merge -p '{"spec":{"pushSecretRef":{"name":"hidden"}}}' 2>&1)"
 
 finish integration-admission

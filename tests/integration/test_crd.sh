@@ -112,9 +112,10 @@ gen=$(kubectl get mab hello -n "$ns" -o jsonpath='{.metadata.generation}')
 kubectl patch mab hello -n "$ns" --type=merge -p '{"spec": {"rebuildRequest": "again"}}' >/dev/null
 expect_eq "rebuildRequest moves the generation" "$((gen + 1))" "$(kubectl get mab hello -n "$ns" -o jsonpath='{.metadata.generation}')"
 
-# --- the reference documents every spec and status field
+# --- the reference documents every spec and status field (those inside spec.placement.affinity are the Pod API's
+# own, documented by Kubernetes; docs/api.md gives their bounds)
 missing=$(jq -r "$schema"' | [paths(objects) as $p | select($p[-2] == "properties") | $p | map(select(. != "properties" and . != "items")) | map(tostring) | join(".")]
-	| map(select(startswith("spec.") or startswith("status."))) | unique | .[]' "$work/crd.json" |
+	| map(select((startswith("spec.") or startswith("status.")) and (startswith("spec.placement.affinity.") | not))) | unique | .[]' "$work/crd.json" |
 	while read -r field; do grep -qF "\`$field\`" docs/api.md || echo "$field"; done)
 expect_eq "docs/api.md documents every field" "" "$missing"
 
