@@ -152,6 +152,9 @@ wait "$(cat "$work/ctl.pid")" 2>/dev/null
 rm -f "$work/ctl.pid"
 
 echo "-- the namespaced install: rights in the build namespaces only"
+for ns in builds builds-second builds-outside; do
+	kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+done
 out=$(kubectl apply --dry-run=server -f deploy/namespaced/install.yaml 2>&1)
 expect_no_match "kubectl apply --dry-run=server -f deploy/namespaced/install.yaml passes" "error|Error|invalid" "$out"
 expect_match "the namespaced Deployment watches the build namespace only" "^        - --namespace=builds$" "$(cat deploy/namespaced/install.yaml)"
@@ -161,10 +164,7 @@ expect_no_match "the namespaced install grants nothing cluster-wide but nodes an
 # in two build namespaces
 NSA=system:serviceaccount:multiarch-system:mac-namespaced
 kubectl create serviceaccount mac-namespaced -n multiarch-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-for ns in builds builds-second builds-outside; do
-	kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-done
-kubectl create --dry-run=client -o json -f deploy/namespaced/rbac.yaml | jq '.items[] |= (
+kubectl create --dry-run=client -o json -f deploy/namespaced/rbac.yaml | jq -s '{apiVersion: "v1", kind: "List", items: .}' | jq '.items[] |= (
 		if .subjects then .subjects[0].name = "mac-namespaced" else . end
 		| if .kind == "ClusterRole" or .kind == "ClusterRoleBinding" then .metadata.name = "mac-namespaced-nodes" else . end
 		| if .roleRef.kind == "ClusterRole" then .roleRef.name = "mac-namespaced-nodes" else . end)' >"$work/ns-rbac.json"
