@@ -237,10 +237,10 @@ static void index_security(struct json_builder *d, cJSON *container)
  * blobs copied between registries are staged, on an emptyDir of bounded size (the root is read-only). */
 static void index_resources_and_scratch(struct json_builder *d, cJSON *pod_spec, cJSON *container)
 {
-	cJSON *resources = jb_object_in(d, container, "resources"), *volume, *mount;
+	cJSON *resources = jb_object_in(d, container, "resources"), *requests = jb_object_in(d, resources, "requests"), *volume, *mount;
 
-	jb_put_str(d, jb_object_in(d, resources, "requests"), "cpu", "50m");
-	jb_put_str(d, jb_object_in(d, resources, "requests"), "memory", "64Mi");
+	jb_put_str(d, requests, "cpu", "50m");
+	jb_put_str(d, requests, "memory", "64Mi");
 	jb_put_str(d, jb_object_in(d, resources, "limits"), "memory", "256Mi");
 	volume = jb_append(d, jb_array_in(d, pod_spec, "volumes"), cJSON_CreateObject());
 	jb_put_str(d, volume, "name", "scratch");

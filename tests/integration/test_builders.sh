@@ -138,6 +138,7 @@ cat >"$work/config.yaml" <<EOF
 proxy: {httpsProxy: "http://proxy.corp.example:3128", noProxy: "127.0.0.1,localhost"}
 caBundleFile: $PWD/tests/fixtures/builders/test-ca.crt
 registries: {mirrors: {docker.io: [mirror.corp.example]}, insecure: ["$REGISTRY"]}
+policy: {privilegedNamespaces: [secrets-$suffix]}
 EOF
 "$BIN" run --config "$work/config.yaml" --identity builders --namespace secrets-$suffix --leader-election-id builders-test \
 	--log-level debug >"$work/ctl.log" 2>&1 &

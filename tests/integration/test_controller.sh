@@ -91,7 +91,7 @@ set_plan() { printf '%s\n' "$1" >"$plan"; }
 # would stand between the pid recorded and the controller's)
 libfaketime=$(dpkg -L libfaketime 2>/dev/null | grep -m1 '/libfaketime\.so\.1$')
 start_skewed() {
-	LD_PRELOAD=$libfaketime FAKETIME=$2 FAKETIME_DONT_FAKE_MONOTONIC=1 bin/multiarch-controller run --insecure-registry "$REGISTRY" \
+	LD_PRELOAD=$libfaketime FAKETIME=$2 FAKETIME_DONT_FAKE_MONOTONIC=1 bin/multiarch-controller run --config tests/env/policy-open.yaml --insecure-registry "$REGISTRY" \
 		--retry-backoff 1s --identity "$1" --log-level debug >>"$work/$1.log" 2>&1 &
 	echo $! >"$work/$1.pid"
 }

@@ -50,10 +50,11 @@ users: [{name: sa, user: {token: "$(kubectl create token multiarch-controller -n
 contexts: [{name: sa, context: {cluster: local, user: sa}}]
 current-context: sa
 EOF
+cp tests/env/policy-open.yaml "$work/config.yaml"
 chmod 644 "$work"/*
 health_port=$(free_port)
 docker run -d --name "$name" --network host --read-only --cap-drop ALL --security-opt no-new-privileges -v "$work:/config:ro" "$image" \
-	run --kubeconfig /config/sa.kubeconfig --namespace image-test --leader-election-namespace multiarch-system \
+	run --kubeconfig /config/sa.kubeconfig --config /config/config.yaml --namespace image-test --leader-election-namespace multiarch-system \
 	--leader-election-id image-test --insecure-registry "$REGISTRY" --health-addr "127.0.0.1:$health_port" >/dev/null
 if wait_for 30 curl -fsS "http://127.0.0.1:$health_port/readyz"; then pass "the container is ready"; else
 	fail "the container is ready" "$(docker logs "$name" 2>&1 | tail -20)"; fi
