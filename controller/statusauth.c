@@ -1,6 +1,7 @@
 /* Who may read the status port: bearer tokens checked with TokenReview and SubjectAccessReview on the API server,
  * on a thread of its own, with the verdicts cached for a minute by the token's hash. */
 #include "controller/statusauth.h"
+#include "util/timefmt.h"
 
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
@@ -41,14 +42,6 @@ struct ctl_status_auth {
 	bool stop;
 	pthread_t thread;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void token_hash(const char *token, unsigned char *out)
 {
@@ -182,9 +175,9 @@ static void *reviewer(void *arg)
 		pthread_mutex_unlock(&a->lock);
 		v = review(a->client, token);
 		token_hash(token, v.hash);
-		v.expires = now_s() + (v.failed ? FAILURE_TTL_S : VERDICT_TTL_S);
+		v.expires = monotonic_seconds() + (v.failed ? FAILURE_TTL_S : VERDICT_TTL_S);
 		pthread_mutex_lock(&a->lock);
-		slot = verdict_slot(a, now_s());
+		slot = verdict_slot(a, monotonic_seconds());
 		*slot = v;
 		memmove(a->queue, a->queue + 1, (a->queued - 1) * sizeof(a->queue[0]));
 		a->queued--;
@@ -273,7 +266,7 @@ enum ctl_auth_verdict ctl_status_auth_check(struct ctl_status_auth *a, const cha
 		return CTL_AUTH_UNAUTHENTICATED;
 	token_hash(token, hash);
 	pthread_mutex_lock(&a->lock);
-	v = find_verdict(a, hash, now_s());
+	v = find_verdict(a, hash, monotonic_seconds());
 	out = v ? judge(v, access) : enqueue(a, token);
 	pthread_mutex_unlock(&a->lock);
 	return out;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "util/strmap.h"
+#include "util/timefmt.h"
 
 /* A delayed key; the heap may hold stale entries, recognised by a due time that differs from the delayed map's. */
 struct delayed {
@@ -39,14 +40,6 @@ struct ctl_queue {
 	bool shutting_down;
 	bool drain;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 struct ctl_queue *ctl_queue_new(double base_s, double max_s)
 {
@@ -123,14 +116,6 @@ static bool fifo_push(struct ctl_queue *q, const char *key)
 	return true;
 }
 
-static double monotonic_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Removes key from the dirty set, freeing the time it was added; returns that time (0 when it was not there). */
 static double dirty_remove(struct ctl_queue *q, const char *key)
 {
@@ -155,7 +140,7 @@ static void add_locked(struct ctl_queue *q, const char *key)
 	added = malloc(sizeof(*added));
 	if (!added)
 		return;
-	*added = monotonic_s();
+	*added = monotonic_seconds();
 	if (!strmap_put(&q->dirty, key, added)) {
 		free(added);
 		return;
@@ -233,7 +218,7 @@ static struct delayed heap_pop(struct ctl_queue *q)
 /* Records a delayed add, keeping the earliest due time per key. Called locked. */
 static void add_after_locked(struct ctl_queue *q, const char *key, double delay_s)
 {
-	double due = now_s() + delay_s, *pending;
+	double due = monotonic_seconds() + delay_s, *pending;
 	char *copy;
 
 	if (q->shutting_down)
@@ -311,7 +296,7 @@ unsigned ctl_queue_failures(struct ctl_queue *q, const char *key)
 /* Moves every delayed key that is due into the queue; returns the next due time (or 0 when none). Called locked. */
 static double promote_due(struct ctl_queue *q)
 {
-	double now = now_s();
+	double now = monotonic_seconds();
 
 	while (q->heap_len) {
 		double *pending;
@@ -347,7 +332,7 @@ bool ctl_queue_get_waited(struct ctl_queue *q, char **key, double *waited_s)
 			q->len--;
 			added = dirty_remove(q, k);
 			if (waited_s)
-				*waited_s = added > 0 ? monotonic_s() - added : 0;
+				*waited_s = added > 0 ? monotonic_seconds() - added : 0;
 			if (!strmap_put(&q->processing, k, NULL)) {
 				/* out of memory: put it back and let the caller retry later */
 				add_locked(q, k);

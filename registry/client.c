@@ -19,6 +19,7 @@
 #include "registry/credentials.h"
 #include "util/backoff.h"
 #include "util/fileio.h"
+#include "util/timefmt.h"
 
 #define HOSTS_MAX 16
 #define TOKENS_MAX 32
@@ -223,17 +224,9 @@ static enum reg_err load_credentials(struct reg_client *c, struct host_auth *h, 
 	return err;
 }
 
-static double now_monotonic(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static const char *find_token(struct reg_client *c, const char *host, const char *scope)
 {
-	double now = now_monotonic();
+	double now = monotonic_seconds();
 
 	for (size_t i = 0; i < c->token_count; i++) {
 		struct cached_token *t = &c->tokens[i];
@@ -258,7 +251,7 @@ static void store_token(struct reg_client *c, const char *host, const char *scop
 	snprintf(t->scope, sizeof(t->scope), "%s", scope);
 	snprintf(t->token, sizeof(t->token), "%s", token);
 	/* refresh a little before the registry's deadline */
-	exp = now_monotonic() + (double)expires_in * 0.9;
+	exp = monotonic_seconds() + (double)expires_in * 0.9;
 	t->expires.tv_sec = (time_t)exp;
 	t->expires.tv_nsec = (long)((exp - (double)t->expires.tv_sec) * 1e9);
 }

@@ -88,3 +88,11 @@ time_t rfc3339_parse_or(const char *s, time_t fallback)
 
 	return s && rfc3339_parse(s, &t) ? t : fallback;
 }
+
+double monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

@@ -23,4 +23,7 @@ void rfc3339_micro_format(const struct timespec *ts, char *buf, size_t len);
 /* Writes the current time as rfc3339_micro_format() does. */
 void rfc3339_micro_now(char *buf, size_t len);
 
+/* Seconds on the monotonic clock (CLOCK_MONOTONIC): for intervals and deadlines, never for dates. */
+double monotonic_seconds(void);
+
 #endif
