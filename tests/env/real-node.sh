@@ -124,10 +124,13 @@ node_image() { "$here/node-images.sh" name "$1"; }
 
 write_kubelet_config() {
 	local pki=$dir/pki kubelet_port=$1 healthz_port=$2
-	mkdir -p "$adir/kubelet"
+	mkdir -p "$adir/kubelet" "$adir/pod-logs"
+	# podLogsDir: each node's own (the two kubelets of one host would each collect the other's pods' logs as
+	# orphans from a shared /var/log/pods, and kubectl logs and termination messages from logs would fail)
 	cat >"$adir/kubelet/config.yaml" <<YAML
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
+podLogsDir: $adir/pod-logs
 failCgroupV1: false
 cgroupDriver: cgroupfs
 cgroupRoot: /$cgroup_root
