@@ -5,13 +5,15 @@ Each repository /v2/SCENARIO/app/ answers in one broken way (see SCENARIOS); any
 behaves like a small registry: a per-arch OCI image manifest and its config blob by digest, manifest PUTs stored
 and read back. GET /scenarios returns {SCENARIO: source digest}, the digest to pass as --source. PUTs that were
 accepted are listed by GET /accepted. The copy scenarios also answer on 127.0.0.2 (another host to the client) and
-list their requests, with whether each carried Authorization, at GET /seen. Prints its port as its first line;
+list their requests, with whether each carried Authorization, at GET /seen; with --tls-cert the same registry is
+served over TLS too (the target of location-downgrade). Prints its port (and the TLS one) as its first line;
 stops after --lifetime seconds.
 """
 import argparse
 import hashlib
 import http.server
 import json
+import ssl
 import threading
 import time
 
@@ -52,7 +54,7 @@ SMALL_LAYER = b"S" * 32
 OVERSIZED_IMAGE = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
                               "config": {"mediaType": OCI_CONFIG, "digest": digest(GOOD_CONFIG), "size": len(GOOD_CONFIG)},
                               "layers": [{"mediaType": LAYER, "digest": digest(SMALL_LAYER), "size": 32}]}).encode()
-COPY_SCENARIOS = ("blob-oversized", "blob-drip", "location-elsewhere")
+COPY_SCENARIOS = ("blob-oversized", "blob-drip", "location-elsewhere", "location-downgrade")
 
 # scenario -> (the source manifest body, its content type, its config blob)
 SCENARIOS = {
@@ -79,6 +81,7 @@ SCENARIOS = {
     "blob-oversized": (OVERSIZED_IMAGE, OCI_MANIFEST, GOOD_CONFIG),  # a layer declared as 32 bytes sends 8 MiB
     "blob-drip": (COPY_IMAGE, OCI_MANIFEST, GOOD_CONFIG),  # the layer comes at 2 KiB a second
     "location-elsewhere": (COPY_IMAGE, OCI_MANIFEST, GOOD_CONFIG),  # the upload Location is on 127.0.0.2
+    "location-downgrade": (COPY_IMAGE, OCI_MANIFEST, GOOD_CONFIG),  # pushed over TLS, the Location is plain HTTP
 }
 
 
@@ -254,6 +257,9 @@ def make_handler(port):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lifetime", type=float, default=600)
+    ap.add_argument("--tls-cert", help="also serve over TLS on 127.0.0.1 with this certificate (and --tls-key); its "
+                    "port is printed after the plain one, on the same line")
+    ap.add_argument("--tls-key")
     args = ap.parse_args()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), None)
     server.handle_error = lambda request, client_address: None  # clients that give up on a broken answer are expected
@@ -264,8 +270,20 @@ def main():
     other.handle_error = server.handle_error
     other.daemon_threads = True
     threading.Thread(target=other.serve_forever, daemon=True).start()
-    print(server.server_address[1], flush=True)
-    threading.Timer(args.lifetime, lambda: (other.shutdown(), server.shutdown())).start()
+    servers = [other]
+    ports = [str(server.server_address[1])]
+    if args.tls_cert:
+        tls = http.server.ThreadingHTTPServer(("127.0.0.1", 0), server.RequestHandlerClass)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        tls.socket = context.wrap_socket(tls.socket, server_side=True)
+        tls.handle_error = server.handle_error
+        tls.daemon_threads = True
+        threading.Thread(target=tls.serve_forever, daemon=True).start()
+        servers.append(tls)
+        ports.append(str(tls.server_address[1]))
+    print(" ".join(ports), flush=True)
+    threading.Timer(args.lifetime, lambda: [s.shutdown() for s in servers + [server]]).start()
     server.serve_forever()
 
 

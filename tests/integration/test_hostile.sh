@@ -42,8 +42,11 @@ refused() {
 
 echo "-- a registry that answers in broken ways: multiarch-controller index"
 mkdir -p "$work/hostile-auth"
-coproc HOSTILE { exec tests/env/hostile-registry.py --lifetime 600; }
-read -r hostile_port <&"${HOSTILE[0]}"
+# a certificate for the hostile registry's TLS side (the target of location-downgrade)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$work/hostile.key" -out "$work/hostile.crt" >/dev/null 2>&1
+coproc HOSTILE { exec tests/env/hostile-registry.py --lifetime 600 --tls-cert "$work/hostile.crt" --tls-key "$work/hostile.key"; }
+read -r hostile_port hostile_tls_port <&"${HOSTILE[0]}"
 H=127.0.0.1:$hostile_port
 curl -fsS "http://$H/scenarios" | jq -r 'to_entries[] | .key + " " + .value' >"$work/scenarios"
 # hostile_index SCENARIO PATTERN: the index command against that scenario's repository is refused with PATTERN
@@ -96,6 +99,13 @@ refused "registry blob-drip: a layer dripped at 2 KiB/s meets the total time bou
 	"$BIN" "${copy[@]}" --transfer-timeout 3s
 expect_eq "blob-drip: stopped within 8 s of its start" 1 $(($(date +%s) - started <= 8))
 expect_match "--transfer-timeout refuses NaN" "--transfer-timeout nan: want a duration" "$("$BIN" "${copy[@]}" --transfer-timeout nan 2>&1)"
+digest=$(awk '$1 == "location-downgrade" { print $2 }' "$work/scenarios")
+refused "registry location-downgrade: a TLS registry's plain-HTTP upload Location gets nothing" 30 \
+	"registry 127.0.0.1:$hostile_tls_port is spoken to over TLS and sent a plain-HTTP Location; nothing was sent there" \
+	"$BIN" index --image "127.0.0.1:$hostile_tls_port/location-downgrade/app:idx" --source "$O/location-downgrade/app@$digest" \
+	--insecure-registry "$O" --ca-file "$work/hostile.crt" --retries 0
+expect_eq "location-downgrade: nothing reached the plain-HTTP Location" 0 \
+	"$(curl -fsS "http://$H/seen" | jq '[.[] | select(.[1] == "PUT" and (.[2] | contains("location-downgrade")))] | length')"
 copy_args location-elsewhere
 out=$("$BIN" "${copy[@]}" --docker-config "$work/hostile-auth" 2>&1)
 expect_match "registry location-elsewhere: the copy through an upload Location on another host succeeds" "^sha256:[0-9a-f]{64}$" \
