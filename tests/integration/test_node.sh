@@ -109,6 +109,8 @@ EOF
 printf 'FROM %s/base/busybox:1\nRUN dd if=/dev/zero of=/filler bs=1M count=64 && sleep 180\n' "$REGISTRY" >"$work/src/Dockerfile.big"
 # the secret-reading variant (buildkit and buildah mount build secrets; kaniko has none)
 sed 's|^RUN echo|RUN --mount=type=secret,id=token wc -c </run/secrets/token >/secret-size \&\& echo|' "$work/src/Dockerfile" >"$work/src/Dockerfile.secret"
+# a step that needs the network.host entitlement, which no build here asks for
+printf 'FROM %s/base/busybox:1\nRUN --network=host true\n' "$REGISTRY" >"$work/src/Dockerfile.hostnet"
 kubectl create configmap node-src -n "$ns" --from-file="$work/src" >/dev/null
 "$BIN" run --kubeconfig "$KUBECONFIG" --config "$BUILDER_CONFIG" --leader-election-id node-test --retry-backoff 2s \
 	>"$work/ctl.log" 2>&1 &
@@ -340,6 +342,11 @@ expect_eq "a builder container that cannot start stalls the build" True "$(kubec
 expect_match "the platform says the kubelet's reason and the runtime's error" "(StartError|ContainerCannotRun|RunContainerError).*(no such file|not found)" \
 	"$(kubectl get mab no-start -n "$ns" -o jsonpath='{.status.platforms[0].message}')"
 echo "   container start failure reported in $((SECONDS - started))s"
+# RUN --network=host in a build that asked for no entitlement (the operator's policy allows none by default)
+build hostnet buildkit Dockerfile.hostnet ""
+wait_for 180 stalled hostnet
+expect_match "a Dockerfile step that needs an entitlement the build has not got fails, in BuildKit's words" \
+	"network.host is not allowed" "$(kubectl get mab hostnet -n "$ns" -o jsonpath='{.status.platforms[0].message}')"
 # the kubelet's eviction manager evicts a pod that writes past its ephemeral-storage limit
 build evicted kaniko Dockerfile.big "  resources: {limits: {ephemeral-storage: 16Mi}}"
 started=$SECONDS
