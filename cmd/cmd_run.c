@@ -47,7 +47,7 @@ static const char run_help[] = "usage: multiarch-controller run [flags]\n"
 			       "  --config FILE                      cluster-wide builder configuration (docs/builders.md)\n"
 			       "  --index-image IMAGE                image of the index Job (default: this version's image)\n"
 			       "  --insecure-registry HOST[:PORT]    the index Job talks plain HTTP to it (repeatable)\n"
-			       "  --leader-elect true|false          take a Lease before writing (default true)\n"
+			       "  --leader-elect [true|false]        take a Lease before writing (default true; alone: true)\n"
 			       "  --leader-election-namespace NS     namespace of the Lease (default: $POD_NAMESPACE or default)\n"
 			       "  --leader-election-id NAME          name of the Lease (default multiarch-controller)\n"
 			       "  --lease-duration DURATION          (default 15s)\n"
@@ -55,8 +55,10 @@ static const char run_help[] = "usage: multiarch-controller run [flags]\n"
 			       "  --retry-period DURATION            between lease attempts and renewals (default 2s)\n"
 			       "  --identity NAME                    lease holder identity (default: host name and a random suffix)\n"
 			       "  --metrics-addr ADDR                /metrics and the live status page at / (HOST:PORT or :PORT;\n"
+			       "                                     also spelt --metrics-bind-address;\n"
 			       "                                     default 0: off)\n"
-			       "  --health-addr ADDR                 /healthz and /readyz (default 0: off; may equal --metrics-addr)\n"
+			       "  --health-addr ADDR                 /healthz and /readyz (default 0: off; may equal --metrics-addr;\n"
+			       "                                     also spelt --health-probe-bind-address)\n"
 			       "  --metrics-auth auto|kubernetes|none  who may read --metrics-addr: auto (default) lets callers on this\n"
 			       "                                     host in (kubectl port-forward too) and asks others for a bearer\n"
 			       "                                     token (TokenReview, SubjectAccessReview); kubernetes asks everyone;\n"
@@ -191,6 +193,25 @@ static bool add_namespaces(struct ctl_controller_options *opts, char *list)
 	return true;
 }
 
+/* --leader-elect alone (true), --leader-elect=true|false, or --leader-elect true|false (the value as the next
+ * word, as before the bare form was accepted). Reads optarg and may step optind over the value; false, with a
+ * message, for another value. */
+static bool parse_leader_elect(int argc, char **argv, bool *out)
+{
+	const char *value = optarg;
+
+	if (!value && optind < argc && argv[optind][0] != '-')
+		value = argv[optind++]; /* run takes no positional argument: a next word that is no flag is the value */
+	if (!value)
+		value = "true";
+	if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0) {
+		cli_error("run", "--leader-elect %s: want true or false", value);
+		return false;
+	}
+	*out = strcmp(value, "true") == 0;
+	return true;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	enum {
@@ -227,7 +248,7 @@ int cmd_run(int argc, char **argv)
 		{"config", required_argument, NULL, OPT_CONFIG},
 		{"index-image", required_argument, NULL, OPT_INDEX_IMAGE},
 		{"insecure-registry", required_argument, NULL, OPT_INSECURE},
-		{"leader-elect", required_argument, NULL, OPT_ELECT},
+		{"leader-elect", optional_argument, NULL, OPT_ELECT},
 		{"leader-election-namespace", required_argument, NULL, OPT_LEASE_NS},
 		{"leader-election-id", required_argument, NULL, OPT_LEASE_ID},
 		{"lease-duration", required_argument, NULL, OPT_LEASE_DURATION},
@@ -237,7 +258,9 @@ int cmd_run(int argc, char **argv)
 		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
 		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 		{"metrics-addr", required_argument, NULL, OPT_METRICS_ADDR},
+		{"metrics-bind-address", required_argument, NULL, OPT_METRICS_ADDR}, /* controller-runtime's spelling */
 		{"health-addr", required_argument, NULL, OPT_HEALTH_ADDR},
+		{"health-probe-bind-address", required_argument, NULL, OPT_HEALTH_ADDR},
 		{"metrics-auth", required_argument, NULL, OPT_METRICS_AUTH},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -316,11 +339,8 @@ int cmd_run(int argc, char **argv)
 				return CLI_EXIT_USAGE;
 			break;
 		case OPT_ELECT:
-			if (strcmp(optarg, "true") != 0 && strcmp(optarg, "false") != 0) {
-				cli_error("run", "--leader-elect %s: want true or false", optarg);
+			if (!parse_leader_elect(argc, argv, &opts.leader_elect))
 				return CLI_EXIT_USAGE;
-			}
-			opts.leader_elect = strcmp(optarg, "true") == 0;
 			break;
 		case OPT_LEASE_NS:
 			opts.lease_namespace = optarg;

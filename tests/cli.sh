@@ -76,6 +76,18 @@ rm -f /tmp/mac-cli-err.$$
 run run --leader-elect maybe
 expect_eq "run --leader-elect with a bad value exits 2" 2 "$rc"
 expect_match "run --leader-elect says what it wants" "want true or false" "$err"
+run run --leader-elect --workers 0
+expect_match "run --leader-elect alone is true (the next flag is read on)" "--workers" "$err"
+run run --leader-elect=false --workers 0
+expect_match "run --leader-elect=false is read too" "--workers" "$err"
+run run --metrics-bind-address nowhere
+expect_match "--metrics-bind-address is --metrics-addr" "--metrics-addr nowhere: want HOST:PORT" "$err"
+run run --health-probe-bind-address nowhere
+expect_match "--health-probe-bind-address is --health-addr" "--health-addr nowhere: want HOST:PORT" "$err"
+run run --metrics-auth maybe
+expect_match "--metrics-auth says what it wants" "--metrics-auth maybe: want auto, kubernetes or none" "$err"
+run run --namespace team-a,Team_B
+expect_match "--namespace refuses a name that is not a DNS label" "--namespace Team_B: a namespace name is a DNS label" "$err"
 run run --retry-period 20s
 expect_eq "run with a retry period over the renew deadline exits 2" 2 "$rc"
 expect_match "run says how the lease durations must relate" "retry-period < --renew-deadline < --lease-duration" "$err"
