@@ -41,6 +41,23 @@ static void read_success(const cJSON *term, struct ctl_pod_result *res)
 		    "the builder exited 0 but its termination message is not a sha256 digest: \"%.100s\"", message ? message : "");
 }
 
+#define LOG_TAIL_MAX 700
+
+/* The last LOG_TAIL_MAX bytes of a termination message (the end of a build's log, where its error is), starting on
+ * a whole UTF-8 character; message itself when it is short enough, NULL for NULL. */
+static const char *log_tail(const char *message)
+{
+	size_t len = message ? strlen(message) : 0;
+	const char *tail = message;
+
+	if (len > LOG_TAIL_MAX) {
+		tail = message + len - LOG_TAIL_MAX;
+		while (((unsigned char)*tail & 0xC0) == 0x80)
+			tail++;
+	}
+	return tail;
+}
+
 /* A Failed pod: the kubelet's own reason for the pod (Evicted, ...), else the failed container's, the builder or
  * the source init container. */
 static void read_failure(const cJSON *pod, const cJSON *term, struct ctl_pod_result *res)
@@ -48,7 +65,7 @@ static void read_failure(const cJSON *pod, const cJSON *term, struct ctl_pod_res
 	const char *pod_reason = json_str_at(pod, "status", "reason"), *pod_message = json_str_at(pod, "status", "message");
 	const char *origin = "";
 	const cJSON *code;
-	const char *message, *reason;
+	const char *message, *reason, *full;
 
 	if (pod_reason) {
 		/* the kubelet failed the pod itself: its reason says more than the killed container's exit code */
@@ -70,10 +87,12 @@ static void read_failure(const cJSON *pod, const cJSON *term, struct ctl_pod_res
 		return;
 	}
 	code = json_at(term, "exitCode", NULL);
-	message = json_str_at(term, "message", NULL);
+	full = json_str_at(term, "message", NULL);
+	message = log_tail(full);
 	reason = json_str_at(term, "reason", NULL);
-	text_format(res->failure, sizeof(res->failure), "%s%s (exit code %d)%s%.700s", origin, reason ? reason : "Error",
-		    cJSON_IsNumber(code) ? code->valueint : -1, message && *message ? ": " : "", message ? message : "");
+	text_format(res->failure, sizeof(res->failure), "%s%s (exit code %d)%s%s%s", origin, reason ? reason : "Error",
+		    cJSON_IsNumber(code) ? code->valueint : -1, message && *message ? ": " : "", message != full ? "..." : "",
+		    message ? message : "");
 }
 
 void ctl_pod_result_read(const cJSON *pod, time_t now, struct ctl_pod_result *res)

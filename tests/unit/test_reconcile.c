@@ -552,6 +552,33 @@ static cJSON *last_status_list(struct world *w, const char *list)
 	return cJSON_GetArrayItem(cJSON_GetObjectItem(status, list), 0);
 }
 
+/* A long build log in the termination message: the platform's message keeps its end, where the error is. */
+static void test_failure_keeps_the_log_tail(void **state)
+{
+	struct world w;
+	cJSON *cs;
+	char log[2100];
+	const char *message, *error = "error: network.host is not allowed";
+	(void)state;
+
+	memset(log, 'x', 2000);
+	snprintf(log + 2000, sizeof(log) - 2000, "%s", "error: network.host is not allowed");
+	world_init(&w, ",\"policy\":{\"retries\":0}", 1);
+	run(&w);
+	accept_status(&w);
+	add_pod(&w, 1, "linux-arm64", 1, "Failed", NULL, NOW);
+	cs = last_status_list(&w, "initContainerStatuses");
+	cJSON_ReplaceItemInObject(cs, "state", cJSON_CreateObject());
+	cJSON_AddNumberToObject(cJSON_AddObjectToObject(cJSON_GetObjectItem(cs, "state"), "terminated"), "exitCode", 1);
+	cJSON_AddStringToObject(cJSON_GetObjectItem(cJSON_GetObjectItem(cs, "state"), "terminated"), "message", log);
+	w.now = NOW + 3;
+	run(&w);
+	message = platform_str(w.rec.status, "linux/arm64", "message");
+	assert_non_null(strstr(message, "(exit code 1): ...xxx"));
+	assert_true(strlen(message) > strlen(error) && strcmp(message + strlen(message) - strlen(error), error) == 0);
+	world_free(&w);
+}
+
 /* A pod the kubelet cannot start (an image it cannot pull) fails its attempt with the kubelet's reason at once,
  * instead of waiting for policy.timeout; a failed source init container names itself. */
 static void test_kubelet_failures(void **state)
@@ -800,6 +827,7 @@ int main(void)
 		cmocka_unit_test(test_evicted_pod),
 		cmocka_unit_test(test_config_map_taken),
 		cmocka_unit_test(test_policy_violation),
+		cmocka_unit_test(test_failure_keeps_the_log_tail),
 		cmocka_unit_test(test_batched_success_and_bad_digest),
 		cmocka_unit_test(test_refused_and_invalid),
 		cmocka_unit_test(test_malformed_old_conditions),
