@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <openssl/crypto.h>
 
 #include "controller/statusauth.h"
@@ -23,7 +22,6 @@
 #define PATH_MAX_LEN 64  /* longer paths are none of ours: 404 */
 #define REVIEW_WAIT_S 30 /* a request whose review takes longer is closed */
 #define WS_CHOKE_S 10    /* a websocket client that has not taken a snapshot for this long is dropped */
-#define WS_SNDBUF 16384  /* each websocket client's socket send buffer (the kernel doubles it) */
 
 /*
  * Invariants: ctx serves every vhost from thread; version counts notify()
@@ -58,8 +56,7 @@ struct ws_session {
 	unsigned long long sent_version;
 	uint64_t sent_hash; /* of the last snapshot sent: an unchanged one is not sent again */
 	bool sent_once;
-	bool counted;           /* in ws_clients */
-	bool awaiting_writable; /* a change is waiting for the socket to take it; the choke timeout runs */
+	bool counted; /* in ws_clients */
 };
 
 bool ctl_httpd_parse_addr(const char *addr, char *host, size_t host_len, int *port)
@@ -272,8 +269,8 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		d = server_of(wsi);
 		for (size_t i = 0; i < d->waiting_count; i++)
-			lws_callback_on_writable(d->waiting[i]);                                   /* a review may have come back */
-		lws_callback_all_protocol(lws_get_context(wsi), &protocols[1], LWS_CALLBACK_USER); /* builds changed */
+			lws_callback_on_writable(d->waiting[i]); /* a review may have come back */
+		lws_callback_on_writable_all_protocol(lws_get_context(wsi), &protocols[1]);
 		break;
 	default:
 		break;
@@ -336,33 +333,18 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 		/* a bounded number of clients, each allowed to read the builds (a review under way: refused this time) */
 		d = server_of(wsi);
 		return d->ws_clients >= CTL_WS_CLIENTS_MAX || authorize(d, wsi, "/ws") != CTL_AUTH_ALLOWED;
-	case LWS_CALLBACK_ESTABLISHED: {
-		/* a small send buffer: a client that stops reading shows as choked after a few snapshots, not after
-		 * megabytes of kernel memory (loopback autotuning grows it to 4 MiB) */
-		int sndbuf = WS_SNDBUF;
-		(void)setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	case LWS_CALLBACK_ESTABLISHED:
 		s->sent_once = false;
 		s->counted = true;
 		server_of(wsi)->ws_clients++;
 		lws_callback_on_writable(wsi);
 		break;
-	}
 	case LWS_CALLBACK_CLOSED:
 		if (s->counted)
 			server_of(wsi)->ws_clients--;
 		s->counted = false;
 		break;
-	case LWS_CALLBACK_USER:
-		/* a change to send: a client whose socket does not take it within WS_CHOKE_S (it stopped reading and
-		 * its send buffer is full) is dropped */
-		if (!s->awaiting_writable) {
-			s->awaiting_writable = true;
-			lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, WS_CHOKE_S);
-		}
-		lws_callback_on_writable(wsi);
-		break;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		s->awaiting_writable = false;
 		return send_snapshot(wsi, s);
 	default:
 		break;
