@@ -299,6 +299,7 @@ void run_write_status(struct run *r, const struct summary *s)
 		held = held_status(r, &wait);
 		if (held && cJSON_Compare(held, r->old_status, true)) {
 			run_requeue_within(r, wait);
+			r->out->results_held = true;
 			goto out;
 		}
 	}

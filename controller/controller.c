@@ -20,6 +20,7 @@
 #define HOUSEKEEPING_PERIOD_S 10 /* how often opts.release_memory runs */
 #define EVENT_DRAIN_S 5          /* how long a stop waits for queued Events to be written */
 #define EVENT_WRITERS 4          /* threads writing Events, each waiting for one API request at a time */
+#define TOMBSTONES_MAX 4096      /* finished pods kept after their deletion until read, in all */
 
 void ctl_controller_options_init(struct ctl_controller_options *o)
 {
@@ -57,82 +58,15 @@ static void on_child(void *ctx, const struct ctl_obj *o, bool deleted)
 		ctl_queue_add(c->queue, o->group);
 }
 
-/* Records what key's platforms wait for nodes of (arches as in ctl_outcome.waiting_arches; "" for nothing). */
-static void note_waiting(struct ctl_controller *c, const char *key, const char *arches)
-{
-	const char *known;
-	char *copy;
-
-	pthread_mutex_lock(&c->waiting_lock);
-	known = strmap_get(&c->waiting, key, NULL);
-	/* most reconciles change nothing here: no allocation for them */
-	if (known ? strcmp(known, arches) != 0 : arches[0] != '\0') {
-		free(strmap_remove(&c->waiting, key));
-		copy = arches[0] ? strdup(arches) : NULL;
-		if (copy && !strmap_put(&c->waiting, key, copy))
-			free(copy); /* out of memory: the next resync looks at it */
-	}
-	pthread_mutex_unlock(&c->waiting_lock);
-}
-
-/* The keys of builds waiting for nodes of one architecture ("" for any), collected under the lock. */
-struct waiting_match {
-	char arch[40]; /* " arm64 " */
-	char **keys;
-	size_t count, cap;
-};
-
-static void match_waiting(void *ctx, const char *key, void *value)
-{
-	struct waiting_match *m = ctx;
-	char **grown;
-
-	if (m->arch[0] && !strstr(value, m->arch))
-		return;
-	if (m->count == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 16;
-		if (!(grown = realloc(m->keys, cap * sizeof(*grown))))
-			return;
-		m->keys = grown;
-		m->cap = cap;
-	}
-	if ((m->keys[m->count] = strdup(key)))
-		m->count++;
-}
-
-/* Queues the builds waiting for nodes of node's architecture (all waiting builds when it has none). */
-static void enqueue_waiting_for(struct ctl_controller *c, const cJSON *node)
-{
-	const char *arch = json_str_at(json_at(node, "metadata", "labels"), "kubernetes.io/arch", NULL);
-	struct waiting_match m = {.keys = NULL};
-
-	if (arch && strlen(arch) < sizeof(m.arch) - 2)
-		snprintf(m.arch, sizeof(m.arch), " %s ", arch);
-	pthread_mutex_lock(&c->waiting_lock);
-	strmap_each(&c->waiting, match_waiting, &m);
-	pthread_mutex_unlock(&c->waiting_lock);
-	for (size_t i = 0; i < m.count; i++) {
-		ctl_queue_add(c->queue, m.keys[i]);
-		free(m.keys[i]);
-	}
-	free(m.keys);
-}
-
-/* A node matters only when it becomes usable or stops being so: then the builds waiting for nodes of its
- * architecture look again. */
-static void on_node(void *ctx, const struct ctl_obj *o, bool deleted)
+/* A finished pod deleted before its build's reconcile read it (the pod garbage collector is quick at scale)
+ * is kept until one has. The reference taken changes only the object's count. */
+static void on_pod(void *ctx, const struct ctl_obj *o, bool deleted)
 {
 	struct ctl_controller *c = ctx;
-	bool usable = !deleted && ctl_node_usable(o->json), found = false;
-	bool was = strmap_get(&c->node_usable, o->key, &found) != NULL;
 
 	if (deleted)
-		strmap_remove(&c->node_usable, o->key);
-	else if (!strmap_put(&c->node_usable, o->key, usable ? (void *)1 : NULL))
-		found = false; /* out of memory: treat as new, which only costs a look */
-	if (found && was == usable)
-		return;
-	enqueue_waiting_for(c, o->json);
+		ctl_tombstones_keep(c->tombstones, (struct ctl_obj *)o); /* NOLINT: refs is the one mutable member */
+	on_child(ctx, o, deleted);
 }
 
 /* ---- workers ---- */
@@ -184,7 +118,7 @@ static void reconciled(struct ctl_controller *c, const char *key, const struct c
 		if (out->requeue_after_s >= 0)
 			ctl_queue_add_after(c->queue, key, out->requeue_after_s);
 	}
-	note_waiting(c, key, out->waiting_arches);
+	ctl_note_waiting(c, key, out->waiting_arches);
 	if (out->status_written || out->creates || out->deletes)
 		ctl_log(c, CTL_LOG_DEBUG, context, "reconciled: phase=%s creates=%u deletes=%u status_written=%d",
 			ctl_phase_name(out->phase), out->creates, out->deletes, out->status_written);
@@ -203,13 +137,15 @@ static void reconcile_key(struct ctl_controller *c, const char *key)
 
 	if (!cached) {
 		ctl_queue_forget(c->queue, key);
-		note_waiting(c, key, "");
+		ctl_note_waiting(c, key, "");
+		ctl_tombstones_forget(c->tombstones, key, NULL, 0);
 		return;
 	}
 	ctl_api_writer(c, &writer);
 	build = ctl_obj_parse(cached);
 	ctl_obj_release(cached);
 	pod_count = ctl_store_group(c->informers[INF_PODS].store, key, &pod_objs);
+	ctl_tombstones_add_group(c->tombstones, key, &pod_objs, &pod_count);
 	job_count = ctl_store_group(c->informers[INF_JOBS].store, key, &job_objs);
 	memset(&out, 0, sizeof(out));
 	if (!build || !parse_all(pod_objs, pod_count, &pods) || !parse_all(job_objs, job_count, &jobs)) {
@@ -232,6 +168,8 @@ static void reconcile_key(struct ctl_controller *c, const char *key)
 			ctl_histogram_observe(&c->opts.metrics->reconcile_seconds,
 					      (double)(ended.tv_sec - started.tv_sec) + (double)(ended.tv_nsec - started.tv_nsec) / 1e9);
 	}
+	if (!out.retry && !out.results_held) /* what they said is in the status now */
+		ctl_tombstones_forget(c->tombstones, key, pod_objs, pod_count);
 	ctl_obj_release_all(pod_objs, pod_count);
 	ctl_obj_release_all(job_objs, job_count);
 	reconciled(c, key, &out);
@@ -278,7 +216,10 @@ struct ctl_controller *ctl_controller_new(struct kube_client *client, const stru
 	if (c->opts.workers > WORKERS_MAX)
 		c->opts.workers = WORKERS_MAX;
 	c->queue = ctl_queue_new(0.5, 60);
-	if (!c->queue) {
+	c->tombstones = ctl_tombstones_new(TOMBSTONES_MAX);
+	if (!c->queue || !c->tombstones) {
+		ctl_queue_free(c->queue);
+		ctl_tombstones_free(c->tombstones);
 		free(c);
 		return NULL;
 	}
@@ -346,7 +287,7 @@ static bool sleep_unless_stopped(double seconds, const atomic_int *stop, struct 
 /* Starts the event sink, the informers and the HTTP server. */
 static enum ctl_err start_watching(struct ctl_controller *c, char *errbuf, size_t errlen)
 {
-	static const ctl_change_fn handlers[INF_COUNT] = {on_build, on_child, on_child, on_node};
+	static const ctl_change_fn handlers[INF_COUNT] = {on_build, on_pod, on_child, ctl_on_node};
 	static cJSON *(*const slims[INF_COUNT])(const cJSON *) = {ctl_slim_build, ctl_slim_pod, ctl_slim_job, ctl_slim_node};
 	const struct ctl_httpd_handlers routes = {ctl_serve_healthy, ctl_serve_ready, ctl_serve_metrics, ctl_serve_status, c};
 
@@ -492,6 +433,7 @@ void ctl_controller_free(struct ctl_controller *c)
 	if (!c)
 		return;
 	ctl_queue_free(c->queue);
+	ctl_tombstones_free(c->tombstones);
 	strmap_free(&c->node_usable);
 	strmap_each(&c->waiting, free_value, NULL);
 	strmap_free(&c->waiting);

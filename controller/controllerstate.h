@@ -12,6 +12,7 @@
 #include "controller/httpd.h"
 #include "controller/informer.h"
 #include "controller/leader.h"
+#include "controller/tombstones.h"
 #include "controller/workqueue.h"
 #include "util/dynbuf.h"
 #include "util/strmap.h"
@@ -37,7 +38,8 @@ struct ctl_controller {
 	pthread_mutex_t waiting_lock;
 	struct strmap waiting; /* build key -> " arch arch " (owned) it waits for nodes of; under waiting_lock */
 	struct ctl_httpd *httpd;
-	struct ctl_event_sink *events; /* from the start of ctl_controller_run() to stop_all() */
+	struct ctl_event_sink *events;     /* from the start of ctl_controller_run() to stop_all() */
+	struct ctl_tombstones *tombstones; /* finished pods deleted before a reconcile read them */
 	atomic_bool all_synced;
 };
 
@@ -53,6 +55,15 @@ void ctl_each_build(struct ctl_controller *c, void (*fn)(void *ctx, const struct
 
 /* Whether this replica may write: it holds the lease, or leader election is off. */
 bool ctl_is_leader(struct ctl_controller *c);
+
+/* nodewait.c */
+
+/* Records what key's platforms wait for nodes of (arches as in ctl_outcome.waiting_arches; "" for nothing). */
+void ctl_note_waiting(struct ctl_controller *c, const char *key, const char *arches);
+
+/* The node informer's handler: a node matters only when it becomes usable or stops being so, and then only the
+ * builds waiting for nodes of its architecture look again. */
+void ctl_on_node(void *ctx, const struct ctl_obj *o, bool deleted);
 
 /* apiwriter.c */
 

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/sockios.h>
 #include <openssl/crypto.h>
+#include <sys/ioctl.h>
 
 #include "controller/statusauth.h"
 #include "controller/statuspage.h"
@@ -18,10 +20,11 @@
 
 #define WS_PROTOCOL "multiarch-status"
 #define CHUNK 16384
-#define WAITING_MAX 64   /* requests waiting for a token review at once; more get 503 */
-#define PATH_MAX_LEN 64  /* longer paths are none of ours: 404 */
-#define REVIEW_WAIT_S 30 /* a request whose review takes longer is closed */
-#define WS_CHOKE_S 10    /* a websocket client that has not taken a snapshot for this long is dropped */
+#define WAITING_MAX 64                      /* requests waiting for a token review at once; more get 503 */
+#define PATH_MAX_LEN 64                     /* longer paths are none of ours: 404 */
+#define REVIEW_WAIT_S 30                    /* a request whose review takes longer is closed */
+#define WS_CHOKE_S 10                       /* a websocket client that has not taken a snapshot for this long is dropped */
+#define WS_RECHECK_US (500 * LWS_US_PER_MS) /* how often a client that is behind is looked at again */
 
 /*
  * Invariants: ctx serves every vhost from thread; version counts notify()
@@ -57,6 +60,7 @@ struct ws_session {
 	uint64_t sent_hash; /* of the last snapshot sent: an unchanged one is not sent again */
 	bool sent_once;
 	bool counted; /* in ws_clients */
+	bool behind;  /* its socket still held an earlier snapshot: the choke timeout runs */
 };
 
 bool ctl_httpd_parse_addr(const char *addr, char *host, size_t host_len, int *port)
@@ -279,6 +283,30 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 }
 
 /* The status page's websocket: a JSON snapshot of the builds on connect and after every change. */
+/* Whether the client has not yet taken everything sent to it: bytes wait in lws or in the socket's queue. */
+static bool client_backlogged(struct lws *wsi)
+{
+	int queued = 0;
+
+	if (lws_partial_buffered(wsi))
+		return true;
+	return ioctl(lws_get_socket_fd(wsi), SIOCOUTQ, &queued) == 0 && queued > 0;
+}
+
+/*
+ * Holds back a client that is behind: nothing more is written to it until it has taken what it has, it is
+ * looked at again every WS_RECHECK_US, and if it stays behind for WS_CHOKE_S it is closed. A client that
+ * catches up gets the newest snapshot, not every one it missed.
+ */
+static void hold_back(struct lws *wsi, struct ws_session *s)
+{
+	if (!s->behind) {
+		s->behind = true;
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, WS_CHOKE_S);
+	}
+	lws_set_timer_usecs(wsi, WS_RECHECK_US);
+}
+
 /* Sends the websocket client the builds' snapshot when it changed since the last one it took. -1 closes it. */
 static int send_snapshot(struct lws *wsi, struct ws_session *s)
 {
@@ -289,11 +317,14 @@ static int send_snapshot(struct lws *wsi, struct ws_session *s)
 	uint64_t hash;
 	int rc = 0;
 
-	if (lws_partial_buffered(wsi)) {
-		lws_callback_on_writable(wsi); /* the last snapshot is still going out */
+	if (client_backlogged(wsi)) {
+		hold_back(wsi, s);
 		return 0;
 	}
-	lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+	if (s->behind) {
+		s->behind = false;
+		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+	}
 	if (s->sent_once && s->sent_version == version)
 		return 0;
 	dynbuf_init(&snap, CTL_HTTP_BODY_MAX);
@@ -309,11 +340,6 @@ static int send_snapshot(struct lws *wsi, struct ws_session *s)
 		free(frame);
 		s->sent_hash = hash;
 		s->sent_once = true;
-		if (rc == 0 && lws_partial_buffered(wsi)) {
-			/* the client is not reading: it has WS_CHOKE_S to take this one, or it is dropped */
-			lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, WS_CHOKE_S);
-			lws_callback_on_writable(wsi);
-		}
 	}
 	if (s->sent_once && hash == s->sent_hash)
 		s->sent_version = version;
@@ -335,6 +361,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 		return d->ws_clients >= CTL_WS_CLIENTS_MAX || authorize(d, wsi, "/ws") != CTL_AUTH_ALLOWED;
 	case LWS_CALLBACK_ESTABLISHED:
 		s->sent_once = false;
+		s->behind = false;
 		s->counted = true;
 		server_of(wsi)->ws_clients++;
 		lws_callback_on_writable(wsi);
@@ -343,6 +370,9 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 		if (s->counted)
 			server_of(wsi)->ws_clients--;
 		s->counted = false;
+		break;
+	case LWS_CALLBACK_TIMER: /* a client that was behind: has it caught up? */
+		lws_callback_on_writable(wsi);
 		break;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return send_snapshot(wsi, s);

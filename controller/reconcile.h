@@ -64,6 +64,7 @@ struct ctl_outcome {
 	double requeue_after_s; /* >= 0: reconcile again after this long (a timeout, a retry backoff, a batched write) */
 	bool retry;             /* a write failed or conflicted: requeue with the key's backoff */
 	bool status_written;
+	bool results_held; /* a platform's success read from its pod waits to be written (status_batch_s) */
 	unsigned creates;
 	unsigned deletes;
 	enum ctl_phase phase;     /* the build's phase afterwards */

@@ -11,10 +11,10 @@ passed=0 failed=0
 mkdir -p build/results
 
 step() {
-	local name=$1
+	local name=$1 started=$SECONDS
 	shift
 	if "$@" >"build/results/lint-$name.log" 2>&1; then
-		echo "ok   $name"
+		echo "ok   $name ($((SECONDS - started)) s)"
 		passed=$((passed + 1))
 	else
 		echo "FAIL $name, log: build/results/lint-$name.log"
@@ -29,12 +29,15 @@ banned() {
 }
 
 tidy() {
-	clang-tidy --quiet "${srcs[@]}" "${tests[@]}" -- -std=c17 "${flags[@]}" 2>&1 | grep -v '^[0-9]* warnings\? generated' |
-		tee /dev/stderr | { ! grep -qE '(warning|error):'; }
+	# one clang-tidy per group of files, as many at once as there are cores
+	printf '%s\0' "${srcs[@]}" "${tests[@]}" |
+		xargs -0 -n 8 -P "$(nproc)" bash -c 'f=(); while [ "$1" != :: ]; do f+=("$1"); shift; done; shift
+			clang-tidy --quiet "$@" -- "${f[@]}"' tidy -std=c17 "${flags[@]}" :: 2>&1 |
+		grep -v '^[0-9]* warnings\? generated' | tee /dev/stderr | { ! grep -qE '(warning|error):'; }
 }
 
 cppcheck_all() {
-	cppcheck --quiet --std=c11 --enable=warning,performance,portability --error-exitcode=1 --inline-suppr \
+	cppcheck --quiet -j "$(nproc)" --std=c11 --enable=warning,performance,portability --error-exitcode=1 --inline-suppr \
 		--suppress=missingIncludeSystem -I. -D_POSIX_C_SOURCE=200809L "${srcs[@]}" "${tests[@]}"
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A minimal websocket client for the tests: connects to URL with a subprotocol and prints each text message it
-receives on one line, until --count messages, one holding --until, or --seconds pass. Standard library only."""
+receives on one line, until --count messages, one holding --until, or --seconds pass; says on stderr when the server
+closed the connection. Standard library only."""
 import argparse
 import base64
 import os
@@ -51,7 +52,10 @@ def main():
         sock.settimeout(max(0.1, deadline - time.time()))
         try:
             b1, b2 = read_exact(sock, 2)
-        except (socket.timeout, EOFError):
+        except socket.timeout:
+            break
+        except EOFError:
+            print("ws-client: the server closed the connection", file=sys.stderr, flush=True)
             break
         length = b2 & 0x7F
         if length == 126:
@@ -66,6 +70,7 @@ def main():
             if args.until and args.until in text:
                 break
         elif b1 & 0x0F == 0x8:
+            print("ws-client: the server sent a close frame", file=sys.stderr, flush=True)
             break
     sock.close()
 

@@ -5,6 +5,7 @@ For the status port's bounds test. Standard library only."""
 import argparse
 import base64
 import os
+import select
 import socket
 import time
 import urllib.parse
@@ -54,18 +55,19 @@ def main():
         open(args.ready_file, "w").close()
     time.sleep(args.seconds)
     closed = 0
-    for sock in held:  # a socket the server dropped reads as closed once its buffered frames are skipped
-        sock.setblocking(False)
-        try:
-            while True:
+    open_socks = set(held)
+    deadline = time.monotonic() + 5  # a dropped socket reads as closed once the frames queued before are read
+    while open_socks and time.monotonic() < deadline:
+        readable, _, _ = select.select(list(open_socks), [], [], 0.5)
+        for sock in readable:
+            try:
                 data = sock.recv(65536)
-                if not data:
-                    closed += 1
-                    break
-        except BlockingIOError:
-            pass
-        except OSError:
-            closed += 1
+            except OSError:
+                data = b""
+            if not data:
+                closed += 1
+                open_socks.discard(sock)
+    for sock in held:
         sock.close()
     print("upgraded=%d refused=%d closed_by_server=%d" % (upgraded, refused, closed), flush=True)
 

@@ -28,7 +28,9 @@ tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(tests/integration/test_*.sh)
 for t in "${tests[@]}"; do
 	echo "== $t"
+	started=$SECONDS
 	bash "$t" || failed=1
+	echo "   ($t took $((SECONDS - started)) s)"
 done
 # the cluster's own teardown, checked: no process, port, mount, interface, iptables rule, cgroup or sysctl change left
 echo "== cluster-down"

@@ -117,7 +117,7 @@ audit_lines() { wc -l <"$audit"; }
 kubectl apply -f crds/multiarch.dev_multiarchbuilds.yaml >/dev/null
 kubectl wait --for condition=established crd/multiarchbuilds.multiarch.dev --timeout=30s >/dev/null
 # a run before this one on the same cluster leaves its builds: each test starts from none
-kubectl delete namespace ctl-two ctl-three ctl-guard ctl-retry ctl-timeout ctl-nodes ctl-change ctl-ha --ignore-not-found --wait=true \
+kubectl delete namespace ctl-two ctl-three ctl-guard ctl-gone ctl-retry ctl-timeout ctl-nodes ctl-change ctl-ha --ignore-not-found --wait=true \
 	--timeout=120s >/dev/null 2>&1
 tests/env/fake-kubelet.py --binary "$BIN" --plan "$plan" --log "$work/kubelet.log" --stop-file "$work/kubelet.stop" --max-seconds 1800 \
 	>"$work/kubelet.out" 2>&1 &
@@ -216,6 +216,43 @@ mark=$(audit_lines)
 sleep 8
 expect_eq "no-op resyncs (every 2s for 8s): zero writes" "0" "$(writes_by main "$mark")"
 expect_match "the restarted controller re-read every build" "caches synced: [0-9]+ builds" "$(cat "$work/main.log")"
+
+echo "-- a finished pod deleted before the controller read it"
+# the pods hang (the fake kubelet leaves them Running); with the controller held (SIGSTOP), the test finishes
+# each one itself, with the digest of an image it pushed, and deletes it, as the pod garbage collector does at
+# scale: resumed, the controller learns of both only from its watch, and must read the results from the delete
+# events instead of building again. Without leader election, so that being held costs no lease.
+set_plan '{"ctl-gone/gone-1/linux-riscv64/1": "hang", "ctl-gone/gone-2/linux-riscv64/1": "hang",
+	"ctl-gone/gone-3/linux-riscv64/1": "hang", "ctl-gone/gone-4/linux-riscv64/1": "hang"}'
+stop_controller main
+start_controller gone --leader-elect=false
+tests/env/make-image.sh "$work/gone-oci" img riscv64 >/dev/null
+for i in 1 2 3 4; do
+	skopeo copy -q --dest-tls-verify=false --digestfile "$work/gone-$i.digest" "oci:$work/gone-oci:img" \
+		"docker://$REGISTRY/ctl-gone/gone-$i:staged"
+	apply_mab ctl-gone "gone-$i" '"linux/riscv64"'
+done
+for i in 1 2 3 4; do wait_for 30 pod_phase_is ctl-gone "gone-$i-g1-linux-riscv64-a1" Running; done
+kill -STOP "$(cat "$work/gone.pid")"
+for i in 1 2 3 4; do
+	kubectl patch pod -n ctl-gone "gone-$i-g1-linux-riscv64-a1" --subresource=status --type=merge -p "$(jq -cn \
+		--arg digest "$(cat "$work/gone-$i.digest")" '{status: {phase: "Succeeded", containerStatuses: [{name: "build",
+		image: "builder", imageID: "", ready: false, restartCount: 0, state: {terminated: {exitCode: 0,
+		reason: "Completed", message: ($digest + "\n")}}}]}}')" >/dev/null
+done
+kubectl delete pod -n ctl-gone -l multiarch.dev/role=build --force --grace-period=0 >/dev/null 2>&1
+kill -CONT "$(cat "$work/gone.pid")"
+all_ready=1
+for i in 1 2 3 4; do ready ctl-gone "gone-$i" 60 || all_ready=0; done
+expect_eq "the four builds whose finished pods were deleted unread are Ready" 1 "$all_ready"
+expect_eq "each from its first attempt, read from the deleted pod" "1 1 1 1" \
+	"$(for i in 1 2 3 4; do field ctl-gone "gone-$i" '{.status.platforms[0].attempts}'; echo; done | paste -sd' ')"
+expect_eq "with the digest the pod said" "$(cat "$work/gone-1.digest")" "$(field ctl-gone gone-1 '{.status.platforms[0].digest}')"
+expect_eq "no build pod was made again" "" "$(kubectl get pods -n ctl-gone -l multiarch.dev/role=build -o name)"
+stop_controller gone
+expect_eq "the held controller exits cleanly (no sanitizer report)" "0" "$(cat "$work/gone.exit")"
+set_plan '{}'
+start_controller main --resync-period 2s
 
 echo "-- retries"
 set_plan '{"ctl-retry/once/linux-ppc64le/1": "fail", "ctl-retry/never/linux-ppc64le/*": "fail"}'

@@ -105,8 +105,12 @@ expect_match "the build counted as Succeeded" '^multiarch_builds\{phase="Succeed
 expect_match "platform build durations per platform" '^multiarch_platform_build_duration_seconds_count\{platform="linux/ppc64le"\} 1$' "$(cat "$work/metrics.txt")"
 expect_match "the index duration" '^multiarch_index_duration_seconds_count 1$' "$(cat "$work/metrics.txt")"
 
-echo "-- the status port's bounds: 200 websocket clients that never read"
-tests/env/ws-flood.py "ws://127.0.0.1:$metrics_port/ws" --clients 200 --seconds 20 --ready-file "$work/flood.ready" \
+echo "-- the status port's bounds: 200 websocket clients that never read, beside one that does"
+tests/env/ws-client.py "ws://127.0.0.1:$metrics_port/ws" --protocol multiarch-status --count 1000 --seconds 40 \
+	--until '"name":"flood-5","phase":"Succeeded"' >"$work/ws-reader.out" 2>"$work/ws-reader.err" &
+reader=$!
+wait_for 20 test -s "$work/ws-reader.out"
+tests/env/ws-flood.py "ws://127.0.0.1:$metrics_port/ws" --clients 200 --seconds 25 --ready-file "$work/flood.ready" \
 	>"$work/flood.out" 2>&1 &
 flood=$!
 wait_for 60 test -e "$work/flood.ready"
@@ -119,8 +123,12 @@ for _ in 1 2 3 4 5; do
 	[ "$ms" -gt "$healthz_ms" ] && healthz_ms=$ms
 done
 wait "$flood"
-expect_match "at most 32 websocket clients are taken, the other 168 refused" "^upgraded=32 refused=168 " "$(cat "$work/flood.out")"
-echo "   ($(cat "$work/flood.out"): closed_by_server counts clients dropped for not reading)"
+expect_match "at most 32 websocket clients are taken (the reader and 31), the other 169 refused" "^upgraded=31 refused=169 " \
+	"$(cat "$work/flood.out")"
+expect_match "the 31 that never read were dropped once they were 10 s behind" " closed_by_server=31$" "$(cat "$work/flood.out")"
+wait "$reader"
+expect_eq "the client that reads was never dropped" "" "$(cat "$work/ws-reader.err")"
+expect_match "and followed the builds to the end" '"name":"flood-5","phase":"Succeeded"' "$(tail -1 "$work/ws-reader.out")"
 expect_eq "with them connected, the controller's RSS stays under 64 MiB (it was $((rss_kib / 1024)) MiB)" 1 $((rss_kib < 65536))
 expect_eq "and /healthz answers within 100 ms (slowest of 5: $healthz_ms ms)" 1 $((healthz_ms < 100))
 expect_match "the status page still serves once they are gone" "<title>multiarch-controller</title>" \

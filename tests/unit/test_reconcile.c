@@ -648,10 +648,12 @@ static void test_batched_success_and_bad_digest(void **state)
 	w.now = NOW + 11;
 	run(&w);
 	assert_int_equal(w.rec.status_writes, 0); /* held for company */
+	assert_true(w.out.results_held);          /* so a deleted pod's result is kept until written */
 	assert_true(w.out.requeue_after_s > 0 && w.out.requeue_after_s <= 5);
 	w.now = NOW + 16;
 	run(&w);
 	assert_int_equal(w.rec.status_writes, 1); /* written once the window passed */
+	assert_false(w.out.results_held);
 	assert_string_equal(platform_str(w.rec.status, "linux/amd64", "phase"), "Succeeded");
 	world_free(&w);
 
