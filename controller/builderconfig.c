@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/buildspec.h"
 #include "util/dynbuf.h"
 #include "util/fileio.h"
 #include "util/yamljson.h"
@@ -106,11 +107,25 @@ static bool parse_images_and_proxy(struct ctl_builder_config *out, char *errbuf,
 	       proxy_ok(out->http_proxy, "httpProxy", errbuf, errlen) && proxy_ok(out->https_proxy, "httpsProxy", errbuf, errlen);
 }
 
+/* defaults.nodeWaitTimeout (value; NULL: CTL_NODE_WAIT_DEFAULT_S), a duration from 10s to 24h. */
+static bool parse_node_wait(const cJSON *value, struct ctl_builder_config *out, char *errbuf, size_t errlen)
+{
+	out->node_wait_s = CTL_NODE_WAIT_DEFAULT_S;
+	if (!value)
+		return true;
+	if (!cJSON_IsString(value) || !ctl_parse_duration(value->valuestring, &out->node_wait_s) || out->node_wait_s < 10 ||
+	    out->node_wait_s > 86400) {
+		ctl_fail(errbuf, errlen, CTL_E_INVALID, "defaults.nodeWaitTimeout must be a duration from 10s to 24h, such as 15m");
+		return false;
+	}
+	return true;
+}
+
 /* registries, defaults and userNamespaces. */
 static bool parse_registries_and_defaults(struct ctl_builder_config *out, char *errbuf, size_t errlen)
 {
 	static const char *const registries[] = {"mirrors", "insecure", NULL};
-	static const char *const defaults[] = {"resources", "tolerations", NULL};
+	static const char *const defaults[] = {"resources", "tolerations", "nodeWaitTimeout", NULL};
 	const cJSON *sec = cJSON_GetObjectItemCaseSensitive(out->doc, "registries"), *mirror;
 
 	if (!only_keys(sec, registries, "registries", errbuf, errlen))
@@ -136,6 +151,8 @@ static bool parse_registries_and_defaults(struct ctl_builder_config *out, char *
 		ctl_fail(errbuf, errlen, CTL_E_INVALID, "defaults.resources must be a mapping and defaults.tolerations a list");
 		return false;
 	}
+	if (!parse_node_wait(cJSON_GetObjectItemCaseSensitive(sec, "nodeWaitTimeout"), out, errbuf, errlen))
+		return false;
 	sec = cJSON_GetObjectItemCaseSensitive(out->doc, "userNamespaces");
 	if (sec && !cJSON_IsBool(sec)) {
 		ctl_fail(errbuf, errlen, CTL_E_INVALID, "userNamespaces must be true or false");

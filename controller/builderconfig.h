@@ -13,6 +13,8 @@
 #define CTL_CONFIG_FILE_MAX ((size_t)1024 * 1024)
 #define CTL_CA_BUNDLE_MAX ((size_t)512 * 1024)
 
+#define CTL_NODE_WAIT_DEFAULT_S 900 /* defaults.nodeWaitTimeout when the configuration sets none: 15m */
+
 /*
  * A loaded configuration. Every pointer is NULL when the file does not set
  * it, and points into doc (or ca_bundle) otherwise; doc and ca_bundle are
@@ -27,6 +29,7 @@ struct ctl_builder_config {
 	const cJSON *insecure;    /* registries.insecure: ["registry.local:5000", ...] */
 	const cJSON *resources;   /* defaults.resources: {requests: {...}, limits: {...}} */
 	const cJSON *tolerations; /* defaults.tolerations: [...] */
+	long node_wait_s;         /* defaults.nodeWaitTimeout: how long a build pod may wait for a node */
 	bool user_namespaces;     /* build pods get hostUsers: false */
 	struct ctl_policy policy; /* what builds may ask for (controller/policy.h) */
 };

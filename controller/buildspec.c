@@ -59,17 +59,47 @@ static bool copy(char *dst, size_t len, const char *src)
 	return (size_t)snprintf(dst, len, "%s", src ? src : "") < len;
 }
 
+/* Reads spec.policy (borrowed; may be absent) into out, whose platforms are read already. */
+static enum ctl_err read_policy(const cJSON *policy, struct ctl_build_spec *out, char *errbuf, size_t errlen)
+{
+	const cJSON *optional = cJSON_GetObjectItemCaseSensitive(policy, "optionalPlatforms");
+	const cJSON *retries = cJSON_GetObjectItemCaseSensitive(policy, "retries");
+	const char *timeout = json_str_at(policy, "timeout", NULL), *missing = json_str_at(policy, "missingNodes", NULL);
+	const char *node_wait = json_str_at(policy, "nodeWaitTimeout", NULL);
+	const cJSON *o;
+
+	cJSON_ArrayForEach(o, optional) {
+		bool known = false;
+		for (size_t i = 0; cJSON_IsString(o) && i < out->platform_count; i++)
+			if (strcmp(out->platforms[i].text, o->valuestring) == 0)
+				known = out->platforms[i].optional = true;
+		if (!known)
+			return ctl_fail(errbuf, errlen, CTL_E_INVALID,
+					"spec.policy.optionalPlatforms names a platform not in spec.platforms");
+	}
+	out->retries = (int)json_whole_number_or(retries, 0, 10, cJSON_IsNumber(retries) ? -1 : 2);
+	if (out->retries < 0)
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.policy.retries must be from 0 to 10");
+	out->timeout_s = 3600;
+	if (timeout && (!ctl_parse_duration(timeout, &out->timeout_s) || out->timeout_s < 60 || out->timeout_s > 86400))
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.policy.timeout \"%.20s\" must be a duration from 1m to 24h", timeout);
+	out->node_wait_s = -1;
+	if (node_wait && (!ctl_parse_duration(node_wait, &out->node_wait_s) || out->node_wait_s < 10 || out->node_wait_s > 86400))
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.policy.nodeWaitTimeout \"%.20s\" must be a duration from 10s to 24h",
+				node_wait);
+	out->fail_missing_nodes = missing && strcmp(missing, "Fail") == 0;
+	return CTL_OK;
+}
+
 enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, char *errbuf, size_t errlen)
 {
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(mab, "metadata");
 	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(mab, "spec");
 	const cJSON *platforms = cJSON_GetObjectItemCaseSensitive(spec, "platforms");
 	const cJSON *policy = cJSON_GetObjectItemCaseSensitive(spec, "policy");
-	const cJSON *optional = cJSON_GetObjectItemCaseSensitive(policy, "optionalPlatforms");
 	const cJSON *gen = cJSON_GetObjectItemCaseSensitive(meta, "generation");
-	const cJSON *retries = cJSON_GetObjectItemCaseSensitive(policy, "retries");
-	const cJSON *p, *o;
-	const char *timeout = json_str_at(policy, "timeout", NULL), *missing = json_str_at(policy, "missingNodes", NULL), *type;
+	const cJSON *p;
+	const char *type;
 	char err[REG_ERRBUF_SIZE];
 	struct reg_ref ref;
 	bool has_digest;
@@ -109,22 +139,8 @@ enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, c
 		reg_platform_label(&cp->platform, cp->label, sizeof(cp->label));
 		out->platform_count++;
 	}
-	cJSON_ArrayForEach(o, optional) {
-		bool known = false;
-		for (size_t i = 0; cJSON_IsString(o) && i < out->platform_count; i++)
-			if (strcmp(out->platforms[i].text, o->valuestring) == 0)
-				known = out->platforms[i].optional = true;
-		if (!known)
-			return ctl_fail(errbuf, errlen, CTL_E_INVALID,
-					"spec.policy.optionalPlatforms names a platform not in spec.platforms");
-	}
-	out->retries = (int)json_whole_number_or(retries, 0, 10, cJSON_IsNumber(retries) ? -1 : 2);
-	if (out->retries < 0)
-		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.policy.retries must be from 0 to 10");
-	out->timeout_s = 3600;
-	if (timeout && (!ctl_parse_duration(timeout, &out->timeout_s) || out->timeout_s < 60 || out->timeout_s > 86400))
-		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.policy.timeout \"%.20s\" must be a duration from 1m to 24h", timeout);
-	out->fail_missing_nodes = missing && strcmp(missing, "Fail") == 0;
+	if (read_policy(policy, out, errbuf, errlen) != CTL_OK)
+		return CTL_E_INVALID;
 	type = json_str_at(spec, "builder", "type");
 	if (!ctl_backend_parse(type ? type : "buildkit", &out->backend))
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.builder.type \"%.16s\" is not buildkit, buildah or kaniko", type);

@@ -39,8 +39,9 @@ struct ctl_build_spec {
 	char repository[CTL_IMAGE_MAX]; /* image's "domain/repository", where per-platform images go by digest */
 	struct ctl_platform platforms[CTL_PLATFORMS_MAX];
 	size_t platform_count;
-	int retries;    /* extra attempts per platform */
-	long timeout_s; /* per attempt */
+	int retries;      /* extra attempts per platform */
+	long timeout_s;   /* per attempt */
+	long node_wait_s; /* how long a pod may wait for a node of its architecture; -1: the configuration's default */
 	bool fail_missing_nodes;
 	enum ctl_backend backend; /* spec.builder.type */
 	char builder_image[CTL_IMAGE_MAX];

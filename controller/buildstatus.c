@@ -8,12 +8,12 @@
 #include "util/jsonget.h"
 #include "util/text.h"
 
-/* Appends platform text to s->nodes_missing ("linux/arm64, linux/s390x"), as far as it fits. */
-static void note_missing_nodes(struct summary *s, size_t *len, const char *platform)
+/* Appends platform text to the list buf of size bytes, *len long ("linux/arm64, linux/s390x"), as far as it fits. */
+static void append_platform(char *buf, size_t size, size_t *len, const char *platform)
 {
-	int n = snprintf(s->nodes_missing + *len, sizeof(s->nodes_missing) - *len, "%s%s", *len ? ", " : "", platform);
+	int n = snprintf(buf + *len, size - *len, "%s%s", *len ? ", " : "", platform);
 
-	if (n > 0 && (size_t)n < sizeof(s->nodes_missing) - *len)
+	if (n > 0 && (size_t)n < size - *len)
 		*len += (size_t)n;
 }
 
@@ -28,7 +28,7 @@ void run_summarise(struct run *r, struct summary *s, bool run_index)
 {
 	bool settled = true, building = false;
 	const struct platform_state *failed = NULL;
-	size_t len = 0;
+	size_t len = 0, optional_len = 0;
 
 	memset(s, 0, sizeof(*s));
 	for (size_t i = 0; i < r->spec.platform_count; i++) {
@@ -42,7 +42,9 @@ void run_summarise(struct run *r, struct summary *s, bool run_index)
 		if (ps->phase == CTL_PHASE_BUILDING)
 			building = true;
 		if (ps->reason == CTL_REASON_NO_MATCHING_NODES)
-			note_missing_nodes(s, &len, ps->platform->text);
+			append_platform(s->nodes_missing, sizeof(s->nodes_missing), &len, ps->platform->text);
+		if (ps->phase == CTL_PHASE_FAILED && ps->platform->optional)
+			append_platform(s->optional_failed, sizeof(s->optional_failed), &optional_len, ps->platform->text);
 	}
 	if (failed && settled) {
 		build_failed(r, s, failed->reason != CTL_REASON_NONE ? failed->reason : CTL_REASON_PLATFORM_FAILED);
@@ -94,7 +96,31 @@ static cJSON *carried_conditions(const cJSON *old_conditions)
 	return list;
 }
 
-/* Sets Ready, Reconciling, Stalled and NodesAvailable in conditions for the summary. */
+/* Sets Degraded: True only for an index pushed without the optional platforms that failed (Ready stays True, as
+ * kstatus and the Argo CD health check count it healthy); False otherwise, with Ready's reason until there is an
+ * index. */
+static void set_degraded(const struct run *r, const struct summary *s, cJSON *conditions)
+{
+	long gen = r->spec.generation;
+	char message[700];
+
+	if (s->phase == CTL_PHASE_SUCCEEDED && s->optional_failed[0]) {
+		text_format(message, sizeof(message), "the index lacks %s: optional, failed", s->optional_failed);
+		ctl_condition_set(conditions, "Degraded", "True", ctl_reason_name(CTL_REASON_PARTIAL_INDEX), message, gen, r->now);
+	} else if (s->phase == CTL_PHASE_SUCCEEDED) {
+		ctl_condition_set(conditions, "Degraded", "False", ctl_reason_name(CTL_REASON_COMPLETE_INDEX),
+				  "the index holds every platform", gen, r->now);
+	} else if (s->phase == CTL_PHASE_FAILED) {
+		ctl_condition_set(conditions, "Degraded", "False", ctl_reason_name(s->reason), "the build failed: no index was pushed", gen,
+				  r->now);
+	} else {
+		ctl_condition_set(conditions, "Degraded", "False",
+				  ctl_reason_name(ctl_reason_of_progress(s->phase, s->nodes_missing[0] != '\0')),
+				  "no index is pushed for this generation yet", gen, r->now);
+	}
+}
+
+/* Sets Ready, Reconciling, Stalled, Degraded and NodesAvailable in conditions for the summary. */
 static void set_conditions(const struct run *r, const struct summary *s, cJSON *conditions)
 {
 	long gen = r->spec.generation;
@@ -116,6 +142,7 @@ static void set_conditions(const struct run *r, const struct summary *s, cJSON *
 		ctl_condition_set(conditions, "Reconciling", "True", progress, s->message, gen, r->now);
 		ctl_condition_set(conditions, "Stalled", "False", progress, "the build is progressing", gen, r->now);
 	}
+	set_degraded(r, s, conditions);
 	if (s->nodes_missing[0]) {
 		text_format(message, sizeof(message), "no Ready, schedulable node for %s", s->nodes_missing);
 		ctl_condition_set(conditions, "NodesAvailable", "False", "NoMatchingNodes", message, gen, r->now);

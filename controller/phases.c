@@ -32,6 +32,8 @@ static const char *const reason_names[] = {
 	[CTL_REASON_MERGING] = "Merging",
 	[CTL_REASON_PENDING] = "Pending",
 	[CTL_REASON_BUILDING] = "Building",
+	[CTL_REASON_PARTIAL_INDEX] = "PartialIndex",
+	[CTL_REASON_COMPLETE_INDEX] = "CompleteIndex",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

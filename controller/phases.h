@@ -36,6 +36,8 @@ enum ctl_reason {
 	CTL_REASON_MERGING,
 	CTL_REASON_PENDING,
 	CTL_REASON_BUILDING,
+	CTL_REASON_PARTIAL_INDEX,  /* the index lacks optional platforms that failed */
+	CTL_REASON_COMPLETE_INDEX, /* the index holds every platform */
 };
 
 /* The API spelling of p ("Building"); "" for CTL_PHASE_NONE or a value outside the enum. Static storage. */

@@ -31,6 +31,29 @@ static void no_nodes(struct run *r, struct platform_state *ps, const cJSON *sele
 		  CTL_REASON_NO_MATCHING_NODES);
 }
 
+/* How long a build pod may wait for a node: the build's policy.nodeWaitTimeout, else the configuration's. */
+static long node_wait_s(const struct run *r)
+{
+	const struct ctl_builder_config *config = r->opts->children.config;
+
+	if (r->spec.node_wait_s > 0)
+		return r->spec.node_wait_s;
+	return config && config->node_wait_s > 0 ? config->node_wait_s : CTL_NODE_WAIT_DEFAULT_S;
+}
+
+/* Platform i's pod exists and no node takes it (none of its architecture is Ready, or the scheduler found none
+ * that fits): Waiting, so that NodesAvailable says so, while a cluster autoscaler may add one; scheduler is
+ * the scheduler's word ("" when it has none yet). */
+static void waiting_for_node(struct run *r, struct platform_state *ps, long waited_s, const char *scheduler)
+{
+	set_state(ps, CTL_PHASE_WAITING, CTL_REASON_NO_MATCHING_NODES);
+	text_format(ps->message, sizeof(ps->message),
+		    MSG_NO_NODES " with kubernetes.io/arch=%s has taken pod %s for %lds; it waits up to %lds (policy.nodeWaitTimeout) "
+				 "for one, which a cluster autoscaler can add%s%s",
+		    ps->platform->platform.arch, ps->pod, waited_s, node_wait_s(r), scheduler[0] ? "; " : "", scheduler);
+	run_requeue_within(r, (double)(node_wait_s(r) - waited_s));
+}
+
 /* The generation's builder ConfigMap exists and is not this build's: no pod may mount it. */
 static void config_map_taken(const struct run *r, struct platform_state *ps)
 {
@@ -87,7 +110,8 @@ static void start_attempt(struct run *r, size_t i, int attempt, const char *afte
 	if (nodes == 0)
 		no_nodes(r, ps, selector, after_failure);
 	cJSON_Delete(selector);
-	if (nodes == 0 || !run_ensure_config_map(r)) {
+	/* policy Wait: the pod is made all the same, pinned as usual, so that a cluster autoscaler sees it */
+	if ((nodes == 0 && ps->phase == CTL_PHASE_FAILED) || !run_ensure_config_map(r)) {
 		if (r->config_map_foreign)
 			config_map_taken(r, ps);
 		return;
@@ -101,6 +125,8 @@ static void start_attempt(struct run *r, size_t i, int attempt, const char *afte
 	text_copy(ps->pod, sizeof(ps->pod), json_str_at(pod, "metadata", "name"));
 	cJSON_Delete(pod);
 	pod_created(r, ps, attempt, res, err);
+	if (nodes == 0 && ps->phase == CTL_PHASE_BUILDING)
+		waiting_for_node(r, ps, 0, "");
 }
 
 static double retry_delay(const struct run *r, int failed_attempts)
@@ -219,6 +245,54 @@ static void attempt_lost(struct run *r, size_t i, int n, const char *how)
 	attempt_failed(r, i, n, failure, r->view->now);
 }
 
+/* Whether platform i's pod has no node and none is there for it: none of its architecture fits, or the scheduler
+ * said it found none. */
+static bool unplaced(const struct run *r, size_t i, const cJSON *pod)
+{
+	const struct platform_state *ps = &r->platforms[i];
+	cJSON *selector, *tolerations;
+	char scheduler[64];
+	size_t nodes;
+
+	if (json_str_at(pod, "spec", "nodeName"))
+		return false;
+	ctl_pod_unschedulable(pod, scheduler, sizeof(scheduler));
+	if (scheduler[0])
+		return true;
+	selector = ctl_platform_node_selector(r->view->build, ps->platform);
+	tolerations = ctl_platform_tolerations(r->view->build, ps->platform, r->opts->children.config);
+	nodes = selector && tolerations ? r->view->nodes_fitting(r->view->nodes_ctx, selector, tolerations) : 1;
+	cJSON_Delete(selector);
+	cJSON_Delete(tolerations);
+	return nodes == 0;
+}
+
+/* Attempt n's pod has waited waited_s for a node: Waiting, or past policy.nodeWaitTimeout the platform fails with
+ * NoMatchingNodes (no retry: another attempt would wait the same) and the pod is deleted once that is written. */
+static void waited_for_node(struct run *r, size_t i, int n, const cJSON *pod, long waited_s)
+{
+	struct platform_state *ps = &r->platforms[i];
+	char scheduler[MESSAGE_MAX / 2];
+
+	ctl_pod_unschedulable(pod, scheduler, sizeof(scheduler));
+	if (waited_s < node_wait_s(r)) {
+		waiting_for_node(r, ps, waited_s, scheduler);
+		return;
+	}
+	if (r->delete_after_count < sizeof(r->delete_after_status) / sizeof(r->delete_after_status[0]))
+		r->delete_after_status[r->delete_after_count++] = pod;
+	set_state(ps, CTL_PHASE_FAILED, CTL_REASON_NO_MATCHING_NODES);
+	ps->attempts = n;
+	text_format(ps->message, sizeof(ps->message),
+		    MSG_NO_NODES " with kubernetes.io/arch=%s took pod %s within %lds (policy.nodeWaitTimeout)%s%s",
+		    ps->platform->platform.arch, ps->pod, node_wait_s(r), scheduler[0] ? "; " : "", scheduler);
+	/* the time recorded first stays, so a pod that takes a while to go causes no new writes */
+	text_copy(ps->completion, sizeof(ps->completion),
+		  prev_recorded_failure(ps, n) && json_str_at(ps->prev, "completionTime", NULL)
+			  ? json_str_at(ps->prev, "completionTime", NULL)
+			  : r->now);
+}
+
 /* Attempt n's pod runs or waits: stopped when it is stuck or past policy.timeout, else Building. */
 static void attempt_running(struct run *r, size_t i, int n, int recorded, const cJSON *pod)
 {
@@ -237,6 +311,10 @@ static void attempt_running(struct run *r, size_t i, int n, int recorded, const 
 		attempt_failed(r, i, n, failure,
 			       prev_recorded_failure(ps, n) ? rfc3339_parse_or(json_str_at(ps->prev, "completionTime", NULL), r->view->now)
 							    : r->view->now);
+		return;
+	}
+	if (unplaced(r, i, pod)) {
+		waited_for_node(r, i, n, pod, (long)(r->view->now - created));
 		return;
 	}
 	set_state(ps, CTL_PHASE_BUILDING, CTL_REASON_NONE);

@@ -64,7 +64,8 @@ struct summary {
 	char digest[CTL_DIGEST_MAX];
 	char job[CTL_NAME_MAX + 1];
 	char completion[RFC3339_MAX];
-	char nodes_missing[512]; /* platforms without nodes, "" when none */
+	char nodes_missing[512];   /* platforms without nodes, "" when none */
+	char optional_failed[512]; /* optional platforms that failed, so the index lacks them; "" when none */
 	unsigned succeeded;
 };
 

@@ -1,7 +1,8 @@
 -- Argo CD health check for multiarch.dev/MultiArchBuild. Install it in argocd-cm as
 --   resource.customizations.health.multiarch.dev_MultiArchBuild: |
 --     <this file>
--- Healthy: Ready for the current generation. Degraded: Stalled (the build failed; a spec change builds again).
+-- Healthy: Ready for the current generation; an index without some optional platforms (condition Degraded=True)
+-- stays Healthy and says so in its message. Degraded: Stalled (the build failed; a spec change builds again).
 -- Progressing: anything else, including a status that describes an older generation.
 local hs = {}
 if obj.status == nil or obj.status.observedGeneration == nil then
@@ -15,6 +16,7 @@ if obj.metadata.generation ~= nil and obj.status.observedGeneration ~= obj.metad
   return hs
 end
 local ready = nil
+local partial = nil
 if obj.status.conditions ~= nil then
   for _, condition in ipairs(obj.status.conditions) do
     if condition.type == "Stalled" and condition.status == "True" then
@@ -25,11 +27,17 @@ if obj.status.conditions ~= nil then
     if condition.type == "Ready" then
       ready = condition
     end
+    if condition.type == "Degraded" and condition.status == "True" then
+      partial = condition
+    end
   end
 end
 if ready ~= nil and ready.status == "True" then
   hs.status = "Healthy"
   hs.message = obj.status.image or ready.message or "built"
+  if partial ~= nil then
+    hs.message = "partial index: " .. (partial.message or partial.reason) .. "; " .. hs.message
+  end
   return hs
 end
 hs.status = "Progressing"

@@ -255,9 +255,11 @@ set_plan '{}'
 start_controller main --resync-period 2s
 
 echo "-- retries"
-set_plan '{"ctl-retry/once/linux-ppc64le/1": "fail", "ctl-retry/never/linux-ppc64le/*": "fail"}'
+set_plan '{"ctl-retry/once/linux-ppc64le/1": "fail", "ctl-retry/never/linux-ppc64le/*": "fail",
+	"ctl-retry/partial/linux-ppc64le/*": "fail"}'
 apply_mab ctl-retry once '"linux/riscv64", "linux/ppc64le"'
 apply_mab ctl-retry never '"linux/riscv64", "linux/ppc64le"' '  policy: {retries: 1}'
+apply_mab ctl-retry partial '"linux/riscv64", "linux/ppc64le"' '  policy: {retries: 0, optionalPlatforms: [linux/ppc64le]}'
 if ready ctl-retry once; then pass "a platform failing once: Ready"; else fail "a platform failing once: Ready" "$(kubectl get mab,pods -n ctl-retry)"; fi
 expect_eq "failing once: ppc64le took 2 attempts, riscv64 1" "2 1" \
 	"$(field ctl-retry once '{.status.platforms[?(@.platform=="linux/ppc64le")].attempts} {.status.platforms[?(@.platform=="linux/riscv64")].attempts}')"
@@ -275,6 +277,15 @@ expect_match "retries exhausted: the message says why" "no retries left.*simulat
 expect_eq "retries exhausted: no index Job" "" "$(kubectl get jobs -n ctl-retry -l multiarch.dev/build=never -o name)"
 expect_eq "retries exhausted: 2 ppc64le attempts" "never-g1-linux-ppc64le-a1 never-g1-linux-ppc64le-a2" \
 	"$(kubectl get pods -n ctl-retry -l multiarch.dev/build=never,multiarch.dev/platform=linux-ppc64le -o jsonpath='{.items[*].metadata.name}')"
+
+if ready ctl-retry partial; then pass "an optional platform failed: Ready all the same"; else
+	fail "an optional platform failed: Ready all the same" "$(kubectl get mab partial -n ctl-retry -o yaml)"; fi
+expect_eq "and Degraded says the index is partial, naming what it lacks" \
+	"True/PartialIndex the index lacks linux/ppc64le: optional, failed" \
+	"$(condition ctl-retry partial Degraded) $(field ctl-retry partial '{.status.conditions[?(@.type=="Degraded")].message}')"
+expect_eq "the index holds the platform that succeeded only" "linux/riscv64" "$(skopeo inspect --raw --tls-verify=false \
+	"docker://$REGISTRY/ctl-retry/partial:1.0" | jq -r '[.manifests[].platform | .os + "/" + .architecture] | join(",")')"
+expect_eq "a complete index: Degraded=False/CompleteIndex" "False/CompleteIndex" "$(condition ctl-retry once Degraded)"
 
 echo "-- timeout"
 set_plan '{"ctl-timeout/slow/linux-ppc64le/1": "hang"}'
@@ -297,11 +308,22 @@ expect_eq "no ppc64le node: NodesAvailable False/NoMatchingNodes" "False/NoMatch
 expect_eq "no ppc64le node: Reconciling, not Stalled" "True False" \
 	"$(field ctl-nodes waits '{.status.conditions[?(@.type=="Reconciling")].status} {.status.conditions[?(@.type=="Stalled")].status}')"
 expect_eq "no ppc64le node: ppc64le Waiting" "Waiting" "$(field ctl-nodes waits '{.status.platforms[?(@.platform=="linux/ppc64le")].phase}')"
-sleep 2
-expect_eq "no ppc64le node: no ppc64le pod created" "" "$(kubectl get pods -n ctl-nodes -l multiarch.dev/platform=linux-ppc64le -o name)"
+wait_for 20 test -n "$(kubectl get pod -n ctl-nodes waits-g1-linux-ppc64le-a1 -o jsonpath='{.status.conditions[?(@.type=="PodScheduled")].reason}' 2>/dev/null)"
+expect_eq "no ppc64le node: its pod is made all the same, pinned, and Pending as Unschedulable (for an autoscaler)" \
+	"ppc64le Pending Unschedulable" "$(kubectl get pod -n ctl-nodes waits-g1-linux-ppc64le-a1 -o jsonpath='{.spec.nodeSelector.kubernetes\.io/arch} {.status.phase} {.status.conditions[?(@.type=="PodScheduled")].reason}')"
+expect_match "no ppc64le node: the platform's message says the pod waits, and how long it may" \
+	"has taken pod waits-g1-linux-ppc64le-a1 for [0-9]+s; it waits up to 900s \\(policy.nodeWaitTimeout\\)" \
+	"$(field ctl-nodes waits '{.status.platforms[?(@.platform=="linux/ppc64le")].message}')"
+apply_mab ctl-nodes never '"linux/riscv64", "linux/386"' '  policy: {nodeWaitTimeout: 10s}'
 if kubectl wait --for=condition=Stalled mab/fails -n ctl-nodes --timeout=30s >/dev/null 2>&1; then pass "no ppc64le node, policy Fail: Stalled"; else
 	fail "no ppc64le node, policy Fail: Stalled" "$(kubectl get mab fails -n ctl-nodes -o yaml)"; fi
 expect_eq "policy Fail: reason NoMatchingNodes" "False/NoMatchingNodes" "$(condition ctl-nodes fails Ready)"
+if kubectl wait --for=condition=Stalled mab/never -n ctl-nodes --timeout=60s >/dev/null 2>&1; then
+	pass "no node within policy.nodeWaitTimeout (10s): Stalled"; else fail "nodeWaitTimeout: Stalled" "$(kubectl get mab never -n ctl-nodes -o yaml)"; fi
+expect_eq "nodeWaitTimeout: the platform failed with NoMatchingNodes, in one attempt" "Failed NoMatchingNodes 1" \
+	"$(field ctl-nodes never '{.status.platforms[?(@.platform=="linux/386")].phase} {.status.platforms[?(@.platform=="linux/386")].reason} {.status.platforms[?(@.platform=="linux/386")].attempts}')"
+wait_for 20 pod_gone ctl-nodes never-g1-linux-386-a1
+expect_eq "nodeWaitTimeout: its waiting pod is deleted" "" "$(kubectl get pod -n ctl-nodes never-g1-linux-386-a1 -o name 2>/dev/null)"
 add_node fake-ppc64le-3 ppc64le
 if ready ctl-nodes waits; then pass "policy Wait: the build goes on once a ppc64le node is added"; else fail "policy Wait: continues" "$(kubectl get mab,pods -n ctl-nodes -o wide)"; fi
 expect_eq "policy Wait: the ppc64le pod ran on the new node" "fake-ppc64le-3" \

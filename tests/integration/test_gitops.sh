@@ -17,6 +17,8 @@ health() {
 
 expect_match "a build that is building: Progressing with its phase" "^Progressing\|Building: " "$(health progressing)"
 expect_match "a build that succeeded: Healthy with the pinned image" "^Healthy\|registry.example.com/rec/done@sha256:[0-9a-f]{64}$" "$(health healthy)"
+expect_match "an index without an optional platform that failed: Healthy, saying it is partial" \
+	"^Healthy\|partial index: the index lacks linux/s390x: optional, failed; registry.example.com/rec/done@sha256:" "$(health partial)"
 expect_match "a build that failed: Degraded with the reason" "^Degraded\|linux/arm64 failed: attempt 2 failed, no retries left" "$(health degraded)"
 expect_match "a build the controller has not seen: Progressing" "^Progressing\|waiting for multiarch-controller to pick" "$(health new)"
 expect_match "a status of an older generation: Progressing" "^Progressing\|waiting for multiarch-controller to build generation 2" "$(health spec-changed)"

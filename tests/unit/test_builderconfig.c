@@ -17,7 +17,7 @@ static const char full[] = "images: {buildkit: r/bk:1, index: r/mc:2}\n"
 			   "proxy: {httpProxy: 'http://proxy:3128', noProxy: .corp}\n"
 			   "caBundle: |\n  -----BEGIN CERTIFICATE-----\n  MIIB\n  -----END CERTIFICATE-----\n"
 			   "registries:\n  mirrors: {docker.io: [mirror.corp, mirror2.corp]}\n  insecure: ['reg.local:5000']\n"
-			   "defaults: {resources: {requests: {cpu: 1}}, tolerations: [{key: k, operator: Exists}]}\n"
+			   "defaults: {resources: {requests: {cpu: 1}}, tolerations: [{key: k, operator: Exists}], nodeWaitTimeout: 30m}\n"
 			   "userNamespaces: true\n";
 
 static void test_full_config(void **state)
@@ -35,7 +35,11 @@ static void test_full_config(void **state)
 	assert_non_null(strstr(c.ca_bundle, "BEGIN CERTIFICATE"));
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(c.mirrors, "docker.io")), 2);
 	assert_true(c.user_namespaces);
+	assert_int_equal(c.node_wait_s, 1800);
 	assert_true(ctl_builder_config_has_files(&c));
+	ctl_builder_config_free(&c);
+	assert_int_equal(ctl_builder_config_parse("images: {}\n", 11, NULL, &c, err, sizeof(err)), CTL_OK);
+	assert_int_equal(c.node_wait_s, CTL_NODE_WAIT_DEFAULT_S);
 	ctl_builder_config_free(&c);
 }
 
@@ -54,6 +58,8 @@ static void test_refusals(void **state)
 {
 	(void)state;
 	expect_refused("imagez: {}\n", "imagez: unknown key");
+	expect_refused("defaults: {nodeWaitTimeout: 2s}\n", "defaults.nodeWaitTimeout must be a duration from 10s to 24h");
+	expect_refused("defaults: {nodeWaitTimeout: [1]}\n", "defaults.nodeWaitTimeout must be a duration");
 	expect_refused("images: {buildkitt: x}\n", "images.buildkitt: unknown key");
 	expect_refused("proxy: {httpProxy: 'http://u:p@proxy:3128'}\n", "carries credentials");
 	expect_refused("proxy: {httpsProxy: 'proxy:3128'}\n", "must be an http:// or https:// URL");

@@ -37,6 +37,7 @@ static void test_defaults_and_normalisation(void **state)
 	assert_string_equal(s.platforms[2].label, "linux-arm-v7");
 	assert_int_equal(s.retries, 2);
 	assert_int_equal(s.timeout_s, 3600);
+	assert_int_equal(s.node_wait_s, -1); /* the configuration's default */
 	assert_false(s.fail_missing_nodes);
 	assert_int_equal(s.backend, CTL_BACKEND_BUILDKIT);
 	assert_string_equal(s.push_secret, "");
@@ -49,7 +50,8 @@ static void test_policy_and_builder(void **state)
 	(void)state;
 
 	assert_int_equal(read_spec("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\",\"linux/riscv64\"],"
-				   "\"policy\":{\"retries\":0,\"timeout\":\"1h30m\",\"missingNodes\":\"Fail\",\"optionalPlatforms\":["
+				   "\"policy\":{\"retries\":0,\"timeout\":\"1h30m\",\"nodeWaitTimeout\":\"90s\",\"missingNodes\":\"Fail\","
+				   "\"optionalPlatforms\":["
 				   "\"linux/riscv64\"]},"
 				   "\"builder\":{\"type\":\"buildah\",\"image\":\"quay.io/buildah/"
 				   "stable:v1\"},\"pushSecretRef\":{\"name\":\"regcred\"}}}",
@@ -57,6 +59,7 @@ static void test_policy_and_builder(void **state)
 			 CTL_OK);
 	assert_int_equal(s.retries, 0);
 	assert_int_equal(s.timeout_s, 5400);
+	assert_int_equal(s.node_wait_s, 90);
 	assert_true(s.fail_missing_nodes);
 	assert_false(s.platforms[0].optional);
 	assert_true(s.platforms[1].optional);
@@ -112,6 +115,8 @@ static void test_refusals(void **state)
 	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"timeout\":\"forever\"}}}",
 		       "spec.policy.timeout");
 	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"timeout\":\"5s\"}}}", "from 1m");
+	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"nodeWaitTimeout\":\"5s\"}}}",
+		       "nodeWaitTimeout \"5s\" must be a duration from 10s");
 	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"retries\":-1}}}", "retries");
 	expect_refused("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"policy\":{\"retries\":1.44444e+100}}}",
 		       "retries");

@@ -373,6 +373,8 @@ static void test_new_build_to_ready(void **state)
 	assert_string_equal(status_str(&w, "platformSummary"), "2/2");
 	assert_string_equal(condition(w.rec.status, "Ready", "status"), "True");
 	assert_string_equal(condition(w.rec.status, "Reconciling", "status"), "False");
+	assert_string_equal(condition(w.rec.status, "Degraded", "status"), "False");
+	assert_string_equal(condition(w.rec.status, "Degraded", "reason"), "CompleteIndex");
 	assert_string_equal(w.rec.events, "Succeeded ");
 	/* the one Event of the outcome names where every platform was built */
 	assert_non_null(
@@ -385,6 +387,34 @@ static void test_new_build_to_ready(void **state)
 	run(&w);
 	assert_int_equal(w.rec.status_writes, 0);
 	assert_int_equal(cJSON_GetArraySize(w.rec.created) + cJSON_GetArraySize(w.rec.deleted), 0);
+	world_free(&w);
+}
+
+/* An optional platform that failed leaves an index without it: Ready, and Degraded says what it lacks. */
+static void test_partial_index(void **state)
+{
+	struct world w;
+	(void)state;
+
+	world_init(&w, ",\"policy\":{\"retries\":0,\"optionalPlatforms\":[\"linux/arm64\"]}", 1);
+	run(&w);
+	assert_string_equal(condition(w.rec.status, "Degraded", "status"), "False");
+	assert_string_equal(condition(w.rec.status, "Degraded", "message"), "no index is pushed for this generation yet");
+	accept_status(&w);
+	add_pod(&w, 1, "linux-amd64", 1, "Succeeded", DIGEST_A, NOW);
+	add_pod(&w, 1, "linux-arm64", 1, "Failed", "boom", NOW);
+	run(&w);
+	assert_string_equal(status_str(&w, "phase"), "Merging");
+	accept_status(&w);
+	add_index(&w, 1, "{\"succeeded\":1}", "Succeeded", DIGEST_I);
+	run(&w);
+	assert_string_equal(status_str(&w, "phase"), "Succeeded");
+	assert_string_equal(status_str(&w, "platformSummary"), "1/2");
+	assert_string_equal(condition(w.rec.status, "Ready", "status"), "True");
+	assert_string_equal(condition(w.rec.status, "Stalled", "status"), "False");
+	assert_string_equal(condition(w.rec.status, "Degraded", "status"), "True");
+	assert_string_equal(condition(w.rec.status, "Degraded", "reason"), "PartialIndex");
+	assert_string_equal(condition(w.rec.status, "Degraded", "message"), "the index lacks linux/arm64: optional, failed");
 	world_free(&w);
 }
 
@@ -467,6 +497,24 @@ static void test_retry_then_exhausted(void **state)
 	world_free(&w);
 }
 
+/* The last pod added has no node and the scheduler's word that none fits (placed: false), or is bound now. */
+static void place_last_pod(struct world *w, bool placed)
+{
+	cJSON *pod = w->children[w->child_count - 1], *spec = cJSON_GetObjectItem(pod, "spec");
+	cJSON *status = cJSON_GetObjectItem(pod, "status");
+
+	cJSON_DeleteItemFromObject(spec, "nodeName");
+	cJSON_DeleteItemFromObject(status, "conditions");
+	cJSON_ReplaceItemInObject(status, "phase", cJSON_CreateString(placed ? "Running" : "Pending"));
+	if (placed)
+		cJSON_AddStringToObject(spec, "nodeName", "node-linux-arm64");
+	else
+		cJSON_AddItemToObject(
+			status, "conditions",
+			cJSON_Parse("[{\"type\":\"PodScheduled\",\"status\":\"False\",\"reason\":\"Unschedulable\","
+				    "\"message\":\"0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.\"}]"));
+}
+
 static void test_missing_nodes(void **state)
 {
 	struct world w;
@@ -476,23 +524,61 @@ static void test_missing_nodes(void **state)
 	world_init(&w, NULL, 1);
 	w.nodes_arm64 = 0;
 	run(&w);
-	assert_int_equal(cJSON_GetArraySize(w.rec.created), 1);
-	assert_string_equal(created_name(&w, 0), "hello-g1-linux-amd64-a1");
+	/* policy Wait: the arm64 pod is made all the same, pinned, for a cluster autoscaler to see */
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 2);
+	assert_string_equal(created_name(&w, 1), "hello-g1-linux-arm64-a1");
 	assert_string_equal(platform_str(w.rec.status, "linux/arm64", "phase"), "Waiting");
+	assert_string_equal(platform_str(w.rec.status, "linux/arm64", "reason"), "NoMatchingNodes");
 	assert_string_equal(condition(w.rec.status, "NodesAvailable", "status"), "False");
 	assert_string_equal(condition(w.rec.status, "NodesAvailable", "reason"), "NoMatchingNodes");
 	assert_string_equal(condition(w.rec.status, "Stalled", "status"), "False");
 	assert_string_equal(w.out.waiting_arches, " arm64 "); /* what a new node of that architecture wakes */
+	assert_true(w.out.requeue_after_s > 0 && w.out.requeue_after_s <= CTL_NODE_WAIT_DEFAULT_S);
 	accept_status(&w);
 	add_pod(&w, 1, "linux-amd64", 1, "Running", NULL, NOW);
+	add_pod(&w, 1, "linux-arm64", 1, "Pending", NULL, NOW);
+	place_last_pod(&w, false);
+	w.now = NOW + 60;
 	run(&w);
-	assert_int_equal(w.rec.status_writes, 0);
-	w.nodes_arm64 = 1; /* a node came */
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 0);
+	assert_string_equal(platform_str(w.rec.status, "linux/arm64", "phase"), "Waiting");
+	assert_non_null(strstr(platform_str(w.rec.status, "linux/arm64", "message"), "has taken pod hello-g1-linux-arm64-a1 for 60s"));
+	assert_non_null(strstr(platform_str(w.rec.status, "linux/arm64", "message"), "didn't match Pod's node affinity"));
+	accept_status(&w);
+	w.nodes_arm64 = 1; /* a node came (an autoscaler's) and the scheduler bound the pod to it */
+	place_last_pod(&w, true);
 	run(&w);
-	assert_int_equal(cJSON_GetArraySize(w.rec.created), 1);
-	assert_string_equal(created_name(&w, 0), "hello-g1-linux-arm64-a1");
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 0);
+	assert_string_equal(platform_str(w.rec.status, "linux/arm64", "phase"), "Building");
 	assert_string_equal(condition(w.rec.status, "NodesAvailable", "status"), "True");
 	assert_string_equal(w.out.waiting_arches, "");
+	world_free(&w);
+
+	/* no node within policy.nodeWaitTimeout: the platform fails, not retried, and its pod goes */
+	world_init(&w, ",\"policy\":{\"nodeWaitTimeout\":\"2m\"}", 1);
+	w.nodes_arm64 = 0;
+	run(&w);
+	accept_status(&w);
+	add_pod(&w, 1, "linux-amd64", 1, "Succeeded", DIGEST_A, NOW);
+	add_pod(&w, 1, "linux-arm64", 1, "Pending", NULL, NOW);
+	place_last_pod(&w, false);
+	w.now = NOW + 121;
+	run(&w);
+	assert_string_equal(platform_str(w.rec.status, "linux/arm64", "phase"), "Failed");
+	assert_string_equal(platform_str(w.rec.status, "linux/arm64", "reason"), "NoMatchingNodes");
+	assert_non_null(strstr(platform_str(w.rec.status, "linux/arm64", "message"), "within 120s (policy.nodeWaitTimeout)"));
+	assert_string_equal(status_str(&w, "phase"), "Failed");
+	assert_string_equal(condition(w.rec.status, "Stalled", "reason"), "NoMatchingNodes");
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 0);
+	assert_int_equal(cJSON_GetArraySize(w.rec.deleted), 1);
+	world_free(&w);
+
+	/* the configuration's default applies when the build sets none */
+	world_init(&w, NULL, 1);
+	w.config.node_wait_s = 30;
+	w.nodes_arm64 = 0;
+	run(&w);
+	assert_true(w.out.requeue_after_s > 0 && w.out.requeue_after_s <= 30);
 	world_free(&w);
 
 	world_init(&w, ",\"policy\":{\"missingNodes\":\"Fail\"}", 1);
@@ -724,7 +810,8 @@ static void test_malformed_old_conditions(void **state)
 			assert_true(cJSON_IsString(cJSON_GetObjectItem(c, "lastTransitionTime")));
 			count++;
 		}
-		assert_int_equal(count, i == 0 ? 4 : 5); /* Ready, Reconciling, Stalled, NodesAvailable (+ the well-formed Custom) */
+		assert_int_equal(count,
+				 i == 0 ? 5 : 6); /* Ready, Reconciling, Stalled, Degraded, NodesAvailable (+ the well-formed Custom) */
 		assert_string_equal(condition(w.rec.status, "Ready", "status"), "False");
 		world_free(&w);
 	}
@@ -822,6 +909,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_build_to_ready),
 		cmocka_unit_test(test_index_pod_collected),
+		cmocka_unit_test(test_partial_index),
 		cmocka_unit_test(test_retry_then_exhausted),
 		cmocka_unit_test(test_missing_nodes),
 		cmocka_unit_test(test_timeout_and_new_generation),
