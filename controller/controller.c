@@ -108,6 +108,8 @@ static void reconciled(struct ctl_controller *c, const char *key, const struct c
 		atomic_fetch_add(&c->opts.metrics->reconciles, 1);
 		if (out->retry)
 			atomic_fetch_add(&c->opts.metrics->reconcile_errors, 1);
+		else if (out->requeue_after_s >= 0)
+			atomic_fetch_add(&c->opts.metrics->reconcile_requeues_after, 1);
 	}
 	snprintf(context, sizeof(context), "build=%s", key);
 	if (out->retry) {

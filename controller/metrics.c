@@ -79,12 +79,12 @@ void ctl_metrics_api(void *ctx, const char *method, long code)
 		if (m->api[i].code == code && strcmp(m->api[i].method, method) == 0)
 			break;
 	if (i == m->api_count && m->api_count < CTL_METRIC_SERIES_MAX) {
-		snprintf(m->api[i].method, sizeof(m->api[i].method), "%s", method);
-		m->api[i].code = code;
+		bool last = m->api_count == CTL_METRIC_SERIES_MAX - 1; /* the overflow series */
+		snprintf(m->api[i].method, sizeof(m->api[i].method), "%s", last ? "other" : method);
+		m->api[i].code = last ? 0 : code;
 		m->api_count++;
 	}
-	if (i < m->api_count)
-		m->api[i].count++;
+	m->api[i < m->api_count ? i : m->api_count - 1].count++;
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -97,12 +97,12 @@ void ctl_metrics_build(struct ctl_metrics *m, const char *platform, double secon
 		if (strcmp(m->builds[i].platform, platform) == 0)
 			break;
 	if (i == m->build_count && m->build_count < CTL_METRIC_SERIES_MAX) {
-		snprintf(m->builds[i].platform, sizeof(m->builds[i].platform), "%s", platform);
+		bool last = m->build_count == CTL_METRIC_SERIES_MAX - 1; /* the overflow series */
+		snprintf(m->builds[i].platform, sizeof(m->builds[i].platform), "%s", last ? "other" : platform);
 		ctl_histogram_init(&m->builds[i].seconds, build_bounds, sizeof(build_bounds) / sizeof(build_bounds[0]));
 		m->build_count++;
 	}
-	if (i < m->build_count)
-		ctl_histogram_observe(&m->builds[i].seconds, seconds);
+	ctl_histogram_observe(&m->builds[i < m->build_count ? i : m->build_count - 1].seconds, seconds);
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -111,10 +111,39 @@ static bool family(struct dynbuf *out, const char *name, const char *type, const
 	return dynbuf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type) == DYNBUF_OK;
 }
 
+/* The families controller-runtime operators export, under their names and labels, from the same counts: what
+ * dashboards and alerts written for those operators read. */
+static bool render_controller_runtime(struct ctl_metrics *m, struct dynbuf *out)
+{
+	unsigned long long total = atomic_load(&m->reconciles), errors = atomic_load(&m->reconcile_errors);
+	unsigned long long requeued = atomic_load(&m->reconcile_requeues_after);
+	unsigned long long success = total >= errors + requeued ? total - errors - requeued : 0;
+	bool ok = family(out, "controller_runtime_reconcile_total", "counter", "Reconciles per controller, by result.");
+
+	ok = ok &&
+	     dynbuf_addf(out,
+			 "controller_runtime_reconcile_total{controller=\"" CTL_METRICS_CONTROLLER "\",result=\"success\"} %llu\n"
+			 "controller_runtime_reconcile_total{controller=\"" CTL_METRICS_CONTROLLER "\",result=\"error\"} %llu\n"
+			 "controller_runtime_reconcile_total{controller=\"" CTL_METRICS_CONTROLLER "\",result=\"requeue\"} 0\n"
+			 "controller_runtime_reconcile_total{controller=\"" CTL_METRICS_CONTROLLER "\",result=\"requeue_after\"} %llu\n",
+			 success, errors, requeued) == DYNBUF_OK;
+	ok = ok &&
+	     family(out, "controller_runtime_reconcile_errors_total", "counter", "Reconciles that returned an error, per controller.");
+	ok = ok && dynbuf_addf(out, "controller_runtime_reconcile_errors_total{controller=\"" CTL_METRICS_CONTROLLER "\"} %llu\n",
+			       errors) == DYNBUF_OK;
+	ok = ok && family(out, "controller_runtime_reconcile_time_seconds", "histogram", "Time one reconcile took, per controller.");
+	ok = ok && ctl_histogram_render(&m->reconcile_seconds, "controller_runtime_reconcile_time_seconds",
+					"controller=\"" CTL_METRICS_CONTROLLER "\"", out);
+	ok = ok && family(out, "workqueue_queue_duration_seconds", "histogram", "Time a key waited in the work queue, per queue.");
+	ok = ok &&
+	     ctl_histogram_render(&m->queue_wait_seconds, "workqueue_queue_duration_seconds", "name=\"" CTL_METRICS_CONTROLLER "\"", out);
+	return ok;
+}
+
 bool ctl_metrics_render(struct ctl_metrics *m, struct dynbuf *out)
 {
 	char labels[80];
-	bool ok = true;
+	bool ok = render_controller_runtime(m, out);
 
 	ok = ok && family(out, "multiarch_reconciles_total", "counter", "Reconciles run.");
 	ok = ok && dynbuf_addf(out, "multiarch_reconciles_total %llu\n", atomic_load(&m->reconciles)) == DYNBUF_OK;
@@ -131,6 +160,10 @@ bool ctl_metrics_render(struct ctl_metrics *m, struct dynbuf *out)
 	ok = ok && family(out, "multiarch_api_requests_total", "counter", "Requests to the Kubernetes API by method and HTTP status.");
 	for (size_t i = 0; ok && i < m->api_count; i++)
 		ok = dynbuf_addf(out, "multiarch_api_requests_total{method=\"%s\",code=\"%ld\"} %llu\n", m->api[i].method, m->api[i].code,
+				 m->api[i].count) == DYNBUF_OK;
+	ok = ok && family(out, "rest_client_requests_total", "counter", "Requests to the Kubernetes API by method and HTTP status.");
+	for (size_t i = 0; ok && i < m->api_count; i++)
+		ok = dynbuf_addf(out, "rest_client_requests_total{method=\"%s\",code=\"%ld\"} %llu\n", m->api[i].method, m->api[i].code,
 				 m->api[i].count) == DYNBUF_OK;
 	ok = ok && family(out, "multiarch_platform_build_duration_seconds", "histogram", "Time a platform took to build, by platform.");
 	for (size_t i = 0; ok && i < m->build_count; i++) {

@@ -12,7 +12,8 @@
 #include "util/dynbuf.h"
 
 #define CTL_HIST_BUCKETS_MAX 16
-#define CTL_METRIC_SERIES_MAX 64 /* labelled series per family; later ones are counted in an "other" series */
+#define CTL_METRICS_CONTROLLER "multiarchbuild" /* the controller and work queue label of the controller-runtime families */
+#define CTL_METRIC_SERIES_MAX 64                /* labelled series per family; the last is "other", which counts every later one */
 
 /* A histogram with fixed upper bounds (seconds). Lock-free: observe() from any thread. */
 struct ctl_histogram {
@@ -40,6 +41,7 @@ struct ctl_platform_series {
 struct ctl_metrics {
 	atomic_ullong reconciles;
 	atomic_ullong reconcile_errors;
+	atomic_ullong reconcile_requeues_after; /* reconciles that asked to run again after a time (a timeout, a backoff) */
 	struct ctl_histogram reconcile_seconds;
 	struct ctl_histogram queue_wait_seconds;
 	struct ctl_histogram index_seconds;

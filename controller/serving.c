@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "controller/controllerstate.h"
+#include "controller/procmetrics.h"
 #include "util/jsonget.h"
 
 /* Appends to out; clears *ok when it does not fit (the handler then answers 500). */
@@ -54,6 +55,25 @@ static void count_phase(void *ctx, const struct ctl_obj *o, const cJSON *build)
 	pc->counts[phase ? i : 0]++; /* no status yet counts as Pending */
 }
 
+/* The families of the controller's state under the names controller-runtime operators and every Prometheus
+ * client export (work queue, leader election, build info, process_*). */
+static void emit_conventional(struct ctl_controller *c, struct dynbuf *out, bool *ok)
+{
+	emit(out, ok, "%s", "# HELP workqueue_depth Keys waiting in the work queue, per queue.\n# TYPE workqueue_depth gauge\n");
+	emit(out, ok, "workqueue_depth{name=\"" CTL_METRICS_CONTROLLER "\"} %zu\n", ctl_queue_len(c->queue));
+	emit(out, ok, "%s",
+	     "# HELP leader_election_master_status Whether this replica holds the lease (1) or not (0), per lease.\n"
+	     "# TYPE leader_election_master_status gauge\n");
+	emit(out, ok, "leader_election_master_status{name=\"%s\"} %d\n", c->opts.lease_name ? c->opts.lease_name : "",
+	     ctl_is_leader(c) ? 1 : 0);
+	emit(out, ok, "%s",
+	     "# HELP multiarch_build_info The controller's version and commit, as labels; always 1.\n"
+	     "# TYPE multiarch_build_info gauge\n");
+	emit(out, ok, "multiarch_build_info{version=\"%s\",commit=\"%s\"} 1\n", MAC_VERSION, MAC_COMMIT);
+	if (*ok && !ctl_process_metrics_render(out))
+		*ok = false;
+}
+
 bool ctl_serve_metrics(void *ctx, struct dynbuf *out)
 {
 	static const char *const kinds[INF_COUNT] = {"multiarchbuilds", "pods", "jobs", "nodes"};
@@ -100,6 +120,7 @@ bool ctl_serve_metrics(void *ctx, struct dynbuf *out)
 	emit(out, &ok, "%s",
 	     "# HELP multiarch_leader Whether this replica holds the lease (1) or stands by (0).\n# TYPE multiarch_leader gauge\n");
 	emit(out, &ok, "multiarch_leader %d\n", ctl_is_leader(c) ? 1 : 0);
+	emit_conventional(c, out, &ok);
 	return ok;
 }
 

@@ -43,6 +43,7 @@ checks=(
 	"conntrack:conntrack"
 	"chromium:chromium"
 	"gnuplot:gnuplot-nox"
+	"promtool:prometheus"
 )
 
 # the emulated arm64 node (unless MAC_ARM64_NODE=0): qemu-user for binfmt_misc, a cross compiler for its pause image

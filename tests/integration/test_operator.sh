@@ -14,6 +14,7 @@ SA=system:serviceaccount:multiarch-system:multiarch-controller
 work=$(mktemp -d)
 cleanup() {
 	[ -f "$work/ctl.pid" ] && kill "$(cat "$work/ctl.pid")" 2>/dev/null
+	[ -f "$work/prometheus.pid" ] && kill "$(cat "$work/prometheus.pid")" 2>/dev/null
 	touch "$work/kubelet.stop" "$work/kubelet2.stop"
 	wait 2>/dev/null
 	rm -rf "$work"
@@ -104,6 +105,41 @@ expect_match "no Event was dropped" "^multiarch_events_dropped_total 0$" "$(cat 
 expect_match "the build counted as Succeeded" '^multiarch_builds\{phase="Succeeded"\} 1$' "$(cat "$work/metrics.txt")"
 expect_match "platform build durations per platform" '^multiarch_platform_build_duration_seconds_count\{platform="linux/ppc64le"\} 1$' "$(cat "$work/metrics.txt")"
 expect_match "the index duration" '^multiarch_index_duration_seconds_count 1$' "$(cat "$work/metrics.txt")"
+out=$(promtool check metrics <"$work/metrics.txt" 2>&1)
+expect_eq "promtool check metrics finds nothing to say (names, units, HELP, TYPE)" "" "$out"
+expect_match "controller-runtime's reconcile total, by result" \
+	'^controller_runtime_reconcile_total\{controller="multiarchbuild",result="success"\} [1-9]' "$(cat "$work/metrics.txt")"
+for family in controller_runtime_reconcile_errors_total controller_runtime_reconcile_time_seconds workqueue_depth \
+	workqueue_queue_duration_seconds rest_client_requests_total leader_election_master_status multiarch_build_info \
+	process_cpu_seconds_total process_resident_memory_bytes process_virtual_memory_bytes process_start_time_seconds \
+	process_open_fds process_max_fds; do
+	expect_match "/metrics has $family, as Prometheus conventions name it" "^# TYPE $family (counter|gauge|histogram)$" \
+		"$(cat "$work/metrics.txt")"
+done
+rss=$(sed -n 's/^process_resident_memory_bytes //p' "$work/metrics.txt")
+proc_rss=$(awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$(cat "$work/ctl.pid")/status")
+expect_eq "process_resident_memory_bytes is the process's own (within 8 MiB of /proc's VmRSS)" 1 \
+	"$(awk -v a="$rss" -v b="$proc_rss" 'BEGIN { d = a - b; if (d < 0) d = -d; print (a > 0 && d < 8388608) ? 1 : 0 }')"
+expect_match "the build info names this version" "^multiarch_build_info\{version=\"$(cat VERSION)\",commit=\"[0-9a-f]+\"\} 1$" \
+	"$(cat "$work/metrics.txt")"
+
+echo "-- a real Prometheus scrapes the controller"
+prom_port=$(free_port)
+printf 'global: {scrape_interval: 1s}\nscrape_configs: [{job_name: multiarch-controller, static_configs: [{targets: ["127.0.0.1:%s"]}]}]\n' \
+	"$metrics_port" >"$work/prometheus.yml"
+prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prom-data" \
+	--web.listen-address="127.0.0.1:$prom_port" >"$work/prometheus.log" 2>&1 &
+echo $! >"$work/prometheus.pid"
+prom_query() { curl -sf "http://127.0.0.1:$prom_port/api/v1/query" --data-urlencode "query=$1" | jq -r '.data.result[0].value[1] // empty'; }
+scraped() { [ "$(prom_query 'up{job="multiarch-controller"}')" = 1 ]; }
+wait_for 30 scraped
+expect_eq "Prometheus scrapes /metrics: up is 1" "1" "$(prom_query 'up{job="multiarch-controller"}')"
+expect_match "and reads the reconciles by result" "^[1-9][0-9]*$" \
+	"$(prom_query 'controller_runtime_reconcile_total{controller="multiarchbuild",result="success"}')"
+expect_eq "and the leader status" "1" "$(prom_query 'leader_election_master_status{name="operator-test"}')"
+kill "$(cat "$work/prometheus.pid")" 2>/dev/null
+wait "$(cat "$work/prometheus.pid")" 2>/dev/null
+rm -f "$work/prometheus.pid"
 
 echo "-- the status port's bounds: 200 websocket clients that never read, beside one that does"
 tests/env/ws-client.py "ws://127.0.0.1:$metrics_port/ws" --protocol multiarch-status --count 1000 --seconds 40 \
