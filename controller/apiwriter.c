@@ -172,7 +172,7 @@ static enum ctl_write api_status(void *ctx, const cJSON *build, const cJSON *sta
 	if (res == CTL_WRITE_OK) {
 		write_through(c, INF_BUILDS, &resp);
 		if (c->opts.metrics)
-			ctl_metrics_status_written(c->opts.metrics, cJSON_GetObjectItemCaseSensitive(build, "status"), status);
+			ctl_metrics_status_written(c->opts.metrics, build, status);
 		ctl_httpd_notify(c->httpd);
 	}
 	kube_response_free(&resp);

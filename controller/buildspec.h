@@ -26,6 +26,7 @@ enum ctl_backend {
 	CTL_BACKEND_BUILDAH,
 	CTL_BACKEND_KANIKO,
 };
+#define CTL_BACKEND_COUNT 3
 
 /* The backend text names ("buildkit", "buildah", "kaniko") in *out; false when it names none. */
 bool ctl_backend_parse(const char *text, enum ctl_backend *out);

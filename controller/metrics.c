@@ -171,6 +171,12 @@ bool ctl_metrics_render(struct ctl_metrics *m, struct dynbuf *out)
 		ok = ctl_histogram_render(&m->builds[i].seconds, "multiarch_platform_build_duration_seconds", labels, out);
 	}
 	pthread_mutex_unlock(&m->lock);
+	ok = ok && family(out, "multiarch_builds_finished_total", "counter", "Builds that finished, by result and builder backend.");
+	for (int r = 0; ok && r < 2; r++)
+		for (int b = 0; ok && b < CTL_BACKEND_COUNT; b++)
+			ok = dynbuf_addf(out, "multiarch_builds_finished_total{result=\"%s\",backend=\"%s\"} %llu\n",
+					 r == 0 ? "Succeeded" : "Failed", ctl_backend_name((enum ctl_backend)b),
+					 atomic_load(&m->finished[r][b])) == DYNBUF_OK;
 	return ok;
 }
 
@@ -181,9 +187,29 @@ static double seconds_between(const char *from, const char *to)
 	return from && to && rfc3339_parse(from, &a) && rfc3339_parse(to, &b) && b >= a ? (double)(b - a) : -1;
 }
 
-void ctl_metrics_status_written(struct ctl_metrics *m, const cJSON *old_status, const cJSON *new_status)
+/* A build that moved to Succeeded or Failed: counted by result and backend (spec.builder.type). */
+static void count_finished(struct ctl_metrics *m, const cJSON *build, const char *old_phase, const char *phase)
 {
-	const cJSON *p, *q;
+	const char *type = json_str_at(json_at(build, "spec", "builder"), "type", NULL);
+	enum ctl_backend backend;
+	int result;
+
+	if (!phase || (old_phase && strcmp(old_phase, phase) == 0))
+		return;
+	if (strcmp(phase, "Succeeded") == 0)
+		result = 0;
+	else if (strcmp(phase, "Failed") == 0)
+		result = 1;
+	else
+		return;
+	if (!ctl_backend_parse(type ? type : "buildkit", &backend))
+		return;
+	atomic_fetch_add(&m->finished[result][backend], 1);
+}
+
+void ctl_metrics_status_written(struct ctl_metrics *m, const cJSON *build, const cJSON *new_status)
+{
+	const cJSON *old_status = cJSON_GetObjectItemCaseSensitive(build, "status"), *p, *q;
 	const char *last_platform_done = NULL, *old_phase = json_str_at(old_status, "phase", NULL),
 		   *phase = json_str_at(new_status, "phase", NULL);
 	double d;
@@ -203,6 +229,7 @@ void ctl_metrics_status_written(struct ctl_metrics *m, const cJSON *old_status, 
 		    (d = seconds_between(json_str_at(p, "startTime", NULL), json_str_at(p, "completionTime", NULL))) >= 0)
 			ctl_metrics_build(m, name, d);
 	}
+	count_finished(m, build, old_phase, phase);
 	if (phase && strcmp(phase, "Succeeded") == 0 && (!old_phase || strcmp(old_phase, "Succeeded") != 0) &&
 	    (d = seconds_between(last_platform_done, json_str_at(new_status, "completionTime", NULL))) >= 0)
 		ctl_histogram_observe(&m->index_seconds, d);

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "controller/buildspec.h"
 #include "util/dynbuf.h"
 
 #define CTL_HIST_BUCKETS_MAX 16
@@ -50,6 +51,7 @@ struct ctl_metrics {
 	size_t api_count;
 	struct ctl_platform_series builds[CTL_METRIC_SERIES_MAX];
 	size_t build_count;
+	atomic_ullong finished[2][CTL_BACKEND_COUNT]; /* builds that finished: [0] Succeeded, [1] Failed, by backend */
 };
 
 void ctl_metrics_init(struct ctl_metrics *m);
@@ -67,8 +69,9 @@ bool ctl_metrics_render(struct ctl_metrics *m, struct dynbuf *out);
 /* Appends one histogram family member (name, optional {labels}) to out. */
 bool ctl_histogram_render(const struct ctl_histogram *h, const char *name, const char *labels, struct dynbuf *out);
 
-/* Counts the build and index durations a status write shows, once each: a platform or the build that moved to
- * Succeeded from old_status to new_status (both borrowed, old_status may be NULL). */
-void ctl_metrics_status_written(struct ctl_metrics *m, const cJSON *old_status, const cJSON *new_status);
+/* Counts what a status write shows, once each: the build and index durations of a platform or a build that moved
+ * to Succeeded, and a build that finished (Succeeded or Failed) by result and backend, from build's status to
+ * new_status (both borrowed; build may have no status yet). */
+void ctl_metrics_status_written(struct ctl_metrics *m, const cJSON *build, const cJSON *new_status);
 
 #endif

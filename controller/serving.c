@@ -38,21 +38,34 @@ bool ctl_serve_ready(void *ctx, struct dynbuf *out)
 	return synced && e == DYNBUF_OK;
 }
 
+/* Builds by status.phase, and their platforms by status.platforms[].phase; the last name of each is "other". */
 struct phase_count {
 	const char *phases[6];
 	unsigned long counts[6];
+	const char *platform_phases[6];
+	unsigned long platform_counts[6];
 };
+
+/* The index of phase among the first count - 1 names, else count - 1 ("other"). */
+static size_t phase_index(const char *const *names, size_t count, const char *phase)
+{
+	size_t i = 0;
+
+	while (i < count - 1 && !(phase && strcmp(names[i], phase) == 0))
+		i++;
+	return i;
+}
 
 static void count_phase(void *ctx, const struct ctl_obj *o, const cJSON *build)
 {
 	struct phase_count *pc = ctx;
-	const char *phase = json_str_at(cJSON_GetObjectItemCaseSensitive(build, "status"), "phase", NULL);
-	size_t i = 0;
+	const cJSON *status = cJSON_GetObjectItemCaseSensitive(build, "status"), *p;
+	const char *phase = json_str_at(status, "phase", NULL);
 	(void)o;
 
-	while (i < 5 && !(phase && strcmp(pc->phases[i], phase) == 0))
-		i++;
-	pc->counts[phase ? i : 0]++; /* no status yet counts as Pending */
+	pc->counts[phase ? phase_index(pc->phases, 6, phase) : 0]++; /* no status yet counts as Pending */
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(status, "platforms"))
+		pc->platform_counts[phase_index(pc->platform_phases, 6, json_str_at(p, "phase", NULL))]++;
 }
 
 /* The families of the controller's state under the names controller-runtime operators and every Prometheus
@@ -78,7 +91,10 @@ bool ctl_serve_metrics(void *ctx, struct dynbuf *out)
 {
 	static const char *const kinds[INF_COUNT] = {"multiarchbuilds", "pods", "jobs", "nodes"};
 	struct ctl_controller *c = ctx;
-	struct phase_count pc = {{"Pending", "Building", "Merging", "Succeeded", "Failed", "other"}, {0}};
+	struct phase_count pc = {{"Pending", "Building", "Merging", "Succeeded", "Failed", "other"},
+				 {0},
+				 {"Pending", "Waiting", "Building", "Succeeded", "Failed", "other"},
+				 {0}};
 	struct ctl_event_counts events;
 	bool ok = true;
 
@@ -90,6 +106,11 @@ bool ctl_serve_metrics(void *ctx, struct dynbuf *out)
 	ctl_each_build(c, count_phase, &pc);
 	for (size_t i = 0; i < 6; i++)
 		emit(out, &ok, "multiarch_builds{phase=\"%s\"} %lu\n", pc.phases[i], pc.counts[i]);
+	emit(out, &ok, "%s",
+	     "# HELP multiarch_platforms The cached builds' platforms by phase (Waiting: for a node, or a retry).\n"
+	     "# TYPE multiarch_platforms gauge\n");
+	for (size_t i = 0; i < 6; i++)
+		emit(out, &ok, "multiarch_platforms{phase=\"%s\"} %lu\n", pc.platform_phases[i], pc.platform_counts[i]);
 	emit(out, &ok, "%s", "# HELP multiarch_cached_objects Objects in the informer caches.\n# TYPE multiarch_cached_objects gauge\n");
 	for (int i = 0; i < INF_COUNT; i++)
 		emit(out, &ok, "multiarch_cached_objects{kind=\"%s\"} %zu\n", kinds[i], ctl_store_len(c->informers[i].store));

@@ -23,7 +23,7 @@ trap cleanup EXIT
 
 echo "-- manifests"
 out=$(tests/env/manifests.sh --check 2>&1)
-expect_eq "deploy/crd.yaml and deploy/install.yaml are in sync (make manifests)" "" "$out"
+expect_eq "deploy/crd.yaml, the install.yaml files and deploy/monitoring/prometheusrule.yaml are in sync (make manifests)" "" "$out"
 # a server-side dry run creates nothing: the namespaced objects need their namespace to exist already
 kubectl create namespace multiarch-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 out=$(kubectl apply --dry-run=server -k deploy/ 2>&1)
@@ -105,6 +105,8 @@ expect_match "no Event was dropped" "^multiarch_events_dropped_total 0$" "$(cat 
 expect_match "the build counted as Succeeded" '^multiarch_builds\{phase="Succeeded"\} 1$' "$(cat "$work/metrics.txt")"
 expect_match "platform build durations per platform" '^multiarch_platform_build_duration_seconds_count\{platform="linux/ppc64le"\} 1$' "$(cat "$work/metrics.txt")"
 expect_match "the index duration" '^multiarch_index_duration_seconds_count 1$' "$(cat "$work/metrics.txt")"
+expect_match "builds finished, by result and backend" '^multiarch_builds_finished_total\{result="Succeeded",backend="buildkit"\} 1$' \
+	"$(cat "$work/metrics.txt")"
 out=$(promtool check metrics <"$work/metrics.txt" 2>&1)
 expect_eq "promtool check metrics finds nothing to say (names, units, HELP, TYPE)" "" "$out"
 expect_match "controller-runtime's reconcile total, by result" \
@@ -122,6 +124,19 @@ expect_eq "process_resident_memory_bytes is the process's own (within 8 MiB of /
 	"$(awk -v a="$rss" -v b="$proc_rss" 'BEGIN { d = a - b; if (d < 0) d = -d; print (a > 0 && d < 8388608) ? 1 : 0 }')"
 expect_match "the build info names this version" "^multiarch_build_info\{version=\"$(cat VERSION)\",commit=\"[0-9a-f]+\"\} 1$" \
 	"$(cat "$work/metrics.txt")"
+
+echo "-- alerts and dashboard"
+out=$(promtool check rules deploy/monitoring/alerts.rules.yaml 2>&1)
+expect_match "promtool check rules: the alert rules are valid" "SUCCESS: 5 rules found" "$out"
+out=$(cd tests/monitoring && promtool test rules alerts_test.yaml 2>&1)
+expect_match "promtool test rules: each alert fires after its 'for' on the series that mean it, and not on healthy ones" \
+	"SUCCESS" "$out"
+# every series the alerts and the dashboard query is one this controller exports (a histogram by its _bucket)
+queried=$( { jq -r '.panels[].targets[].expr' deploy/monitoring/dashboard.json; sed -n 's/^ *expr: //p' deploy/monitoring/alerts.rules.yaml; } |
+	grep -oE '\b(multiarch|controller_runtime|workqueue|rest_client|leader_election|process)_[a-z_]+' | sed -E 's/_(bucket|sum|count)$//' | sort -u)
+missing=$(for m in $queried; do grep -q "^# TYPE $m " "$work/metrics.txt" || echo "$m"; done)
+expect_eq "every series the dashboard and the alerts query exists in /metrics ($(echo "$queried" | wc -w) names)" "" "$missing"
+expect_eq "the dashboard is valid JSON with 12 panels" "12" "$(jq '.panels | length' deploy/monitoring/dashboard.json)"
 
 echo "-- a real Prometheus scrapes the controller"
 prom_port=$(free_port)

@@ -59,6 +59,33 @@ static void test_controller_runtime_results(void **state)
 	ctl_metrics_destroy(&m);
 }
 
+static void test_finished_builds(void **state)
+{
+	struct ctl_metrics m;
+	struct dynbuf out;
+	cJSON *building = cJSON_Parse("{\"spec\":{\"builder\":{\"type\":\"kaniko\"}},\"status\":{\"phase\":\"Building\"}}");
+	cJSON *done = cJSON_Parse("{\"spec\":{},\"status\":{\"phase\":\"Merging\"}}");
+	cJSON *failed = cJSON_Parse("{\"phase\":\"Failed\"}"), *succeeded = cJSON_Parse("{\"phase\":\"Succeeded\"}");
+	(void)state;
+
+	ctl_metrics_init(&m);
+	ctl_metrics_status_written(&m, building, failed);
+	ctl_metrics_status_written(&m, done, succeeded);
+	cJSON_ReplaceItemInObject(done, "status", cJSON_Duplicate(succeeded, true));
+	ctl_metrics_status_written(&m, done, succeeded); /* no change of phase: not counted again */
+	dynbuf_init(&out, 1 << 20);
+	assert_true(ctl_metrics_render(&m, &out));
+	assert_non_null(strstr(dynbuf_str(&out), "multiarch_builds_finished_total{result=\"Failed\",backend=\"kaniko\"} 1\n"));
+	assert_non_null(strstr(dynbuf_str(&out), "multiarch_builds_finished_total{result=\"Succeeded\",backend=\"buildkit\"} 1\n"));
+	assert_non_null(strstr(dynbuf_str(&out), "multiarch_builds_finished_total{result=\"Succeeded\",backend=\"kaniko\"} 0\n"));
+	dynbuf_free(&out);
+	cJSON_Delete(building);
+	cJSON_Delete(done);
+	cJSON_Delete(failed);
+	cJSON_Delete(succeeded);
+	ctl_metrics_destroy(&m);
+}
+
 static void test_proc_stat(void **state)
 {
 	struct ctl_proc_stat st;
@@ -91,6 +118,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_overflow_is_counted_as_other),
 		cmocka_unit_test(test_controller_runtime_results),
+		cmocka_unit_test(test_finished_builds),
 		cmocka_unit_test(test_proc_stat),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
