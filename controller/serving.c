@@ -64,8 +64,9 @@ static void count_phase(void *ctx, const struct ctl_obj *o, const cJSON *build)
 	(void)o;
 
 	pc->counts[phase ? phase_index(pc->phases, 6, phase) : 0]++; /* no status yet counts as Pending */
-	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(status, "platforms"))
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(status, "platforms")) {
 		pc->platform_counts[phase_index(pc->platform_phases, 6, json_str_at(p, "phase", NULL))]++;
+	}
 }
 
 /* The families of the controller's state under the names controller-runtime operators and every Prometheus
