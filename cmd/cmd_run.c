@@ -65,6 +65,7 @@ static const char run_help[] = "usage: multiarch-controller run [flags]\n"
 			       "                                     none asks no one\n"
 			       "  --log-format text|json             (default text)\n"
 			       "  --log-level debug|info|warn|error  (default info)\n"
+			       "  -v, -v=N                           verbosity as klog spells it: -v or N of 1 or more is debug\n"
 			       "  --help                             show this help\n";
 
 struct logger {
@@ -193,6 +194,26 @@ static bool add_namespaces(struct ctl_controller_options *opts, char *list)
 	return true;
 }
 
+/* -v as klog and controller-runtime spell it: alone, -vN or -v=N; 0 keeps info, more is debug. False when N is
+ * not a number. */
+static bool parse_verbosity(const char *arg, enum ctl_log_level *level)
+{
+	char *end = NULL;
+	long n;
+
+	if (!arg) {
+		*level = CTL_LOG_DEBUG;
+		return true;
+	}
+	if (*arg == '=')
+		arg++;
+	n = strtol(arg, &end, 10);
+	if (end == arg || *end || n < 0 || n > 10)
+		return false;
+	*level = n == 0 ? CTL_LOG_INFO : CTL_LOG_DEBUG;
+	return true;
+}
+
 /* --leader-elect alone (true), --leader-elect=true|false, or --leader-elect true|false (the value as the next
  * word, as before the bare form was accepted). Reads optarg and may step optind over the value; false, with a
  * message, for another value. */
@@ -295,7 +316,7 @@ int cmd_run(int argc, char **argv)
 	snprintf(identity, sizeof(identity), "%s_%08x", host[0] ? host : "multiarch-controller", (unsigned)(rng_next(&rng) & 0xffffffffU));
 	opts.identity = identity;
 	optind = 1;
-	while ((c = cli_getopt("run", argc, argv, "h", longopts)) != -1) {
+	while ((c = cli_getopt("run", argc, argv, "hv::", longopts)) != -1) {
 		switch (c) {
 		case 'k':
 			kubeconfig = optarg;
@@ -384,6 +405,12 @@ int cmd_run(int argc, char **argv)
 				lg.min = CTL_LOG_ERROR;
 			else {
 				cli_error("run", "--log-level %s: want debug, info, warn or error", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case 'v':
+			if (!parse_verbosity(optarg, &lg.min)) {
+				cli_error("run", "-v%s: want -v alone or -v=N with a number N (0: info, 1 and more: debug)", optarg);
 				return CLI_EXIT_USAGE;
 			}
 			break;

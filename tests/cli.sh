@@ -95,6 +95,21 @@ run run --log-format xml
 expect_eq "run --log-format xml exits 2" 2 "$rc"
 run run --resync-period soon
 expect_match "run names a malformed duration" "--resync-period soon: want a duration" "$err"
+run run -v --workers 0
+expect_match "run -v is taken (the next flag is read on)" "--workers" "$err"
+run run -v=2 --workers 0
+expect_match "run -v=2 is taken" "--workers" "$err"
+run run -v=loud
+expect_match "run -v with a bad level says what it wants" "want -v alone or -v=N" "$err"
+# README's synopsis names exactly the flags each command's --help lists
+for cmd in run index doctor render fetch version; do
+	# the flags a help line defines (before its description) and the spellings it says are accepted too
+	helped=$( { "$bin" "$cmd" --help 2>&1 | grep -E '^  -' | sed -E 's/^  (([^ ]| [^ ])*).*/\1/'
+		"$bin" "$cmd" --help 2>&1 | grep -oE 'also spelt --[a-z-]+'; } | grep -oE -- '--?[a-z][a-z-]*' | grep -vx -- '--help' | sort -u)
+	synopsis=$(awk -v cmd="$cmd" '/^```/ { inblock = !inblock; next } inblock && /^multiarch-controller / { on = ($2 == cmd) }
+		inblock && on' README.md | grep -oE -- '(^|[ [(|])--?[a-z][a-z-]*' | grep -oE -- '--?[a-z][a-z-]*' | sort -u)
+	expect_eq "README's synopsis of $cmd names the flags of its --help" "" "$(diff <(echo "$helped") <(echo "$synopsis") | grep '^[<>]')"
+done
 run render
 expect_eq "render without -f exits 2" 2 "$rc"
 expect_match "render without -f says so" "-f FILE is required" "$err"
