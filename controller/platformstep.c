@@ -9,6 +9,7 @@
 #include "registry/reference.h"
 #include "util/jsonget.h"
 #include "util/text.h"
+#include "util/timefmt.h"
 
 /* The first words of these failures' messages; a status written before status.platforms[].reason existed is read
  * back by them. */
@@ -41,17 +42,21 @@ static long node_wait_s(const struct run *r)
 	return config && config->node_wait_s > 0 ? config->node_wait_s : CTL_NODE_WAIT_DEFAULT_S;
 }
 
-/* Platform i's pod exists and no node takes it (none of its architecture is Ready, or the scheduler found none
- * that fits): Waiting, so that NodesAvailable says so, while a cluster autoscaler may add one; scheduler is
- * the scheduler's word ("" when it has none yet). */
-static void waiting_for_node(struct run *r, struct platform_state *ps, long waited_s, const char *scheduler)
+/* Platform i's pod, made at created, exists and no node takes it (none of its architecture is Ready, or the
+ * scheduler found none that fits): Waiting, so that NodesAvailable says so, while a cluster autoscaler may add
+ * one; scheduler is the scheduler's word ("" when it has none yet). The message holds no clock, so that a look
+ * while nothing changed writes nothing. */
+static void waiting_for_node(struct run *r, struct platform_state *ps, time_t created, const char *scheduler)
 {
+	char deadline[RFC3339_MAX];
+
+	rfc3339_format(created + node_wait_s(r), deadline, sizeof(deadline));
 	set_state(ps, CTL_PHASE_WAITING, CTL_REASON_NO_MATCHING_NODES);
 	text_format(ps->message, sizeof(ps->message),
-		    MSG_NO_NODES " with kubernetes.io/arch=%s has taken pod %s for %lds; it waits up to %lds (policy.nodeWaitTimeout) "
-				 "for one, which a cluster autoscaler can add%s%s",
-		    ps->platform->platform.arch, ps->pod, waited_s, node_wait_s(r), scheduler[0] ? "; " : "", scheduler);
-	run_requeue_within(r, (double)(node_wait_s(r) - waited_s));
+		    MSG_NO_NODES " with kubernetes.io/arch=%s has taken pod %s; it waits for one until %s (policy.nodeWaitTimeout "
+				 "%lds), which a cluster autoscaler can add%s%s",
+		    ps->platform->platform.arch, ps->pod, deadline, node_wait_s(r), scheduler[0] ? "; " : "", scheduler);
+	run_requeue_within(r, (double)(created + node_wait_s(r)) - (double)r->view->now);
 }
 
 /* The generation's builder ConfigMap exists and is not this build's: no pod may mount it. */
@@ -126,7 +131,7 @@ static void start_attempt(struct run *r, size_t i, int attempt, const char *afte
 	cJSON_Delete(pod);
 	pod_created(r, ps, attempt, res, err);
 	if (nodes == 0 && ps->phase == CTL_PHASE_BUILDING)
-		waiting_for_node(r, ps, 0, "");
+		waiting_for_node(r, ps, r->view->now, "");
 }
 
 static double retry_delay(const struct run *r, int failed_attempts)
@@ -267,16 +272,17 @@ static bool unplaced(const struct run *r, size_t i, const cJSON *pod)
 	return nodes == 0;
 }
 
-/* Attempt n's pod has waited waited_s for a node: Waiting, or past policy.nodeWaitTimeout the platform fails with
- * NoMatchingNodes (no retry: another attempt would wait the same) and the pod is deleted once that is written. */
-static void waited_for_node(struct run *r, size_t i, int n, const cJSON *pod, long waited_s)
+/* Attempt n's pod, made at created, waits for a node: Waiting, or past policy.nodeWaitTimeout the platform fails
+ * with NoMatchingNodes (no retry: another attempt would wait the same) and the pod is deleted once that is
+ * written. */
+static void waited_for_node(struct run *r, size_t i, int n, const cJSON *pod, time_t created)
 {
 	struct platform_state *ps = &r->platforms[i];
 	char scheduler[MESSAGE_MAX / 2];
 
 	ctl_pod_unschedulable(pod, scheduler, sizeof(scheduler));
-	if (waited_s < node_wait_s(r)) {
-		waiting_for_node(r, ps, waited_s, scheduler);
+	if ((double)r->view->now - (double)created < (double)node_wait_s(r)) {
+		waiting_for_node(r, ps, created, scheduler);
 		return;
 	}
 	if (r->delete_after_count < sizeof(r->delete_after_status) / sizeof(r->delete_after_status[0]))
@@ -314,7 +320,7 @@ static void attempt_running(struct run *r, size_t i, int n, int recorded, const 
 		return;
 	}
 	if (unplaced(r, i, pod)) {
-		waited_for_node(r, i, n, pod, (long)(r->view->now - created));
+		waited_for_node(r, i, n, pod, created);
 		return;
 	}
 	set_state(ps, CTL_PHASE_BUILDING, CTL_REASON_NONE);

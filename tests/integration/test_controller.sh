@@ -312,7 +312,7 @@ wait_for 20 test -n "$(kubectl get pod -n ctl-nodes waits-g1-linux-ppc64le-a1 -o
 expect_eq "no ppc64le node: its pod is made all the same, pinned, and Pending as Unschedulable (for an autoscaler)" \
 	"ppc64le Pending Unschedulable" "$(kubectl get pod -n ctl-nodes waits-g1-linux-ppc64le-a1 -o jsonpath='{.spec.nodeSelector.kubernetes\.io/arch} {.status.phase} {.status.conditions[?(@.type=="PodScheduled")].reason}')"
 expect_match "no ppc64le node: the platform's message says the pod waits, and how long it may" \
-	"has taken pod waits-g1-linux-ppc64le-a1 for [0-9]+s; it waits up to 900s \\(policy.nodeWaitTimeout\\)" \
+	"has taken pod waits-g1-linux-ppc64le-a1; it waits for one until [0-9T:-]+Z \\(policy.nodeWaitTimeout 900s\\)" \
 	"$(field ctl-nodes waits '{.status.platforms[?(@.platform=="linux/ppc64le")].message}')"
 apply_mab ctl-nodes never '"linux/riscv64", "linux/386"' '  policy: {nodeWaitTimeout: 10s}'
 if kubectl wait --for=condition=Stalled mab/fails -n ctl-nodes --timeout=30s >/dev/null 2>&1; then pass "no ppc64le node, policy Fail: Stalled"; else
