@@ -106,7 +106,7 @@ void ctl_metrics_build(struct ctl_metrics *m, const char *platform, double secon
 	pthread_mutex_unlock(&m->lock);
 }
 
-static bool family(struct dynbuf *out, const char *name, const char *type, const char *help)
+bool ctl_metrics_family(struct dynbuf *out, const char *name, const char *type, const char *help)
 {
 	return dynbuf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type) == DYNBUF_OK;
 }
@@ -118,7 +118,7 @@ static bool render_controller_runtime(struct ctl_metrics *m, struct dynbuf *out)
 	unsigned long long total = atomic_load(&m->reconciles), errors = atomic_load(&m->reconcile_errors);
 	unsigned long long requeued = atomic_load(&m->reconcile_requeues_after);
 	unsigned long long success = total >= errors + requeued ? total - errors - requeued : 0;
-	bool ok = family(out, "controller_runtime_reconcile_total", "counter", "Reconciles per controller, by result.");
+	bool ok = ctl_metrics_family(out, "controller_runtime_reconcile_total", "counter", "Reconciles per controller, by result.");
 
 	ok = ok &&
 	     dynbuf_addf(out,
@@ -127,14 +127,16 @@ static bool render_controller_runtime(struct ctl_metrics *m, struct dynbuf *out)
 			 "controller_runtime_reconcile_total{controller=\"" CTL_METRICS_CONTROLLER "\",result=\"requeue\"} 0\n"
 			 "controller_runtime_reconcile_total{controller=\"" CTL_METRICS_CONTROLLER "\",result=\"requeue_after\"} %llu\n",
 			 success, errors, requeued) == DYNBUF_OK;
-	ok = ok &&
-	     family(out, "controller_runtime_reconcile_errors_total", "counter", "Reconciles that returned an error, per controller.");
+	ok = ok && ctl_metrics_family(out, "controller_runtime_reconcile_errors_total", "counter",
+				      "Reconciles that returned an error, per controller.");
 	ok = ok && dynbuf_addf(out, "controller_runtime_reconcile_errors_total{controller=\"" CTL_METRICS_CONTROLLER "\"} %llu\n",
 			       errors) == DYNBUF_OK;
-	ok = ok && family(out, "controller_runtime_reconcile_time_seconds", "histogram", "Time one reconcile took, per controller.");
+	ok = ok &&
+	     ctl_metrics_family(out, "controller_runtime_reconcile_time_seconds", "histogram", "Time one reconcile took, per controller.");
 	ok = ok && ctl_histogram_render(&m->reconcile_seconds, "controller_runtime_reconcile_time_seconds",
 					"controller=\"" CTL_METRICS_CONTROLLER "\"", out);
-	ok = ok && family(out, "workqueue_queue_duration_seconds", "histogram", "Time a key waited in the work queue, per queue.");
+	ok = ok &&
+	     ctl_metrics_family(out, "workqueue_queue_duration_seconds", "histogram", "Time a key waited in the work queue, per queue.");
 	ok = ok &&
 	     ctl_histogram_render(&m->queue_wait_seconds, "workqueue_queue_duration_seconds", "name=\"" CTL_METRICS_CONTROLLER "\"", out);
 	return ok;
@@ -145,33 +147,39 @@ bool ctl_metrics_render(struct ctl_metrics *m, struct dynbuf *out)
 	char labels[80];
 	bool ok = render_controller_runtime(m, out);
 
-	ok = ok && family(out, "multiarch_reconciles_total", "counter", "Reconciles run.");
+	ok = ok && ctl_metrics_family(out, "multiarch_reconciles_total", "counter", "Reconciles run.");
 	ok = ok && dynbuf_addf(out, "multiarch_reconciles_total %llu\n", atomic_load(&m->reconciles)) == DYNBUF_OK;
-	ok = ok && family(out, "multiarch_reconcile_errors_total", "counter", "Reconciles that failed and were requeued with backoff.");
+	ok = ok && ctl_metrics_family(out, "multiarch_reconcile_errors_total", "counter",
+				      "Reconciles that failed and were requeued with backoff.");
 	ok = ok && dynbuf_addf(out, "multiarch_reconcile_errors_total %llu\n", atomic_load(&m->reconcile_errors)) == DYNBUF_OK;
-	ok = ok && family(out, "multiarch_reconcile_duration_seconds", "histogram", "Time one reconcile took.");
+	ok = ok && ctl_metrics_family(out, "multiarch_reconcile_duration_seconds", "histogram", "Time one reconcile took.");
 	ok = ok && ctl_histogram_render(&m->reconcile_seconds, "multiarch_reconcile_duration_seconds", NULL, out);
-	ok = ok &&
-	     family(out, "multiarch_workqueue_wait_seconds", "histogram", "Time a key waited in the work queue before a worker took it.");
+	ok = ok && ctl_metrics_family(out, "multiarch_workqueue_wait_seconds", "histogram",
+				      "Time a key waited in the work queue before a worker took it.");
 	ok = ok && ctl_histogram_render(&m->queue_wait_seconds, "multiarch_workqueue_wait_seconds", NULL, out);
-	ok = ok && family(out, "multiarch_index_duration_seconds", "histogram", "Time from the index Job's creation to the pushed index.");
+	ok = ok && ctl_metrics_family(out, "multiarch_index_duration_seconds", "histogram",
+				      "Time from the index Job's creation to the pushed index.");
 	ok = ok && ctl_histogram_render(&m->index_seconds, "multiarch_index_duration_seconds", NULL, out);
 	pthread_mutex_lock(&m->lock);
-	ok = ok && family(out, "multiarch_api_requests_total", "counter", "Requests to the Kubernetes API by method and HTTP status.");
+	ok = ok && ctl_metrics_family(out, "multiarch_api_requests_total", "counter",
+				      "Requests to the Kubernetes API by method and HTTP status.");
 	for (size_t i = 0; ok && i < m->api_count; i++)
 		ok = dynbuf_addf(out, "multiarch_api_requests_total{method=\"%s\",code=\"%ld\"} %llu\n", m->api[i].method, m->api[i].code,
 				 m->api[i].count) == DYNBUF_OK;
-	ok = ok && family(out, "rest_client_requests_total", "counter", "Requests to the Kubernetes API by method and HTTP status.");
+	ok = ok &&
+	     ctl_metrics_family(out, "rest_client_requests_total", "counter", "Requests to the Kubernetes API by method and HTTP status.");
 	for (size_t i = 0; ok && i < m->api_count; i++)
 		ok = dynbuf_addf(out, "rest_client_requests_total{method=\"%s\",code=\"%ld\"} %llu\n", m->api[i].method, m->api[i].code,
 				 m->api[i].count) == DYNBUF_OK;
-	ok = ok && family(out, "multiarch_platform_build_duration_seconds", "histogram", "Time a platform took to build, by platform.");
+	ok = ok && ctl_metrics_family(out, "multiarch_platform_build_duration_seconds", "histogram",
+				      "Time a platform took to build, by platform.");
 	for (size_t i = 0; ok && i < m->build_count; i++) {
 		snprintf(labels, sizeof(labels), "platform=\"%s\"", m->builds[i].platform);
 		ok = ctl_histogram_render(&m->builds[i].seconds, "multiarch_platform_build_duration_seconds", labels, out);
 	}
 	pthread_mutex_unlock(&m->lock);
-	ok = ok && family(out, "multiarch_builds_finished_total", "counter", "Builds that finished, by result and builder backend.");
+	ok = ok &&
+	     ctl_metrics_family(out, "multiarch_builds_finished_total", "counter", "Builds that finished, by result and builder backend.");
 	for (int r = 0; ok && r < 2; r++)
 		for (int b = 0; ok && b < CTL_BACKEND_COUNT; b++)
 			ok = dynbuf_addf(out, "multiarch_builds_finished_total{result=\"%s\",backend=\"%s\"} %llu\n",

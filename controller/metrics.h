@@ -66,6 +66,9 @@ void ctl_metrics_build(struct ctl_metrics *m, const char *platform, double secon
 /* Appends every family above, with HELP and TYPE lines, to out. Returns false when out is full. */
 bool ctl_metrics_render(struct ctl_metrics *m, struct dynbuf *out);
 
+/* Appends the HELP and TYPE lines of family name to out; false when out is full. */
+bool ctl_metrics_family(struct dynbuf *out, const char *name, const char *type, const char *help);
+
 /* Appends one histogram family member (name, optional {labels}) to out. */
 bool ctl_histogram_render(const struct ctl_histogram *h, const char *name, const char *labels, struct dynbuf *out);
 

@@ -32,6 +32,17 @@ static void no_nodes(struct run *r, struct platform_state *ps, const cJSON *sele
 		  CTL_REASON_NO_MATCHING_NODES);
 }
 
+/* The usable nodes that carry selector (borrowed; platform ps's, may be NULL) and admit ps's tolerations;
+ * unknown (out of memory) when either cannot be made. */
+static size_t fitting_nodes(const struct run *r, const struct platform_state *ps, const cJSON *selector, size_t unknown)
+{
+	cJSON *tolerations = ctl_platform_tolerations(r->view->build, ps->platform, r->opts->children.config);
+	size_t nodes = selector && tolerations ? r->view->nodes_fitting(r->view->nodes_ctx, selector, tolerations) : unknown;
+
+	cJSON_Delete(tolerations);
+	return nodes;
+}
+
 /* How long a build pod may wait for a node: the build's policy.nodeWaitTimeout, else the configuration's. */
 static long node_wait_s(const struct run *r)
 {
@@ -105,13 +116,11 @@ static void start_attempt(struct run *r, size_t i, int attempt, const char *afte
 {
 	struct platform_state *ps = &r->platforms[i];
 	cJSON *selector = ctl_platform_node_selector(r->view->build, ps->platform);
-	cJSON *tolerations = ctl_platform_tolerations(r->view->build, ps->platform, r->opts->children.config);
-	size_t nodes = selector && tolerations ? r->view->nodes_fitting(r->view->nodes_ctx, selector, tolerations) : 0;
+	size_t nodes = fitting_nodes(r, ps, selector, 0);
 	cJSON *pod = NULL;
 	char err[CTL_ERRBUF_SIZE];
 	enum ctl_write res;
 
-	cJSON_Delete(tolerations);
 	if (nodes == 0)
 		no_nodes(r, ps, selector, after_failure);
 	cJSON_Delete(selector);
@@ -255,7 +264,7 @@ static void attempt_lost(struct run *r, size_t i, int n, const char *how)
 static bool unplaced(const struct run *r, size_t i, const cJSON *pod)
 {
 	const struct platform_state *ps = &r->platforms[i];
-	cJSON *selector, *tolerations;
+	cJSON *selector;
 	char scheduler[64];
 	size_t nodes;
 
@@ -265,10 +274,8 @@ static bool unplaced(const struct run *r, size_t i, const cJSON *pod)
 	if (scheduler[0])
 		return true;
 	selector = ctl_platform_node_selector(r->view->build, ps->platform);
-	tolerations = ctl_platform_tolerations(r->view->build, ps->platform, r->opts->children.config);
-	nodes = selector && tolerations ? r->view->nodes_fitting(r->view->nodes_ctx, selector, tolerations) : 1;
+	nodes = fitting_nodes(r, ps, selector, 1);
 	cJSON_Delete(selector);
-	cJSON_Delete(tolerations);
 	return nodes == 0;
 }
 

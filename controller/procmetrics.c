@@ -8,6 +8,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "controller/metrics.h"
+
 #define PROC_TEXT_MAX 4096 /* /proc/self/stat is one line of a few hundred bytes; /proc/stat's btime line is early */
 
 bool ctl_proc_stat_parse(const char *text, struct ctl_proc_stat *out)
@@ -76,11 +78,6 @@ static long open_fds(void)
 	return n - 1; /* the directory stream's own */
 }
 
-static bool family(struct dynbuf *out, const char *name, const char *type, const char *help)
-{
-	return dynbuf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type) == DYNBUF_OK;
-}
-
 bool ctl_process_metrics_render(struct dynbuf *out)
 {
 	char text[PROC_TEXT_MAX];
@@ -92,21 +89,21 @@ bool ctl_process_metrics_render(struct dynbuf *out)
 	bool ok = true;
 
 	if (read_text("/proc/self/stat", text, sizeof(text)) && ctl_proc_stat_parse(text, &st) && ticks > 0) {
-		ok = family(out, "process_cpu_seconds_total", "counter", "User and system CPU time spent, in seconds.") &&
+		ok = ctl_metrics_family(out, "process_cpu_seconds_total", "counter", "User and system CPU time spent, in seconds.") &&
 		     dynbuf_addf(out, "process_cpu_seconds_total %.2f\n", (double)(st.utime_ticks + st.stime_ticks) / ticks) == DYNBUF_OK;
-		ok = ok && family(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.") &&
+		ok = ok && ctl_metrics_family(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.") &&
 		     dynbuf_addf(out, "process_resident_memory_bytes %.0f\n", (double)st.rss_pages * page) == DYNBUF_OK;
-		ok = ok && family(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.") &&
+		ok = ok && ctl_metrics_family(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.") &&
 		     dynbuf_addf(out, "process_virtual_memory_bytes %llu\n", st.vsize_bytes) == DYNBUF_OK;
-		ok = ok &&
-		     (boot <= 0 ||
-		      (family(out, "process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch, in seconds.") &&
-		       dynbuf_addf(out, "process_start_time_seconds %.2f\n", (double)boot + (double)st.start_ticks / ticks) == DYNBUF_OK));
+		ok = ok && (boot <= 0 || (ctl_metrics_family(out, "process_start_time_seconds", "gauge",
+							     "Start time of the process since the Unix epoch, in seconds.") &&
+					  dynbuf_addf(out, "process_start_time_seconds %.2f\n",
+						      (double)boot + (double)st.start_ticks / ticks) == DYNBUF_OK));
 	}
-	ok = ok && (fds < 0 || (family(out, "process_open_fds", "gauge", "Number of open file descriptors.") &&
+	ok = ok && (fds < 0 || (ctl_metrics_family(out, "process_open_fds", "gauge", "Number of open file descriptors.") &&
 				dynbuf_addf(out, "process_open_fds %ld\n", fds) == DYNBUF_OK));
 	ok = ok && (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY ||
-		    (family(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.") &&
+		    (ctl_metrics_family(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.") &&
 		     dynbuf_addf(out, "process_max_fds %llu\n", (unsigned long long)lim.rlim_cur) == DYNBUF_OK));
 	return ok;
 }
