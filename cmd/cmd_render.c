@@ -90,7 +90,7 @@ static int render(cJSON *build, const struct ctl_child_options *opts)
 	ok = ok &&
 	     ctl_child_name(job_name, sizeof(job_name),
 			    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(build, "metadata"), "name")->valuestring,
-			    spec.generation, "index");
+			    spec.round, "index");
 	if (ok && ctl_index_job(build, &spec, job_name, sources, platforms, spec.platform_count, opts, &obj, err, sizeof(err)) == CTL_OK)
 		ok = add_item(items, obj);
 	text = ok ? cJSON_Print(list) : NULL;

@@ -7,7 +7,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "controller/labels.h"
 #include "registry/reference.h"
+#include "util/strmap.h"
 #include "util/jsonnum.h"
 #include "util/jsonget.h"
 
@@ -59,6 +61,31 @@ static bool copy(char *dst, size_t len, const char *src)
 	return (size_t)snprintf(dst, len, "%s", src ? src : "") < len;
 }
 
+/* Reads the requested-at annotation of meta (borrowed) and names the round: one per generation and request. */
+static enum ctl_err read_round(const cJSON *meta, struct ctl_build_spec *out, char *errbuf, size_t errlen)
+{
+	const cJSON *requested =
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(meta, "annotations"), CTL_ANNOTATION_REQUESTED_AT);
+
+	if (cJSON_IsString(requested) && requested->valuestring[0]) {
+		if (!copy(out->requested_at, sizeof(out->requested_at), requested->valuestring)) {
+			out->requested_at[0] = '\0';
+			return ctl_fail(errbuf, errlen, CTL_E_INVALID, "the annotation %s is longer than %d characters",
+					CTL_ANNOTATION_REQUESTED_AT, CTL_REQUEST_MAX - 1);
+		}
+		snprintf(out->request_tag, sizeof(out->request_tag), "%08x", (unsigned)(strmap_hash(out->requested_at) & 0xffffffffu));
+	}
+	snprintf(out->round, sizeof(out->round), "g%ld%s%s", out->generation, out->request_tag[0] ? "r" : "", out->request_tag);
+	return CTL_OK;
+}
+
+bool ctl_child_in_round(const cJSON *child, const struct ctl_build_spec *spec)
+{
+	const char *tag = ctl_label(child, CTL_LABEL_REQUEST);
+
+	return ctl_label_number(child, CTL_LABEL_GENERATION) == spec->generation && strcmp(tag ? tag : "", spec->request_tag) == 0;
+}
+
 /* Reads spec.policy (borrowed; may be absent) into out, whose platforms are read already. */
 static enum ctl_err read_policy(const cJSON *policy, struct ctl_build_spec *out, char *errbuf, size_t errlen)
 {
@@ -107,6 +134,8 @@ enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, c
 
 	memset(out, 0, sizeof(*out));
 	out->generation = json_whole_number_or(gen, 0, JSON_WHOLE_MAX, 0);
+	if (read_round(meta, out, errbuf, errlen) != CTL_OK)
+		return CTL_E_INVALID;
 	if (!cJSON_IsObject(spec))
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "the resource has no spec");
 	if (!json_str_at(spec, "image", NULL) || !copy(out->image, sizeof(out->image), json_str_at(spec, "image", NULL)) || !out->image[0])

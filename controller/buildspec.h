@@ -12,6 +12,8 @@
 
 #define CTL_PLATFORMS_MAX 8
 #define CTL_IMAGE_MAX 513
+#define CTL_REQUEST_MAX 65 /* the requested-at annotation's value, at most 64 characters */
+#define CTL_ROUND_MAX 24   /* "g<generation>" or "g<generation>r<8 hex>" */
 
 struct ctl_platform {
 	char text[REG_PLATFORM_STR_MAX];  /* as written in spec.platforms */
@@ -36,6 +38,9 @@ const char *ctl_backend_name(enum ctl_backend backend);
 
 struct ctl_build_spec {
 	long generation;
+	char requested_at[CTL_REQUEST_MAX]; /* the multiarch.dev/requested-at annotation; "" when absent */
+	char request_tag[9];                /* 8 hex of requested_at ("" when absent): the children's request label */
+	char round[CTL_ROUND_MAX];          /* the round in children's names: the generation and the request tag */
 	char image[CTL_IMAGE_MAX];
 	char repository[CTL_IMAGE_MAX]; /* image's "domain/repository", where per-platform images go by digest */
 	struct ctl_platform platforms[CTL_PLATFORMS_MAX];
@@ -54,9 +59,13 @@ struct ctl_build_spec {
  * defaults when the server did not (an old CRD), normalises platforms, and
  * refuses with CTL_E_INVALID and a message for status what the controller
  * cannot act on: a missing image, no platform, an unknown or duplicate
- * platform (arm64 written two ways), a bad duration.
+ * platform (arm64 written two ways), a bad duration, a requested-at
+ * annotation over 64 characters.
  */
 enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, char *errbuf, size_t errlen);
+
+/* Whether child (a pod or Job, borrowed) was made for spec's round: its generation and request labels. */
+bool ctl_child_in_round(const cJSON *child, const struct ctl_build_spec *spec);
 
 /* Parses a duration such as "45m", "1h30m", "90s", "1.5h" or "500ms" into whole seconds; false when malformed. */
 bool ctl_parse_duration(const char *s, long *seconds);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "controller/conditions.h"
+#include "controller/labels.h"
 #include "controller/reconcilerun.h"
 #include "util/jsonget.h"
 #include "util/text.h"
@@ -178,7 +179,7 @@ static bool add_platforms(const struct run *r, const struct platform_state *stat
 static cJSON *compose_status(const struct run *r, const struct summary *s, const struct platform_state *states)
 {
 	cJSON *st = cJSON_CreateObject(), *list, *conditions;
-	const char *start = r->same_generation ? json_str_at(r->old_status, "startTime", NULL) : NULL;
+	const char *start = r->same_round ? json_str_at(r->old_status, "startTime", NULL) : NULL;
 	char summary[32], short_digest[20];
 	const char *hex = strchr(s->digest, ':');
 	bool ok = st != NULL;
@@ -186,6 +187,7 @@ static cJSON *compose_status(const struct run *r, const struct summary *s, const
 	snprintf(summary, sizeof(summary), "%u/%zu", s->succeeded, r->spec.platform_count);
 	snprintf(short_digest, sizeof(short_digest), "%.12s", hex ? hex + 1 : s->digest);
 	ok = ok && cJSON_AddNumberToObject(st, "observedGeneration", (double)r->spec.generation);
+	ok = ok && add_nonempty(st, "lastHandledRequestedAt", r->spec.requested_at);
 	ok = ok && cJSON_AddStringToObject(st, "phase", ctl_phase_name(s->phase));
 	ok = ok && add_nonempty(st, "image", s->image) && add_nonempty(st, "digest", s->digest);
 	ok = ok && (!s->digest[0] || cJSON_AddStringToObject(st, "shortDigest", short_digest));
@@ -253,7 +255,12 @@ static void emit_events(struct run *r, const struct summary *s)
 
 	if (!r->w->event)
 		return;
-	if (!r->same_generation && cJSON_IsNumber(old_gen)) {
+	if (!r->same_round && cJSON_IsNumber(old_gen) && old_gen->valuedouble == (double)r->spec.generation) {
+		text_format(note, sizeof(note), "%s %s%.64s%s: the same spec is built again (the earlier round's pods were stopped)",
+			    CTL_ANNOTATION_REQUESTED_AT, r->spec.requested_at[0] ? "is \"" : "was removed", r->spec.requested_at,
+			    r->spec.requested_at[0] ? "\"" : "");
+		r->w->event(r->w->ctx, r->view->build, false, ctl_reason_name(CTL_REASON_RESTARTED), note);
+	} else if (!r->same_round && cJSON_IsNumber(old_gen)) {
 		text_format(note, sizeof(note),
 			    "generation %ld: the spec changed, so the build starts over (generation %d's pods were stopped)",
 			    r->spec.generation, old_gen->valueint);
@@ -261,7 +268,7 @@ static void emit_events(struct run *r, const struct summary *s)
 	}
 	for (size_t i = 0; i < r->spec.platform_count; i++)
 		platform_event(r, &r->platforms[i]);
-	if (old_phase == s->phase && r->same_generation)
+	if (old_phase == s->phase && r->same_round)
 		return;
 	if (s->phase == CTL_PHASE_SUCCEEDED) {
 		success_note(r, s, note, sizeof(note));
@@ -322,7 +329,7 @@ void run_write_status(struct run *r, const struct summary *s)
 	if (r->old_status && cJSON_Compare(status, r->old_status, true))
 		goto out;
 	/* a success that leaves others building is batched with the next change, for at most status_batch_s */
-	if (r->same_generation && s->phase == CTL_PHASE_BUILDING) {
+	if (r->same_round && s->phase == CTL_PHASE_BUILDING) {
 		held = held_status(r, &wait);
 		if (held && cJSON_Compare(held, r->old_status, true)) {
 			run_requeue_within(r, wait);

@@ -54,7 +54,7 @@ const cJSON *child_per_platform(const cJSON *build, const struct ctl_platform *p
 void child_merge_strings(struct json_builder *d, cJSON *into, const cJSON *from);
 
 /* The metadata of a child: name, namespace, labels, and the controller ownerReference to build. Caller owns it. */
-cJSON *child_metadata(struct json_builder *d, const cJSON *build, const char *name, const char *role, long generation);
+cJSON *child_metadata(struct json_builder *d, const cJSON *build, const char *name, const char *role, const struct ctl_build_spec *spec);
 
 /* Whether pod_spec has a volume named name. */
 bool child_has_volume(const cJSON *pod_spec, const char *name);

@@ -73,7 +73,7 @@ cJSON *ctl_platform_tolerations(const cJSON *build, const struct ctl_platform *p
 static cJSON *build_pod_metadata(struct json_builder *d, const cJSON *build, const struct ctl_build_spec *spec,
 				 const struct ctl_platform *p, const char *name, int attempt)
 {
-	cJSON *meta = child_metadata(d, build, name, CTL_ROLE_BUILD, spec->generation), *annotations;
+	cJSON *meta = child_metadata(d, build, name, CTL_ROLE_BUILD, spec), *annotations;
 	char attempt_text[16], text[REG_PLATFORM_STR_MAX];
 
 	jb_put_str(d, cJSON_GetObjectItemCaseSensitive(meta, "labels"), CTL_LABEL_PLATFORM, p->label);
@@ -129,7 +129,7 @@ static void builder_container(struct json_builder *d, cJSON *pod_spec, const cJS
 
 	jb_put_str(d, c, "name", "builder");
 	jb_put_str(d, c, "terminationMessagePolicy", "FallbackToLogsOnError");
-	ctl_builder_config_map_name(config_map, sizeof(config_map), json_nonempty_str_at(build, "metadata", "name"), spec->generation);
+	ctl_builder_config_map_name(config_map, sizeof(config_map), json_nonempty_str_at(build, "metadata", "name"), spec->round);
 	in.git_secret = child_add_git_secret(d, pod_spec, c, build);
 	in.registry_files = config && (cJSON_GetArraySize(config->mirrors) > 0 || cJSON_GetArraySize(config->insecure) > 0);
 	in.trusted = child_add_trust(d, pod_spec, c, build, config_map, config) > 0;
@@ -156,7 +156,7 @@ enum ctl_err ctl_build_pod(const cJSON *build, const struct ctl_build_spec *spec
 	cJSON *pod;
 
 	*out = NULL;
-	if (!build_name || !ctl_pod_name(name, sizeof(name), build_name, spec->generation, p->label, attempt))
+	if (!build_name || !ctl_pod_name(name, sizeof(name), build_name, spec->round, p->label, attempt))
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "cannot name the build pod of %s", p->text);
 	pod = jb_need(&d, cJSON_CreateObject());
 	jb_put_str(&d, pod, "apiVersion", "v1");
@@ -281,7 +281,7 @@ enum ctl_err ctl_index_job(const cJSON *build, const struct ctl_build_spec *spec
 	*out = NULL;
 	jb_put_str(&d, job, "apiVersion", "batch/v1");
 	jb_put_str(&d, job, "kind", "Job");
-	meta = child_metadata(&d, build, job_name, CTL_ROLE_INDEX, spec->generation);
+	meta = child_metadata(&d, build, job_name, CTL_ROLE_INDEX, spec);
 	jb_attach(&d, job, "metadata", meta);
 	job_spec = jb_object_in(&d, job, "spec");
 	jb_need(&d, cJSON_AddNumberToObject(job_spec, "backoffLimit", (double)opts->index_backoff_limit));
@@ -295,7 +295,7 @@ enum ctl_err ctl_index_job(const cJSON *build, const struct ctl_build_spec *spec
 	index_args(&d, jb_need(&d, cJSON_AddArrayToObject(c, "args")), build, spec, sources, platforms, count, opts);
 	index_resources_and_scratch(&d, pod_spec, c);
 	child_add_docker_config(&d, pod_spec, c, spec->push_secret);
-	ctl_builder_config_map_name(config_map, sizeof(config_map), json_nonempty_str_at(build, "metadata", "name"), spec->generation);
+	ctl_builder_config_map_name(config_map, sizeof(config_map), json_nonempty_str_at(build, "metadata", "name"), spec->round);
 	child_add_trust(&d, pod_spec, c, build, config_map, opts->config);
 	child_add_proxy(&d, c, build, opts->config);
 	if (!d.ok) {
@@ -306,9 +306,9 @@ enum ctl_err ctl_index_job(const cJSON *build, const struct ctl_build_spec *spec
 	return CTL_OK;
 }
 
-bool ctl_builder_config_map_name(char *buf, size_t len, const char *build, long generation)
+bool ctl_builder_config_map_name(char *buf, size_t len, const char *build, const char *round)
 {
-	return build && ctl_child_name(buf, len, build, generation, "builder");
+	return build && ctl_child_name(buf, len, build, round, "builder");
 }
 
 /* Appends TOML text; a failure (too long) clears ok. */
@@ -333,7 +333,7 @@ cJSON *ctl_builder_config_map(const cJSON *build, const struct ctl_build_spec *s
 	cJSON *cm, *meta, *data;
 
 	if (!config || !ctl_builder_config_map_name(name, sizeof(name),
-						    json_nonempty_str_at(json_at(build, "metadata", NULL), "name", NULL), spec->generation))
+						    json_nonempty_str_at(json_at(build, "metadata", NULL), "name", NULL), spec->round))
 		return NULL;
 	dynbuf_init(&buildkitd, (size_t)256 * 1024);
 	dynbuf_init(&registries, (size_t)256 * 1024);
@@ -356,7 +356,7 @@ cJSON *ctl_builder_config_map(const cJSON *build, const struct ctl_build_spec *s
 	cm = jb_need(&d, cJSON_CreateObject());
 	jb_put_str(&d, cm, "apiVersion", "v1");
 	jb_put_str(&d, cm, "kind", "ConfigMap");
-	meta = child_metadata(&d, build, name, "config", spec->generation);
+	meta = child_metadata(&d, build, name, "config", spec);
 	jb_attach(&d, cm, "metadata", meta);
 	data = jb_need(&d, cJSON_AddObjectToObject(cm, "data"));
 	jb_put_str(&d, data, "buildkitd.toml", dynbuf_str(&buildkitd));

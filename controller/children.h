@@ -47,8 +47,8 @@ cJSON *ctl_platform_node_selector(const cJSON *build, const struct ctl_platform 
 /* The tolerations a platform's pods get: the cluster's defaults (config may be NULL), the user's, then the platform's own. */
 cJSON *ctl_platform_tolerations(const cJSON *build, const struct ctl_platform *platform, const struct ctl_builder_config *config);
 
-/* The name of the ConfigMap with a generation's builder files ("<build>-g<generation>-builder"); false when it does not fit. */
-bool ctl_builder_config_map_name(char *buf, size_t len, const char *build, long generation);
+/* The name of the ConfigMap with a round's builder files ("<build>-<round>-builder"); false when it does not fit. */
+bool ctl_builder_config_map_name(char *buf, size_t len, const char *build, const char *round);
 
 /*
  * The ConfigMap the build pods and the index Job of a generation mount when

@@ -29,7 +29,7 @@ static void find_index_children(const struct run *r, const char *job_name, struc
 	for (size_t i = 0; i < r->view->pod_count; i++) {
 		const cJSON *pod = r->view->pods[i];
 		const char *role = ctl_label(pod, CTL_LABEL_ROLE), *phase = json_str_at(pod, "status", "phase");
-		if (!role || strcmp(role, CTL_ROLE_INDEX) != 0 || ctl_label_number(pod, CTL_LABEL_GENERATION) != r->spec.generation)
+		if (!role || strcmp(role, CTL_ROLE_INDEX) != 0 || !ctl_child_in_round(pod, &r->spec))
 			continue;
 		c->pod_seen = true;
 		if (phase && strcmp(phase, "Succeeded") == 0)
@@ -149,7 +149,7 @@ void run_index_step(struct run *r, struct summary *s)
 {
 	struct index_children c;
 
-	if (!ctl_child_name(s->job, sizeof(s->job), r->name, r->spec.generation, "index")) {
+	if (!ctl_child_name(s->job, sizeof(s->job), r->name, r->spec.round, "index")) {
 		s->phase = CTL_PHASE_FAILED;
 		s->reason = CTL_REASON_INDEX_REFUSED;
 		text_copy(s->message, sizeof(s->message), "cannot name the index Job");

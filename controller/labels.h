@@ -9,9 +9,12 @@
 #define CTL_LABEL_PLATFORM "multiarch.dev/platform"     /* "linux-arm64" */
 #define CTL_LABEL_GENERATION "multiarch.dev/generation" /* the build's metadata.generation */
 #define CTL_LABEL_ATTEMPT "multiarch.dev/attempt"       /* 1, 2, ... */
+#define CTL_LABEL_REQUEST "multiarch.dev/request"       /* 8 hex of the requested-at annotation; absent without one */
 #define CTL_LABEL_MANAGED_BY "app.kubernetes.io/managed-by"
 #define CTL_ANNOTATION_REPOSITORY "multiarch.dev/repository" /* where a build pod pushes, by digest */
 #define CTL_ANNOTATION_PLATFORM "multiarch.dev/platform"     /* "linux/arm64/v8" as written in the spec */
+/* on a MultiArchBuild: any new value builds the same spec again (a GitOps-safe rebuild) */
+#define CTL_ANNOTATION_REQUESTED_AT "multiarch.dev/requested-at"
 
 #define CTL_ROLE_BUILD "build"
 #define CTL_ROLE_INDEX "index"

@@ -1,4 +1,4 @@
-/* Deterministic names for a build's children: the same (build, generation, platform, attempt) always gives the same
+/* Deterministic names for a build's children: the same (build, round, platform, attempt) always gives the same
  * name, so a controller restarted between two calls finds what it created instead of creating it twice. */
 #include "controller/naming.h"
 
@@ -18,7 +18,7 @@ static void to_label(char *s)
 	}
 }
 
-bool ctl_child_name(char *buf, size_t len, const char *build, long generation, const char *suffix)
+bool ctl_child_name(char *buf, size_t len, const char *build, const char *round, const char *suffix)
 {
 	char full[600], tail[80];
 	size_t tail_len, keep;
@@ -26,7 +26,7 @@ bool ctl_child_name(char *buf, size_t len, const char *build, long generation, c
 
 	if (len < CTL_NAME_MAX + 1)
 		return false;
-	n = snprintf(full, sizeof(full), "%s-g%ld-%s", build, generation, suffix);
+	n = snprintf(full, sizeof(full), "%s-%s-%s", build, round, suffix);
 	if (n < 0 || (size_t)n >= sizeof(full))
 		return false;
 	to_label(full);
@@ -34,8 +34,8 @@ bool ctl_child_name(char *buf, size_t len, const char *build, long generation, c
 		snprintf(buf, len, "%s", full);
 		return true;
 	}
-	/* too long: keep the end (generation and suffix), shorten the build, add a hash of everything */
-	snprintf(tail, sizeof(tail), "-g%ld-%s-%08x", generation, suffix, (unsigned)(strmap_hash(full) & 0xffffffffu));
+	/* too long: keep the end (round and suffix), shorten the build, add a hash of everything */
+	snprintf(tail, sizeof(tail), "-%s-%s-%08x", round, suffix, (unsigned)(strmap_hash(full) & 0xffffffffu));
 	to_label(tail);
 	tail_len = strlen(tail);
 	if (tail_len >= CTL_NAME_MAX)
@@ -50,10 +50,10 @@ bool ctl_child_name(char *buf, size_t len, const char *build, long generation, c
 	return keep > 0;
 }
 
-bool ctl_pod_name(char *buf, size_t len, const char *build, long generation, const char *platform_label, int attempt)
+bool ctl_pod_name(char *buf, size_t len, const char *build, const char *round, const char *platform_label, int attempt)
 {
 	char suffix[80];
 
 	snprintf(suffix, sizeof(suffix), "%s-a%d", platform_label, attempt);
-	return ctl_child_name(buf, len, build, generation, suffix);
+	return ctl_child_name(buf, len, build, round, suffix);
 }

@@ -75,7 +75,7 @@ static void config_map_taken(const struct run *r, struct platform_state *ps)
 {
 	char name[CTL_NAME_MAX + 1];
 
-	ctl_builder_config_map_name(name, sizeof(name), r->name, r->spec.generation);
+	ctl_builder_config_map_name(name, sizeof(name), r->name, r->spec.round);
 	set_state(ps, CTL_PHASE_FAILED, CTL_REASON_CHILD_NOT_OWNED);
 	text_format(ps->message, sizeof(ps->message),
 		    "ConfigMap %s already exists and this build does not control it (its controller: %s); no pod mounts it: delete it, "
@@ -378,7 +378,7 @@ void run_platform_step(struct run *r, size_t i)
 	pod = ps->pods[n];
 	if (!pod) {
 		if (!prev_recorded_failure(ps, n))
-			ctl_pod_name(ps->pod, sizeof(ps->pod), r->name, r->spec.generation, ps->platform->label, n);
+			ctl_pod_name(ps->pod, sizeof(ps->pod), r->name, r->spec.round, ps->platform->label, n);
 		attempt_lost(r, i, n, "disappeared");
 		return;
 	}
@@ -407,8 +407,8 @@ void run_collect_pods(struct run *r)
 		const cJSON *pod = r->view->pods[i];
 		const char *role = ctl_label(pod, CTL_LABEL_ROLE), *platform = ctl_label(pod, CTL_LABEL_PLATFORM);
 		long attempt = ctl_label_number(pod, CTL_LABEL_ATTEMPT);
-		if (ctl_label_number(pod, CTL_LABEL_GENERATION) != r->spec.generation || !role || strcmp(role, CTL_ROLE_BUILD) != 0 ||
-		    !platform || attempt < 1 || attempt > ATTEMPTS_MAX)
+		if (!ctl_child_in_round(pod, &r->spec) || !role || strcmp(role, CTL_ROLE_BUILD) != 0 || !platform || attempt < 1 ||
+		    attempt > ATTEMPTS_MAX)
 			continue;
 		for (size_t p = 0; p < r->spec.platform_count; p++)
 			if (strcmp(r->spec.platforms[p].label, platform) == 0)

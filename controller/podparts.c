@@ -88,13 +88,13 @@ void child_merge_strings(struct json_builder *d, cJSON *into, const cJSON *from)
 }
 
 /* metadata of a child: name, namespace, labels, and the controller ownerReference to build. */
-cJSON *child_metadata(struct json_builder *d, const cJSON *build, const char *name, const char *role, long generation)
+cJSON *child_metadata(struct json_builder *d, const cJSON *build, const char *name, const char *role, const struct ctl_build_spec *spec)
 {
 	const cJSON *meta = json_at(build, "metadata", NULL);
 	cJSON *m = jb_need(d, cJSON_CreateObject()), *labels, *owner;
 	char gen[24];
 
-	snprintf(gen, sizeof(gen), "%ld", generation);
+	snprintf(gen, sizeof(gen), "%ld", spec->generation);
 	jb_put_str(d, m, "name", name);
 	jb_put_str(d, m, "namespace",
 		   json_nonempty_str_at(meta, "namespace", NULL) ? json_nonempty_str_at(meta, "namespace", NULL) : "default");
@@ -103,6 +103,8 @@ cJSON *child_metadata(struct json_builder *d, const cJSON *build, const char *na
 	jb_put_str(d, labels, CTL_LABEL_BUILD, json_nonempty_str_at(meta, "name", NULL) ? json_nonempty_str_at(meta, "name", NULL) : "");
 	jb_put_str(d, labels, CTL_LABEL_ROLE, role);
 	jb_put_str(d, labels, CTL_LABEL_GENERATION, gen);
+	if (spec->request_tag[0])
+		jb_put_str(d, labels, CTL_LABEL_REQUEST, spec->request_tag);
 	owner = jb_append(d, jb_array_in(d, m, "ownerReferences"), cJSON_CreateObject());
 	jb_put_str(d, owner, "apiVersion", CTL_API_GROUP "/" CTL_API_VERSION);
 	jb_put_str(d, owner, "kind", CTL_KIND);

@@ -48,18 +48,18 @@ static void own_children(const struct ctl_view *view, const cJSON **pods, const 
 	}
 }
 
-/* Cancels the children of other generations: a new spec starts over. A finished pod holds nothing; it goes with
+/* Cancels the children of other rounds: a new spec or a new requested-at starts over. A finished pod holds nothing; it goes with
  * the build (and keeps its logs until then). */
-static void cancel_other_generations(struct run *r)
+static void cancel_other_rounds(struct run *r)
 {
 	for (size_t i = 0; i < r->view->pod_count; i++) {
 		const cJSON *pod = r->view->pods[i];
-		if (ctl_label_number(pod, CTL_LABEL_GENERATION) != r->spec.generation && !ctl_pod_finished(pod))
+		if (!ctl_child_in_round(pod, &r->spec) && !ctl_pod_finished(pod))
 			run_delete_child(r, "Pod", pod);
 	}
 	for (size_t i = 0; i < r->view->job_count; i++) {
 		const cJSON *job = r->view->jobs[i];
-		if (ctl_label_number(job, CTL_LABEL_GENERATION) != r->spec.generation && !json_at(job, "status", "completionTime"))
+		if (!ctl_child_in_round(job, &r->spec) && !json_at(job, "status", "completionTime"))
 			run_delete_child(r, "Job", job);
 	}
 }
@@ -88,9 +88,8 @@ static void run_steps(struct run *r)
 	run_collect_pods(r);
 	for (size_t i = 0; i < r->spec.platform_count; i++) {
 		r->platforms[i].platform = &r->spec.platforms[i];
-		r->platforms[i].prev = r->same_generation
-					       ? json_find(json_at(r->old_status, "platforms", NULL), "platform", r->spec.platforms[i].text)
-					       : NULL;
+		r->platforms[i].prev =
+			r->same_round ? json_find(json_at(r->old_status, "platforms", NULL), "platform", r->spec.platforms[i].text) : NULL;
 		run_platform_step(r, i);
 	}
 	for (size_t i = 0; i < r->spec.platform_count; i++) {
@@ -108,34 +107,42 @@ static void run_steps(struct run *r)
 			run_delete_child(r, "Pod", r->delete_after_status[i]);
 }
 
-/* Reads the spec and the generation the status describes; ends a build that needs no work. True when the steps
+/* Whether old_status (borrowed; may be NULL) describes spec's round: its generation and requested-at. */
+static bool status_of_round(const cJSON *old_status, const struct ctl_build_spec *spec)
+{
+	const char *handled = json_str_at(old_status, "lastHandledRequestedAt", NULL);
+
+	return json_whole_number_or(json_at(old_status, "observedGeneration", NULL), 0, JSON_WHOLE_MAX, -1) == spec->generation &&
+	       strcmp(handled ? handled : "", spec->requested_at) == 0;
+}
+
+/* Reads the spec and the round the status describes; ends a build that needs no work. True when the steps
  * are to run. */
 static bool prepare(struct run *r)
 {
-	const cJSON *gen = json_at(r->old_status, "observedGeneration", NULL);
 	char err[CTL_ERRBUF_SIZE];
 	enum ctl_phase old_phase;
 
 	if (json_at(r->view->build, "metadata", "deletionTimestamp"))
 		return false; /* the garbage collector removes the children with their owner */
 	if (ctl_build_spec_read(r->view->build, &r->spec, err, sizeof(err)) != CTL_OK) {
-		r->same_generation = json_whole_number_or(gen, 0, JSON_WHOLE_MAX, -1) == r->spec.generation;
+		r->same_round = status_of_round(r->old_status, &r->spec);
 		refuse_spec(r, CTL_REASON_INVALID_SPEC, err);
 		r->out->phase = CTL_PHASE_FAILED;
 		return false;
 	}
-	r->same_generation = json_whole_number_or(gen, 0, JSON_WHOLE_MAX, -1) == r->spec.generation;
+	r->same_round = status_of_round(r->old_status, &r->spec);
 	if (!ctl_policy_allows(&r->opts->children, r->view->build, &r->spec, err, sizeof(err))) {
-		cancel_other_generations(r);
+		cancel_other_rounds(r);
 		refuse_spec(r, CTL_REASON_POLICY_VIOLATION, err);
 		r->out->phase = CTL_PHASE_FAILED;
 		return false;
 	}
-	cancel_other_generations(r);
+	cancel_other_rounds(r);
 	old_phase = ctl_phase_parse(json_str_at(r->old_status, "phase", NULL));
-	if (r->same_generation && ctl_phase_final(old_phase)) {
+	if (r->same_round && ctl_phase_final(old_phase)) {
 		r->out->phase = old_phase;
-		return false; /* finished for this generation: only a new spec builds again */
+		return false; /* finished for this round: only a new spec or requested-at builds again */
 	}
 	return true;
 }

@@ -44,7 +44,7 @@ struct run {
 	struct ctl_outcome *out;
 	struct ctl_build_spec spec;
 	const cJSON *old_status;
-	bool same_generation;
+	bool same_round;
 	char name[254];
 	char now[RFC3339_MAX];
 	struct platform_state platforms[CTL_PLATFORMS_MAX];

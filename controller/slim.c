@@ -188,9 +188,13 @@ fail:
 cJSON *ctl_slim_build(const cJSON *object)
 {
 	static const char *const top[] = {"spec", "status", NULL};
+	static const char *const annotations[] = {CTL_ANNOTATION_REQUESTED_AT, NULL};
+	const cJSON *from = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(object, "metadata"), "annotations");
 	cJSON *out = slim_with_metadata(object);
+	bool has_request = cJSON_GetObjectItemCaseSensitive(from, CTL_ANNOTATION_REQUESTED_AT) != NULL;
 
-	if (!out || !keep(out, object, top)) {
+	if (!out || !keep(out, object, top) ||
+	    (has_request && !keep_object(cJSON_GetObjectItemCaseSensitive(out, "metadata"), "annotations", from, annotations))) {
 		cJSON_Delete(out);
 		return NULL;
 	}

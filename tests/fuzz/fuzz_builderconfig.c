@@ -1,6 +1,7 @@
 /* libFuzzer target: the YAML reader and the builder configuration parser on any text, and the files made from it. */
 #include <cjson/cJSON.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "controller/builderconfig.h"
@@ -21,6 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ctl_child_options_init(&opts);
 		opts.config = &c;
 		spec.generation = 1;
+		snprintf(spec.round, sizeof(spec.round), "g1");
 		cm = ctl_builder_config_map(build, &spec, &opts);
 		if (ctl_builder_config_has_files(&c) && !cm)
 			abort(); /* a configuration that parsed always renders */

@@ -2,7 +2,7 @@
 # References checked against the author: deploy/admission-policy.yaml (a ValidatingAdmissionPolicy, no webhook) on
 # the real API server, with a user who may only create MultiArchBuilds (and get one Secret and one ConfigMap):
 # a build naming a Secret or ConfigMap the user may not get is refused, naming it; a builder image or placement
-# needs the right to create pods; what the user may read is admitted. Requests go through `kubectl --as`.
+# needs the right to create pods; what the user may read is admitted; a rebuild request over 64 characters is refused. Requests go through `kubectl --as`.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/lib.sh
@@ -74,5 +74,11 @@ expect_match "a cluster admin (who may get every Secret) is not held back" "crea
 build mine 'pushSecretRef: {name: readable}' | kubectl create --as="$user" -f - >/dev/null 2>&1
 expect_match "an update that names a hidden Secret: refused" "spec.pushSecretRef names the Secret hidden" \
 	"$(kubectl patch mab mine -n "$ns" --as="$user" --type=merge -p '{"spec":{"pushSecretRef":{"name":"hidden"}}}' 2>&1)"
+long_request=$(printf 'r%.0s' $(seq 1 65))
+expect_match "a rebuild request over 64 characters: refused" \
+	"multiarchbuilds-requested-at-bounded.*multiarch.dev/requested-at holds at most 64 characters" \
+	"$(kubectl annotate mab mine -n "$ns" --as="$user" "multiarch.dev/requested-at=$long_request" 2>&1)"
+expect_match "a rebuild request of 64: admitted" "annotated" \
+	"$(kubectl annotate mab mine -n "$ns" --as="$user" "multiarch.dev/requested-at=${long_request:1}" 2>&1)"
 
 finish integration-admission

@@ -353,6 +353,24 @@ kubectl patch mab moved -n ctl-change --type=merge -p '{"spec":{"rebuildRequest"
 wait_for 20 field_is ctl-change moved '{.status.observedGeneration}' "$((gen1 + 1))"
 if ready ctl-change moved; then pass "rebuildRequest: built again"; else fail "rebuildRequest: built again"; fi
 expect_match "rebuildRequest: new generation's pods" "moved-g3-linux-riscv64-a1" "$(kubectl get pods -n ctl-change -o name)"
+# the annotation a GitOps tool leaves alone: the same generation is built again under new pod names
+kubectl annotate mab moved -n ctl-change multiarch.dev/requested-at=2026-12-02T10:00:00Z >/dev/null
+wait_for 20 field_is ctl-change moved '{.status.lastHandledRequestedAt}' 2026-12-02T10:00:00Z
+if ready ctl-change moved; then pass "requested-at: built again"; else fail "requested-at: built again" "$(kubectl get mab,pods -n ctl-change)"; fi
+expect_eq "requested-at: the generation did not move" "$((gen1 + 1)) $((gen1 + 1))" \
+	"$(field ctl-change moved '{.metadata.generation} {.status.observedGeneration}')"
+round_pods=$(kubectl get pods -n ctl-change -l multiarch.dev/build=moved,multiarch.dev/request -o name | sort | tr '\n' ' ')
+expect_match "requested-at: the round's own pods" "^pod/moved-g3r[0-9a-f]{8}-linux-ppc64le-a1 pod/moved-g3r[0-9a-f]{8}-linux-riscv64-a1 $" "$round_pods"
+expect_eq "requested-at: the earlier round's pods stay" "pod/moved-g3-linux-riscv64-a1" "$(kubectl get pod -n ctl-change moved-g3-linux-riscv64-a1 -o name)"
+expect_match "requested-at: the round's index digest" "^sha256:[0-9a-f]{64}$" "$(field ctl-change moved '{.status.digest}')"
+expect_match "requested-at: a Restarted event names it" "multiarch.dev/requested-at is \"2026-12-02T10:00:00Z\": the same spec is built again" \
+	"$(kubectl get events -n ctl-change --field-selector involvedObject.name=moved,reason=Restarted -o jsonpath='{.items[*].message}')"
+# a GitOps tool applies the manifest from Git (without the annotation) server-side: the annotation stays, nothing is built
+kubectl get mab moved -n ctl-change -o json | jq '{apiVersion, kind, metadata: {name: .metadata.name, namespace: .metadata.namespace}, spec}' |
+	kubectl apply --server-side --field-manager=gitops-sync -f - >/dev/null
+sleep 3
+expect_eq "requested-at: a sync of the manifest keeps it and builds nothing" "2026-12-02T10:00:00Z 2026-12-02T10:00:00Z 2" \
+	"$(field ctl-change moved '{.metadata.annotations.multiarch\.dev/requested-at} {.status.lastHandledRequestedAt}') $(kubectl get pods -n ctl-change -l multiarch.dev/build=moved,multiarch.dev/request -o name | wc -l)"
 set_plan '{}'
 
 echo "-- two replicas"

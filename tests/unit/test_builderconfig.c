@@ -109,6 +109,7 @@ static void test_registry_files(void **state)
 	ctl_child_options_init(&opts);
 	opts.config = &c;
 	spec.generation = 3;
+	snprintf(spec.round, sizeof(spec.round), "g3");
 	cm = ctl_builder_config_map(build, &spec, &opts);
 	assert_non_null(cm);
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cm, "metadata"), "name")->valuestring, "web-g3-builder");

@@ -41,6 +41,36 @@ static void test_defaults_and_normalisation(void **state)
 	assert_false(s.fail_missing_nodes);
 	assert_int_equal(s.backend, CTL_BACKEND_BUILDKIT);
 	assert_string_equal(s.push_secret, "");
+	assert_string_equal(s.round, "g4");
+	assert_string_equal(s.requested_at, "");
+}
+
+/* The requested-at annotation names a round of its own: generation plus 8 hex of the value (FNV-1a). */
+static void test_requested_round(void **state)
+{
+	struct ctl_build_spec s;
+	char err[CTL_ERRBUF_SIZE];
+	cJSON *pod;
+	(void)state;
+
+	assert_int_equal(read_spec("{\"metadata\":{\"generation\":4,\"annotations\":{\"multiarch.dev/requested-at\":\"a\"}},"
+				   "\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"]}}",
+				   &s, err),
+			 CTL_OK);
+	assert_string_equal(s.requested_at, "a");
+	assert_string_equal(s.request_tag, "8601ec8c"); /* FNV-1a 64 of "a", low 32 bits */
+	assert_string_equal(s.round, "g4r8601ec8c");
+	pod = cJSON_Parse("{\"metadata\":{\"labels\":{\"multiarch.dev/generation\":\"4\",\"multiarch.dev/request\":\"8601ec8c\"}}}");
+	assert_true(ctl_child_in_round(pod, &s));
+	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "metadata"), "labels"), "multiarch.dev/request");
+	assert_false(ctl_child_in_round(pod, &s)); /* the plain generation's pod is another round */
+	cJSON_Delete(pod);
+	assert_int_equal(read_spec("{\"metadata\":{\"generation\":4,\"annotations\":{\"multiarch.dev/requested-at\":"
+				   "\"12345678901234567890123456789012345678901234567890123456789012345\"}},"
+				   "\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"]}}",
+				   &s, err),
+			 CTL_E_INVALID);
+	assert_string_equal(err, "the annotation multiarch.dev/requested-at is longer than 64 characters");
 }
 
 static void test_policy_and_builder(void **state)
@@ -132,6 +162,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_and_normalisation),
+		cmocka_unit_test(test_requested_round),
 		cmocka_unit_test(test_policy_and_builder),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_refusals),

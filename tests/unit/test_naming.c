@@ -24,10 +24,12 @@ static void test_short_names_are_readable(void **state)
 	char name[64];
 	(void)state;
 
-	assert_true(ctl_pod_name(name, sizeof(name), "hello", 3, "linux-arm64", 1));
+	assert_true(ctl_pod_name(name, sizeof(name), "hello", "g3", "linux-arm64", 1));
 	assert_string_equal(name, "hello-g3-linux-arm64-a1");
-	assert_true(ctl_child_name(name, sizeof(name), "web.v2", 12, "index"));
+	assert_true(ctl_child_name(name, sizeof(name), "web.v2", "g12", "index"));
 	assert_string_equal(name, "web-v2-g12-index");
+	assert_true(ctl_pod_name(name, sizeof(name), "hello", "g3r8601ec8c", "linux-arm64", 1)); /* a requested round */
+	assert_string_equal(name, "hello-g3r8601ec8c-linux-arm64-a1");
 	assert_dns_label(name);
 }
 
@@ -37,11 +39,11 @@ static void test_long_names_stay_stable_and_distinct(void **state)
 	const char *long_build = "a-very-long-multiarchbuild-name-that-a-team-chose-for-its-service-x";
 	(void)state;
 
-	assert_true(ctl_pod_name(a, sizeof(a), long_build, 7, "linux-arm-v7", 1));
-	assert_true(ctl_pod_name(b, sizeof(b), long_build, 7, "linux-arm-v7", 2));
+	assert_true(ctl_pod_name(a, sizeof(a), long_build, "g7", "linux-arm-v7", 1));
+	assert_true(ctl_pod_name(b, sizeof(b), long_build, "g7", "linux-arm-v7", 2));
 	assert_true(
-		ctl_pod_name(c, sizeof(c), "a-very-long-multiarchbuild-name-that-a-team-chose-for-its-service-y", 7, "linux-arm-v7", 1));
-	assert_true(ctl_pod_name(again, sizeof(again), long_build, 7, "linux-arm-v7", 1));
+		ctl_pod_name(c, sizeof(c), "a-very-long-multiarchbuild-name-that-a-team-chose-for-its-service-y", "g7", "linux-arm-v7", 1));
+	assert_true(ctl_pod_name(again, sizeof(again), long_build, "g7", "linux-arm-v7", 1));
 	assert_dns_label(a);
 	assert_dns_label(b);
 	assert_dns_label(c);
@@ -57,9 +59,10 @@ static void test_cut_never_leaves_a_dash(void **state)
 	(void)state;
 
 	/* a build name whose cut point falls on dashes */
-	assert_true(ctl_child_name(name, sizeof(name), "abcdefghijklmnopqrstuvwxyz---------------------------------------x", 1, "index"));
+	assert_true(
+		ctl_child_name(name, sizeof(name), "abcdefghijklmnopqrstuvwxyz---------------------------------------x", "g1", "index"));
 	assert_dns_label(name);
-	assert_false(ctl_child_name(small, sizeof(small), "a", 1, "index"));
+	assert_false(ctl_child_name(small, sizeof(small), "a", "g1", "index"));
 }
 
 int main(void)

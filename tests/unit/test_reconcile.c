@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "controller/reconcile.h"
+#include "util/strmap.h"
 #include "util/timefmt.h"
 
 #define NOW 1790000000 /* 2026-09-21T14:13:20Z */
@@ -633,6 +634,87 @@ static void test_timeout_and_new_generation(void **state)
 	world_free(&w);
 }
 
+/* Sets the build's multiarch.dev/requested-at annotation to value. */
+static void request_rebuild(struct world *w, const char *value)
+{
+	cJSON *meta = cJSON_GetObjectItem(w->build, "metadata");
+
+	cJSON_DeleteItemFromObject(meta, "annotations");
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(meta, "annotations"), "multiarch.dev/requested-at", value);
+}
+
+/* A running generation-1 pod of platform for the round of request tag. */
+static void add_round_pod(struct world *w, const char *tag, const char *platform)
+{
+	char name[64];
+	cJSON *meta;
+
+	add_pod(w, 1, platform, 1, "Running", NULL, NOW);
+	meta = cJSON_GetObjectItem(w->children[w->child_count - 1], "metadata");
+	snprintf(name, sizeof(name), "hello-g1r%s-%s-a1", tag, platform);
+	cJSON_ReplaceItemInObject(meta, "name", cJSON_CreateString(name));
+	cJSON_AddStringToObject(cJSON_GetObjectItem(meta, "labels"), "multiarch.dev/request", tag);
+}
+
+/* A new requested-at builds the same generation again under new names; the handled value is in the status, and
+ * the same value again builds nothing. A request while a round runs stops that round's pods. */
+static void test_requested_at_rebuilds(void **state)
+{
+	struct world w;
+	char tag[9], round_pod[64];
+	const cJSON *labels;
+	(void)state;
+
+	both_pushed(&w);
+	accept_status(&w);
+	add_index(&w, 1, "{\"succeeded\":1,\"completionTime\":\"2026-09-21T14:14:30Z\"}", "Succeeded", DIGEST_I);
+	run(&w);
+	assert_string_equal(status_str(&w, "phase"), "Succeeded");
+	accept_status(&w);
+
+	request_rebuild(&w, "2026-12-02T10:00:00Z");
+	snprintf(tag, sizeof(tag), "%08x", (unsigned)(strmap_hash("2026-12-02T10:00:00Z") & 0xffffffffu));
+	snprintf(round_pod, sizeof(round_pod), "hello-g1r%s-linux-amd64-a1", tag);
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 2);
+	assert_string_equal(created_name(&w, 0), round_pod);
+	labels = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(w.rec.created, 0), "metadata"), "labels");
+	assert_string_equal(cJSON_GetObjectItem(labels, "multiarch.dev/request")->valuestring, tag);
+	assert_string_equal(cJSON_GetObjectItem(labels, "multiarch.dev/generation")->valuestring, "1");
+	assert_int_equal(cJSON_GetArraySize(w.rec.deleted), 0); /* the finished round keeps its pods */
+	assert_string_equal(status_str(&w, "phase"), "Building");
+	assert_string_equal(status_str(&w, "lastHandledRequestedAt"), "2026-12-02T10:00:00Z");
+	assert_string_equal(status_str(&w, "digest"), "");
+	assert_non_null(strstr(w.rec.events, "Restarted"));
+	assert_non_null(strstr(w.rec.last_note, "is \"2026-12-02T10:00:00Z\": the same spec is built again"));
+	accept_status(&w);
+
+	/* the same value once more, with the round's pods running: nothing new, nothing written */
+	add_round_pod(&w, tag, "linux-amd64");
+	add_round_pod(&w, tag, "linux-arm64");
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 0);
+	assert_int_equal(w.rec.status_writes, 0);
+
+	/* a second request while that round runs: its pods are stopped, a third round starts */
+	request_rebuild(&w, "again");
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.deleted), 2);
+	assert_string_equal(cJSON_GetArrayItem(w.rec.deleted, 0)->valuestring, round_pod);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 2);
+	assert_string_equal(status_str(&w, "lastHandledRequestedAt"), "again");
+	world_free(&w);
+
+	/* a value over 64 characters is refused as an invalid spec, and nothing is made */
+	world_init(&w, NULL, 1);
+	request_rebuild(&w, "0123456789012345678901234567890123456789012345678901234567890123456789");
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 0);
+	assert_string_equal(condition(w.rec.status, "Stalled", "reason"), "InvalidSpec");
+	assert_non_null(strstr(condition(w.rec.status, "Stalled", "message"), "multiarch.dev/requested-at is longer than 64"));
+	world_free(&w);
+}
+
 /* The last child's first container (or first init container) status, to set a state a kubelet reports. */
 static cJSON *last_status_list(struct world *w, const char *list)
 {
@@ -918,6 +1000,7 @@ int main(void)
 		cmocka_unit_test(test_retry_then_exhausted),
 		cmocka_unit_test(test_missing_nodes),
 		cmocka_unit_test(test_timeout_and_new_generation),
+		cmocka_unit_test(test_requested_at_rebuilds),
 		cmocka_unit_test(test_kubelet_failures),
 		cmocka_unit_test(test_evicted_pod),
 		cmocka_unit_test(test_config_map_taken),

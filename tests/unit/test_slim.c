@@ -107,6 +107,12 @@ static void test_build(void **state)
 		text, "{\"metadata\":{\"name\":\"b\",\"namespace\":\"a\",\"uid\":\"u\",\"generation\":2},\"spec\":{\"image\":\"r/b:1\"},"
 		      "\"status\":{\"phase\":\"Building\"}}");
 	cJSON_free(text);
+	/* of the annotations only the rebuild request stays */
+	text = slim_text(ctl_slim_build,
+			 "{\"metadata\":{\"name\":\"b\",\"annotations\":{\"kubectl.kubernetes.io/last-applied-configuration\":"
+			 "\"{}\",\"multiarch.dev/requested-at\":\"now\"}},\"spec\":{}}");
+	assert_string_equal(text, "{\"metadata\":{\"name\":\"b\",\"annotations\":{\"multiarch.dev/requested-at\":\"now\"}},\"spec\":{}}");
+	cJSON_free(text);
 }
 
 int main(void)
