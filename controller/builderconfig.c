@@ -125,7 +125,7 @@ static bool parse_node_wait(const cJSON *value, struct ctl_builder_config *out, 
 static bool parse_registries_and_defaults(struct ctl_builder_config *out, char *errbuf, size_t errlen)
 {
 	static const char *const registries[] = {"mirrors", "insecure", NULL};
-	static const char *const defaults[] = {"resources", "tolerations", "nodeWaitTimeout", NULL};
+	static const char *const defaults[] = {"resources", "tolerations", "nodeWaitTimeout", "serviceAccountName", NULL};
 	const cJSON *sec = cJSON_GetObjectItemCaseSensitive(out->doc, "registries"), *mirror;
 
 	if (!only_keys(sec, registries, "registries", errbuf, errlen))
@@ -151,7 +151,8 @@ static bool parse_registries_and_defaults(struct ctl_builder_config *out, char *
 		ctl_fail(errbuf, errlen, CTL_E_INVALID, "defaults.resources must be a mapping and defaults.tolerations a list");
 		return false;
 	}
-	if (!parse_node_wait(cJSON_GetObjectItemCaseSensitive(sec, "nodeWaitTimeout"), out, errbuf, errlen))
+	if (!parse_node_wait(cJSON_GetObjectItemCaseSensitive(sec, "nodeWaitTimeout"), out, errbuf, errlen) ||
+	    !get_string(sec, "serviceAccountName", "defaults", &out->service_account, errbuf, errlen))
 		return false;
 	sec = cJSON_GetObjectItemCaseSensitive(out->doc, "userNamespaces");
 	if (sec && !cJSON_IsBool(sec)) {

@@ -24,14 +24,15 @@ struct ctl_builder_config {
 	cJSON *doc;
 	const char *buildkit_image, *buildah_image, *kaniko_image, *index_image;
 	const char *http_proxy, *https_proxy, *no_proxy;
-	char *ca_bundle;          /* PEM text, from caBundle or caBundleFile */
-	const cJSON *mirrors;     /* registries.mirrors: {"docker.io": ["mirror.example"], ...} */
-	const cJSON *insecure;    /* registries.insecure: ["registry.local:5000", ...] */
-	const cJSON *resources;   /* defaults.resources: {requests: {...}, limits: {...}} */
-	const cJSON *tolerations; /* defaults.tolerations: [...] */
-	long node_wait_s;         /* defaults.nodeWaitTimeout: how long a build pod may wait for a node */
-	bool user_namespaces;     /* build pods get hostUsers: false */
-	struct ctl_policy policy; /* what builds may ask for (controller/policy.h) */
+	char *ca_bundle;             /* PEM text, from caBundle or caBundleFile */
+	const cJSON *mirrors;        /* registries.mirrors: {"docker.io": ["mirror.example"], ...} */
+	const cJSON *insecure;       /* registries.insecure: ["registry.local:5000", ...] */
+	const cJSON *resources;      /* defaults.resources: {requests: {...}, limits: {...}} */
+	const cJSON *tolerations;    /* defaults.tolerations: [...] */
+	long node_wait_s;            /* defaults.nodeWaitTimeout: how long a build pod may wait for a node */
+	const char *service_account; /* defaults.serviceAccountName: build pods' and index Jobs' account */
+	bool user_namespaces;        /* build pods get hostUsers: false */
+	struct ctl_policy policy;    /* what builds may ask for (controller/policy.h) */
 };
 
 /*

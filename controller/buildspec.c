@@ -174,8 +174,10 @@ enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, c
 	if (!ctl_backend_parse(type ? type : "buildkit", &out->backend))
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.builder.type \"%.16s\" is not buildkit, buildah or kaniko", type);
 	if (!copy(out->builder_image, sizeof(out->builder_image), json_str_at(spec, "builder", "image")) ||
-	    !copy(out->push_secret, sizeof(out->push_secret), json_str_at(spec, "pushSecretRef", "name")))
-		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.builder.image or spec.pushSecretRef.name is too long");
+	    !copy(out->push_secret, sizeof(out->push_secret), json_str_at(spec, "pushSecretRef", "name")) ||
+	    !copy(out->service_account, sizeof(out->service_account), json_str_at(spec, "serviceAccountName", NULL)))
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID,
+				"spec.builder.image, spec.pushSecretRef.name or spec.serviceAccountName is too long");
 	return CTL_OK;
 }
 

@@ -51,7 +51,8 @@ struct ctl_build_spec {
 	bool fail_missing_nodes;
 	enum ctl_backend backend; /* spec.builder.type */
 	char builder_image[CTL_IMAGE_MAX];
-	char push_secret[254]; /* "" for anonymous pushes */
+	char push_secret[254];     /* "" for anonymous pushes */
+	char service_account[254]; /* spec.serviceAccountName: "" for the configuration's default, or none */
 };
 
 /*

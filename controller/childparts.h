@@ -56,6 +56,10 @@ void child_merge_strings(struct json_builder *d, cJSON *into, const cJSON *from)
 /* The metadata of a child: name, namespace, labels, and the controller ownerReference to build. Caller owns it. */
 cJSON *child_metadata(struct json_builder *d, const cJSON *build, const char *name, const char *role, const struct ctl_build_spec *spec);
 
+/* The pod's identity: serviceAccountName (the build's, else the configuration's default) with its token mounted;
+ * with neither, the namespace's default account and no token. */
+void child_identity(struct json_builder *d, cJSON *pod_spec, const struct ctl_build_spec *spec, const struct ctl_builder_config *config);
+
 /* Whether pod_spec has a volume named name. */
 bool child_has_volume(const cJSON *pod_spec, const char *name);
 

@@ -86,7 +86,7 @@ static cJSON *build_pod_metadata(struct json_builder *d, const cJSON *build, con
 	return meta;
 }
 
-/* The pod-wide settings of a build pod: never restarted, no token, bounded by policy.timeout, pinned to its
+/* The pod-wide settings of a build pod: never restarted, a token only for a named account, bounded by policy.timeout, pinned to its
  * platform's nodes with the tolerations and affinity it may use. */
 static void build_pod_placement(struct json_builder *d, cJSON *pod_spec, const cJSON *build, const struct ctl_build_spec *spec,
 				const struct ctl_platform *p, const struct ctl_builder_config *config)
@@ -94,7 +94,7 @@ static void build_pod_placement(struct json_builder *d, cJSON *pod_spec, const c
 	cJSON *tolerations = ctl_platform_tolerations(build, p, config);
 
 	jb_put_str(d, pod_spec, "restartPolicy", "Never");
-	jb_need(d, cJSON_AddFalseToObject(pod_spec, "automountServiceAccountToken"));
+	child_identity(d, pod_spec, spec, config);
 	jb_need(d, cJSON_AddFalseToObject(pod_spec, "enableServiceLinks"));
 	jb_need(d, cJSON_AddNumberToObject(pod_spec, "activeDeadlineSeconds", (double)spec->timeout_s));
 	jb_attach(d, pod_spec, "nodeSelector", jb_need(d, ctl_platform_node_selector(build, p)));
@@ -250,17 +250,17 @@ static void index_resources_and_scratch(struct json_builder *d, cJSON *pod_spec,
 	jb_put_str(d, mount, "mountPath", "/tmp");
 }
 
-/* The Job's pod template spec: never restarted, no token, placed anywhere the build may run, non-root with
+/* The Job's pod template spec: never restarted, a token only for a named account, placed anywhere the build may run, non-root with
  * RuntimeDefault seccomp as Pod Security "restricted" asks. */
 static cJSON *index_pod_spec(struct json_builder *d, cJSON *job_spec, const cJSON *meta, const cJSON *build,
-			     const struct ctl_child_options *opts)
+			     const struct ctl_build_spec *spec, const struct ctl_child_options *opts)
 {
 	cJSON *tmpl = jb_object_in(d, job_spec, "template"), *pod_spec, *sc;
 
 	jb_put_copy(d, jb_object_in(d, tmpl, "metadata"), "labels", cJSON_GetObjectItemCaseSensitive(meta, "labels"));
 	pod_spec = jb_object_in(d, tmpl, "spec");
 	jb_put_str(d, pod_spec, "restartPolicy", "Never");
-	jb_need(d, cJSON_AddFalseToObject(pod_spec, "automountServiceAccountToken"));
+	child_identity(d, pod_spec, spec, opts->config);
 	jb_need(d, cJSON_AddFalseToObject(pod_spec, "enableServiceLinks"));
 	index_placement(d, pod_spec, build, opts->config);
 	sc = jb_object_in(d, pod_spec, "securityContext");
@@ -286,7 +286,7 @@ enum ctl_err ctl_index_job(const cJSON *build, const struct ctl_build_spec *spec
 	job_spec = jb_object_in(&d, job, "spec");
 	jb_need(&d, cJSON_AddNumberToObject(job_spec, "backoffLimit", (double)opts->index_backoff_limit));
 	jb_need(&d, cJSON_AddNumberToObject(job_spec, "activeDeadlineSeconds", 1800));
-	pod_spec = index_pod_spec(&d, job_spec, meta, build, opts);
+	pod_spec = index_pod_spec(&d, job_spec, meta, build, spec, opts);
 	c = jb_append(&d, jb_array_in(&d, pod_spec, "containers"), cJSON_CreateObject());
 	jb_put_str(&d, c, "name", "index");
 	jb_put_str(&d, c, "image", opts->index_image);

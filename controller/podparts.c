@@ -115,6 +115,18 @@ cJSON *child_metadata(struct json_builder *d, const cJSON *build, const char *na
 	return m;
 }
 
+void child_identity(struct json_builder *d, cJSON *pod_spec, const struct ctl_build_spec *spec, const struct ctl_builder_config *config)
+{
+	const char *account = spec->service_account[0] ? spec->service_account : config ? config->service_account : NULL;
+
+	if (account && account[0]) {
+		jb_put_str(d, pod_spec, "serviceAccountName", account);
+		jb_need(d, cJSON_AddTrueToObject(pod_spec, "automountServiceAccountToken"));
+	} else {
+		jb_need(d, cJSON_AddFalseToObject(pod_spec, "automountServiceAccountToken"));
+	}
+}
+
 /* True when pod_spec has a volume named name. */
 bool child_has_volume(const cJSON *pod_spec, const char *name)
 {

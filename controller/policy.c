@@ -76,7 +76,8 @@ static bool in_list(const char *const *list, const char *text)
 
 enum ctl_err ctl_policy_parse(const cJSON *section, struct ctl_policy *out, char *errbuf, size_t errlen)
 {
-	static const char *const keys[] = {"builderImages", "tolerations", "nodeLabelKeys", "privilegedNamespaces", "entitlements", NULL};
+	static const char *const keys[] = {"builderImages",       "tolerations", "nodeLabelKeys", "privilegedNamespaces", "entitlements",
+					   "serviceAccountNames", NULL};
 	const cJSON *member;
 
 	memset(out, 0, sizeof(*out));
@@ -93,10 +94,12 @@ enum ctl_err ctl_policy_parse(const cJSON *section, struct ctl_policy *out, char
 	out->node_label_keys = json_at(section, "nodeLabelKeys", NULL);
 	out->privileged_namespaces = json_at(section, "privilegedNamespaces", NULL);
 	out->entitlements = json_at(section, "entitlements", NULL);
+	out->service_accounts = json_at(section, "serviceAccountNames", NULL);
 	if (!pattern_list(out->builder_images, "builderImages", errbuf, errlen) || !toleration_patterns(out->tolerations, errbuf, errlen) ||
 	    !pattern_list(out->node_label_keys, "nodeLabelKeys", errbuf, errlen) ||
 	    !pattern_list(out->privileged_namespaces, "privilegedNamespaces", errbuf, errlen) ||
-	    !pattern_list(out->entitlements, "entitlements", errbuf, errlen))
+	    !pattern_list(out->entitlements, "entitlements", errbuf, errlen) ||
+	    !pattern_list(out->service_accounts, "serviceAccountNames", errbuf, errlen))
 		return CTL_E_INVALID;
 	cJSON_ArrayForEach(member, out->entitlements) {
 		if (!in_list(known_entitlements, member->valuestring))
@@ -315,9 +318,26 @@ static bool builder_allowed(const struct ctl_child_options *opts, const cJSON *b
 	return true;
 }
 
+/* spec.serviceAccountName: the configured default, or a pattern of policy.serviceAccountNames. Its token goes into
+ * pods that run the build's own Dockerfile, so naming an account is as much as holding its token. */
+static bool identity_allowed(const struct ctl_child_options *opts, const struct ctl_build_spec *spec, char *why, size_t len)
+{
+	const char *fallback = opts->config ? opts->config->service_account : NULL;
+
+	if (!spec->service_account[0] || (fallback && strcmp(fallback, spec->service_account) == 0) ||
+	    matches_any(policy_of(opts)->service_accounts, spec->service_account))
+		return true;
+	text_format(why, len,
+		    "spec.serviceAccountName %s is outside the operator's policy: its token would be mounted into pods that run "
+		    "the build's Dockerfile (policy.serviceAccountNames of the builder configuration)",
+		    spec->service_account);
+	return false;
+}
+
 bool ctl_policy_allows(const struct ctl_child_options *opts, const cJSON *build, const struct ctl_build_spec *spec, char *why,
 		       size_t why_len)
 {
 	why[0] = '\0';
-	return builder_allowed(opts, build, spec, why, why_len) && placement_allowed(opts, json_at(build, "spec", NULL), why, why_len);
+	return builder_allowed(opts, build, spec, why, why_len) && identity_allowed(opts, spec, why, why_len) &&
+	       placement_allowed(opts, json_at(build, "spec", NULL), why, why_len);
 }

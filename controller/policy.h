@@ -25,6 +25,7 @@ struct ctl_policy {
 	const cJSON *node_label_keys;       /* label key patterns nodeSelector and node affinity may use */
 	const cJSON *privileged_namespaces; /* namespace patterns where buildkit and buildah (privileged-level pods) run */
 	const cJSON *entitlements;          /* BuildKit entitlements spec.builder.entitlements may ask for */
+	const cJSON *service_accounts;      /* name patterns spec.serviceAccountName may name, besides the default */
 };
 
 /* Reads the policy section (borrowed; NULL for none) into out. Unknown keys and wrong types are refused with

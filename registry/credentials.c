@@ -1,4 +1,4 @@
-/* Registry credentials from a docker config.json: auths entries (auth, username/password, identitytoken). */
+/* Registry credentials from a docker config.json: auths entries (auth, username/password, identitytoken) and helpers. */
 #include "registry/credentials.h"
 
 #include <cjson/cJSON.h>
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "registry/credhelper.h"
 #include "util/dynbuf.h"
 #include "util/fileio.h"
 #include "util/jsonget.h"
@@ -66,6 +67,16 @@ static bool decode_auth(const char *b64, struct reg_credentials *out)
 	return ok;
 }
 
+/* Names the helper that holds the credentials (from the config's member field); REG_E_INVALID for a bad name. */
+static enum reg_err use_helper(const char *name, const char *field, struct reg_credentials *out, char *errbuf, size_t errlen)
+{
+	if (!reg_credhelper_name_valid(name))
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "docker config: %s names \"%.64s\", which is not a credential helper name",
+				field, name ? name : "");
+	snprintf(out->helper, sizeof(out->helper), "%s", name);
+	return REG_OK;
+}
+
 enum reg_err reg_credentials_parse(const char *json, size_t len, const char *host, struct reg_credentials *out, char *errbuf, size_t errlen)
 {
 	cJSON *root;
@@ -86,11 +97,7 @@ enum reg_err reg_credentials_parse(const char *json, size_t len, const char *hos
 	if (cJSON_IsObject(helpers)) {
 		cJSON_ArrayForEach(entry, helpers) {
 			if (entry->string && host_matches(entry->string, host)) {
-				err = reg_fail(
-					errbuf, errlen, REG_E_UNSUPPORTED,
-					"credentials for %s are in the credential helper \"%s\" (credHelpers), which is not supported; "
-					"put them in config.json \"auths\" (e.g. a kubernetes.io/dockerconfigjson Secret)",
-					host, cJSON_IsString(entry) ? entry->valuestring : "?");
+				err = use_helper(cJSON_IsString(entry) ? entry->valuestring : NULL, "credHelpers", out, errbuf, errlen);
 				goto out;
 			}
 		}
@@ -142,10 +149,7 @@ enum reg_err reg_credentials_parse(const char *json, size_t len, const char *hos
 
 	store = json_str_at(root, "credsStore", NULL);
 	if (store && store[0])
-		err = reg_fail(errbuf, errlen, REG_E_UNSUPPORTED,
-			       "docker config has no auths entry for %s and keeps credentials in the credential store \"%s\", which is not "
-			       "supported; put them in config.json \"auths\"",
-			       host, store);
+		err = use_helper(store, "credsStore", out, errbuf, errlen);
 	else
 		err = reg_fail(errbuf, errlen, REG_E_NOT_FOUND, "docker config has no credentials for %s", host);
 out:
@@ -171,6 +175,11 @@ enum reg_err reg_credentials_load(const char *dir, const char *host, struct reg_
 		err = reg_fail(errbuf, errlen, REG_E_IO, "cannot read %s: %s", path, strerror(rc));
 	else
 		err = reg_credentials_parse(dynbuf_str(&buf), dynbuf_len(&buf), host, out, errbuf, errlen);
+	if (err == REG_OK && out->helper[0]) {
+		char helper[REG_HELPER_NAME_MAX];
+		snprintf(helper, sizeof(helper), "%s", out->helper);
+		err = reg_credhelper_get(helper, host, REG_HELPER_TIMEOUT_MS, out, errbuf, errlen);
+	}
 	if (buf.data)
 		OPENSSL_cleanse(buf.data, buf.len);
 	dynbuf_free(&buf);

@@ -74,6 +74,15 @@ expect_match "a cluster admin (who may get every Secret) is not held back" "crea
 build mine 'pushSecretRef: {name: readable}' | kubectl create --as="$user" -f - >/dev/null 2>&1
 expect_match "an update that names a hidden Secret: refused" "spec.pushSecretRef names the Secret hidden" \
 	"$(kubectl patch mab mine -n "$ns" --as="$user" --type=merge -p '{"spec":{"pushSecretRef":{"name":"hidden"}}}' 2>&1)"
+expect_match "a ServiceAccount the author may not create tokens for: refused, naming it" \
+	"spec.serviceAccountName names the ServiceAccount pusher, for which the build's author may not create tokens" \
+	"$(as_user sa 'serviceAccountName: pusher')"
+kubectl create role pusher-token -n "$ns" --verb=create --resource=serviceaccounts/token --resource-name=pusher >/dev/null
+kubectl create rolebinding "$user-pusher" -n "$ns" --role=pusher-token --user="$user" >/dev/null
+may_token() { [ "$(kubectl auth can-i create serviceaccounts/pusher --subresource=token -n "$ns" --as="$user")" = yes ]; }
+wait_for 30 may_token
+expect_match "the same ServiceAccount once the author may create its tokens: admitted" "created \\(server dry run\\)" \
+	"$(as_user sa 'serviceAccountName: pusher')"
 long_request=$(printf 'r%.0s' $(seq 1 65))
 expect_match "a rebuild request over 64 characters: refused" \
 	"multiarchbuilds-requested-at-bounded.*multiarch.dev/requested-at holds at most 64 characters" \

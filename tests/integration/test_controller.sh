@@ -165,6 +165,25 @@ if ready ctl-three hello; then pass "three platforms: Ready"; else fail "three p
 expect_eq "three platforms: the index holds exactly them" "linux/ppc64le,linux/riscv64,linux/s390x" "$(index_platforms ctl-three hello)"
 expect_eq "three platforms: every pod bound to a node of its architecture" "" "$(pods_off_arch ctl-three)"
 
+echo "-- identity: a named ServiceAccount, its token mounted only there"
+kubectl create namespace ctl-identity >/dev/null 2>&1
+kubectl create serviceaccount registry-pusher -n ctl-identity >/dev/null
+apply_mab ctl-identity pusher '"linux/riscv64"' '  serviceAccountName: registry-pusher'
+apply_mab ctl-identity admin '"linux/riscv64"' '  serviceAccountName: default'
+if ready ctl-identity pusher; then pass "a named ServiceAccount: Ready"; else fail "a named ServiceAccount: Ready" "$(kubectl get mab,pods -n ctl-identity -o wide)"; fi
+# token_volumes NS POD: its account, automountServiceAccountToken and how many token volumes the API server added
+token_volumes() { kubectl get "$2" -n "$1" -o json | jq -r '[.spec.serviceAccountName // "-", (.spec.automountServiceAccountToken | tostring),
+	([.spec.volumes[]? | select(.projected.sources[]?.serviceAccountToken)] | length | tostring)] | join(" ")'; }
+expect_eq "the build pod runs as it, the API server mounted its token" "registry-pusher true 1" \
+	"$(token_volumes ctl-identity pod/pusher-g1-linux-riscv64-a1)"
+index_pod=$(kubectl get pods -n ctl-identity -l multiarch.dev/build=pusher,multiarch.dev/role=index -o name | head -n1)
+expect_eq "so does the index Job's pod" "registry-pusher true 1" "$(token_volumes ctl-identity "$index_pod")"
+expect_eq "a pod of a build that names none: the default account, no token" "default false 0" \
+	"$(token_volumes ctl-two pod/hello-g1-linux-ppc64le-a1)"
+wait_for 30 condition_is ctl-identity admin Stalled True/PolicyViolation
+expect_match "an account outside the policy: refused, nothing made" "spec.serviceAccountName default is outside the operator's policy.*0$" \
+	"$(field ctl-identity admin '{.status.conditions[?(@.type=="Stalled")].message}') $(kubectl get pods -n ctl-identity -l multiarch.dev/build=admin -o name | wc -l)"
+
 echo "-- the operator's policy: a build outside it gets no child"
 apply_mab ctl-policy miner '"linux/riscv64"' '  builder: {image: evil.example/miner:1}'
 apply_mab ctl-policy cp '"linux/riscv64"' '  placement: {nodeSelector: {node-role.kubernetes.io/control-plane: ""}, tolerations: [{operator: Exists}]}'

@@ -181,6 +181,28 @@ printf '{"auths":{"%s":{"auth":"%s"}}}' "$tls" "$(printf '%s:%s' "$REGISTRY_USER
 out=$(SSL_CERT_DIR=$work/system-cas "$bin" index --image "$tls/secure/app:sysca" --source "$tls/secure/app@$amd" \
 	--docker-config "$work/docker" 2>&1)
 expect_match "a CA in the hashed system directory is trusted without --ca-file" "read back and verified" "$out"
+# a credential helper of the test's own holds the credentials (credHelpers), as docker-credential-ecr-login would
+mkdir -p "$work/helpers"
+cat >"$work/helpers/docker-credential-idx" <<HELPER
+#!/bin/sh
+[ "\$1" = get ] || exit 3
+read -r host
+[ "\$host" = "$tls" ] || { echo "credentials not found in native keychain"; exit 1; }
+printf '{"ServerURL":"%s","Username":"%s","Secret":"%s"}\\n' "\$host" "$REGISTRY_USER" "$REGISTRY_PASSWORD"
+HELPER
+printf '#!/bin/sh\necho "token service unreachable" >&2\nexit 4\n' >"$work/helpers/docker-credential-down"
+chmod +x "$work/helpers/"*
+printf '{"credHelpers":{"%s":"idx"},"auths":{"%s":{"auth":"%s"}}}' "$tls" "$tls" "$(printf '%s:wrong-password' "$REGISTRY_USER" | base64 -w0)" \
+	>"$work/docker/config.json"
+out=$(PATH=$work/helpers:$PATH "$bin" index --image "$tls/secure/app:helper" --source "$tls/secure/app@$amd" \
+	--docker-config "$work/docker" --ca-file "$REGISTRY_CA" 2>&1)
+expect_match "credentials from a credential helper (credHelpers, before auths)" "read back and verified" "$out"
+expect_no_match "the helper's secret is never printed" "$REGISTRY_PASSWORD" "$out"
+printf '{"credsStore":"down"}' >"$work/docker/config.json"
+out=$(PATH=$work/helpers:$PATH "$bin" index --image "$tls/secure/app:helper" --source "$tls/secure/app@$amd" \
+	--docker-config "$work/docker" --ca-file "$REGISTRY_CA" 2>&1)
+expect_match "a failing credential store is named with its words" \
+	"credential helper docker-credential-down failed for $tls \\(exit status 4\\): token service unreachable" "$out"
 
 # --- token auth: bearer tokens from the registry's token server, per scope, cached, and from an identity token
 tok=$(tests/env/registry.sh start token idx-token)

@@ -1,4 +1,4 @@
-/* Unit tests for registry/credentials: docker config.json lookups, helpers refused, secrets kept out of messages. */
+/* Unit tests for registry/credentials: docker config.json lookups, helpers named, secrets kept out of messages. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,19 +52,30 @@ static void test_not_found_is_anonymous(void **state)
 	assert_string_equal(c.username, "");
 }
 
-static void test_helpers_are_refused_clearly(void **state)
+static void test_helpers_are_named(void **state)
 {
 	struct reg_credentials c;
 	char err[REG_ERRBUF_SIZE];
 	(void)state;
 
-	assert_int_equal(lookup("{\"credHelpers\":{\"reg.io\":\"ecr-login\"}}", "reg.io", &c, err), REG_E_UNSUPPORTED);
-	assert_non_null(strstr(err, "ecr-login"));
-	assert_int_equal(lookup("{\"credsStore\":\"desktop\"}", "reg.io", &c, err), REG_E_UNSUPPORTED);
-	assert_non_null(strstr(err, "desktop"));
-	/* a direct entry wins over the store */
+	assert_int_equal(lookup("{\"credHelpers\":{\"reg.io\":\"ecr-login\"}}", "reg.io", &c, err), REG_OK);
+	assert_string_equal(c.helper, "ecr-login");
+	assert_string_equal(c.username, "");
+	assert_int_equal(lookup("{\"credsStore\":\"desktop\"}", "reg.io", &c, err), REG_OK);
+	assert_string_equal(c.helper, "desktop");
+	/* a direct entry wins over the store, a helper for the host over a direct entry */
 	assert_int_equal(lookup("{\"credsStore\":\"desktop\",\"auths\":{\"reg.io\":{\"auth\":\"" AUTH_CI "\"}}}", "reg.io", &c, err),
 			 REG_OK);
+	assert_string_equal(c.helper, "");
+	assert_string_equal(c.username, "ci");
+	assert_int_equal(
+		lookup("{\"credHelpers\":{\"reg.io\":\"gcr\"},\"auths\":{\"reg.io\":{\"auth\":\"" AUTH_CI "\"}}}", "reg.io", &c, err),
+		REG_OK);
+	assert_string_equal(c.helper, "gcr");
+	assert_string_equal(c.username, "");
+	assert_int_equal(lookup("{\"credHelpers\":{\"reg.io\":\"/bin/sh\"}}", "reg.io", &c, err), REG_E_INVALID);
+	assert_int_equal(lookup("{\"credHelpers\":{\"reg.io\":7}}", "reg.io", &c, err), REG_E_INVALID);
+	reg_credentials_clear(&c);
 }
 
 static void test_malformed_input_never_leaks_secrets(void **state)
@@ -97,8 +108,8 @@ static void test_load_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_auth_field_and_key_forms),    cmocka_unit_test(test_not_found_is_anonymous),
-		cmocka_unit_test(test_helpers_are_refused_clearly), cmocka_unit_test(test_malformed_input_never_leaks_secrets),
+		cmocka_unit_test(test_auth_field_and_key_forms), cmocka_unit_test(test_not_found_is_anonymous),
+		cmocka_unit_test(test_helpers_are_named),        cmocka_unit_test(test_malformed_input_never_leaks_secrets),
 		cmocka_unit_test(test_load_missing_file),
 	};
 	return cmocka_run_group_tests_name("credentials", tests, NULL, NULL);

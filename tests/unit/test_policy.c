@@ -136,6 +136,19 @@ static void test_entitlements(void **state)
 	       BUILD("team-a", "builder: {type: buildkit, entitlements: [network.host]}"), NULL);
 }
 
+/* A ServiceAccount's token goes into the build's pods: only the default or a listed name may be asked for. */
+static void test_service_accounts(void **state)
+{
+	(void)state;
+	expect(NULL, BUILD("team-a", "builder: {type: kaniko}, serviceAccountName: pusher"),
+	       "spec.serviceAccountName pusher is outside the operator's policy");
+	expect("defaults: {serviceAccountName: pusher}\n", BUILD("team-a", "builder: {type: kaniko}, serviceAccountName: pusher"), NULL);
+	expect("policy: {serviceAccountNames: ['registry-*']}\n",
+	       BUILD("team-a", "builder: {type: kaniko}, serviceAccountName: registry-ecr"), NULL);
+	expect("policy: {serviceAccountNames: ['registry-*']}\n", BUILD("team-a", "builder: {type: kaniko}, serviceAccountName: admin"),
+	       "policy.serviceAccountNames");
+}
+
 static void refused_config(const char *text, const char *want)
 {
 	struct ctl_builder_config c;
@@ -155,6 +168,7 @@ static void test_policy_refusals(void **state)
 	refused_config("policy: {tolerations: [{key: k, tolerationSecond: 1}]}\n", "tolerationSecond is not a toleration field");
 	refused_config("policy: {privilegedNamespaces: team-a}\n", "must be a list of strings");
 	refused_config("policy: [a]\n", "policy must be a mapping");
+	refused_config("policy: {serviceAccountNames: pusher}\n", "must be a list of strings");
 }
 
 int main(void)
@@ -163,7 +177,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_deny),   cmocka_unit_test(test_privileged_namespaces),
 		cmocka_unit_test(test_images),          cmocka_unit_test(test_tolerations),
 		cmocka_unit_test(test_label_keys),      cmocka_unit_test(test_entitlements),
-		cmocka_unit_test(test_policy_refusals),
+		cmocka_unit_test(test_policy_refusals), cmocka_unit_test(test_service_accounts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

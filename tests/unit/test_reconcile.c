@@ -108,7 +108,7 @@ static void recorder_reset(struct recorder *r)
 	r->deleted = cJSON_CreateArray();
 }
 
-#define WORLD_CONFIG "policy: {privilegedNamespaces: [apps]}\n"
+#define WORLD_CONFIG "policy: {privilegedNamespaces: [apps], serviceAccountNames: [pusher]}\n"
 
 /* The world one test sets up: a build, children, nodes per architecture. */
 struct world {
@@ -643,6 +643,54 @@ static void request_rebuild(struct world *w, const char *value)
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(meta, "annotations"), "multiarch.dev/requested-at", value);
 }
 
+/* The pod spec of created object i (a pod, or a Job's template). */
+static const cJSON *created_pod_spec(const struct world *w, int i)
+{
+	const cJSON *o = cJSON_GetArrayItem(w->rec.created, i), *spec = cJSON_GetObjectItem(o, "spec");
+
+	return cJSON_GetObjectItem(spec, "template") ? cJSON_GetObjectItem(cJSON_GetObjectItem(spec, "template"), "spec") : spec;
+}
+
+/* No account named: no token. spec.serviceAccountName: that account, its token mounted, in build pods and the index Job. */
+static void test_identity(void **state)
+{
+	struct world w;
+	const cJSON *pod_spec;
+	(void)state;
+
+	world_init(&w, NULL, 1);
+	run(&w);
+	pod_spec = created_pod_spec(&w, 0);
+	assert_false(cJSON_IsTrue(cJSON_GetObjectItem(pod_spec, "automountServiceAccountToken")));
+	assert_null(cJSON_GetObjectItem(pod_spec, "serviceAccountName"));
+	world_free(&w);
+
+	world_init(&w, ",\"serviceAccountName\":\"pusher\"", 1);
+	run(&w);
+	for (int i = 0; i < 2; i++) {
+		pod_spec = created_pod_spec(&w, i);
+		assert_string_equal(cJSON_GetObjectItem(pod_spec, "serviceAccountName")->valuestring, "pusher");
+		assert_true(cJSON_IsTrue(cJSON_GetObjectItem(pod_spec, "automountServiceAccountToken")));
+	}
+	accept_status(&w);
+	add_pod(&w, 1, "linux-amd64", 1, "Succeeded", DIGEST_A, NOW + 60);
+	add_pod(&w, 1, "linux-arm64", 1, "Succeeded", DIGEST_B, NOW + 61);
+	w.now = NOW + 62;
+	run(&w);
+	assert_string_equal(created_name(&w, 0), "hello-g1-index");
+	pod_spec = created_pod_spec(&w, 0);
+	assert_string_equal(cJSON_GetObjectItem(pod_spec, "serviceAccountName")->valuestring, "pusher");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(pod_spec, "automountServiceAccountToken")));
+	world_free(&w);
+
+	/* an account outside the policy: refused, nothing made */
+	world_init(&w, ",\"serviceAccountName\":\"cluster-admin-ish\"", 1);
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 0);
+	assert_string_equal(condition(w.rec.status, "Stalled", "reason"), "PolicyViolation");
+	world_free(&w);
+}
+
 /* A running generation-1 pod of platform for the round of request tag. */
 static void add_round_pod(struct world *w, const char *tag, const char *platform)
 {
@@ -1001,6 +1049,7 @@ int main(void)
 		cmocka_unit_test(test_missing_nodes),
 		cmocka_unit_test(test_timeout_and_new_generation),
 		cmocka_unit_test(test_requested_at_rebuilds),
+		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_kubelet_failures),
 		cmocka_unit_test(test_evicted_pod),
 		cmocka_unit_test(test_config_map_taken),

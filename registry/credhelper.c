@@ -1,0 +1,115 @@
+/* Docker credential helpers: `docker-credential-<name> get` for a registry host, bounded in time and output. */
+#include "registry/credhelper.h"
+
+#include <cjson/cJSON.h>
+#include <openssl/crypto.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/jsonget.h"
+#include "util/subprocess.h"
+
+#define HELPER_PREFIX "docker-credential-"
+
+bool reg_credhelper_name_valid(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n >= REG_HELPER_NAME_MAX || name[0] == '.' || name[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Copies a field of the answer; false when it does not fit. */
+static bool take(char *dst, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= REG_CRED_FIELD_MAX)
+		return false;
+	memcpy(dst, src, n + 1);
+	return true;
+}
+
+enum reg_err reg_credhelper_parse(const char *helper, const char *json, size_t len, struct reg_credentials *out, char *errbuf,
+				  size_t errlen)
+{
+	cJSON *root = cJSON_ParseWithLength(json, len);
+	const char *user = json_str_at(root, "Username", NULL), *secret = json_str_at(root, "Secret", NULL);
+	enum reg_err err = REG_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (!cJSON_IsObject(root) || !user || !secret || !secret[0])
+		err = reg_fail(errbuf, errlen, REG_E_INVALID, "the credential helper %s%s answered without a Username and Secret",
+			       HELPER_PREFIX, helper);
+	else if (strcmp(user, "<token>") == 0 ? !take(out->identity_token, secret)
+					      : !take(out->username, user) || !take(out->password, secret))
+		err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "the credential helper %s%s answered with a field over %d bytes",
+			       HELPER_PREFIX, helper, REG_CRED_FIELD_MAX - 1);
+	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "Secret")))
+		OPENSSL_cleanse(cJSON_GetObjectItemCaseSensitive(root, "Secret")->valuestring, strlen(secret));
+	cJSON_Delete(root);
+	if (err != REG_OK)
+		reg_credentials_clear(out);
+	return err;
+}
+
+/* The helper's own words on a failure: the protocol puts them on stdout; stderr when that is empty. One line. */
+static void failure_words(const struct subprocess_result *res, char *buf, size_t len)
+{
+	const char *text = dynbuf_len(&res->out) ? dynbuf_str(&res->out) : res->err_text;
+	size_t n = 0;
+
+	for (; *text && n + 1 < len && n < 200; text++)
+		buf[n++] = (*text == '\n' || *text == '\r' || (unsigned char)*text < 0x20) ? ' ' : *text;
+	buf[n] = '\0';
+}
+
+enum reg_err reg_credhelper_get(const char *helper, const char *host, int timeout_ms, struct reg_credentials *out, char *errbuf,
+				size_t errlen)
+{
+	char program[sizeof(HELPER_PREFIX) + REG_HELPER_NAME_MAX], input[600], words[256];
+	char *argv[] = {program, "get", NULL};
+	struct subprocess_spec spec = {argv, NULL, input, 0, timeout_ms, REG_HELPER_OUTPUT_MAX};
+	struct subprocess_result res;
+	enum reg_err err;
+	int rc, n;
+
+	memset(out, 0, sizeof(*out));
+	if (!reg_credhelper_name_valid(helper))
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "\"%.64s\" is not a credential helper name", helper ? helper : "");
+	n = snprintf(input, sizeof(input), "%s\n", host);
+	if (n < 0 || (size_t)n >= sizeof(input))
+		return reg_fail(errbuf, errlen, REG_E_TOO_LONG, "registry host is too long for a credential helper");
+	spec.input_len = (size_t)n;
+	snprintf(program, sizeof(program), HELPER_PREFIX "%s", helper);
+	rc = subprocess_run(&spec, &res);
+	if (rc != 0)
+		return reg_fail(errbuf, errlen, REG_E_AUTH, "cannot run the credential helper %s for %s: %s (is it in PATH?)", program,
+				host, strerror(rc));
+	words[0] = '\0';
+	if (!res.exited || res.exit_code != 0)
+		failure_words(&res, words, sizeof(words)); /* a failing helper's answer is its message, not a secret */
+	if (res.output_too_long)
+		err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "the credential helper %s answered more than %zu bytes", program,
+			       REG_HELPER_OUTPUT_MAX);
+	else if (res.timed_out)
+		err = reg_fail(errbuf, errlen, REG_E_AUTH, "the credential helper %s did not answer for %s within %d ms", program, host,
+			       timeout_ms);
+	else if (res.exited && res.exit_code != 0 && strstr(words, "credentials not found"))
+		err = reg_fail(errbuf, errlen, REG_E_NOT_FOUND, "the credential helper %s has no credentials for %s", program, host);
+	else if (!res.exited || res.exit_code != 0)
+		err = reg_fail(errbuf, errlen, REG_E_AUTH, "the credential helper %s failed for %s (%s %d): %s", program, host,
+			       res.exited ? "exit status" : "signal", res.exited ? res.exit_code : res.signal, words);
+	else
+		err = reg_credhelper_parse(helper, dynbuf_str(&res.out), dynbuf_len(&res.out), out, errbuf, errlen);
+	OPENSSL_cleanse(words, sizeof(words));
+	subprocess_result_free(&res);
+	return err;
+}
