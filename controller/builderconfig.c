@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "controller/buildspec.h"
+#include "controller/podnetwork.h"
 #include "util/dynbuf.h"
 #include "util/fileio.h"
 #include "util/yamljson.h"
@@ -121,11 +122,32 @@ static bool parse_node_wait(const cJSON *value, struct ctl_builder_config *out, 
 	return true;
 }
 
+/* defaults: resources, tolerations, nodeWaitTimeout, serviceAccountName, hostAliases, dnsConfig. */
+static bool parse_defaults(struct ctl_builder_config *out, char *errbuf, size_t errlen)
+{
+	static const char *const defaults[] = {"resources", "tolerations", "nodeWaitTimeout", "serviceAccountName", "hostAliases",
+					       "dnsConfig", NULL};
+	const cJSON *sec = cJSON_GetObjectItemCaseSensitive(out->doc, "defaults");
+
+	if (!only_keys(sec, defaults, "defaults", errbuf, errlen))
+		return false;
+	out->resources = cJSON_GetObjectItemCaseSensitive(sec, "resources");
+	out->tolerations = cJSON_GetObjectItemCaseSensitive(sec, "tolerations");
+	if ((out->resources && !cJSON_IsObject(out->resources)) || (out->tolerations && !cJSON_IsArray(out->tolerations))) {
+		ctl_fail(errbuf, errlen, CTL_E_INVALID, "defaults.resources must be a mapping and defaults.tolerations a list");
+		return false;
+	}
+	out->host_aliases = cJSON_GetObjectItemCaseSensitive(sec, "hostAliases");
+	out->dns_config = cJSON_GetObjectItemCaseSensitive(sec, "dnsConfig");
+	return parse_node_wait(cJSON_GetObjectItemCaseSensitive(sec, "nodeWaitTimeout"), out, errbuf, errlen) &&
+	       get_string(sec, "serviceAccountName", "defaults", &out->service_account, errbuf, errlen) &&
+	       ctl_pod_network_check(out->host_aliases, out->dns_config, "defaults", errbuf, errlen);
+}
+
 /* registries, defaults and userNamespaces. */
 static bool parse_registries_and_defaults(struct ctl_builder_config *out, char *errbuf, size_t errlen)
 {
 	static const char *const registries[] = {"mirrors", "insecure", NULL};
-	static const char *const defaults[] = {"resources", "tolerations", "nodeWaitTimeout", "serviceAccountName", NULL};
 	const cJSON *sec = cJSON_GetObjectItemCaseSensitive(out->doc, "registries"), *mirror;
 
 	if (!only_keys(sec, registries, "registries", errbuf, errlen))
@@ -140,19 +162,7 @@ static bool parse_registries_and_defaults(struct ctl_builder_config *out, char *
 			return false;
 	}
 	out->insecure = cJSON_GetObjectItemCaseSensitive(sec, "insecure");
-	if (out->insecure && !string_list(out->insecure, "registries.insecure", errbuf, errlen))
-		return false;
-	sec = cJSON_GetObjectItemCaseSensitive(out->doc, "defaults");
-	if (!only_keys(sec, defaults, "defaults", errbuf, errlen))
-		return false;
-	out->resources = cJSON_GetObjectItemCaseSensitive(sec, "resources");
-	out->tolerations = cJSON_GetObjectItemCaseSensitive(sec, "tolerations");
-	if ((out->resources && !cJSON_IsObject(out->resources)) || (out->tolerations && !cJSON_IsArray(out->tolerations))) {
-		ctl_fail(errbuf, errlen, CTL_E_INVALID, "defaults.resources must be a mapping and defaults.tolerations a list");
-		return false;
-	}
-	if (!parse_node_wait(cJSON_GetObjectItemCaseSensitive(sec, "nodeWaitTimeout"), out, errbuf, errlen) ||
-	    !get_string(sec, "serviceAccountName", "defaults", &out->service_account, errbuf, errlen))
+	if ((out->insecure && !string_list(out->insecure, "registries.insecure", errbuf, errlen)) || !parse_defaults(out, errbuf, errlen))
 		return false;
 	sec = cJSON_GetObjectItemCaseSensitive(out->doc, "userNamespaces");
 	if (sec && !cJSON_IsBool(sec)) {

@@ -31,6 +31,8 @@ struct ctl_builder_config {
 	const cJSON *tolerations;    /* defaults.tolerations: [...] */
 	long node_wait_s;            /* defaults.nodeWaitTimeout: how long a build pod may wait for a node */
 	const char *service_account; /* defaults.serviceAccountName: build pods' and index Jobs' account */
+	const cJSON *host_aliases;   /* defaults.hostAliases: [{ip, hostnames}], in every build pod and index Job */
+	const cJSON *dns_config;     /* defaults.dnsConfig: {nameservers, searches, options} */
 	bool user_namespaces;        /* build pods get hostUsers: false */
 	struct ctl_policy policy;    /* what builds may ask for (controller/policy.h) */
 };

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "controller/labels.h"
+#include "controller/podnetwork.h"
 #include "registry/reference.h"
 #include "util/strmap.h"
 #include "util/jsonnum.h"
@@ -169,6 +170,9 @@ enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, c
 		out->platform_count++;
 	}
 	if (read_policy(policy, out, errbuf, errlen) != CTL_OK)
+		return CTL_E_INVALID;
+	if (!ctl_pod_network_check(cJSON_GetObjectItemCaseSensitive(spec, "hostAliases"),
+				   cJSON_GetObjectItemCaseSensitive(spec, "dnsConfig"), "spec", errbuf, errlen))
 		return CTL_E_INVALID;
 	type = json_str_at(spec, "builder", "type");
 	if (!ctl_backend_parse(type ? type : "buildkit", &out->backend))

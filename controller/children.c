@@ -12,6 +12,7 @@
 #include "controller/childparts.h"
 #include "controller/labels.h"
 #include "controller/naming.h"
+#include "controller/podnetwork.h"
 #include "registry/platform.h"
 #include "util/dynbuf.h"
 #include "util/jsonget.h"
@@ -95,6 +96,7 @@ static void build_pod_placement(struct json_builder *d, cJSON *pod_spec, const c
 
 	jb_put_str(d, pod_spec, "restartPolicy", "Never");
 	child_identity(d, pod_spec, spec, config);
+	ctl_pod_network_apply(d, pod_spec, build, config);
 	jb_need(d, cJSON_AddFalseToObject(pod_spec, "enableServiceLinks"));
 	jb_need(d, cJSON_AddNumberToObject(pod_spec, "activeDeadlineSeconds", (double)spec->timeout_s));
 	jb_attach(d, pod_spec, "nodeSelector", jb_need(d, ctl_platform_node_selector(build, p)));
@@ -261,6 +263,7 @@ static cJSON *index_pod_spec(struct json_builder *d, cJSON *job_spec, const cJSO
 	pod_spec = jb_object_in(d, tmpl, "spec");
 	jb_put_str(d, pod_spec, "restartPolicy", "Never");
 	child_identity(d, pod_spec, spec, opts->config);
+	ctl_pod_network_apply(d, pod_spec, build, opts->config);
 	jb_need(d, cJSON_AddFalseToObject(pod_spec, "enableServiceLinks"));
 	index_placement(d, pod_spec, build, opts->config);
 	sc = jb_object_in(d, pod_spec, "securityContext");

@@ -76,8 +76,8 @@ static bool in_list(const char *const *list, const char *text)
 
 enum ctl_err ctl_policy_parse(const cJSON *section, struct ctl_policy *out, char *errbuf, size_t errlen)
 {
-	static const char *const keys[] = {"builderImages",       "tolerations", "nodeLabelKeys", "privilegedNamespaces", "entitlements",
-					   "serviceAccountNames", NULL};
+	static const char *const keys[] = {"builderImages", "tolerations",         "nodeLabelKeys", "privilegedNamespaces",
+					   "entitlements",  "serviceAccountNames", "dnsOverrides",  NULL};
 	const cJSON *member;
 
 	memset(out, 0, sizeof(*out));
@@ -95,6 +95,9 @@ enum ctl_err ctl_policy_parse(const cJSON *section, struct ctl_policy *out, char
 	out->privileged_namespaces = json_at(section, "privilegedNamespaces", NULL);
 	out->entitlements = json_at(section, "entitlements", NULL);
 	out->service_accounts = json_at(section, "serviceAccountNames", NULL);
+	if (json_at(section, "dnsOverrides", NULL) && !cJSON_IsBool(json_at(section, "dnsOverrides", NULL)))
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "policy.dnsOverrides must be true or false");
+	out->dns_overrides = cJSON_IsTrue(json_at(section, "dnsOverrides", NULL));
 	if (!pattern_list(out->builder_images, "builderImages", errbuf, errlen) || !toleration_patterns(out->tolerations, errbuf, errlen) ||
 	    !pattern_list(out->node_label_keys, "nodeLabelKeys", errbuf, errlen) ||
 	    !pattern_list(out->privileged_namespaces, "privilegedNamespaces", errbuf, errlen) ||
@@ -334,10 +337,26 @@ static bool identity_allowed(const struct ctl_child_options *opts, const struct 
 	return false;
 }
 
+/* spec.hostAliases and spec.dnsConfig: a name pointed elsewhere would send the push credentials there. */
+static bool names_allowed(const struct ctl_child_options *opts, const cJSON *spec, char *why, size_t len)
+{
+	const char *field = json_at(spec, "hostAliases", NULL) ? "hostAliases" : json_at(spec, "dnsConfig", NULL) ? "dnsConfig" : NULL;
+
+	if (!field || policy_of(opts)->dns_overrides)
+		return true;
+	text_format(why, len,
+		    "spec.%s is outside the operator's policy: a build's own name resolution could send its push credentials "
+		    "elsewhere (policy.dnsOverrides of the builder configuration; defaults.hostAliases and defaults.dnsConfig "
+		    "apply to every build)",
+		    field);
+	return false;
+}
+
 bool ctl_policy_allows(const struct ctl_child_options *opts, const cJSON *build, const struct ctl_build_spec *spec, char *why,
 		       size_t why_len)
 {
 	why[0] = '\0';
 	return builder_allowed(opts, build, spec, why, why_len) && identity_allowed(opts, spec, why, why_len) &&
+	       names_allowed(opts, json_at(build, "spec", NULL), why, why_len) &&
 	       placement_allowed(opts, json_at(build, "spec", NULL), why, why_len);
 }

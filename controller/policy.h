@@ -26,6 +26,7 @@ struct ctl_policy {
 	const cJSON *privileged_namespaces; /* namespace patterns where buildkit and buildah (privileged-level pods) run */
 	const cJSON *entitlements;          /* BuildKit entitlements spec.builder.entitlements may ask for */
 	const cJSON *service_accounts;      /* name patterns spec.serviceAccountName may name, besides the default */
+	bool dns_overrides;                 /* whether a build may set spec.hostAliases and spec.dnsConfig */
 };
 
 /* Reads the policy section (borrowed; NULL for none) into out. Unknown keys and wrong types are refused with

@@ -5,7 +5,8 @@
 # build secret from a ConfigMap source, pushed over TLS with basic auth through the private CA; the image is read
 # back and what RUN wrote is checked; a second build uses the per-arch cache; the same from a git source (a tag and
 # a subPath) on a local git server, and an HTTP archive (its sha256 checked by the source init container), through
-# an HTTP proxy set in the builder configuration. The index Job's pod
+# an HTTP proxy set in the builder configuration; a push to a registry known only by a hosts entry (hostAliases). The
+# index Job's pod
 # runs the controller image, and once more under Pod Security `restricted`. A pod whose image cannot be pulled,
 # a builder container that cannot start and a pod the kubelet evicts
 # ends in a clear platform status.
@@ -277,6 +278,47 @@ wait_for 300 ended http-bad
 expect_match "http: an archive that is not the one named fails in its source container, saying so" "source: .*sha256" \
 	"$(kubectl get mab http-bad -n "$ns" -o jsonpath='{.status.platforms[0].message}')"
 expect_match "the source container fetched the archive through the proxy" "^GET $gw:$http_port\$" "$(cat "$work/proxy.log" 2>/dev/null)"
+
+echo "-- private names: a registry known only by a hosts entry of the builder configuration (hostAliases)"
+alias_registry=registry.corp.test:${REGISTRY##*:}
+expect_eq "the name does not resolve on this machine" "" "$(getent hosts registry.corp.test)"
+sed -e "s|^  insecure: \[\(.*\)\]\$|  insecure: [\1, $alias_registry]|" \
+	-e "s|^defaults:\$|defaults:\n  hostAliases: [{ip: \"$gw\", hostnames: [registry.corp.test]}]\n  dnsConfig: {options: [{name: ndots, value: \"1\"}]}|" \
+	"$BUILDER_CONFIG" >"$work/alias-config.yaml"
+kill "$(cat "$work/ctl.pid")" 2>/dev/null
+wait "$(cat "$work/ctl.pid")" 2>/dev/null
+"$BIN" run --kubeconfig "$KUBECONFIG" --config "$work/alias-config.yaml" --leader-election-id node-test --retry-backoff 2s \
+	>>"$work/ctl.log" 2>&1 &
+echo $! >"$work/ctl.pid"
+kubectl apply -f - >/dev/null <<EOF
+apiVersion: multiarch.dev/v1alpha1
+kind: MultiArchBuild
+metadata: {name: aliased, namespace: $ns}
+spec:
+  image: $alias_registry/node/aliased:1.0
+  platforms: [linux/amd64]
+  source: {configMap: {name: node-src}}
+  builder: {type: kaniko}
+  buildArgs: [{name: GREETING, value: hello-aliased}]
+  placement: {nodeSelector: {multiarch.dev/node: real}}
+  policy: {retries: 0, timeout: 10m}
+EOF
+wait_for 600 ended aliased
+if ! expect_eq "hostAliases: the build pushed to the aliased name is Ready" True \
+	"$(kubectl get mab aliased -n "$ns" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')"; then
+	kubectl get mab aliased -n "$ns" -o jsonpath='{.status.message} {.status.platforms[0].message}' | head -c 1500
+	echo
+fi
+expect_match "hostAliases: the status names the aliased registry" "^$alias_registry/node/aliased@sha256:" \
+	"$(kubectl get mab aliased -n "$ns" -o jsonpath='{.status.image}')"
+pod=$(kubectl get mab aliased -n "$ns" -o jsonpath='{.status.platforms[0].pod}')
+index_pod=$(kubectl get pods -n "$ns" -l multiarch.dev/build=aliased,multiarch.dev/role=index -o name | head -n1)
+for p in "pod/$pod" "$index_pod"; do
+	expect_eq "hostAliases and dnsConfig in $p" "$gw registry.corp.test ndots" \
+		"$(kubectl get "$p" -n "$ns" -o jsonpath='{.spec.hostAliases[0].ip} {.spec.hostAliases[0].hostnames[0]} {.spec.dnsConfig.options[0].name}' 2>/dev/null)"
+done
+expect_eq "the index, read at the registry's address, holds linux/amd64" "linux/amd64" \
+	"$(skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/node/aliased:1.0" | jq -r '[.manifests[].platform | .os + "/" + .architecture] | join(",")')"
 
 if [ "${MAC_ARM64_NODE:-0}" = 1 ]; then
 	echo "-- the real arm64 node (arm64 kubelet and containerd under qemu-user; its pods' arm64 code is emulated)"

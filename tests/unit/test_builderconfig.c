@@ -17,7 +17,9 @@ static const char full[] = "images: {buildkit: r/bk:1, index: r/mc:2}\n"
 			   "proxy: {httpProxy: 'http://proxy:3128', noProxy: .corp}\n"
 			   "caBundle: |\n  -----BEGIN CERTIFICATE-----\n  MIIB\n  -----END CERTIFICATE-----\n"
 			   "registries:\n  mirrors: {docker.io: [mirror.corp, mirror2.corp]}\n  insecure: ['reg.local:5000']\n"
-			   "defaults: {resources: {requests: {cpu: 1}}, tolerations: [{key: k, operator: Exists}], nodeWaitTimeout: 30m}\n"
+			   "defaults: {resources: {requests: {cpu: 1}}, tolerations: [{key: k, operator: Exists}], nodeWaitTimeout: 30m,\n"
+			   "  serviceAccountName: pusher, hostAliases: [{ip: '10.1.2.3', hostnames: [registry.corp, git.corp]}],\n"
+			   "  dnsConfig: {nameservers: ['fd00::53'], searches: [corp.example], options: [{name: ndots, value: '2'}]}}\n"
 			   "userNamespaces: true\n";
 
 static void test_full_config(void **state)
@@ -36,6 +38,9 @@ static void test_full_config(void **state)
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(c.mirrors, "docker.io")), 2);
 	assert_true(c.user_namespaces);
 	assert_int_equal(c.node_wait_s, 1800);
+	assert_string_equal(c.service_account, "pusher");
+	assert_int_equal(cJSON_GetArraySize(c.host_aliases), 1);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(c.dns_config, "options")), 1);
 	assert_true(ctl_builder_config_has_files(&c));
 	ctl_builder_config_free(&c);
 	assert_int_equal(ctl_builder_config_parse("images: {}\n", 11, NULL, &c, err, sizeof(err)), CTL_OK);
@@ -76,6 +81,16 @@ static void test_refusals(void **state)
 	expect_refused("- a list\n", "must be a mapping");
 	expect_refused("a: [unclosed\n", "line");
 	expect_refused("images:\n - buildkit: x\n", "images must be a mapping"); /* found by fuzz_builderconfig */
+	expect_refused("defaults: {hostAliases: [{ip: 10.0.0.300, hostnames: [r.corp]}]}\n",
+		       "defaults.hostAliases[0] must be {ip: an IPv4 or IPv6 address");
+	expect_refused("defaults: {hostAliases: [{ip: 10.0.0.3, hostnames: []}]}\n", "hostnames: [1 to 16 DNS names]");
+	expect_refused("defaults: {hostAliases: [{ip: 10.0.0.3, hostnames: ['a b']}]}\n", "defaults.hostAliases[0]");
+	expect_refused("defaults: {hostAliases: [{ip: 10.0.0.3, hostnames: [r], extra: 1}]}\n", "defaults.hostAliases[0]");
+	expect_refused("defaults: {dnsConfig: {nameservers: [1.1.1.1, 8.8.8.8, 9.9.9.9, 1.0.0.1]}}\n",
+		       "defaults.dnsConfig.nameservers: only nameservers (at most 3 addresses)");
+	expect_refused("defaults: {dnsConfig: {policy: None}}\n", "defaults.dnsConfig.policy: only nameservers");
+	expect_refused("defaults: {dnsConfig: {options: [{value: '1'}]}}\n", "defaults.dnsConfig.options");
+	expect_refused("policy: {dnsOverrides: sure}\n", "policy.dnsOverrides must be true or false");
 }
 
 /* A document nested past the converter's depth cap is refused by line, not followed down the stack. */

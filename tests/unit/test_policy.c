@@ -149,6 +149,19 @@ static void test_service_accounts(void **state)
 	       "policy.serviceAccountNames");
 }
 
+/* A build's own name resolution only where policy.dnsOverrides says so. */
+static void test_dns_overrides(void **state)
+{
+	(void)state;
+	expect(NULL, BUILD("team-a", "builder: {type: kaniko}, hostAliases: [{ip: 10.0.0.1, hostnames: [r.corp]}]"),
+	       "spec.hostAliases is outside the operator's policy");
+	expect(NULL, BUILD("team-a", "builder: {type: kaniko}, dnsConfig: {nameservers: [10.0.0.53]}"), "spec.dnsConfig is outside");
+	expect("policy: {dnsOverrides: true}\n",
+	       BUILD("team-a",
+		     "builder: {type: kaniko}, hostAliases: [{ip: 10.0.0.1, hostnames: [r.corp]}], dnsConfig: {searches: [corp]}"),
+	       NULL);
+}
+
 static void refused_config(const char *text, const char *want)
 {
 	struct ctl_builder_config c;
@@ -178,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_images),          cmocka_unit_test(test_tolerations),
 		cmocka_unit_test(test_label_keys),      cmocka_unit_test(test_entitlements),
 		cmocka_unit_test(test_policy_refusals), cmocka_unit_test(test_service_accounts),
+		cmocka_unit_test(test_dns_overrides),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -691,6 +691,61 @@ static void test_identity(void **state)
 	world_free(&w);
 }
 
+/* The configuration's hostAliases come first, the build's after; the build's dnsConfig replaces the default. */
+static void test_pod_network(void **state)
+{
+	static const char config[] = "policy: {privilegedNamespaces: [apps], dnsOverrides: true}\n"
+				     "defaults:\n  hostAliases: [{ip: 10.0.0.5, hostnames: [registry.corp]}]\n"
+				     "  dnsConfig: {searches: [corp.example], options: [{name: ndots, value: '2'}]}\n";
+	struct world w;
+	char err[256];
+	const cJSON *pod_spec, *aliases;
+	(void)state;
+
+	world_init(&w, ",\"hostAliases\":[{\"ip\":\"fd00::7\",\"hostnames\":[\"git.corp\"]}]", 1);
+	ctl_builder_config_free(&w.config);
+	assert_int_equal(ctl_builder_config_parse(config, sizeof(config) - 1, NULL, &w.config, err, sizeof(err)), CTL_OK);
+	run(&w);
+	pod_spec = created_pod_spec(&w, 0);
+	aliases = cJSON_GetObjectItem(pod_spec, "hostAliases");
+	assert_int_equal(cJSON_GetArraySize(aliases), 2);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(aliases, 0), "ip")->valuestring, "10.0.0.5");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(aliases, 1), "ip")->valuestring, "fd00::7");
+	assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(pod_spec, "dnsConfig"), "searches"), 0)->valuestring,
+			    "corp.example");
+	world_free(&w);
+
+	/* the index Job gets them too; a build's dnsConfig replaces the default */
+	world_init(&w, ",\"dnsConfig\":{\"nameservers\":[\"10.9.9.9\"]}", 1);
+	ctl_builder_config_free(&w.config);
+	assert_int_equal(ctl_builder_config_parse(config, sizeof(config) - 1, NULL, &w.config, err, sizeof(err)), CTL_OK);
+	run(&w);
+	accept_status(&w);
+	add_pod(&w, 1, "linux-amd64", 1, "Succeeded", DIGEST_A, NOW + 60);
+	add_pod(&w, 1, "linux-arm64", 1, "Succeeded", DIGEST_B, NOW + 61);
+	w.now = NOW + 62;
+	run(&w);
+	pod_spec = created_pod_spec(&w, 0);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(pod_spec, "hostAliases")), 1);
+	assert_string_equal(
+		cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(pod_spec, "dnsConfig"), "nameservers"), 0)->valuestring,
+		"10.9.9.9");
+	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(pod_spec, "dnsConfig"), "searches"));
+	world_free(&w);
+
+	/* without policy.dnsOverrides a build's own is refused; a malformed one is an invalid spec */
+	world_init(&w, ",\"hostAliases\":[{\"ip\":\"10.0.0.6\",\"hostnames\":[\"registry.corp\"]}]", 1);
+	run(&w);
+	assert_string_equal(condition(w.rec.status, "Stalled", "reason"), "PolicyViolation");
+	assert_non_null(strstr(condition(w.rec.status, "Stalled", "message"), "spec.hostAliases is outside the operator's policy"));
+	world_free(&w);
+	world_init(&w, ",\"hostAliases\":[{\"ip\":\"not-an-ip\",\"hostnames\":[\"registry.corp\"]}]", 1);
+	run(&w);
+	assert_string_equal(condition(w.rec.status, "Stalled", "reason"), "InvalidSpec");
+	assert_non_null(strstr(condition(w.rec.status, "Stalled", "message"), "spec.hostAliases[0] must be {ip: an IPv4 or IPv6 address"));
+	world_free(&w);
+}
+
 /* A running generation-1 pod of platform for the round of request tag. */
 static void add_round_pod(struct world *w, const char *tag, const char *platform)
 {
@@ -1050,6 +1105,7 @@ int main(void)
 		cmocka_unit_test(test_timeout_and_new_generation),
 		cmocka_unit_test(test_requested_at_rebuilds),
 		cmocka_unit_test(test_identity),
+		cmocka_unit_test(test_pod_network),
 		cmocka_unit_test(test_kubelet_failures),
 		cmocka_unit_test(test_evicted_pod),
 		cmocka_unit_test(test_config_map_taken),
