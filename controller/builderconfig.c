@@ -141,7 +141,9 @@ static bool parse_defaults(struct ctl_builder_config *out, char *errbuf, size_t 
 	out->dns_config = cJSON_GetObjectItemCaseSensitive(sec, "dnsConfig");
 	return parse_node_wait(cJSON_GetObjectItemCaseSensitive(sec, "nodeWaitTimeout"), out, errbuf, errlen) &&
 	       get_string(sec, "serviceAccountName", "defaults", &out->service_account, errbuf, errlen) &&
-	       ctl_pod_network_check(out->host_aliases, out->dns_config, "defaults", errbuf, errlen);
+	       ctl_pod_network_check(out->host_aliases, out->dns_config, "defaults", errbuf, errlen) &&
+	       ctl_retention_parse(cJSON_GetObjectItemCaseSensitive(sec, "retention"), "defaults.retention", &out->retention, errbuf,
+				   errlen) == CTL_OK;
 }
 
 /* registries, defaults and userNamespaces. */

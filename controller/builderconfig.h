@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "controller/error.h"
+#include "controller/buildspec.h"
 #include "controller/policy.h"
 
 #define CTL_CONFIG_FILE_MAX ((size_t)1024 * 1024)
@@ -24,17 +25,18 @@ struct ctl_builder_config {
 	cJSON *doc;
 	const char *buildkit_image, *buildah_image, *kaniko_image, *index_image;
 	const char *http_proxy, *https_proxy, *no_proxy;
-	char *ca_bundle;             /* PEM text, from caBundle or caBundleFile */
-	const cJSON *mirrors;        /* registries.mirrors: {"docker.io": ["mirror.example"], ...} */
-	const cJSON *insecure;       /* registries.insecure: ["registry.local:5000", ...] */
-	const cJSON *resources;      /* defaults.resources: {requests: {...}, limits: {...}} */
-	const cJSON *tolerations;    /* defaults.tolerations: [...] */
-	long node_wait_s;            /* defaults.nodeWaitTimeout: how long a build pod may wait for a node */
-	const char *service_account; /* defaults.serviceAccountName: build pods' and index Jobs' account */
-	const cJSON *host_aliases;   /* defaults.hostAliases: [{ip, hostnames}], in every build pod and index Job */
-	const cJSON *dns_config;     /* defaults.dnsConfig: {nameservers, searches, options} */
-	bool user_namespaces;        /* build pods get hostUsers: false */
-	struct ctl_policy policy;    /* what builds may ask for (controller/policy.h) */
+	char *ca_bundle;                /* PEM text, from caBundle or caBundleFile */
+	const cJSON *mirrors;           /* registries.mirrors: {"docker.io": ["mirror.example"], ...} */
+	const cJSON *insecure;          /* registries.insecure: ["registry.local:5000", ...] */
+	const cJSON *resources;         /* defaults.resources: {requests: {...}, limits: {...}} */
+	const cJSON *tolerations;       /* defaults.tolerations: [...] */
+	long node_wait_s;               /* defaults.nodeWaitTimeout: how long a build pod may wait for a node */
+	const char *service_account;    /* defaults.serviceAccountName: build pods' and index Jobs' account */
+	const cJSON *host_aliases;      /* defaults.hostAliases: [{ip, hostnames}], in every build pod and index Job */
+	const cJSON *dns_config;        /* defaults.dnsConfig: {nameservers, searches, options} */
+	struct ctl_retention retention; /* defaults.retention; members -1 where unset */
+	bool user_namespaces;           /* build pods get hostUsers: false */
+	struct ctl_policy policy;       /* what builds may ask for (controller/policy.h) */
 };
 
 /*

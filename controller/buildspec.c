@@ -87,6 +87,54 @@ bool ctl_child_in_round(const cJSON *child, const struct ctl_build_spec *spec)
 	return ctl_label_number(child, CTL_LABEL_GENERATION) == spec->generation && strcmp(tag ? tag : "", spec->request_tag) == 0;
 }
 
+enum ctl_err ctl_retention_parse(const cJSON *obj, const char *where, struct ctl_retention *out, char *errbuf, size_t errlen)
+{
+	static const char *const counts[] = {"history", "succeeded", "failed"};
+	static const int maxima[] = {CTL_HISTORY_MAX, 20, 20};
+	int *fields[] = {&out->history, &out->succeeded, &out->failed};
+	const char *ttl = json_str_at(obj, "ttlAfterFinished", NULL);
+	const cJSON *member;
+
+	*out = (struct ctl_retention){-1, -1, -1, -1};
+	if (obj && !cJSON_IsObject(obj))
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "%s must be a mapping", where);
+	cJSON_ArrayForEach(member, obj) {
+		bool known = strcmp(member->string, "ttlAfterFinished") == 0;
+		for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+			if (strcmp(member->string, counts[i]) != 0)
+				continue;
+			known = true;
+			*fields[i] = (int)json_whole_number_or(member, 0, maxima[i], -1);
+			if (*fields[i] < 0)
+				return ctl_fail(errbuf, errlen, CTL_E_INVALID, "%s.%s must be a whole number from 0 to %d", where,
+						counts[i], maxima[i]);
+		}
+		if (!known)
+			return ctl_fail(errbuf, errlen, CTL_E_INVALID, "%s.%.64s: unknown key", where, member->string);
+	}
+	if (cJSON_GetObjectItemCaseSensitive(obj, "ttlAfterFinished") &&
+	    (!ttl || !ctl_parse_duration(ttl, &out->ttl_s) || out->ttl_s < 60 || out->ttl_s > 720L * 3600))
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "%s.ttlAfterFinished must be a duration from 1m to 720h", where);
+	return CTL_OK;
+}
+
+struct ctl_retention ctl_retention_resolve(const struct ctl_retention *spec, const struct ctl_retention *defaults)
+{
+	static const struct ctl_retention builtin = {10, 1, 1, -1};
+	const struct ctl_retention *layers[] = {spec, defaults, &builtin};
+	struct ctl_retention out = {-1, -1, -1, -1};
+
+	for (size_t i = 0; i < sizeof(layers) / sizeof(layers[0]); i++) {
+		if (!layers[i])
+			continue;
+		out.history = out.history >= 0 ? out.history : layers[i]->history;
+		out.succeeded = out.succeeded >= 0 ? out.succeeded : layers[i]->succeeded;
+		out.failed = out.failed >= 0 ? out.failed : layers[i]->failed;
+		out.ttl_s = out.ttl_s >= 0 ? out.ttl_s : layers[i]->ttl_s;
+	}
+	return out;
+}
+
 /* Reads spec.policy (borrowed; may be absent) into out, whose platforms are read already. */
 static enum ctl_err read_policy(const cJSON *policy, struct ctl_build_spec *out, char *errbuf, size_t errlen)
 {
@@ -170,6 +218,9 @@ enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, c
 		out->platform_count++;
 	}
 	if (read_policy(policy, out, errbuf, errlen) != CTL_OK)
+		return CTL_E_INVALID;
+	if (ctl_retention_parse(cJSON_GetObjectItemCaseSensitive(spec, "retention"), "spec.retention", &out->retention, errbuf, errlen) !=
+	    CTL_OK)
 		return CTL_E_INVALID;
 	if (!ctl_pod_network_check(cJSON_GetObjectItemCaseSensitive(spec, "hostAliases"),
 				   cJSON_GetObjectItemCaseSensitive(spec, "dnsConfig"), "spec", errbuf, errlen))

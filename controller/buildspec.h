@@ -36,6 +36,15 @@ bool ctl_backend_parse(const char *text, enum ctl_backend *out);
 /* The API spelling of backend; "" outside the enum. Static storage. */
 const char *ctl_backend_name(enum ctl_backend backend);
 
+/* What is kept of finished rounds: spec.retention over defaults.retention. A member is -1 where neither sets it. */
+struct ctl_retention {
+	int history;   /* entries of status.history (0 to 50; default 10) */
+	int succeeded; /* earlier succeeded rounds whose pods and Jobs stay (0 to 20; default 1) */
+	int failed;    /* earlier failed or stopped rounds whose pods and Jobs stay (0 to 20; default 1) */
+	long ttl_s;    /* the finished round's own pods and Job go this long after it finished (default: they stay) */
+};
+#define CTL_HISTORY_MAX 50
+
 struct ctl_build_spec {
 	long generation;
 	char requested_at[CTL_REQUEST_MAX]; /* the multiarch.dev/requested-at annotation; "" when absent */
@@ -53,6 +62,7 @@ struct ctl_build_spec {
 	char builder_image[CTL_IMAGE_MAX];
 	char push_secret[254];     /* "" for anonymous pushes */
 	char service_account[254]; /* spec.serviceAccountName: "" for the configuration's default, or none */
+	struct ctl_retention retention;
 };
 
 /*
@@ -64,6 +74,13 @@ struct ctl_build_spec {
  * annotation over 64 characters.
  */
 enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, char *errbuf, size_t errlen);
+
+/* Reads a retention object (borrowed; NULL: nothing set) found at where ("spec.retention") into out; CTL_E_INVALID
+ * with a message naming the key for an unknown key or a value out of range. */
+enum ctl_err ctl_retention_parse(const cJSON *obj, const char *where, struct ctl_retention *out, char *errbuf, size_t errlen);
+
+/* spec's retention with defaults (may be NULL) under it and the built-in defaults under both. */
+struct ctl_retention ctl_retention_resolve(const struct ctl_retention *spec, const struct ctl_retention *defaults);
 
 /* Whether child (a pod or Job, borrowed) was made for spec's round: its generation and request labels. */
 bool ctl_child_in_round(const cJSON *child, const struct ctl_build_spec *spec);

@@ -196,6 +196,7 @@ static cJSON *compose_status(const struct run *r, const struct summary *s, const
 	ok = ok && add_nonempty(st, "startTime", start ? start : r->now);
 	ok = ok && add_nonempty(st, "completionTime", ctl_phase_final(s->phase) ? s->completion : "");
 	ok = ok && add_nonempty(st, "message", s->message);
+	ok = ok && run_add_history(r, s, st);
 	list = ok ? cJSON_AddArrayToObject(st, "platforms") : NULL;
 	ok = list && add_platforms(r, states, list);
 	conditions = ok ? carried_conditions(json_at(r->old_status, "conditions", NULL)) : NULL;

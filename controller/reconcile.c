@@ -116,22 +116,38 @@ static bool status_of_round(const cJSON *old_status, const struct ctl_build_spec
 	       strcmp(handled ? handled : "", spec->requested_at) == 0;
 }
 
+/* Whether the finished round's retention.ttlAfterFinished has passed; asks to be called again when it will. */
+static bool ttl_passed(struct run *r)
+{
+	time_t done;
+
+	if (r->retention.ttl_s < 0 || !rfc3339_parse(json_str_at(r->old_status, "completionTime", NULL), &done))
+		return false;
+	if (r->view->now >= done + r->retention.ttl_s)
+		return true;
+	run_requeue_within(r, (double)(done + r->retention.ttl_s - r->view->now));
+	return false;
+}
+
 /* Reads the spec and the round the status describes; ends a build that needs no work. True when the steps
  * are to run. */
 static bool prepare(struct run *r)
 {
 	char err[CTL_ERRBUF_SIZE];
 	enum ctl_phase old_phase;
+	bool finished;
 
 	if (json_at(r->view->build, "metadata", "deletionTimestamp"))
 		return false; /* the garbage collector removes the children with their owner */
 	if (ctl_build_spec_read(r->view->build, &r->spec, err, sizeof(err)) != CTL_OK) {
 		r->same_round = status_of_round(r->old_status, &r->spec);
+		r->retention = ctl_retention_resolve(NULL, r->opts->children.config ? &r->opts->children.config->retention : NULL);
 		refuse_spec(r, CTL_REASON_INVALID_SPEC, err);
 		r->out->phase = CTL_PHASE_FAILED;
 		return false;
 	}
 	r->same_round = status_of_round(r->old_status, &r->spec);
+	r->retention = ctl_retention_resolve(&r->spec.retention, r->opts->children.config ? &r->opts->children.config->retention : NULL);
 	if (!ctl_policy_allows(&r->opts->children, r->view->build, &r->spec, err, sizeof(err))) {
 		cancel_other_rounds(r);
 		refuse_spec(r, CTL_REASON_POLICY_VIOLATION, err);
@@ -140,7 +156,9 @@ static bool prepare(struct run *r)
 	}
 	cancel_other_rounds(r);
 	old_phase = ctl_phase_parse(json_str_at(r->old_status, "phase", NULL));
-	if (r->same_round && ctl_phase_final(old_phase)) {
+	finished = r->same_round && ctl_phase_final(old_phase);
+	run_apply_retention(r, finished && ttl_passed(r));
+	if (finished) {
 		r->out->phase = old_phase;
 		return false; /* finished for this round: only a new spec or requested-at builds again */
 	}

@@ -1,5 +1,5 @@
-/* The work of one reconcile, shared by its steps (reconcile.c, platformstep.c, indexstep.c, buildstatus.c and
- * runwrites.c), and by nothing else: the platform states, the build summary, and the helpers every step writes
+/* The work of one reconcile, shared by its steps (reconcile.c, platformstep.c, indexstep.c, buildstatus.c,
+ * history.c, retention.c and runwrites.c), and by nothing else: the platform states, the build summary, and the helpers every step writes
  * through. */
 #ifndef MAC_CONTROLLER_RECONCILERUN_H
 #define MAC_CONTROLLER_RECONCILERUN_H
@@ -45,6 +45,7 @@ struct run {
 	struct ctl_build_spec spec;
 	const cJSON *old_status;
 	bool same_round;
+	struct ctl_retention retention; /* the spec's over the configuration's over the built-in */
 	char name[254];
 	char now[RFC3339_MAX];
 	struct platform_state platforms[CTL_PLATFORMS_MAX];
@@ -93,6 +94,14 @@ void run_platform_step(struct run *r, size_t i);
 /* indexstep.c: runs the index step once every platform is settled; sets s->phase Merging, Succeeded or Failed
  * (Building when the step must be tried again). */
 void run_index_step(struct run *r, struct summary *s);
+
+/* history.c: adds status.history to status: the old entries and, when s ends a round, one for it (at most
+ * retention.history). False when out of memory. */
+bool run_add_history(const struct run *r, const struct summary *s, cJSON *status);
+
+/* retention.c: deletes the finished pods and Jobs of earlier rounds past retention.succeeded and retention.failed
+ * (newest kept), and with current_too the current round's finished ones as well (ttlAfterFinished passed). */
+void run_apply_retention(struct run *r, bool current_too);
 
 /* buildstatus.c */
 

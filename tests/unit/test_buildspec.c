@@ -73,6 +73,43 @@ static void test_requested_round(void **state)
 	assert_string_equal(err, "the annotation multiarch.dev/requested-at is longer than 64 characters");
 }
 
+/* spec.retention: counts in range, a TTL from 1m to 720h, no unknown key; the defaults under what a build sets. */
+static void test_retention(void **state)
+{
+	struct ctl_retention r, defaults = {-1, 5, -1, 3600}, resolved;
+	struct ctl_build_spec s;
+	char err[CTL_ERRBUF_SIZE];
+	cJSON *obj;
+	(void)state;
+
+	assert_int_equal(ctl_retention_parse(NULL, "spec.retention", &r, err, sizeof(err)), CTL_OK);
+	resolved = ctl_retention_resolve(&r, NULL);
+	assert_int_equal(resolved.history, 10);
+	assert_int_equal(resolved.succeeded, 1);
+	assert_int_equal(resolved.failed, 1);
+	assert_int_equal(resolved.ttl_s, -1);
+	r = (struct ctl_retention){2, -1, 0, -1};
+	resolved = ctl_retention_resolve(&r, &defaults);
+	assert_int_equal(resolved.history, 2);
+	assert_int_equal(resolved.succeeded, 5);
+	assert_int_equal(resolved.failed, 0);
+	assert_int_equal(resolved.ttl_s, 3600);
+	assert_int_equal(
+		read_spec("{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"retention\":{\"history\":51}}}", &s, err),
+		CTL_E_INVALID);
+	assert_string_equal(err, "spec.retention.history must be a whole number from 0 to 50");
+	assert_int_equal(
+		read_spec(
+			"{\"spec\":{\"image\":\"r.io/a:1\",\"platforms\":[\"linux/amd64\"],\"retention\":{\"ttlAfterFinished\":\"30s\"}}}",
+			&s, err),
+		CTL_E_INVALID);
+	assert_string_equal(err, "spec.retention.ttlAfterFinished must be a duration from 1m to 720h");
+	obj = cJSON_Parse("{\"kept\":1}");
+	assert_int_equal(ctl_retention_parse(obj, "spec.retention", &r, err, sizeof(err)), CTL_E_INVALID);
+	assert_string_equal(err, "spec.retention.kept: unknown key");
+	cJSON_Delete(obj);
+}
+
 static void test_policy_and_builder(void **state)
 {
 	struct ctl_build_spec s;
@@ -161,11 +198,8 @@ static void test_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults_and_normalisation),
-		cmocka_unit_test(test_requested_round),
-		cmocka_unit_test(test_policy_and_builder),
-		cmocka_unit_test(test_durations),
-		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_defaults_and_normalisation), cmocka_unit_test(test_requested_round), cmocka_unit_test(test_retention),
+		cmocka_unit_test(test_policy_and_builder),         cmocka_unit_test(test_durations),       cmocka_unit_test(test_refusals),
 	};
 	return cmocka_run_group_tests_name("buildspec", tests, NULL, NULL);
 }

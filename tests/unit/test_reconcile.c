@@ -746,6 +746,84 @@ static void test_pod_network(void **state)
 	world_free(&w);
 }
 
+/* Sets the build's generation to gen, keeping its status (a spec change as the informer shows it next). */
+static void next_generation(struct world *w, long gen)
+{
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(w->build, "metadata"), "generation", cJSON_CreateNumber((double)gen));
+}
+
+/* Each finished round adds an entry to status.history (bounded by retention.history); earlier rounds' finished pods
+ * stay for the newest retention.succeeded succeeded and retention.failed other rounds; ttlAfterFinished removes the
+ * finished round's own. */
+static void test_history_and_retention(void **state)
+{
+	struct world w;
+	const cJSON *history, *entry;
+	(void)state;
+
+	both_pushed(&w);
+	accept_status(&w);
+	add_index(&w, 1, "{\"succeeded\":1,\"completionTime\":\"2026-09-21T14:14:30Z\"}", "Succeeded", DIGEST_I);
+	run(&w);
+	history = cJSON_GetObjectItem(w.rec.status, "history");
+	assert_int_equal(cJSON_GetArraySize(history), 1);
+	entry = cJSON_GetArrayItem(history, 0);
+	assert_int_equal(cJSON_GetObjectItem(entry, "generation")->valueint, 1);
+	assert_string_equal(cJSON_GetObjectItem(entry, "round")->valuestring, "g1");
+	assert_string_equal(cJSON_GetObjectItem(entry, "phase")->valuestring, "Succeeded");
+	assert_string_equal(cJSON_GetObjectItem(entry, "digest")->valuestring, DIGEST_I);
+	assert_string_equal(cJSON_GetObjectItem(entry, "revision")->valuestring, "HEAD");
+	accept_status(&w);
+	run(&w); /* finished: nothing written, the entry is not added twice */
+	assert_int_equal(w.rec.status_writes, 0);
+
+	/* generation 2 starts: the entry is carried, generation 1's pods stay (the one succeeded round kept) */
+	next_generation(&w, 2);
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(w.rec.status, "history")), 1);
+	assert_int_equal(cJSON_GetArraySize(w.rec.deleted), 0);
+	accept_status(&w);
+	/* generation 2 fails; generation 3 starts: 1 succeeded (g1) and 1 failed (g2) round kept */
+	add_pod(&w, 2, "linux-amd64", 1, "Failed", "boom", NOW + 100);
+	add_pod(&w, 2, "linux-arm64", 1, "Succeeded", DIGEST_B, NOW + 100);
+	cJSON_AddItemToArray(cJSON_GetObjectItem(cJSON_GetObjectItem(w.build, "status"), "history"),
+			     cJSON_Parse("{\"generation\":2,\"round\":\"g2\",\"phase\":\"Failed\"}"));
+	next_generation(&w, 3);
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.deleted), 0);
+	accept_status(&w);
+	/* generation 4: g1, the one succeeded round, stays; of the failed or stopped g2 and g3 only the newer, g3 */
+	add_pod(&w, 3, "linux-amd64", 1, "Failed", "boom", NOW + 200);
+	next_generation(&w, 4);
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.deleted), 2); /* g2's two pods */
+	assert_non_null(strstr(cJSON_GetArrayItem(w.rec.deleted, 0)->valuestring, "hello-g2-"));
+	world_free(&w);
+
+	/* at most retention.history entries, the oldest dropped; ttlAfterFinished deletes the round's own pods and Job */
+	world_init(&w, ",\"retention\":{\"history\":1,\"ttlAfterFinished\":\"5m\"}", 1);
+	run(&w);
+	accept_status(&w);
+	cJSON_AddItemToObject(cJSON_GetObjectItem(w.build, "status"), "history",
+			      cJSON_Parse("[{\"generation\":0,\"round\":\"g0\",\"phase\":\"Failed\"}]"));
+	add_pod(&w, 1, "linux-amd64", 1, "Succeeded", DIGEST_A, NOW + 60);
+	add_pod(&w, 1, "linux-arm64", 1, "Succeeded", DIGEST_B, NOW + 61);
+	add_index(&w, 1, "{\"succeeded\":1,\"completionTime\":\"2026-09-21T14:14:30Z\"}", "Succeeded", DIGEST_I);
+	w.now = NOW + 62;
+	run(&w);
+	history = cJSON_GetObjectItem(w.rec.status, "history");
+	assert_int_equal(cJSON_GetArraySize(history), 1);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(history, 0), "round")->valuestring, "g1");
+	accept_status(&w);
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.deleted), 0);
+	assert_true(w.out.requeue_after_s > 230 && w.out.requeue_after_s <= 240); /* 5m after the index pod finished, NOW */
+	w.now = NOW + 301;
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.deleted), 4); /* two build pods, the index Job and its pod */
+	world_free(&w);
+}
+
 /* A running generation-1 pod of platform for the round of request tag. */
 static void add_round_pod(struct world *w, const char *tag, const char *platform)
 {
@@ -1106,6 +1184,7 @@ int main(void)
 		cmocka_unit_test(test_requested_at_rebuilds),
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_pod_network),
+		cmocka_unit_test(test_history_and_retention),
 		cmocka_unit_test(test_kubelet_failures),
 		cmocka_unit_test(test_evicted_pod),
 		cmocka_unit_test(test_config_map_taken),
