@@ -1,6 +1,6 @@
 # multiarch-controller: build, tests, checks and the local sandbox.
 #
-#   make              build bin/multiarch-controller
+#   make              build bin/multiarch-controller and the kubectl plugin bin/kubectl-mab
 #   make test         everything CI runs (installs missing tools when root)
 #   make demo         the local end-to-end sandbox
 #   make check        unit tests under valgrind
@@ -32,12 +32,18 @@ TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
 
 LIB_SRCS := $(sort $(wildcard util/*.c registry/*.c kube/*.c controller/*.c))
 CMD_SRCS := $(sort $(wildcard cmd/*.c))
+PLUGIN_SRCS := $(sort $(wildcard plugin/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 ALL_SRCS := $(LIB_SRCS) $(CMD_SRCS)
 
 BIN := bin/multiarch-controller
+# the kubectl plugin (kubectl mab) and the helper kubectl runs to complete its words
+PLUGIN := bin/kubectl-mab
+PLUGIN_COMPLETE := bin/kubectl_complete-mab
 REL_OBJS := $(patsubst %.c,build/release/%.o,$(ALL_SRCS))
+REL_LIB_OBJS := $(patsubst %.c,build/release/%.o,$(LIB_SRCS))
+PLUGIN_OBJS := $(patsubst %.c,build/release/%.o,$(PLUGIN_SRCS))
 ASAN_LIB_OBJS := $(patsubst %.c,build/asan/%.o,$(LIB_SRCS))
 DBG_LIB_OBJS := $(patsubst %.c,build/debug/%.o,$(LIB_SRCS))
 FUZZ_LIB_OBJS := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRCS))
@@ -57,11 +63,19 @@ FUZZ_CC ?= clang
 
 .PHONY: bench chaos manifests all deps test unit check lint fuzz demo demo-down cluster-up cluster-down tools integration cli-test clean
 
-all: $(BIN)
+all: $(BIN) $(PLUGIN) $(PLUGIN_COMPLETE)
 
 $(BIN): $(REL_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $^ $(PKG_LIBS) $(SYS_LIBS) -o $@
+
+$(PLUGIN): $(PLUGIN_OBJS) $(REL_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $^ $(PKG_LIBS) $(SYS_LIBS) -o $@
+
+$(PLUGIN_COMPLETE): plugin/kubectl_complete-mab
+	@mkdir -p $(@D)
+	install -m 0755 $< $@
 
 build/release/%.o: %.c
 	@mkdir -p $(@D)
@@ -125,7 +139,7 @@ lint:
 fuzz: $(FUZZ_BINS)
 	@tests/fuzz/run.sh seconds $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-cli-test: $(BIN)
+cli-test: $(BIN) $(PLUGIN) $(PLUGIN_COMPLETE)
 	@tests/cli.sh $(BIN)
 
 integration: $(BIN) $(ASAN_BIN) $(TSAN_BIN) $(KUBE_PROBE) tools

@@ -2,11 +2,11 @@
  * and the list-then-watch reflector that relists on 410 Gone and backs off on connection errors. */
 #include "kube/watch.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube/stream.h"
 #include "util/backoff.h"
 
 void kube_linebuf_init(struct kube_linebuf *lb, size_t max_line)
@@ -88,17 +88,13 @@ enum kube_err kube_event_parse(const char *line, size_t len, enum kube_event_typ
 	return KUBE_E_INVALID;
 }
 
-/* State of one running watch, shared with the curl callbacks. */
+/* State of one running watch, shared with the line callback. */
 struct watch_run {
-	struct kube_linebuf lines;
 	kube_event_fn fn;
 	void *ctx;
 	char *last_rv;
 	size_t rv_len;
-	const atomic_int *stop;
-	long http_status;
-	struct dynbuf error_body; /* the body of a non-200 answer */
-	enum kube_err err;        /* why the stream was cut by us */
+	enum kube_err err; /* why the stream was cut by us */
 	char detail[256];
 };
 
@@ -148,111 +144,28 @@ static bool on_line(void *ctx, const char *line, size_t len)
 	return go;
 }
 
-static size_t on_data(char *data, size_t size, size_t nmemb, void *userp)
-{
-	struct watch_run *w = userp;
-	size_t len = size * nmemb;
-	enum kube_err err;
-
-	if (w->http_status == 0)
-		return len;
-	if (w->http_status != 200)
-		return dynbuf_add(&w->error_body, data, len) == DYNBUF_OK ? len : 0;
-	err = kube_linebuf_feed(&w->lines, data, len, on_line, w);
-	if (err == KUBE_E_TOO_LONG) {
-		w->err = KUBE_E_TOO_LONG;
-		snprintf(w->detail, sizeof(w->detail), "a watch event is larger than %zu bytes", KUBE_EVENT_MAX);
-	}
-	return err == KUBE_OK ? len : 0;
-}
-
-static size_t on_header(char *line, size_t size, size_t nmemb, void *userp)
-{
-	struct watch_run *w = userp;
-	size_t len = size * nmemb;
-
-	if (len > 9 && strncmp(line, "HTTP/", 5) == 0) {
-		const char *sp = memchr(line, ' ', len);
-		w->http_status = sp ? strtol(sp + 1, NULL, 10) : 0;
-	}
-	return len;
-}
-
-static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
-{
-	struct watch_run *w = userp;
-	(void)dltotal;
-	(void)dlnow;
-	(void)ultotal;
-	(void)ulnow;
-	if (w->stop && atomic_load(w->stop)) {
-		w->err = KUBE_E_STOPPED;
-		snprintf(w->detail, sizeof(w->detail), "stopped");
-		return 1;
-	}
-	return 0;
-}
-
 enum kube_err kube_watch(struct kube_client *c, const struct kube_watch_options *o, kube_event_fn fn, void *ctx, char *last_rv,
 			 size_t rv_len, char *errbuf, size_t errlen)
 {
-	char path[KUBE_PATH_MAX + 256], timeout[32], curl_error[CURL_ERROR_SIZE];
-	struct watch_run w;
-	void *handle;
-	CURL *h;
-	CURLcode rc;
+	char path[KUBE_PATH_MAX + 256], timeout[32], label[KUBE_PATH_MAX + 16];
 	long timeout_s = o->timeout_s > 0 ? o->timeout_s : 300;
-	enum kube_err err = KUBE_OK;
+	/* the server ends the watch at timeoutSeconds; the longer bound only catches a dead connection */
+	struct kube_stream_options so = {path, timeout_s + 60, KUBE_EVENT_MAX, o->stop, label};
+	struct watch_run w = {fn, ctx, last_rv, rv_len, KUBE_OK, ""};
+	enum kube_err err;
 
 	snprintf(timeout, sizeof(timeout), "%ld", timeout_s);
 	snprintf(path, sizeof(path), "%s", o->path);
+	snprintf(label, sizeof(label), "watch %s", o->path);
 	if (!kube_query(path, sizeof(path), "watch", "true") || !kube_query(path, sizeof(path), "allowWatchBookmarks", "true") ||
 	    !kube_query(path, sizeof(path), "timeoutSeconds", timeout) ||
 	    (o->resource_version && o->resource_version[0] && !kube_query(path, sizeof(path), "resourceVersion", o->resource_version)))
 		return kube_fail(errbuf, errlen, KUBE_E_INVALID, "watch path is too long");
-	memset(&w, 0, sizeof(w));
-	kube_linebuf_init(&w.lines, KUBE_EVENT_MAX);
-	dynbuf_init(&w.error_body, (size_t)64 * 1024);
-	w.fn = fn;
-	w.ctx = ctx;
-	w.last_rv = last_rv;
-	w.rv_len = rv_len;
-	w.stop = o->stop;
-
-	handle = kube_client_acquire(c, path, errbuf, errlen);
-	if (!handle) {
-		kube_linebuf_free(&w.lines);
-		dynbuf_free(&w.error_body);
-		return KUBE_E_CONFIG;
-	}
-	h = kube_handle_curl(handle);
-	curl_error[0] = '\0';
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &w);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, &w);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, &w);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	/* the server ends the watch at timeoutSeconds; this only catches a dead connection */
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout_s + 60);
-	rc = curl_easy_perform(h);
-	kube_client_release(c, handle);
-
-	if (w.err) {
-		err = kube_fail(errbuf, errlen, w.err, "watch %s: %s", o->path, w.detail);
-	} else if (w.http_status != 200 && w.http_status != 0) {
-		struct kube_status st;
-		kube_status_parse(w.error_body.data, w.error_body.len, w.http_status, &st);
-		err = kube_fail(errbuf, errlen, kube_err_from_http(w.http_status), "watch %s: %ld %s %s", o->path, w.http_status, st.reason,
-				st.message);
-	} else if (rc != CURLE_OK) {
-		err = kube_fail(errbuf, errlen, KUBE_E_NETWORK, "watch %s: %s", o->path,
-				curl_error[0] ? curl_error : curl_easy_strerror(rc));
-	}
-	kube_linebuf_free(&w.lines);
-	dynbuf_free(&w.error_body);
+	err = kube_stream_lines(c, &so, on_line, &w, errbuf, errlen);
+	if (w.err)
+		return kube_fail(errbuf, errlen, w.err, "watch %s: %s", o->path, w.detail);
+	if (err == KUBE_E_TOO_LONG)
+		return kube_fail(errbuf, errlen, err, "watch %s: a watch event is larger than %zu bytes", o->path, KUBE_EVENT_MAX);
 	return err;
 }
 

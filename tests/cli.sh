@@ -179,6 +179,34 @@ run fetch --url "http://127.0.0.1:$port/ctx.tgz" --sha256 ABC --dest "$work/bad"
 expect_match "fetch refuses a malformed sha256" "64 lowercase hex digits" "$err"
 kill "$server" 2>/dev/null
 wait "$server" 2>/dev/null
+
+# the kubectl plugin beside the controller (bin/kubectl-mab): its contract without a cluster
+plugin=$(dirname "$bin")/kubectl-mab
+mab() { out=$("$plugin" "$@" 2>/tmp/mac-cli-err.$$); rc=$?; err=$(cat /tmp/mac-cli-err.$$); }
+mab --help
+expect_eq "kubectl-mab --help exits 0" 0 "$rc"
+expect_match "kubectl-mab --help lists every command" "wait NAME.*logs NAME.*rebuild NAME.*status NAME.*completion bash\|zsh" "$(tr '\n' ' ' <<<"$out")"
+mab wait --help
+expect_match "kubectl-mab wait --help shows the exit codes" "exit 124" "$out"
+mab frobnicate x
+expect_eq "kubectl-mab: an unknown command exits 2" 2 "$rc"
+expect_match "... naming it" "frobnicate: unknown command" "$err"
+mab --kubeconfig=/nonexistent wait x
+expect_eq "kubectl-mab: a kubeconfig that cannot be read exits 1" 1 "$rc"
+expect_match "... saying so" "cannot read kubeconfig /nonexistent" "$err"
+mab wait
+expect_eq "kubectl-mab wait without a name exits 2" 2 "$rc"
+mab completion bash
+expect_match "kubectl-mab completion bash registers the function" "complete -o nospace -F _kubectl_mab kubectl-mab" "$out"
+bash -n <<<"$out"
+expect_eq "... and bash parses it" 0 "$?"
+mab completion fish
+expect_eq "kubectl-mab completion of an unknown shell exits 2" 2 "$rc"
+mab --kubeconfig=/nonexistent __complete re
+expect_eq "kubectl-mab completes commands without a cluster" "rebuild :4" "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
+mab --kubeconfig=/nonexistent __complete logs x --pl
+expect_eq "kubectl-mab completes a command's flags" "--platform= :4" "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
+expect_eq "kubectl_complete-mab is installed beside it, executable" "yes" "$([ -x "$(dirname "$bin")/kubectl_complete-mab" ] && echo yes)"
 rm -rf "$work" /tmp/mac-cli-err.$$
 
 finish cli

@@ -5,7 +5,7 @@
 set -u
 flags=("$@")
 mapfile -t srcs < <(git ls-files '*.c' 2>/dev/null | grep -v '^tests/' || true)
-[ ${#srcs[@]} -gt 0 ] || mapfile -t srcs < <(find cmd controller kube registry util -name '*.c' | sort)
+[ ${#srcs[@]} -gt 0 ] || mapfile -t srcs < <(find cmd controller kube plugin registry util -name '*.c' | sort)
 mapfile -t tests < <(find tests -name '*.c' | sort)
 passed=0 failed=0
 mkdir -p build/results

@@ -303,12 +303,39 @@ spec:
   placement: {nodeSelector: {multiarch.dev/node: real}}
   policy: {retries: 0, timeout: 10m}
 EOF
-wait_for 600 ended aliased
+# kubectl mab (bin/kubectl-mab, found by kubectl in PATH) follows the build while it runs, then waits for it
+mab() { PATH=$PWD/bin:$PATH kubectl mab -n "$ns" "$@"; }
+mab logs aliased -f >"$work/mab-follow.log" 2>&1 &
+follow_pid=$!
+mab wait aliased --timeout=1s >/dev/null 2>&1
+expect_eq "kubectl mab wait: exit 124 when the timeout passes first" 124 "$?"
+waited=$(mab wait aliased --timeout=10m)
+expect_eq "kubectl mab wait: exit 0 once Ready" 0 "$?"
 if ! expect_eq "hostAliases: the build pushed to the aliased name is Ready" True \
 	"$(kubectl get mab aliased -n "$ns" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')"; then
 	kubectl get mab aliased -n "$ns" -o jsonpath='{.status.message} {.status.platforms[0].message}' | head -c 1500
 	echo
 fi
+expect_eq "kubectl mab wait: prints the image by digest" "$(kubectl get mab aliased -n "$ns" -o jsonpath='{.status.image}')" "$waited"
+wait_for 30 sh -c "! kill -0 $follow_pid 2>/dev/null"
+expect_eq "kubectl mab logs -f: ends by itself when the build has ended" "" "$(kill -0 "$follow_pid" 2>/dev/null && echo running)"
+expect_match "kubectl mab logs -f: kaniko's lines, prefixed with the platform" "^\[linux/amd64\] .*(Pushing|Pushed|pushed)" "$(cat "$work/mab-follow.log")"
+expect_eq "kubectl mab logs -f: every line prefixed" "" "$(grep -v '^\[linux/amd64\] ' "$work/mab-follow.log" | head -n 3)"
+expect_match "kubectl mab logs (not followed) prints the same" "^\[linux/amd64\] " "$(mab logs aliased --platform linux/amd64 | head -n 1)"
+expect_match "kubectl mab status: the phase and a platform table" "Phase: +Succeeded \(1/1 platforms\).*linux/amd64 +Succeeded +1 +real-amd64-1" \
+	"$(mab status aliased | tr '\n' ' ')"
+expect_match "kubectl mab rebuild sets multiarch.dev/requested-at" "aliased rebuild requested \(multiarch.dev/requested-at=" "$(mab rebuild aliased)"
+asked=$(kubectl get mab aliased -n "$ns" -o jsonpath='{.metadata.annotations.multiarch\.dev/requested-at}')
+mab wait aliased --timeout=10m >/dev/null
+expect_eq "kubectl mab wait waits for the requested round, which the controller handled" "0 $asked" \
+	"$? $(kubectl get mab aliased -n "$ns" -o jsonpath='{.status.lastHandledRequestedAt}')"
+mab wait http-bad --timeout=1m 2>"$work/mab-failed.err"
+expect_eq "kubectl mab wait: exit 1 for a failed build" 1 "$?"
+expect_match "... saying why" "multiarchbuild http-bad failed: " "$(cat "$work/mab-failed.err")"
+expect_eq "kubectl completes the plugin's words (kubectl_complete-mab)" "status" \
+	"$(PATH=$PWD/bin:$PATH kubectl __complete mab st 2>/dev/null | grep -v '^:' | head -n 1)"
+expect_match "... and the build names" "(^| )aliased( |$)" \
+	"$(PATH=$PWD/bin:$PATH kubectl __complete mab -n "$ns" wait ali 2>/dev/null | grep -v '^:' | tr '\n' ' ')"
 expect_match "hostAliases: the status names the aliased registry" "^$alias_registry/node/aliased@sha256:" \
 	"$(kubectl get mab aliased -n "$ns" -o jsonpath='{.status.image}')"
 pod=$(kubectl get mab aliased -n "$ns" -o jsonpath='{.status.platforms[0].pod}')
