@@ -61,7 +61,7 @@ static int render(cJSON *build, const struct ctl_child_options *opts)
 {
 	struct ctl_build_spec spec;
 	const char *sources[CTL_PLATFORMS_MAX], *platforms[CTL_PLATFORMS_MAX];
-	char refs[CTL_PLATFORMS_MAX][CTL_IMAGE_MAX + 80], job_name[CTL_NAME_MAX + 1], err[CTL_ERRBUF_SIZE];
+	char refs[CTL_PLATFORMS_MAX][CTL_IMAGE_MAX + 160], job_name[CTL_NAME_MAX + 1], err[CTL_ERRBUF_SIZE], pushed_to[CTL_IMAGE_MAX + 80];
 	cJSON *list = cJSON_CreateObject(), *items, *obj;
 	char *text;
 	bool ok;
@@ -83,7 +83,9 @@ static int render(cJSON *build, const struct ctl_child_options *opts)
 			return CLI_EXIT_USAGE;
 		}
 		ok = add_item(items, obj);
-		snprintf(refs[i], sizeof(refs[i]), "%s@%s", spec.repository, PLACEHOLDER_DIGEST);
+		if (!ctl_push_repository(&spec, opts->config, pushed_to, sizeof(pushed_to)))
+			snprintf(pushed_to, sizeof(pushed_to), "%s", spec.repository);
+		snprintf(refs[i], sizeof(refs[i]), "%s@%s", pushed_to, PLACEHOLDER_DIGEST);
 		sources[i] = refs[i];
 		platforms[i] = spec.platforms[i].text;
 	}

@@ -50,9 +50,8 @@ static void buildkit_container(struct json_builder *d, cJSON *c, const struct ch
 	const cJSON *s = json_at(build, "spec", NULL);
 	const char *dockerfile = json_nonempty_str_at(s, "dockerfile", NULL), *target = json_nonempty_str_at(s, "target", NULL);
 	const cJSON *cache = json_at(s, "cache", NULL);
-	const char *cache_repo = json_nonempty_str_at(cache, "repository", NULL);
 	cJSON *command = jb_need(d, cJSON_AddArrayToObject(c, "command")), *args = jb_need(d, cJSON_AddArrayToObject(c, "args"));
-	char platform[REG_PLATFORM_STR_MAX];
+	char platform[REG_PLATFORM_STR_MAX], cache_repo[CTL_IMAGE_MAX + 16];
 	char *context = child_source_context(d, build);
 
 	if (!context)
@@ -74,10 +73,10 @@ static void buildkit_container(struct json_builder *d, cJSON *c, const struct ch
 		jb_push_fmt(d, args, "--opt=dockerfile=%s", context);
 	}
 	if (!cJSON_IsFalse(json_at(cache, "enabled", NULL))) {
-		jb_push_fmt(d, args, "--import-cache=type=registry,ref=%s:buildcache-%s", cache_repo ? cache_repo : spec->repository,
-			    p->label);
-		jb_push_fmt(d, args, "--export-cache=type=registry,ref=%s:buildcache-%s,mode=max",
-			    cache_repo ? cache_repo : spec->repository, p->label);
+		if (!ctl_cache_repository(build, spec, cache_repo, sizeof(cache_repo)))
+			d->ok = false;
+		jb_push_fmt(d, args, "--import-cache=type=registry,ref=%s:buildcache-%s", cache_repo, p->label);
+		jb_push_fmt(d, args, "--export-cache=type=registry,ref=%s:buildcache-%s,mode=max", cache_repo, p->label);
 	}
 	if (in->git_secret)
 		jb_push_str(d, args, "--secret=id=GIT_AUTH_TOKEN,src=" GIT_SECRET_DIR "/password");
@@ -90,6 +89,18 @@ static void buildkit_container(struct json_builder *d, cJSON *c, const struct ch
 	jb_push_str(d, args, "--metadata-file=" METADATA_FILE);
 	buildkit_entitlements(d, c, args, json_at(json_at(s, "builder", NULL), "entitlements", NULL), in->registry_files);
 	free(context);
+}
+
+/* The tag buildah and kaniko push platform's image to: "<staging repository>:<os>-<arch>[-<variant>]-<round>". */
+static bool staging_destination(const struct child_build_inputs *in, char *buf, size_t len)
+{
+	char staging[CTL_IMAGE_MAX + 80];
+	int n;
+
+	if (!ctl_push_repository(in->spec, in->config, staging, sizeof(staging)))
+		return false;
+	n = snprintf(buf, len, "%s:%s-%s", staging, in->platform->label, in->spec->round);
+	return n >= 0 && (size_t)n < len;
 }
 
 #define GIT_CHECKOUT_DIR "/tmp/source"
@@ -113,7 +124,7 @@ static void buildah_container(struct json_builder *d, cJSON *c, const struct chi
 	const cJSON *s = json_at(build, "spec", NULL);
 	const char *dockerfile = json_nonempty_str_at(s, "dockerfile", NULL), *target = json_nonempty_str_at(s, "target", NULL);
 	cJSON *command = jb_need(d, cJSON_AddArrayToObject(c, "command")), *args = jb_need(d, cJSON_AddArrayToObject(c, "args"));
-	char platform[REG_PLATFORM_STR_MAX], repo[CTL_IMAGE_MAX + REG_PLATFORM_STR_MAX + 32];
+	char platform[REG_PLATFORM_STR_MAX], repo[CTL_IMAGE_MAX + REG_PLATFORM_STR_MAX + 96];
 	char *context = child_source_context(d, build);
 
 	if (!context)
@@ -129,10 +140,12 @@ static void buildah_container(struct json_builder *d, cJSON *c, const struct chi
 	jb_push_str(d, args, "--storage-driver=vfs");
 	jb_push_str(d, args, "--isolation=chroot");
 	if (!cJSON_IsFalse(json_at(json_at(s, "cache", NULL), "enabled", NULL))) {
-		const char *cache_repo = json_nonempty_str_at(json_at(s, "cache", NULL), "repository", NULL);
+		/* buildah's cache tags are content keys of the platform's own layers: the platforms share one repository */
+		if (!ctl_cache_repository(build, spec, repo, sizeof(repo)))
+			d->ok = false;
 		jb_push_str(d, args, "--layers");
-		jb_push_fmt(d, args, "--cache-from=%s-buildcache-%s", cache_repo ? cache_repo : spec->repository, p->label);
-		jb_push_fmt(d, args, "--cache-to=%s-buildcache-%s", cache_repo ? cache_repo : spec->repository, p->label);
+		jb_push_fmt(d, args, "--cache-from=%s", repo);
+		jb_push_fmt(d, args, "--cache-to=%s", repo);
 	}
 	if (in->trusted)
 		jb_push_str(d, args, "--cert-dir=" CERTS_DIR);
@@ -147,8 +160,9 @@ static void buildah_container(struct json_builder *d, cJSON *c, const struct chi
 			    sub && strcmp(sub, ".") != 0 ? sub : "");
 	}
 	free(context);
-	/* buildah pushes to a name: one per platform and generation, so nothing is overwritten */
-	if ((size_t)snprintf(repo, sizeof(repo), "%s:build-%s-g%ld", spec->repository, p->label, spec->generation) >= sizeof(repo))
+	/* buildah pushes only to a name: a tag of the staging repository per platform and round, so nothing is overwritten
+	 * and the application's repository gets no tag but the index's */
+	if (!staging_destination(in, repo, sizeof(repo)))
 		d->ok = false;
 	child_add_env(d, c, "PUSH_REPOSITORY", repo);
 	child_add_env(d, c, "PUSH_FLAGS", in->trusted ? "--cert-dir=" CERTS_DIR : "");
@@ -187,7 +201,7 @@ static void kaniko_container(struct json_builder *d, cJSON *c, const struct chil
 	const cJSON *s = json_at(build, "spec", NULL);
 	const char *dockerfile = json_nonempty_str_at(s, "dockerfile", NULL), *target = json_nonempty_str_at(s, "target", NULL);
 	cJSON *args = jb_need(d, cJSON_AddArrayToObject(c, "args"));
-	char platform[REG_PLATFORM_STR_MAX];
+	char platform[REG_PLATFORM_STR_MAX], repo[CTL_IMAGE_MAX + REG_PLATFORM_STR_MAX + 96];
 	char *context = child_source_context(d, build);
 
 	if (!context)
@@ -203,12 +217,16 @@ static void kaniko_container(struct json_builder *d, cJSON *c, const struct chil
 	if (target)
 		jb_push_fmt(d, args, "--target=%s", target);
 	child_add_build_args(d, args, build, p, "--build-arg=");
-	jb_push_fmt(d, args, "--destination=%s:build-%s-g%ld", spec->repository, p->label, spec->generation);
+	if (!staging_destination(in, repo, sizeof(repo)))
+		d->ok = false;
+	jb_push_fmt(d, args, "--destination=%s", repo);
 	jb_push_str(d, args, "--digest-file=" TERMINATION_LOG);
 	if (!cJSON_IsFalse(json_at(json_at(s, "cache", NULL), "enabled", NULL))) {
-		const char *cache_repo = json_nonempty_str_at(json_at(s, "cache", NULL), "repository", NULL);
+		/* kaniko's cache tags are content keys of the platform's own layers: the platforms share one repository */
+		if (!ctl_cache_repository(build, spec, repo, sizeof(repo)))
+			d->ok = false;
 		jb_push_str(d, args, "--cache=true");
-		jb_push_fmt(d, args, "--cache-repo=%s-buildcache-%s", cache_repo ? cache_repo : spec->repository, p->label);
+		jb_push_fmt(d, args, "--cache-repo=%s", repo);
 	}
 	const cJSON *mirrors = in->config ? in->config->mirrors : NULL, *insecure = in->config ? in->config->insecure : NULL;
 	cJSON_ArrayForEach(mirror_list, mirrors) {

@@ -125,8 +125,8 @@ static bool parse_node_wait(const cJSON *value, struct ctl_builder_config *out, 
 /* defaults: resources, tolerations, nodeWaitTimeout, serviceAccountName, hostAliases, dnsConfig. */
 static bool parse_defaults(struct ctl_builder_config *out, char *errbuf, size_t errlen)
 {
-	static const char *const defaults[] = {"resources", "tolerations", "nodeWaitTimeout", "serviceAccountName", "hostAliases",
-					       "dnsConfig", NULL};
+	static const char *const defaults[] = {"resources",   "tolerations", "nodeWaitTimeout", "serviceAccountName",
+					       "hostAliases", "dnsConfig",   "retention",       NULL};
 	const cJSON *sec = cJSON_GetObjectItemCaseSensitive(out->doc, "defaults");
 
 	if (!only_keys(sec, defaults, "defaults", errbuf, errlen))
@@ -146,10 +146,25 @@ static bool parse_defaults(struct ctl_builder_config *out, char *errbuf, size_t 
 				   errlen) == CTL_OK;
 }
 
+/* Whether suffix makes a repository name of any repository it follows: lowercase path characters, 1 to 64. */
+static bool repository_suffix(const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	if (n == 0 || n > 64 || strcmp(suffix, ".") == 0 || suffix[n - 1] == '/' || strstr(suffix, "//"))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = suffix[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == '/'))
+			return false;
+	}
+	return true;
+}
+
 /* registries, defaults and userNamespaces. */
 static bool parse_registries_and_defaults(struct ctl_builder_config *out, char *errbuf, size_t errlen)
 {
-	static const char *const registries[] = {"mirrors", "insecure", NULL};
+	static const char *const registries[] = {"mirrors", "insecure", "stagingSuffix", NULL};
 	const cJSON *sec = cJSON_GetObjectItemCaseSensitive(out->doc, "registries"), *mirror;
 
 	if (!only_keys(sec, registries, "registries", errbuf, errlen))
@@ -164,6 +179,13 @@ static bool parse_registries_and_defaults(struct ctl_builder_config *out, char *
 			return false;
 	}
 	out->insecure = cJSON_GetObjectItemCaseSensitive(sec, "insecure");
+	if (!get_string(sec, "stagingSuffix", "registries", &out->staging_suffix, errbuf, errlen))
+		return false;
+	if (out->staging_suffix && !repository_suffix(out->staging_suffix)) {
+		ctl_fail(errbuf, errlen, CTL_E_INVALID,
+			 "registries.stagingSuffix must be 1 to 64 of a-z, 0-9, '.', '_', '-' and '/', not empty or '.' alone");
+		return false;
+	}
 	if ((out->insecure && !string_list(out->insecure, "registries.insecure", errbuf, errlen)) || !parse_defaults(out, errbuf, errlen))
 		return false;
 	sec = cJSON_GetObjectItemCaseSensitive(out->doc, "userNamespaces");

@@ -28,6 +28,7 @@ struct ctl_builder_config {
 	char *ca_bundle;                /* PEM text, from caBundle or caBundleFile */
 	const cJSON *mirrors;           /* registries.mirrors: {"docker.io": ["mirror.example"], ...} */
 	const cJSON *insecure;          /* registries.insecure: ["registry.local:5000", ...] */
+	const char *staging_suffix;     /* registries.stagingSuffix: where buildah and kaniko push (spec's repository + it) */
 	const cJSON *resources;         /* defaults.resources: {requests: {...}, limits: {...}} */
 	const cJSON *tolerations;       /* defaults.tolerations: [...] */
 	long node_wait_s;               /* defaults.nodeWaitTimeout: how long a build pod may wait for a node */

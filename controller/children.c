@@ -72,10 +72,10 @@ cJSON *ctl_platform_tolerations(const cJSON *build, const struct ctl_platform *p
 /* The build pod's metadata: the child metadata, the platform and attempt labels, the platform and repository
  * annotations. Caller owns it. */
 static cJSON *build_pod_metadata(struct json_builder *d, const cJSON *build, const struct ctl_build_spec *spec,
-				 const struct ctl_platform *p, const char *name, int attempt)
+				 const struct ctl_platform *p, const char *name, int attempt, const struct ctl_builder_config *config)
 {
 	cJSON *meta = child_metadata(d, build, name, CTL_ROLE_BUILD, spec), *annotations;
-	char attempt_text[16], text[REG_PLATFORM_STR_MAX];
+	char attempt_text[16], text[CTL_IMAGE_MAX + 80];
 
 	jb_put_str(d, cJSON_GetObjectItemCaseSensitive(meta, "labels"), CTL_LABEL_PLATFORM, p->label);
 	snprintf(attempt_text, sizeof(attempt_text), "%d", attempt);
@@ -83,7 +83,9 @@ static cJSON *build_pod_metadata(struct json_builder *d, const cJSON *build, con
 	annotations = jb_object_in(d, meta, "annotations");
 	reg_platform_format(&p->platform, text, sizeof(text));
 	jb_put_str(d, annotations, CTL_ANNOTATION_PLATFORM, text);
-	jb_put_str(d, annotations, CTL_ANNOTATION_REPOSITORY, spec->repository);
+	if (!ctl_push_repository(spec, config, text, sizeof(text)))
+		d->ok = false;
+	jb_put_str(d, annotations, CTL_ANNOTATION_REPOSITORY, text);
 	return meta;
 }
 
@@ -163,7 +165,7 @@ enum ctl_err ctl_build_pod(const cJSON *build, const struct ctl_build_spec *spec
 	pod = jb_need(&d, cJSON_CreateObject());
 	jb_put_str(&d, pod, "apiVersion", "v1");
 	jb_put_str(&d, pod, "kind", "Pod");
-	jb_attach(&d, pod, "metadata", build_pod_metadata(&d, build, spec, p, name, attempt));
+	jb_attach(&d, pod, "metadata", build_pod_metadata(&d, build, spec, p, name, attempt, opts->config));
 	build_pod_placement(&d, jb_object_in(&d, pod, "spec"), build, spec, p, opts->config);
 	builder_container(&d, cJSON_GetObjectItemCaseSensitive(pod, "spec"), build, spec, p, opts);
 	if (!d.ok) {
@@ -307,6 +309,23 @@ enum ctl_err ctl_index_job(const cJSON *build, const struct ctl_build_spec *spec
 	}
 	*out = job;
 	return CTL_OK;
+}
+
+bool ctl_push_repository(const struct ctl_build_spec *spec, const struct ctl_builder_config *config, char *buf, size_t len)
+{
+	const char *suffix = config && config->staging_suffix ? config->staging_suffix : CTL_STAGING_SUFFIX_DEFAULT;
+	int n = spec->backend == CTL_BACKEND_BUILDKIT ? snprintf(buf, len, "%s", spec->repository)
+						      : snprintf(buf, len, "%s%s", spec->repository, suffix);
+
+	return n >= 0 && (size_t)n < len;
+}
+
+bool ctl_cache_repository(const cJSON *build, const struct ctl_build_spec *spec, char *buf, size_t len)
+{
+	const char *named = json_nonempty_str_at(json_at(json_at(build, "spec", NULL), "cache", NULL), "repository", NULL);
+	int n = named ? snprintf(buf, len, "%s", named) : snprintf(buf, len, "%s" CTL_CACHE_SUFFIX, spec->repository);
+
+	return n >= 0 && (size_t)n < len;
 }
 
 bool ctl_builder_config_map_name(char *buf, size_t len, const char *build, const char *round)

@@ -106,16 +106,20 @@ static void index_job_state(struct run *r, struct summary *s, const struct index
 static void create_index_job(struct run *r, struct summary *s)
 {
 	const char *sources[CTL_PLATFORMS_MAX], *platforms[CTL_PLATFORMS_MAX];
-	char refs[CTL_PLATFORMS_MAX][CTL_IMAGE_MAX + CTL_DIGEST_MAX];
+	char refs[CTL_PLATFORMS_MAX][CTL_IMAGE_MAX + 80 + CTL_DIGEST_MAX];
 	char err[CTL_ERRBUF_SIZE];
 	cJSON *manifest = NULL;
 	size_t count = 0;
 	enum ctl_write res;
 
+	char pushed_to[CTL_IMAGE_MAX + 80];
+
+	if (!ctl_push_repository(&r->spec, r->opts->children.config, pushed_to, sizeof(pushed_to)))
+		text_copy(pushed_to, sizeof(pushed_to), r->spec.repository);
 	for (size_t i = 0; i < r->spec.platform_count; i++) {
 		if (r->platforms[i].phase != CTL_PHASE_SUCCEEDED)
 			continue;
-		text_format(refs[count], sizeof(refs[count]), "%s@%s", r->spec.repository, r->platforms[i].digest);
+		text_format(refs[count], sizeof(refs[count]), "%s@%s", pushed_to, r->platforms[i].digest);
 		sources[count] = refs[count];
 		platforms[count] = r->spec.platforms[i].text;
 		count++;

@@ -58,7 +58,9 @@ expect_match "buildkit: an entitlement is asked for by buildctl and granted by t
 	'"--allow=network.host".*"BUILDKITD_FLAGS","value":"--oci-worker-no-process-sandbox --allow-insecure-entitlement=network.host"' \
 	"$(jq -c '.items[] | select(.kind == "Pod")' "$work/buildkit-git.json" | head -1)"
 expect_match "buildkit: per-arch registry cache" 'buildcache-linux-arm64,mode=max' "$(cat "$work/buildkit-git.json")"
-expect_match "buildah: per-arch cache repository" 'cache/tool-buildcache-linux-s390x' "$(cat "$work/buildah-config.json")"
+expect_match "buildah: the cache repository it was given" 'cache-to=registry.example.com/cache/tool"' "$(cat "$work/buildah-config.json")"
+expect_match "buildah: pushes to the staging repository, never a tag of the application's" \
+	'"value":[[:space:]]*"registry.example.com/team/tool-staging:linux-s390x-g1"' "$(cat "$work/buildah-config.json")"
 expect_match "kaniko: a branch by name and the sub-path" '"--context=git://git.example.com/team/legacy.git", "--git=branch=main", "--context-sub-path=app"' \
 	"$(cat "$work/kaniko-git.json")"
 http_pod=$(jq -c '[.items[] | select(.kind == "Pod")][0].spec' "$work/buildkit-http.json")

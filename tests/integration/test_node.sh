@@ -168,6 +168,10 @@ for backend in buildah buildkit kaniko; do
 		"$(kubectl get mab $backend -n "$ns" -o jsonpath='{.status.image}')"
 	expect_eq "$backend: what the RUN step wrote, with the build argument, on the node's architecture" "hello-$backend from x86_64" \
 		"$(read_file $backend built.txt)"
+	expect_eq "$backend: the application's repository holds only the tag asked for (no per-arch or cache tag)" '["1.0"]' \
+		"$(skopeo list-tags --creds "$REGISTRY_USER:$REGISTRY_PASSWORD" --cert-dir "$work/certs" "docker://$REGISTRY_TLS/node/$backend" | jq -c '.Tags')"
+	expect_match "$backend: the cache is in a repository of its own" '"Tags": \[' \
+		"$(skopeo list-tags --creds "$REGISTRY_USER:$REGISTRY_PASSWORD" --cert-dir "$work/certs" "docker://$REGISTRY_TLS/node/$backend-cache" 2>&1)"
 	[ $backend != kaniko ] && expect_eq "$backend: the build secret was mounted for RUN" 18 "$(read_file $backend secret-size | tr -d ' ')"
 	# the second build of the same source: the per-arch cache answers the RUN step
 	before=$(read_file $backend built-at)

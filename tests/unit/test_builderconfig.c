@@ -91,6 +91,9 @@ static void test_refusals(void **state)
 	expect_refused("defaults: {dnsConfig: {policy: None}}\n", "defaults.dnsConfig.policy: only nameservers");
 	expect_refused("defaults: {dnsConfig: {options: [{value: '1'}]}}\n", "defaults.dnsConfig.options");
 	expect_refused("policy: {dnsOverrides: sure}\n", "policy.dnsOverrides must be true or false");
+	expect_refused("registries: {stagingSuffix: '-Staging'}\n", "registries.stagingSuffix must be 1 to 64 of a-z");
+	expect_refused("registries: {stagingSuffix: 'a//b'}\n", "registries.stagingSuffix");
+	expect_refused("defaults: {retention: {succeeded: 21}}\n", "defaults.retention.succeeded must be a whole number from 0 to 20");
 }
 
 /* A document nested past the converter's depth cap is refused by line, not followed down the stack. */
