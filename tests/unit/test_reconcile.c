@@ -801,19 +801,20 @@ static void test_history_and_retention(void **state)
 	world_free(&w);
 
 	/* at most retention.history entries, the oldest dropped; ttlAfterFinished deletes the round's own pods and Job */
-	world_init(&w, ",\"retention\":{\"history\":1,\"ttlAfterFinished\":\"5m\"}", 1);
+	world_init(&w, ",\"retention\":{\"history\":2,\"ttlAfterFinished\":\"5m\"}", 1);
 	run(&w);
 	accept_status(&w);
 	cJSON_AddItemToObject(cJSON_GetObjectItem(w.build, "status"), "history",
-			      cJSON_Parse("[{\"generation\":0,\"round\":\"g0\",\"phase\":\"Failed\"}]"));
+			      cJSON_Parse("[7,{\"round\":\"g-1\",\"phase\":\"Failed\"},{\"round\":\"g0\",\"phase\":\"Failed\"}]"));
 	add_pod(&w, 1, "linux-amd64", 1, "Succeeded", DIGEST_A, NOW + 60);
 	add_pod(&w, 1, "linux-arm64", 1, "Succeeded", DIGEST_B, NOW + 61);
 	add_index(&w, 1, "{\"succeeded\":1,\"completionTime\":\"2026-09-21T14:14:30Z\"}", "Succeeded", DIGEST_I);
 	w.now = NOW + 62;
 	run(&w);
 	history = cJSON_GetObjectItem(w.rec.status, "history");
-	assert_int_equal(cJSON_GetArraySize(history), 1);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(history, 0), "round")->valuestring, "g1");
+	assert_int_equal(cJSON_GetArraySize(history), 2); /* the oldest and the entry that is no object dropped */
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(history, 0), "round")->valuestring, "g0");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(history, 1), "round")->valuestring, "g1");
 	accept_status(&w);
 	run(&w);
 	assert_int_equal(cJSON_GetArraySize(w.rec.deleted), 0);
