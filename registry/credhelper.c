@@ -102,6 +102,9 @@ enum reg_err reg_credhelper_get(const char *helper, const char *host, int timeou
 	else if (res.timed_out)
 		err = reg_fail(errbuf, errlen, REG_E_AUTH, "the credential helper %s did not answer for %s within %d ms", program, host,
 			       timeout_ms);
+	else if (res.exited && res.exit_code == 127) /* not found, told by the child where the spawn could not tell it */
+		err = reg_fail(errbuf, errlen, REG_E_AUTH, "cannot run the credential helper %s for %s: exit status 127 (is it in PATH?)",
+			       program, host);
 	else if (res.exited && res.exit_code != 0 && strstr(words, "credentials not found"))
 		err = reg_fail(errbuf, errlen, REG_E_NOT_FOUND, "the credential helper %s has no credentials for %s", program, host);
 	else if (!res.exited || res.exit_code != 0)
