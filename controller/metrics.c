@@ -135,6 +135,11 @@ static bool render_controller_runtime(struct ctl_metrics *m, struct dynbuf *out)
 	     ctl_metrics_family(out, "controller_runtime_reconcile_time_seconds", "histogram", "Time one reconcile took, per controller.");
 	ok = ok && ctl_histogram_render(&m->reconcile_seconds, "controller_runtime_reconcile_time_seconds",
 					"controller=\"" CTL_METRICS_CONTROLLER "\"", out);
+	/* a worker's work on a key is its reconcile: the same observations under the work queue's name */
+	ok = ok && ctl_metrics_family(out, "workqueue_work_duration_seconds", "histogram",
+				      "Time a worker took on a key taken from the work queue, per queue.");
+	ok = ok &&
+	     ctl_histogram_render(&m->reconcile_seconds, "workqueue_work_duration_seconds", "name=\"" CTL_METRICS_CONTROLLER "\"", out);
 	ok = ok &&
 	     ctl_metrics_family(out, "workqueue_queue_duration_seconds", "histogram", "Time a key waited in the work queue, per queue.");
 	ok = ok &&

@@ -73,8 +73,17 @@ static void count_phase(void *ctx, const struct ctl_obj *o, const cJSON *build)
  * client export (work queue, leader election, build info, process_*). */
 static void emit_conventional(struct ctl_controller *c, struct dynbuf *out, bool *ok)
 {
+	unsigned long long adds, retries;
+
+	ctl_queue_counts(c->queue, &adds, &retries);
 	emit(out, ok, "%s", "# HELP workqueue_depth Keys waiting in the work queue, per queue.\n# TYPE workqueue_depth gauge\n");
 	emit(out, ok, "workqueue_depth{name=\"" CTL_METRICS_CONTROLLER "\"} %zu\n", ctl_queue_len(c->queue));
+	emit(out, ok, "%s", "# HELP workqueue_adds_total Keys added to the work queue, per queue.\n# TYPE workqueue_adds_total counter\n");
+	emit(out, ok, "workqueue_adds_total{name=\"" CTL_METRICS_CONTROLLER "\"} %llu\n", adds);
+	emit(out, ok, "%s",
+	     "# HELP workqueue_retries_total Keys queued again with backoff after a failed reconcile, per queue.\n"
+	     "# TYPE workqueue_retries_total counter\n");
+	emit(out, ok, "workqueue_retries_total{name=\"" CTL_METRICS_CONTROLLER "\"} %llu\n", retries);
 	emit(out, ok, "%s",
 	     "# HELP leader_election_master_status Whether this replica holds the lease (1) or not (0), per lease.\n"
 	     "# TYPE leader_election_master_status gauge\n");

@@ -39,6 +39,8 @@ struct ctl_queue {
 	size_t heap_len, heap_cap;
 	bool shutting_down;
 	bool drain;
+	unsigned long long adds;    /* keys that became dirty (a key already waiting is not added again) */
+	unsigned long long retries; /* ctl_queue_add_rate_limited() calls */
 };
 
 struct ctl_queue *ctl_queue_new(double base_s, double max_s)
@@ -145,6 +147,7 @@ static void add_locked(struct ctl_queue *q, const char *key)
 		free(added);
 		return;
 	}
+	q->adds++;
 	strmap_get(&q->processing, key, &found);
 	if (found)
 		return;
@@ -270,6 +273,7 @@ double ctl_queue_add_rate_limited(struct ctl_queue *q, const char *key)
 		delay = q->max_s;
 	if (n && *n < 64)
 		(*n)++;
+	q->retries++;
 	add_after_locked(q, key, delay);
 	pthread_mutex_unlock(&q->lock);
 	return delay;
@@ -384,6 +388,14 @@ void ctl_queue_shutdown(struct ctl_queue *q, bool drain)
 	pthread_cond_broadcast(&q->cond);
 	while (drain && (q->processing.count > 0 || q->len > 0))
 		pthread_cond_wait(&q->cond, &q->lock);
+	pthread_mutex_unlock(&q->lock);
+}
+
+void ctl_queue_counts(struct ctl_queue *q, unsigned long long *adds, unsigned long long *retries)
+{
+	pthread_mutex_lock(&q->lock);
+	*adds = q->adds;
+	*retries = q->retries;
 	pthread_mutex_unlock(&q->lock);
 }
 

@@ -49,6 +49,9 @@ void ctl_queue_done(struct ctl_queue *q, const char *key);
  */
 void ctl_queue_shutdown(struct ctl_queue *q, bool drain);
 
+/* How many keys were added (a key already waiting counts once) and how many were requeued with backoff. */
+void ctl_queue_counts(struct ctl_queue *q, unsigned long long *adds, unsigned long long *retries);
+
 /* Keys queued now (not delayed, not processing). */
 size_t ctl_queue_len(struct ctl_queue *q);
 

@@ -112,12 +112,17 @@ expect_eq "promtool check metrics finds nothing to say (names, units, HELP, TYPE
 expect_match "controller-runtime's reconcile total, by result" \
 	'^controller_runtime_reconcile_total\{controller="multiarchbuild",result="success"\} [1-9]' "$(cat "$work/metrics.txt")"
 for family in controller_runtime_reconcile_errors_total controller_runtime_reconcile_time_seconds workqueue_depth \
-	workqueue_queue_duration_seconds rest_client_requests_total leader_election_master_status multiarch_build_info \
+	workqueue_queue_duration_seconds workqueue_adds_total workqueue_retries_total workqueue_work_duration_seconds \
+	rest_client_requests_total leader_election_master_status multiarch_build_info \
 	process_cpu_seconds_total process_resident_memory_bytes process_virtual_memory_bytes process_start_time_seconds \
 	process_open_fds process_max_fds; do
 	expect_match "/metrics has $family, as Prometheus conventions name it" "^# TYPE $family (counter|gauge|histogram)$" \
 		"$(cat "$work/metrics.txt")"
 done
+expect_match "workqueue_adds_total counts the keys added" '^workqueue_adds_total\{name="multiarchbuild"\} [1-9]' "$(cat "$work/metrics.txt")"
+expect_match "workqueue_work_duration_seconds observed every reconcile" \
+	"^workqueue_work_duration_seconds_count\\{name=\"multiarchbuild\"\\} $(sed -n 's/^controller_runtime_reconcile_time_seconds_count{controller="multiarchbuild"} //p' "$work/metrics.txt")\$" \
+	"$(cat "$work/metrics.txt")"
 rss=$(sed -n 's/^process_resident_memory_bytes //p' "$work/metrics.txt")
 proc_rss=$(awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$(cat "$work/ctl.pid")/status")
 expect_eq "process_resident_memory_bytes is the process's own (within 8 MiB of /proc's VmRSS)" 1 \
