@@ -66,7 +66,7 @@ bool run_add_history(const struct run *r, const struct summary *s, cJSON *status
 		return true;
 	if (!(list = cJSON_AddArrayToObject(status, "history")))
 		return false;
-	cJSON_ArrayForEach(item, (cJSON_IsArray(old) ? old : (const cJSON *)NULL)) {
+	for (item = count > 0 ? old->child : NULL; item; item = item->next) {
 		if (skip-- > 0 || !cJSON_IsObject(item))
 			continue;
 		if (!(entry = cJSON_Duplicate(item, true)) || !cJSON_AddItemToArray(list, entry)) {
