@@ -26,8 +26,12 @@ static void one_line(const char *text, char *buf, size_t len, size_t width)
 {
 	size_t n = 0;
 
-	for (; text && *text && n + 1 < len && n < width; text++)
-		buf[n++] = (*text == '\n' || *text == '\r' || *text == '\t') ? ' ' : *text;
+	for (; text && *text && n + 1 < len && n < width; text++) {
+		buf[n] = *text;
+		if (*text == '\n' || *text == '\r' || *text == '\t')
+			buf[n] = ' ';
+		n++;
+	}
 	if (text && *text && n >= 3 && n == width)
 		memcpy(buf + n - 3, "...", 3);
 	buf[n] = '\0';

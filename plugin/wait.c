@@ -13,7 +13,7 @@
 #include "util/jsonget.h"
 #include "util/timefmt.h"
 
-#define WAIT_DEFAULT_S (30 * 60)
+#define WAIT_DEFAULT_S (30L * 60)
 
 /* What the watch saw last: the build's state, and the build when it is final. */
 struct wait_seen {

@@ -52,8 +52,8 @@ enum reg_err reg_credhelper_parse(const char *helper, const char *json, size_t l
 					      : !take(out->username, user) || !take(out->password, secret))
 		err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "the credential helper %s%s answered with a field over %d bytes",
 			       HELPER_PREFIX, helper, REG_CRED_FIELD_MAX - 1);
-	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "Secret")))
-		OPENSSL_cleanse(cJSON_GetObjectItemCaseSensitive(root, "Secret")->valuestring, strlen(secret));
+	if (secret) /* the parse tree's copy of the secret is wiped before it is freed */
+		OPENSSL_cleanse((void *)secret, strlen(secret));
 	cJSON_Delete(root);
 	if (err != REG_OK)
 		reg_credentials_clear(out);
@@ -66,8 +66,12 @@ static void failure_words(const struct subprocess_result *res, char *buf, size_t
 	const char *text = dynbuf_len(&res->out) ? dynbuf_str(&res->out) : res->err_text;
 	size_t n = 0;
 
-	for (; *text && n + 1 < len && n < 200; text++)
-		buf[n++] = (*text == '\n' || *text == '\r' || (unsigned char)*text < 0x20) ? ' ' : *text;
+	for (; *text && n + 1 < len && n < 200; text++) {
+		buf[n] = *text;
+		if ((unsigned char)*text < 0x20)
+			buf[n] = ' ';
+		n++;
+	}
 	buf[n] = '\0';
 }
 

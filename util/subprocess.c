@@ -40,8 +40,12 @@ static void keep_stderr(struct subprocess_result *res, const char *chunk, size_t
 {
 	size_t used = strlen(res->err_text);
 
-	for (size_t i = 0; i < n && used < SUBPROCESS_STDERR_MAX; i++)
-		res->err_text[used++] = (chunk[i] == '\n' || chunk[i] == '\r' || chunk[i] == '\0') ? ' ' : chunk[i];
+	for (size_t i = 0; i < n && used < SUBPROCESS_STDERR_MAX; i++) {
+		res->err_text[used] = chunk[i];
+		if (chunk[i] == '\n' || chunk[i] == '\r' || chunk[i] == '\0')
+			res->err_text[used] = ' ';
+		used++;
+	}
 	res->err_text[used] = '\0';
 }
 
