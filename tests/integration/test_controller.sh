@@ -378,7 +378,7 @@ wait_for 20 field_is ctl-change moved '{.status.lastHandledRequestedAt}' 2026-12
 if ready ctl-change moved; then pass "requested-at: built again"; else fail "requested-at: built again" "$(kubectl get mab,pods -n ctl-change)"; fi
 expect_eq "requested-at: the generation did not move" "$((gen1 + 1)) $((gen1 + 1))" \
 	"$(field ctl-change moved '{.metadata.generation} {.status.observedGeneration}')"
-round_pods=$(kubectl get pods -n ctl-change -l multiarch.dev/build=moved,multiarch.dev/request -o name | sort | tr '\n' ' ')
+round_pods=$(kubectl get pods -n ctl-change -l multiarch.dev/build=moved,multiarch.dev/role=build,multiarch.dev/request -o name | sort | tr '\n' ' ')
 expect_match "requested-at: the round's own pods" "^pod/moved-g3r[0-9a-f]{8}-linux-ppc64le-a1 pod/moved-g3r[0-9a-f]{8}-linux-riscv64-a1 $" "$round_pods"
 expect_eq "requested-at: the earlier round's pods stay" "pod/moved-g3-linux-riscv64-a1" "$(kubectl get pod -n ctl-change moved-g3-linux-riscv64-a1 -o name)"
 expect_match "requested-at: the round's index digest" "^sha256:[0-9a-f]{64}$" "$(field ctl-change moved '{.status.digest}')"
@@ -397,7 +397,7 @@ kubectl get mab moved -n ctl-change -o json | jq '{apiVersion, kind, metadata: {
 	kubectl apply --server-side --field-manager=gitops-sync -f - >/dev/null
 sleep 3
 expect_eq "requested-at: a sync of the manifest keeps it and builds nothing" "2026-12-02T10:00:00Z 2026-12-02T10:00:00Z 2" \
-	"$(field ctl-change moved '{.metadata.annotations.multiarch\.dev/requested-at} {.status.lastHandledRequestedAt}') $(kubectl get pods -n ctl-change -l multiarch.dev/build=moved,multiarch.dev/request -o name | wc -l)"
+	"$(field ctl-change moved '{.metadata.annotations.multiarch\.dev/requested-at} {.status.lastHandledRequestedAt}') $(kubectl get pods -n ctl-change -l multiarch.dev/build=moved,multiarch.dev/role=build,multiarch.dev/request -o name | wc -l)"
 set_plan '{}'
 
 echo "-- two replicas"
