@@ -65,16 +65,19 @@ static void cancel_other_rounds(struct run *r)
 }
 
 /* The status of a build the controller cannot or may not act on (reason InvalidSpec or PolicyViolation): Stalled
- * until the spec (or the operator's policy) changes. No child is created. */
+ * until the spec (or the operator's policy) changes. No child is created. Refused again, it keeps its completion
+ * time, so that a resync writes nothing. */
 static void refuse_spec(struct run *r, enum ctl_reason reason, const char *why)
 {
+	const char *done = json_str_at(r->old_status, "completionTime", NULL);
 	struct summary s;
 
 	memset(&s, 0, sizeof(s));
 	s.phase = CTL_PHASE_FAILED;
 	s.reason = reason;
 	text_format(s.message, sizeof(s.message), "%s", why);
-	text_copy(s.completion, sizeof(s.completion), r->now);
+	text_copy(s.completion, sizeof(s.completion),
+		  r->same_round && done && ctl_phase_final(ctl_phase_parse(json_str_at(r->old_status, "phase", NULL))) ? done : r->now);
 	r->spec.platform_count = 0;
 	run_write_status(r, &s);
 }
@@ -135,6 +138,7 @@ static bool prepare(struct run *r)
 {
 	char err[CTL_ERRBUF_SIZE];
 	enum ctl_phase old_phase;
+	const char *stalled_by;
 	bool finished;
 
 	if (json_at(r->view->build, "metadata", "deletionTimestamp"))
@@ -156,7 +160,10 @@ static bool prepare(struct run *r)
 	}
 	cancel_other_rounds(r);
 	old_phase = ctl_phase_parse(json_str_at(r->old_status, "phase", NULL));
-	finished = r->same_round && ctl_phase_final(old_phase);
+	/* a build the policy refused is built once the policy allows it: its refusal is no outcome of a build */
+	stalled_by = json_str_at(json_find(json_at(r->old_status, "conditions", NULL), "type", "Stalled"), "reason", NULL);
+	finished = r->same_round && ctl_phase_final(old_phase) &&
+		   !(stalled_by && strcmp(stalled_by, ctl_reason_name(CTL_REASON_POLICY_VIOLATION)) == 0);
 	run_apply_retention(r, finished && ttl_passed(r));
 	if (finished) {
 		r->out->phase = old_phase;

@@ -37,7 +37,7 @@ static bool host_matches(const char *key, const char *host)
 	return false;
 }
 
-static bool copy_secret(char *dst, const char *src)
+bool reg_credentials_copy_field(char *dst, const char *src)
 {
 	size_t n = strlen(src);
 
@@ -60,7 +60,7 @@ static bool decode_auth(const char *b64, struct reg_credentials *out)
 	colon = memchr(raw, ':', n);
 	if (colon && strlen((char *)raw) == n) {
 		*colon = '\0';
-		ok = copy_secret(out->username, (char *)raw) && copy_secret(out->password, colon + 1);
+		ok = reg_credentials_copy_field(out->username, (char *)raw) && reg_credentials_copy_field(out->password, colon + 1);
 	}
 	OPENSSL_cleanse(raw, n);
 	free(raw);
@@ -129,14 +129,14 @@ enum reg_err reg_credentials_parse(const char *json, size_t len, const char *hos
 				goto out;
 			}
 		} else if (user && pass) {
-			if (!copy_secret(out->username, user) || !copy_secret(out->password, pass)) {
+			if (!reg_credentials_copy_field(out->username, user) || !reg_credentials_copy_field(out->password, pass)) {
 				reg_credentials_clear(out);
 				err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "docker config: the username or password for %s is too long",
 					       host);
 				goto out;
 			}
 		}
-		if (token && token[0] && !copy_secret(out->identity_token, token)) {
+		if (token && token[0] && !reg_credentials_copy_field(out->identity_token, token)) {
 			reg_credentials_clear(out);
 			err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "docker config: the identitytoken for %s is too long", host);
 			goto out;

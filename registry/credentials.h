@@ -2,6 +2,7 @@
 #ifndef MAC_REGISTRY_CREDENTIALS_H
 #define MAC_REGISTRY_CREDENTIALS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "registry/error.h"
@@ -37,6 +38,9 @@ enum reg_err reg_credentials_parse(const char *json, size_t len, const char *hos
 /* Reads DIR/config.json (at most REG_CONFIG_MAX bytes) and calls reg_credentials_parse(); when a helper holds host's
  * credentials, asks it (reg_credhelper_get(), REG_HELPER_TIMEOUT_MS). REG_E_IO when the file cannot be read. */
 enum reg_err reg_credentials_load(const char *dir, const char *host, struct reg_credentials *out, char *errbuf, size_t errlen);
+
+/* Copies src into a field of struct reg_credentials (REG_CRED_FIELD_MAX bytes); false when it does not fit. */
+bool reg_credentials_copy_field(char *dst, const char *src);
 
 /* Overwrites the secrets in c with zeros. */
 void reg_credentials_clear(struct reg_credentials *c);

@@ -26,17 +26,6 @@ bool reg_credhelper_name_valid(const char *name)
 	return true;
 }
 
-/* Copies a field of the answer; false when it does not fit. */
-static bool take(char *dst, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= REG_CRED_FIELD_MAX)
-		return false;
-	memcpy(dst, src, n + 1);
-	return true;
-}
-
 enum reg_err reg_credhelper_parse(const char *helper, const char *json, size_t len, struct reg_credentials *out, char *errbuf,
 				  size_t errlen)
 {
@@ -48,8 +37,9 @@ enum reg_err reg_credhelper_parse(const char *helper, const char *json, size_t l
 	if (!cJSON_IsObject(root) || !user || !secret || !secret[0])
 		err = reg_fail(errbuf, errlen, REG_E_INVALID, "the credential helper %s%s answered without a Username and Secret",
 			       HELPER_PREFIX, helper);
-	else if (strcmp(user, "<token>") == 0 ? !take(out->identity_token, secret)
-					      : !take(out->username, user) || !take(out->password, secret))
+	else if (strcmp(user, "<token>") == 0
+			 ? !reg_credentials_copy_field(out->identity_token, secret)
+			 : !reg_credentials_copy_field(out->username, user) || !reg_credentials_copy_field(out->password, secret))
 		err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "the credential helper %s%s answered with a field over %d bytes",
 			       HELPER_PREFIX, helper, REG_CRED_FIELD_MAX - 1);
 	if (secret) /* the parse tree's copy of the secret is wiped before it is freed */

@@ -117,7 +117,7 @@ audit_lines() { wc -l <"$audit"; }
 kubectl apply -f crds/multiarch.dev_multiarchbuilds.yaml >/dev/null
 kubectl wait --for condition=established crd/multiarchbuilds.multiarch.dev --timeout=30s >/dev/null
 # a run before this one on the same cluster leaves its builds: each test starts from none
-kubectl delete namespace ctl-two ctl-three ctl-guard ctl-gone ctl-retry ctl-timeout ctl-nodes ctl-change ctl-ha --ignore-not-found --wait=true \
+kubectl delete namespace ctl-two ctl-three ctl-guard ctl-gone ctl-retry ctl-timeout ctl-nodes ctl-change ctl-ha ctl-identity --ignore-not-found --wait=true \
 	--timeout=120s >/dev/null 2>&1
 tests/env/fake-kubelet.py --binary "$BIN" --plan "$plan" --log "$work/kubelet.log" --stop-file "$work/kubelet.stop" --max-seconds 1800 \
 	>"$work/kubelet.out" 2>&1 &
@@ -167,7 +167,7 @@ expect_eq "three platforms: every pod bound to a node of its architecture" "" "$
 
 echo "-- identity: a named ServiceAccount, its token mounted only there"
 kubectl create namespace ctl-identity >/dev/null 2>&1
-kubectl create serviceaccount registry-pusher -n ctl-identity >/dev/null
+kubectl create serviceaccount registry-pusher -n ctl-identity --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 apply_mab ctl-identity pusher '"linux/riscv64"' '  serviceAccountName: registry-pusher'
 apply_mab ctl-identity admin '"linux/riscv64"' '  serviceAccountName: default'
 if ready ctl-identity pusher; then pass "a named ServiceAccount: Ready"; else fail "a named ServiceAccount: Ready" "$(kubectl get mab,pods -n ctl-identity -o wide)"; fi

@@ -1130,6 +1130,22 @@ static void test_policy_violation(void **state)
 	assert_string_equal(condition(w.rec.status, "Stalled", "reason"), "PolicyViolation");
 	assert_string_equal(condition(w.rec.status, "Ready", "status"), "False");
 	assert_non_null(strstr(condition(w.rec.status, "Stalled", "message"), "spec.builder.image evil.example/miner:1"));
+	accept_status(&w);
+	w.now += 600; /* a resync later: refused the same way, nothing written (the completion time kept) */
+	run(&w);
+	assert_int_equal(w.rec.status_writes, 0);
+	world_free(&w);
+
+	/* refused in namespace elsewhere, then the operator's policy lets that namespace build: it builds */
+	world_init(&w, NULL, 1);
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(w.build, "metadata"), "namespace", cJSON_CreateString("elsewhere"));
+	run(&w);
+	assert_string_equal(condition(w.rec.status, "Stalled", "reason"), "PolicyViolation");
+	accept_status(&w);
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(w.build, "metadata"), "namespace", cJSON_CreateString("apps"));
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 2);
+	assert_string_equal(status_str(&w, "phase"), "Building");
 	world_free(&w);
 
 	world_init(&w, NULL, 1);
