@@ -16,6 +16,7 @@
 
 #include "cmd/childopts.h"
 #include "cmd/cli.h"
+#include "cmd/logsink.h"
 #include "cmd/commands.h"
 #include "controller/buildspec.h"
 #include "controller/controller.h"
@@ -67,63 +68,6 @@ static const char run_help[] = "usage: multiarch-controller run [flags]\n"
 			       "  --log-level debug|info|warn|error  (default info)\n"
 			       "  -v, -v=N                           verbosity as klog spells it: -v or N of 1 or more is debug\n"
 			       "  --help                             show this help\n";
-
-struct logger {
-	bool json;
-	enum ctl_log_level min;
-	pthread_mutex_t lock;
-};
-
-static const char *level_name(enum ctl_log_level level)
-{
-	switch (level) {
-	case CTL_LOG_DEBUG:
-		return "debug";
-	case CTL_LOG_INFO:
-		return "info";
-	case CTL_LOG_WARN:
-		return "warn";
-	default:
-		return "error";
-	}
-}
-
-/* One line per event: "TIME LEVEL message key=value ..." or a JSON object with the same keys. */
-static void log_line(void *ctx, enum ctl_log_level level, const char *message, const char *context)
-{
-	struct logger *lg = ctx;
-	char now[RFC3339_MAX];
-
-	if (level < lg->min)
-		return;
-	rfc3339_micro_now(now, sizeof(now));
-	pthread_mutex_lock(&lg->lock);
-	if (lg->json) {
-		cJSON *o = cJSON_CreateObject();
-		char copy[1024], *save = NULL, *kv;
-		char *text;
-		cJSON_AddStringToObject(o, "time", now);
-		cJSON_AddStringToObject(o, "level", level_name(level));
-		cJSON_AddStringToObject(o, "msg", message);
-		snprintf(copy, sizeof(copy), "%s", context);
-		for (kv = strtok_r(copy, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
-			char *eq = strchr(kv, '=');
-			if (eq) {
-				*eq = '\0';
-				cJSON_AddStringToObject(o, kv, eq + 1);
-			}
-		}
-		text = cJSON_PrintUnformatted(o);
-		if (text)
-			fprintf(stderr, "%s\n", text);
-		cJSON_free(text);
-		cJSON_Delete(o);
-	} else {
-		fprintf(stderr, "%s %-5s %s%s%s\n", now, level_name(level), message, context[0] ? " " : "", context);
-	}
-	fflush(stderr);
-	pthread_mutex_unlock(&lg->lock);
-}
 
 /* Parses a duration flag into seconds (0 allowed when zero_ok). */
 static bool parse_seconds(const char *flag, const char *value, bool zero_ok, double *out)
@@ -292,7 +236,7 @@ int cmd_run(int argc, char **argv)
 	char addr_host[256];
 	int addr_port;
 	struct ctl_controller_options opts;
-	struct logger lg = {false, CTL_LOG_INFO, PTHREAD_MUTEX_INITIALIZER};
+	struct log_sink lg = {false, CTL_LOG_INFO, PTHREAD_MUTEX_INITIALIZER};
 	struct kube_config cfg;
 	struct kube_client *client = NULL;
 	struct kube_client_options client_opts;
@@ -453,7 +397,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (!childopts_apply(&co, "run", &opts.reconcile.children))
 		return CLI_EXIT_USAGE;
-	opts.log = log_line;
+	opts.log = log_sink_write;
 	opts.log_ctx = &lg;
 
 	if (kube_config_load(kubeconfig, context, &cfg, err, sizeof(err)) != KUBE_OK) {
@@ -497,7 +441,8 @@ int cmd_run(int argc, char **argv)
 		return CLI_EXIT_FAILURE;
 	}
 	pthread_detach(signal_thread);
-	log_line(&lg, CTL_LOG_INFO, "starting", cfg.source);
+	log_sink_write(&lg, CTL_LOG_INFO, "starting", (const struct ctl_log_field[]){{"kubeconfig", cfg.source}, {"version", MAC_VERSION}},
+		       2);
 	result = ctl_controller_run(ctl, &stop, err, sizeof(err));
 	ctl_controller_free(ctl);
 	kube_client_free(client);
@@ -508,6 +453,6 @@ int cmd_run(int argc, char **argv)
 		cli_error("run", "%s", err);
 		return CLI_EXIT_FAILURE;
 	}
-	log_line(&lg, CTL_LOG_INFO, "stopped", "");
+	log_sink_write(&lg, CTL_LOG_INFO, "stopped", NULL, 0);
 	return CLI_EXIT_OK;
 }

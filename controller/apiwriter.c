@@ -192,10 +192,9 @@ bool ctl_api_write_event(void *ctx, const struct ctl_event *ev, char *err, size_
 void ctl_api_event_failed(void *ctx, const struct ctl_event *ev, const char *err)
 {
 	struct ctl_controller *c = ctx;
-	char context[600];
+	const struct ctl_log_field fields[] = {{"namespace", ev->ns}, {"build", ev->name}, {"reason", ev->reason}, {"error", err}};
 
-	snprintf(context, sizeof(context), "build=%s/%s reason=%s", ev->ns, ev->name, ev->reason);
-	ctl_log(c, CTL_LOG_WARN, context, "cannot record event: %s", err);
+	ctl_log(c, CTL_LOG_WARN, "cannot record event", fields, CTL_FIELDS(fields));
 }
 
 /* Logs the Event at once and queues it, with the time it happened, for the event writers: the worker does not wait. */
@@ -206,18 +205,17 @@ static void api_event(void *ctx, const cJSON *build, bool warning, const char *r
 	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(meta, "namespace"), *name = cJSON_GetObjectItemCaseSensitive(meta, "name");
 	const cJSON *uid = cJSON_GetObjectItemCaseSensitive(meta, "uid");
 	struct ctl_event ev = {{0, 0}, NULL, NULL, cJSON_IsString(uid) ? uid->valuestring : "", warning, reason, note};
-	char context[600];
+	struct ctl_log_field fields[] = {{"namespace", NULL}, {"build", NULL}, {"reason", reason}, {"note", note}};
 
 	if (!cJSON_IsString(ns) || !cJSON_IsString(name))
 		return;
 	clock_gettime(CLOCK_REALTIME, &ev.when);
-	ev.ns = ns->valuestring;
-	ev.name = name->valuestring;
-	snprintf(context, sizeof(context), "build=%s/%s reason=%s", ns->valuestring, name->valuestring, reason);
-	ctl_log(c, warning ? CTL_LOG_WARN : CTL_LOG_INFO, context, "%s", note);
+	ev.ns = fields[0].value = ns->valuestring;
+	ev.name = fields[1].value = name->valuestring;
+	ctl_log(c, warning ? CTL_LOG_WARN : CTL_LOG_INFO, warning ? "warning event" : "event", fields, CTL_FIELDS(fields));
 	ctl_httpd_notify(c->httpd);
 	if (!ctl_event_sink_post(c->events, &ev))
-		ctl_log(c, CTL_LOG_DEBUG, context, "event dropped: %d events are waiting to be written", CTL_EVENT_QUEUE_MAX);
+		ctl_log(c, CTL_LOG_DEBUG, "event dropped: the queue of events to write is full", fields, 3);
 }
 
 /* Reads a child (a ConfigMap: the one kind the caches do not hold) with a GET. */

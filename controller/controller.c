@@ -102,7 +102,8 @@ static void delete_trees(cJSON **trees, size_t count)
  * requeue_after_s when a timeout or retry is due, or not at all. */
 static void reconciled(struct ctl_controller *c, const char *key, const struct ctl_outcome *out)
 {
-	char context[CTL_KEY_MAX + 16];
+	char ns[CTL_KEY_MAX], name[CTL_KEY_MAX], delay_text[32], counts[3][16];
+	struct ctl_log_field fields[] = {{"namespace", ns}, {"build", name}, {"error", NULL}, {"retryAfter", delay_text}};
 
 	if (c->opts.metrics) {
 		atomic_fetch_add(&c->opts.metrics->reconciles, 1);
@@ -111,19 +112,25 @@ static void reconciled(struct ctl_controller *c, const char *key, const struct c
 		else if (out->requeue_after_s >= 0)
 			atomic_fetch_add(&c->opts.metrics->reconcile_requeues_after, 1);
 	}
-	snprintf(context, sizeof(context), "build=%s", key);
+	ctl_key_split(key, ns, sizeof(ns), name, sizeof(name));
 	if (out->retry) {
-		double delay = ctl_queue_add_rate_limited(c->queue, key);
-		ctl_log(c, CTL_LOG_WARN, context, "reconcile will be retried in %.1fs: %s", delay, out->error);
+		snprintf(delay_text, sizeof(delay_text), "%.1fs", ctl_queue_add_rate_limited(c->queue, key));
+		fields[2].value = out->error;
+		ctl_log(c, CTL_LOG_WARN, "reconcile will be retried", fields, CTL_FIELDS(fields));
 	} else {
 		ctl_queue_forget(c->queue, key);
 		if (out->requeue_after_s >= 0)
 			ctl_queue_add_after(c->queue, key, out->requeue_after_s);
 	}
 	ctl_note_waiting(c, key, out->waiting_arches);
-	if (out->status_written || out->creates || out->deletes)
-		ctl_log(c, CTL_LOG_DEBUG, context, "reconciled: phase=%s creates=%u deletes=%u status_written=%d",
-			ctl_phase_name(out->phase), out->creates, out->deletes, out->status_written);
+	if (out->status_written || out->creates || out->deletes) {
+		const struct ctl_log_field done[] = {{"namespace", ns},      {"build", name},        {"phase", ctl_phase_name(out->phase)},
+						     {"creates", counts[0]}, {"deletes", counts[1]}, {"statusWritten", counts[2]}};
+		snprintf(counts[0], sizeof(counts[0]), "%u", out->creates);
+		snprintf(counts[1], sizeof(counts[1]), "%u", out->deletes);
+		snprintf(counts[2], sizeof(counts[2]), "%s", out->status_written ? "true" : "false");
+		ctl_log(c, CTL_LOG_DEBUG, "reconciled", done, CTL_FIELDS(done));
+	}
 }
 
 static void reconcile_key(struct ctl_controller *c, const char *key)
@@ -316,6 +323,20 @@ static enum ctl_err start_watching(struct ctl_controller *c, char *errbuf, size_
 }
 
 /* Waits until every cache is filled; false when stopped first. */
+/* Says what the caches hold once all of them have synced. */
+static void log_synced(struct ctl_controller *c)
+{
+	static const char *const kinds[INF_COUNT] = {"builds", "pods", "jobs", "nodes"};
+	struct ctl_log_field fields[INF_COUNT];
+	char counts[INF_COUNT][24];
+
+	for (int i = 0; i < INF_COUNT; i++) {
+		snprintf(counts[i], sizeof(counts[i]), "%zu", ctl_store_len(c->informers[i].store));
+		fields[i] = (struct ctl_log_field){kinds[i], counts[i]};
+	}
+	ctl_log(c, CTL_LOG_INFO, "caches synced", fields, INF_COUNT);
+}
+
 static bool wait_synced(struct ctl_controller *c, const atomic_int *stop)
 {
 	for (int i = 0; i < INF_COUNT; i++) {
@@ -323,21 +344,24 @@ static bool wait_synced(struct ctl_controller *c, const atomic_int *stop)
 			if (atomic_load(stop))
 				return false;
 			char error[KUBE_ERRBUF_SIZE];
+			struct ctl_log_field fields[] = {{"resource", ctl_informer_path(&c->informers[i])}, {"error", error}};
 			ctl_informer_error(&c->informers[i], error, sizeof(error));
-			ctl_log(c, CTL_LOG_WARN, ctl_informer_path(&c->informers[i]), "cache not synced yet: %s",
-				error[0] ? error : "still listing");
+			if (!error[0])
+				snprintf(error, sizeof(error), "still listing");
+			ctl_log(c, CTL_LOG_WARN, "cache not synced yet", fields, CTL_FIELDS(fields));
 		}
 	}
 	atomic_store(&c->all_synced, true);
-	ctl_log(c, CTL_LOG_INFO, "", "caches synced: %zu builds, %zu pods, %zu jobs, %zu nodes",
-		ctl_store_len(c->informers[INF_BUILDS].store), ctl_store_len(c->informers[INF_PODS].store),
-		ctl_store_len(c->informers[INF_JOBS].store), ctl_store_len(c->informers[INF_NODES].store));
+	log_synced(c);
 	return true;
 }
 
 /* Takes the lease and keeps renewing it. CTL_OK with *led false when stopped first. */
 static enum ctl_err lead(struct ctl_controller *c, const atomic_int *stop, bool *led, char *errbuf, size_t errlen)
 {
+	char lease[600];
+	const struct ctl_log_field fields[] = {{"lease", lease}, {"identity", c->opts.identity}};
+
 	*led = false;
 	ctl_leader_init(&c->leader);
 	c->leader.client = c->client;
@@ -347,12 +371,13 @@ static enum ctl_err lead(struct ctl_controller *c, const atomic_int *stop, bool 
 	c->leader.lease_duration_s = c->opts.lease_duration_s;
 	c->leader.renew_deadline_s = c->opts.renew_deadline_s;
 	c->leader.retry_period_s = c->opts.retry_period_s;
-	ctl_log(c, CTL_LOG_INFO, "", "waiting for lease %s/%s as %s", c->leader.ns, c->leader.name, c->leader.identity);
+	snprintf(lease, sizeof(lease), "%s/%s", c->leader.ns, c->leader.name);
+	ctl_log(c, CTL_LOG_INFO, "waiting for lease", fields, CTL_FIELDS(fields));
 	if (!ctl_leader_acquire(&c->leader, stop))
 		return CTL_OK;
 	if (!ctl_leader_keep(&c->leader))
 		return ctl_fail(errbuf, errlen, CTL_E_STARTUP, "cannot start the lease renewal thread");
-	ctl_log(c, CTL_LOG_INFO, "", "became the leader (lease %s/%s)", c->leader.ns, c->leader.name);
+	ctl_log(c, CTL_LOG_INFO, "became the leader", fields, CTL_FIELDS(fields));
 	*led = true;
 	return CTL_OK;
 }
@@ -392,15 +417,17 @@ static enum ctl_err wind_down(struct ctl_controller *c, char *errbuf, size_t err
 				  c->leader.error);
 	} else {
 		/* as documented: the keys being reconciled finish; the queued ones are the next leader's (its first sync queues every build) */
-		ctl_log(c, CTL_LOG_INFO, "", "stopping: finishing the keys being reconciled; %zu queued keys are left to the next leader",
-			ctl_queue_len(c->queue));
+		char queued[24];
+		const struct ctl_log_field fields[] = {{"queuedForNextLeader", queued}};
+		snprintf(queued, sizeof(queued), "%zu", ctl_queue_len(c->queue));
+		ctl_log(c, CTL_LOG_INFO, "stopping: finishing the keys being reconciled", fields, CTL_FIELDS(fields));
 	}
 	ctl_queue_shutdown(c->queue, false);
 	for (int i = 0; i < c->worker_count; i++)
 		pthread_join(c->workers[i], NULL);
 	c->worker_count = 0;
 	if (result == CTL_OK && !ctl_event_sink_drain(c->events, EVENT_DRAIN_S))
-		ctl_log(c, CTL_LOG_WARN, "", "stopping with events still unwritten after %d s", EVENT_DRAIN_S);
+		ctl_log(c, CTL_LOG_WARN, "stopping with events still unwritten", NULL, 0);
 	if (c->opts.leader_elect)
 		ctl_leader_release(&c->leader);
 	return result;

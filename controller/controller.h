@@ -16,8 +16,14 @@
 /* Log levels, as the caller prints them. */
 enum ctl_log_level { CTL_LOG_DEBUG, CTL_LOG_INFO, CTL_LOG_WARN, CTL_LOG_ERROR };
 
-/* A log line: a message and key=value context (resource, platform, ...), never a credential. */
-typedef void (*ctl_log_fn)(void *ctx, enum ctl_log_level level, const char *message, const char *context);
+/* One fact of a log line: a key ("namespace", "build", "phase", "error", ...) and its value. */
+struct ctl_log_field {
+	const char *key;
+	const char *value;
+};
+
+/* A log line: a constant message and count fields, never a credential. */
+typedef void (*ctl_log_fn)(void *ctx, enum ctl_log_level level, const char *message, const struct ctl_log_field *fields, size_t count);
 
 struct ctl_controller_options {
 	struct ctl_reconcile_options reconcile;

@@ -1,20 +1,21 @@
 /* The running controller's shared state, read by its rooms: the log, the cached builds one by one, the lease. */
-#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "controller/controllerstate.h"
 
-void ctl_log(struct ctl_controller *c, enum ctl_log_level level, const char *context, const char *fmt, ...)
+void ctl_log(struct ctl_controller *c, enum ctl_log_level level, const char *message, const struct ctl_log_field *fields, size_t count)
 {
-	char message[2048];
-	va_list ap;
+	if (c->opts.log)
+		c->opts.log(c->opts.log_ctx, level, message, fields, count);
+}
 
-	if (!c->opts.log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
-	va_end(ap);
-	c->opts.log(c->opts.log_ctx, level, message, context ? context : "");
+void ctl_key_split(const char *key, char *ns, size_t ns_len, char *name, size_t name_len)
+{
+	const char *slash = strchr(key, '/');
+
+	snprintf(ns, ns_len, "%.*s", slash ? (int)(slash - key) : 0, key);
+	snprintf(name, name_len, "%s", slash ? slash + 1 : key);
 }
 
 void ctl_each_build(struct ctl_controller *c, void (*fn)(void *ctx, const struct ctl_obj *o, const cJSON *build), void *ctx)

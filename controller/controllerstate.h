@@ -45,9 +45,14 @@ struct ctl_controller {
 
 /* controllerstate.c */
 
-/* Logs through the caller's log function, when there is one; context is "key=value ..." (may be NULL). */
-void ctl_log(struct ctl_controller *c, enum ctl_log_level level, const char *context, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/* Logs a constant message with its fields through the caller's log function, when there is one. */
+void ctl_log(struct ctl_controller *c, enum ctl_log_level level, const char *message, const struct ctl_log_field *fields, size_t count);
+
+/* The number of fields of an array of them. */
+#define CTL_FIELDS(array) (sizeof(array) / sizeof((array)[0]))
+
+/* The namespace and name of a work-queue key "namespace/name" (name alone without a slash), into the buffers. */
+void ctl_key_split(const char *key, char *ns, size_t ns_len, char *name, size_t name_len);
 
 /* Calls fn with every cached build, parsed, outside the store's lock (one that cannot be parsed, out of memory, is
  * left out). */

@@ -175,7 +175,7 @@ expect_eq "no pod or Job name created twice (audit log)" "" "$(sort <<<"$created
 # counted in the API, not the audit log: a create the API server stored just before it was killed has no
 # ResponseComplete entry (the controller's retry met AlreadyExists and adopted it)
 index_jobs=$(kubectl get jobs -n "$NS" -l multiarch.dev/role=index -o json |
-	jq -r '[.items | length, ([.items[] | select(.status.succeeded == 1)] | length)] | join(" ")')
+	jq -r '[(.items | length), ([.items[] | select(.status.succeeded == 1)] | length)] | map(tostring) | join(" ")')
 expect_eq "one index Job per build, each completed once" "$BUILDS $BUILDS" "$index_jobs"
 succeeded_twice=$(kubectl get events -n "$NS" -o json | jq -r '.items[] | select(.reason == "Succeeded") | .regarding.name // .involvedObject.name' | sort | uniq -d)
 expect_eq "no build reported Succeeded twice" "" "$succeeded_twice"

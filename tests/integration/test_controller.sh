@@ -234,7 +234,7 @@ sleep 4
 mark=$(audit_lines)
 sleep 8
 expect_eq "no-op resyncs (every 2s for 8s): zero writes" "0" "$(writes_by main "$mark")"
-expect_match "the restarted controller re-read every build" "caches synced: [0-9]+ builds" "$(cat "$work/main.log")"
+expect_match "the restarted controller re-read every build" "caches synced builds=[0-9]+" "$(cat "$work/main.log")"
 
 echo "-- a finished pod deleted before the controller read it"
 # the pods hang (the fake kubelet leaves them Running); with the controller held (SIGSTOP), the test finishes
@@ -450,4 +450,10 @@ stop_controller "$leader"
 
 touch "$work/kubelet.stop"
 expect_no_match "no sanitizer report in any controller or index run" "AddressSanitizer|LeakSanitizer|runtime error" "$(cat "$work"/*.log "$work/kubelet.out")"
+echo "-- logs"
+out=$(python3 tests/env/log-check.py "$work/main.log" --need namespace=reconciled --need build=reconciled --need phase=reconciled \
+	--need error="reconcile will be retried" --need builds="caches synced")
+expect_eq "every text log line is TIME LEVEL MESSAGE key=value..., with the fields each message names" 0 "$?"
+expect_no_match "... no message carries a build's name" "^  .*(hello|moved|ctl-)" "$out"
+
 finish controller

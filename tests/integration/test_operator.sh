@@ -86,8 +86,13 @@ else
 	fail "a build reaches Ready as the ServiceAccount" "$(tail -20 "$work/ctl.log")"
 fi
 expect_no_match "no permission was refused" '"code":"403"|403 Forbidden|forbidden' "$(cat "$work/ctl.log")"
-expect_match "logs are one JSON object per line with context" '^\{"time":"[^"]+","level":"info","msg":"[^"]+","build":"operator-test/as-sa","reason":"Succeeded"\}$' \
+expect_match "logs are one JSON object per line: a constant message, the facts as fields" \
+	'^\{"time":"[^"]+","level":"info","msg":"event","namespace":"operator-test","build":"as-sa","reason":"Succeeded","note":"[^"]+"\}$' \
 	"$(cat "$work/ctl.log")"
+out=$(python3 tests/env/log-check.py --format json "$work/ctl.log" --need namespace=event --need build=event --need reason=event \
+	--need builds="caches synced" --need lease="became the leader")
+expect_eq "every JSON log line parses, with the fields each message names" 0 "$?"
+expect_match "... and the messages are constant (no build's name or number in them)" "^lines=[0-9]+ messages=([1-9]|1[0-9])$" "$(head -n1 <<<"$out")"
 
 echo "-- metrics"
 curl -sS "http://127.0.0.1:$metrics_port/metrics" >"$work/metrics.txt"
@@ -276,7 +281,7 @@ done
 expect_eq "the build in a namespace it was not given is left alone (no status, no pod)" "" \
 	"$(kubectl get mab ns-outside -n builds-outside -o jsonpath='{.status.phase}')$(kubectl get pods -n builds-outside -o name)"
 expect_no_match "no permission was refused to the namespaced controller" '"code":"403"|403 Forbidden|forbidden' "$(cat "$work/ns-ctl.log")"
-expect_match "its caches hold the two namespaces' builds" "caches synced: [0-9]+ builds" "$(cat "$work/ns-ctl.log")"
+expect_match "its caches hold the two namespaces' builds" "caches synced builds=[0-9]+" "$(cat "$work/ns-ctl.log")"
 expect_match "a bad --namespace is refused" "--namespace Bad_NS: a namespace name is a DNS label" \
 	"$("$BIN" run --kubeconfig "$work/ns.kubeconfig" --namespace builds,Bad_NS 2>&1)"
 
