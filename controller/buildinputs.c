@@ -240,3 +240,20 @@ void child_add_workspace(struct json_builder *d, cJSON *pod_spec, cJSON *contain
 		child_add_mount(d, container, "workspace", WORKSPACE_DIR);
 	}
 }
+
+bool ctl_push_repository(const struct ctl_build_spec *spec, const struct ctl_builder_config *config, char *buf, size_t len)
+{
+	const char *suffix = config && config->staging_suffix ? config->staging_suffix : CTL_STAGING_SUFFIX_DEFAULT;
+	int n = spec->backend == CTL_BACKEND_BUILDKIT ? snprintf(buf, len, "%s", spec->repository)
+						      : snprintf(buf, len, "%s%s", spec->repository, suffix);
+
+	return n >= 0 && (size_t)n < len;
+}
+
+bool ctl_cache_repository(const cJSON *build, const struct ctl_build_spec *spec, char *buf, size_t len)
+{
+	const char *named = json_nonempty_str_at(json_at(json_at(build, "spec", NULL), "cache", NULL), "repository", NULL);
+	int n = named ? snprintf(buf, len, "%s", named) : snprintf(buf, len, "%s" CTL_CACHE_SUFFIX, spec->repository);
+
+	return n >= 0 && (size_t)n < len;
+}

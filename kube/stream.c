@@ -1,4 +1,4 @@
-/* A GET whose answer is read line by line as it arrives: watches and followed pod logs. */
+/* A GET whose answer is read line by line as it arrives (watches, followed pod logs), and the capped line splitter. */
 #include "kube/stream.h"
 
 #include <curl/curl.h>
@@ -7,6 +7,52 @@
 #include <string.h>
 
 #define ERROR_BODY_MAX ((size_t)64 * 1024)
+
+void kube_linebuf_init(struct kube_linebuf *lb, size_t max_line)
+{
+	dynbuf_init(&lb->buf, max_line);
+}
+
+void kube_linebuf_free(struct kube_linebuf *lb)
+{
+	dynbuf_free(&lb->buf);
+}
+
+/* Hands one finished line (without its newline) to fn, dropping a trailing CR and skipping empty lines. */
+static bool emit(const char *line, size_t len, kube_line_fn fn, void *ctx)
+{
+	if (len && line[len - 1] == '\r')
+		len--;
+	return len == 0 || fn(ctx, line, len);
+}
+
+enum kube_err kube_linebuf_feed(struct kube_linebuf *lb, const char *data, size_t len, kube_line_fn fn, void *ctx)
+{
+	while (len) {
+		const char *nl = memchr(data, '\n', len);
+		size_t part = nl ? (size_t)(nl - data) : len;
+
+		if (dynbuf_len(&lb->buf) == 0 && nl) {
+			/* a whole line inside this chunk: no copy */
+			if (!emit(data, part, fn, ctx))
+				return KUBE_E_STOPPED;
+		} else {
+			if (dynbuf_add(&lb->buf, data, part) != DYNBUF_OK)
+				return KUBE_E_TOO_LONG;
+			if (nl) {
+				bool go = emit(lb->buf.data, lb->buf.len, fn, ctx);
+				dynbuf_reset(&lb->buf);
+				if (!go)
+					return KUBE_E_STOPPED;
+			}
+		}
+		if (!nl)
+			break;
+		data = nl + 1;
+		len -= part + 1;
+	}
+	return KUBE_OK;
+}
 
 /* State of one running stream, shared with the curl callbacks. */
 struct stream_run {

@@ -1,4 +1,4 @@
-/* A GET whose answer is read line by line as it arrives: watches and followed pod logs. */
+/* A GET whose answer is read line by line as it arrives (watches, followed pod logs), and the capped line splitter. */
 #ifndef MAC_KUBE_STREAM_H
 #define MAC_KUBE_STREAM_H
 
@@ -7,7 +7,26 @@
 
 #include "kube/client.h"
 #include "kube/error.h"
-#include "kube/watch.h"
+#include "util/dynbuf.h"
+
+/* Called for each complete line (no newline, no trailing CR, never empty); return false to stop. */
+typedef bool (*kube_line_fn)(void *ctx, const char *line, size_t len);
+
+/* Invariant: buf holds the start of one unfinished line, never a newline, at most max_line bytes. */
+struct kube_linebuf {
+	struct dynbuf buf;
+};
+
+void kube_linebuf_init(struct kube_linebuf *lb, size_t max_line);
+void kube_linebuf_free(struct kube_linebuf *lb);
+
+/*
+ * Feeds a chunk of a stream: calls fn for every line it completes. Returns
+ * KUBE_E_TOO_LONG when a line passes max_line (the rest is not read),
+ * KUBE_E_STOPPED when fn returned false, KUBE_OK otherwise. Lines may be
+ * split across chunks at any byte.
+ */
+enum kube_err kube_linebuf_feed(struct kube_linebuf *lb, const char *data, size_t len, kube_line_fn fn, void *ctx);
 
 struct kube_stream_options {
 	const char *path;       /* an escaped path with its query */

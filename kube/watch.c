@@ -1,4 +1,4 @@
-/* Watches: newline-delimited JSON events split with a capped buffer, bookmarks, resume by resourceVersion,
+/* Watches: newline-delimited JSON events read through kube/stream.c, bookmarks, resume by resourceVersion,
  * and the list-then-watch reflector that relists on 410 Gone and backs off on connection errors. */
 #include "kube/watch.h"
 
@@ -8,52 +8,6 @@
 
 #include "kube/stream.h"
 #include "util/backoff.h"
-
-void kube_linebuf_init(struct kube_linebuf *lb, size_t max_line)
-{
-	dynbuf_init(&lb->buf, max_line);
-}
-
-void kube_linebuf_free(struct kube_linebuf *lb)
-{
-	dynbuf_free(&lb->buf);
-}
-
-/* Hands one finished line (without its newline) to fn, dropping a trailing CR and skipping empty lines. */
-static bool emit(const char *line, size_t len, kube_line_fn fn, void *ctx)
-{
-	if (len && line[len - 1] == '\r')
-		len--;
-	return len == 0 || fn(ctx, line, len);
-}
-
-enum kube_err kube_linebuf_feed(struct kube_linebuf *lb, const char *data, size_t len, kube_line_fn fn, void *ctx)
-{
-	while (len) {
-		const char *nl = memchr(data, '\n', len);
-		size_t part = nl ? (size_t)(nl - data) : len;
-
-		if (dynbuf_len(&lb->buf) == 0 && nl) {
-			/* a whole line inside this chunk: no copy */
-			if (!emit(data, part, fn, ctx))
-				return KUBE_E_STOPPED;
-		} else {
-			if (dynbuf_add(&lb->buf, data, part) != DYNBUF_OK)
-				return KUBE_E_TOO_LONG;
-			if (nl) {
-				bool go = emit(lb->buf.data, lb->buf.len, fn, ctx);
-				dynbuf_reset(&lb->buf);
-				if (!go)
-					return KUBE_E_STOPPED;
-			}
-		}
-		if (!nl)
-			break;
-		data = nl + 1;
-		len -= part + 1;
-	}
-	return KUBE_OK;
-}
 
 enum kube_err kube_event_parse(const char *line, size_t len, enum kube_event_type *type, cJSON **root, const cJSON **object)
 {

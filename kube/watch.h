@@ -10,30 +10,12 @@
 #include <stdint.h>
 
 #include "kube/client.h"
+#include "kube/stream.h"
 #include "kube/error.h"
 #include "util/dynbuf.h"
 
 #define KUBE_EVENT_MAX ((size_t)16 * 1024 * 1024) /* largest watch event accepted */
 #define KUBE_RV_MAX 64
-
-/* Called for each complete line (no newline, no trailing CR, never empty); return false to stop. */
-typedef bool (*kube_line_fn)(void *ctx, const char *line, size_t len);
-
-/* Invariant: buf holds the start of one unfinished line, never a newline, at most max_line bytes. */
-struct kube_linebuf {
-	struct dynbuf buf;
-};
-
-void kube_linebuf_init(struct kube_linebuf *lb, size_t max_line);
-void kube_linebuf_free(struct kube_linebuf *lb);
-
-/*
- * Feeds a chunk of a stream: calls fn for every line it completes. Returns
- * KUBE_E_TOO_LONG when a line passes max_line (the rest is not read),
- * KUBE_E_STOPPED when fn returned false, KUBE_OK otherwise. Lines may be
- * split across chunks at any byte.
- */
-enum kube_err kube_linebuf_feed(struct kube_linebuf *lb, const char *data, size_t len, kube_line_fn fn, void *ctx);
 
 enum kube_event_type {
 	KUBE_EV_ADDED,

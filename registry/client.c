@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "registry/challenge.h"
-#include "registry/credentials.h"
+#include "registry/credhelper.h"
 #include "util/backoff.h"
 #include "util/fileio.h"
 #include "util/timefmt.h"

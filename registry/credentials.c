@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "registry/credhelper.h"
 #include "util/dynbuf.h"
 #include "util/fileio.h"
 #include "util/jsonget.h"
@@ -67,10 +66,24 @@ static bool decode_auth(const char *b64, struct reg_credentials *out)
 	return ok;
 }
 
+bool reg_credentials_helper_name_valid(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n >= REG_HELPER_NAME_MAX || name[0] == '.' || name[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
 /* Names the helper that holds the credentials (from the config's member field); REG_E_INVALID for a bad name. */
 static enum reg_err use_helper(const char *name, const char *field, struct reg_credentials *out, char *errbuf, size_t errlen)
 {
-	if (!reg_credhelper_name_valid(name))
+	if (!reg_credentials_helper_name_valid(name))
 		return reg_fail(errbuf, errlen, REG_E_INVALID, "docker config: %s names \"%.64s\", which is not a credential helper name",
 				field, name ? name : "");
 	snprintf(out->helper, sizeof(out->helper), "%s", name);
@@ -154,35 +167,6 @@ enum reg_err reg_credentials_parse(const char *json, size_t len, const char *hos
 		err = reg_fail(errbuf, errlen, REG_E_NOT_FOUND, "docker config has no credentials for %s", host);
 out:
 	cJSON_Delete(root);
-	return err;
-}
-
-enum reg_err reg_credentials_load(const char *dir, const char *host, struct reg_credentials *out, char *errbuf, size_t errlen)
-{
-	char path[4096];
-	struct dynbuf buf;
-	enum reg_err err = REG_OK;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if ((size_t)snprintf(path, sizeof(path), "%s/config.json", dir) >= sizeof(path))
-		return reg_fail(errbuf, errlen, REG_E_INVALID, "docker config folder path is too long");
-	dynbuf_init(&buf, REG_CONFIG_MAX);
-	rc = file_read_all(path, &buf);
-	if (rc == EFBIG)
-		err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "%s is larger than %zu bytes", path, REG_CONFIG_MAX);
-	else if (rc)
-		err = reg_fail(errbuf, errlen, REG_E_IO, "cannot read %s: %s", path, strerror(rc));
-	else
-		err = reg_credentials_parse(dynbuf_str(&buf), dynbuf_len(&buf), host, out, errbuf, errlen);
-	if (err == REG_OK && out->helper[0]) {
-		char helper[REG_HELPER_NAME_MAX];
-		snprintf(helper, sizeof(helper), "%s", out->helper);
-		err = reg_credhelper_get(helper, host, REG_HELPER_TIMEOUT_MS, out, errbuf, errlen);
-	}
-	if (buf.data)
-		OPENSSL_cleanse(buf.data, buf.len);
-	dynbuf_free(&buf);
 	return err;
 }
 

@@ -35,9 +35,8 @@ struct reg_credentials {
 enum reg_err reg_credentials_parse(const char *json, size_t len, const char *host, struct reg_credentials *out, char *errbuf,
 				   size_t errlen);
 
-/* Reads DIR/config.json (at most REG_CONFIG_MAX bytes) and calls reg_credentials_parse(); when a helper holds host's
- * credentials, asks it (reg_credhelper_get(), REG_HELPER_TIMEOUT_MS). REG_E_IO when the file cannot be read. */
-enum reg_err reg_credentials_load(const char *dir, const char *host, struct reg_credentials *out, char *errbuf, size_t errlen);
+/* Whether name may follow "docker-credential-": 1 to 64 of [A-Za-z0-9._-], not starting with '.' or '-'. */
+bool reg_credentials_helper_name_valid(const char *name);
 
 /* Copies src into a field of struct reg_credentials (REG_CRED_FIELD_MAX bytes); false when it does not fit. */
 bool reg_credentials_copy_field(char *dst, const char *src);

@@ -1,30 +1,20 @@
-/* Docker credential helpers: `docker-credential-<name> get` for a registry host, bounded in time and output. */
+/* Docker credential helpers (`docker-credential-<name> get` for a registry host, bounded in time and output), and a
+ * host's credentials from a docker config folder: the file's own or its helper's. */
 #include "registry/credhelper.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "util/dynbuf.h"
+#include "util/fileio.h"
 #include "util/jsonget.h"
 #include "util/subprocess.h"
 
 #define HELPER_PREFIX "docker-credential-"
-
-bool reg_credhelper_name_valid(const char *name)
-{
-	size_t n = name ? strlen(name) : 0;
-
-	if (n == 0 || n >= REG_HELPER_NAME_MAX || name[0] == '.' || name[0] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
-}
 
 enum reg_err reg_credhelper_parse(const char *helper, const char *json, size_t len, struct reg_credentials *out, char *errbuf,
 				  size_t errlen)
@@ -76,7 +66,7 @@ enum reg_err reg_credhelper_get(const char *helper, const char *host, int timeou
 	int rc, n;
 
 	memset(out, 0, sizeof(*out));
-	if (!reg_credhelper_name_valid(helper))
+	if (!reg_credentials_helper_name_valid(helper))
 		return reg_fail(errbuf, errlen, REG_E_INVALID, "\"%.64s\" is not a credential helper name", helper ? helper : "");
 	n = snprintf(input, sizeof(input), "%s\n", host);
 	if (n < 0 || (size_t)n >= sizeof(input))
@@ -108,5 +98,34 @@ enum reg_err reg_credhelper_get(const char *helper, const char *host, int timeou
 		err = reg_credhelper_parse(helper, dynbuf_str(&res.out), dynbuf_len(&res.out), out, errbuf, errlen);
 	OPENSSL_cleanse(words, sizeof(words));
 	subprocess_result_free(&res);
+	return err;
+}
+
+enum reg_err reg_credentials_load(const char *dir, const char *host, struct reg_credentials *out, char *errbuf, size_t errlen)
+{
+	char path[4096];
+	struct dynbuf buf;
+	enum reg_err err = REG_OK;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((size_t)snprintf(path, sizeof(path), "%s/config.json", dir) >= sizeof(path))
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "docker config folder path is too long");
+	dynbuf_init(&buf, REG_CONFIG_MAX);
+	rc = file_read_all(path, &buf);
+	if (rc == EFBIG)
+		err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "%s is larger than %zu bytes", path, REG_CONFIG_MAX);
+	else if (rc)
+		err = reg_fail(errbuf, errlen, REG_E_IO, "cannot read %s: %s", path, strerror(rc));
+	else
+		err = reg_credentials_parse(dynbuf_str(&buf), dynbuf_len(&buf), host, out, errbuf, errlen);
+	if (err == REG_OK && out->helper[0]) {
+		char helper[REG_HELPER_NAME_MAX];
+		snprintf(helper, sizeof(helper), "%s", out->helper);
+		err = reg_credhelper_get(helper, host, REG_HELPER_TIMEOUT_MS, out, errbuf, errlen);
+	}
+	if (buf.data)
+		OPENSSL_cleanse(buf.data, buf.len);
+	dynbuf_free(&buf);
 	return err;
 }

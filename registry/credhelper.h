@@ -1,4 +1,5 @@
-/* Docker credential helpers: `docker-credential-<name> get` for a registry host, bounded in time and output. */
+/* Docker credential helpers (`docker-credential-<name> get` for a registry host, bounded in time and output), and a
+ * host's credentials from a docker config folder: the file's own or its helper's. */
 #ifndef MAC_REGISTRY_CREDHELPER_H
 #define MAC_REGISTRY_CREDHELPER_H
 
@@ -10,9 +11,6 @@
 
 #define REG_HELPER_TIMEOUT_MS 10000               /* longest a helper may take (ECR's does a network round trip) */
 #define REG_HELPER_OUTPUT_MAX ((size_t)64 * 1024) /* largest answer read */
-
-/* Whether name may follow "docker-credential-": 1 to 64 of [A-Za-z0-9._-], not starting with '.' or '-'. */
-bool reg_credhelper_name_valid(const char *name);
 
 /* Reads a helper's answer (JSON text of len bytes) into out (cleared first); REG_E_INVALID or REG_E_TOO_LONG. */
 enum reg_err reg_credhelper_parse(const char *helper, const char *json, size_t len, struct reg_credentials *out, char *errbuf,
@@ -30,5 +28,9 @@ enum reg_err reg_credhelper_parse(const char *helper, const char *json, size_t l
  */
 enum reg_err reg_credhelper_get(const char *helper, const char *host, int timeout_ms, struct reg_credentials *out, char *errbuf,
 				size_t errlen);
+
+/* Reads DIR/config.json (at most REG_CONFIG_MAX bytes) and calls reg_credentials_parse(); when a helper holds host's
+ * credentials, asks it (reg_credhelper_get(), REG_HELPER_TIMEOUT_MS). REG_E_IO when the file cannot be read. */
+enum reg_err reg_credentials_load(const char *dir, const char *host, struct reg_credentials *out, char *errbuf, size_t errlen);
 
 #endif

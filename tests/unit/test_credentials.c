@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "registry/credhelper.h"
 #include "registry/credentials.h"
 
 /* base64("ci:p4ss:word") */

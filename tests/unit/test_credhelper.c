@@ -65,11 +65,11 @@ static void test_failures(void **state)
 	assert_int_equal(reg_credhelper_get("absent-helper", "reg.io", 5000, &c, err, sizeof(err)), REG_E_AUTH);
 	assert_non_null(strstr(err, "cannot run the credential helper docker-credential-absent-helper for reg.io"));
 	assert_int_equal(reg_credhelper_get("../../bin/sh", "reg.io", 5000, &c, err, sizeof(err)), REG_E_INVALID);
-	assert_false(reg_credhelper_name_valid(""));
-	assert_false(reg_credhelper_name_valid("-rf"));
-	assert_false(reg_credhelper_name_valid("a b"));
-	assert_true(reg_credhelper_name_valid("ecr-login"));
-	assert_true(reg_credhelper_name_valid("acr-env"));
+	assert_false(reg_credentials_helper_name_valid(""));
+	assert_false(reg_credentials_helper_name_valid("-rf"));
+	assert_false(reg_credentials_helper_name_valid("a b"));
+	assert_true(reg_credentials_helper_name_valid("ecr-login"));
+	assert_true(reg_credentials_helper_name_valid("acr-env"));
 }
 
 /* Writes config.json with text into a fresh folder; returns the folder (static storage). */
