@@ -81,7 +81,9 @@ platforms_of() {
 
 kubectl apply -f crds/multiarch.dev_multiarchbuilds.yaml >/dev/null
 kubectl wait --for condition=established crd/multiarchbuilds.multiarch.dev --timeout=30s >/dev/null
-kubectl get namespace "$NS" >/dev/null 2>&1 || kubectl create namespace "$NS" >/dev/null
+# a run before this one on the same cluster leaves its builds, Jobs and Events: each run starts from none
+kubectl delete namespace "$NS" --ignore-not-found --wait=true --timeout=120s >/dev/null 2>&1
+kubectl create namespace "$NS" >/dev/null
 
 # registry faults: a few of each kind per ten builds, then the proxy passes everything
 per=$(((BUILDS + 9) / 10))
