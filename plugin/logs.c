@@ -51,6 +51,12 @@ static void platform_pod(const cJSON *build, const char *platform, char *pod, si
 	snprintf(phase, phase_len, "%s", json_str_at(e, "phase", NULL) ? json_str_at(e, "phase", NULL) : "");
 }
 
+/* Whether nothing more will be logged for the platform: the build is final, or the platform is. */
+static bool ended(enum mab_state state, const char *phase)
+{
+	return state != MAB_GOING || strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0;
+}
+
 /* Follows the platform's pods until the build or the platform is final and its last pod's log is read. */
 static void *follow_platform(void *arg)
 {
@@ -70,10 +76,12 @@ static void *follow_platform(void *arg)
 		if (pod[0] && strcmp(pod, done) != 0 && log_path(path, sizeof(path), p->ctx->namespace, pod, true)) {
 			struct kube_stream_options o = {path, 0, LOG_LINE_MAX, NULL, NULL};
 			enum kube_err e = kube_stream_lines(p->ctx->client, &o, print_line, p, err, sizeof(err));
-			if (e == KUBE_E_HTTP) { /* 400: its container has not started yet */
+			if (e == KUBE_E_HTTP && !ended(state, phase)) { /* 400: its container has not started yet */
 				sleep(FOLLOW_PAUSE_S);
 				continue;
 			}
+			if (e == KUBE_E_HTTP) /* it never started, and the build or the platform is over */
+				break;
 			if (e != KUBE_OK) {
 				fprintf(stderr, "kubectl-mab: %s\n", err);
 				p->failures++;
@@ -81,7 +89,7 @@ static void *follow_platform(void *arg)
 			snprintf(done, sizeof(done), "%s", pod);
 			continue;
 		}
-		if (state != MAB_GOING || strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0)
+		if (ended(state, phase))
 			break;
 		sleep(FOLLOW_PAUSE_S);
 	}
