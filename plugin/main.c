@@ -52,20 +52,24 @@ static bool flag_value(int argc, char **argv, int *i, const char *lng, const cha
 	return false;
 }
 
-static bool parse_globals(int argc, char **argv, struct global_flags *g)
+/* Takes the global flags out of argv wherever they stand (kubectl users write `-n NS` before or after the command),
+ * moving the other words down; g->command is where the command is, and *argc counts what is left. False without a
+ * command, or when the first word left is a flag. */
+static bool parse_globals(int *argc, char **argv, struct global_flags *g)
 {
+	int kept = 1;
+
 	memset(g, 0, sizeof(*g));
-	for (int i = 1; i < argc; i++) {
-		if (flag_value(argc, argv, &i, "--kubeconfig", NULL, &g->kubeconfig) ||
-		    flag_value(argc, argv, &i, "--context", NULL, &g->context) ||
-		    flag_value(argc, argv, &i, "--namespace", "-n", &g->namespace))
+	for (int i = 1; i < *argc; i++) {
+		if (flag_value(*argc, argv, &i, "--kubeconfig", NULL, &g->kubeconfig) ||
+		    flag_value(*argc, argv, &i, "--context", NULL, &g->context) ||
+		    flag_value(*argc, argv, &i, "--namespace", "-n", &g->namespace))
 			continue;
-		if (argv[i][0] == '-')
-			return false;
-		g->command = i;
-		return true;
+		argv[kept++] = argv[i];
 	}
-	return false;
+	*argc = kept;
+	g->command = 1;
+	return kept > 1 && argv[1][0] != '-';
 }
 
 /* Whether the subcommand's arguments ask for help. */
@@ -127,7 +131,7 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return MAB_EXIT_OK;
 	}
-	if (!parse_globals(argc, argv, &g)) {
+	if (!parse_globals(&argc, argv, &g)) {
 		fputs(usage, stderr);
 		return MAB_EXIT_USAGE;
 	}

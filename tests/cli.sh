@@ -194,6 +194,8 @@ expect_match "... naming it" "frobnicate: unknown command" "$err"
 mab --kubeconfig=/nonexistent wait x
 expect_eq "kubectl-mab: a kubeconfig that cannot be read exits 1" 1 "$rc"
 expect_match "... saying so" "cannot read kubeconfig /nonexistent" "$err"
+mab wait x -n builds --kubeconfig /nonexistent
+expect_eq "kubectl-mab: the kubeconfig flags after the command count too" "1 cannot read kubeconfig /nonexistent" "$rc $(grep -o 'cannot read kubeconfig /nonexistent' <<<"$err")"
 mab wait
 expect_eq "kubectl-mab wait without a name exits 2" 2 "$rc"
 mab completion bash
