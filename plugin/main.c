@@ -30,10 +30,9 @@ static const char usage[] = "kubectl mab: wait for, follow, re-run and show Mult
 			    "  -n, --namespace=NS the build's namespace (default: the context's)\n"
 			    "  -h, --help         this help\n";
 
-/* The global flags: their values, and the index of the subcommand in argv. */
+/* The global flags' values. */
 struct global_flags {
 	const char *kubeconfig, *context, *namespace;
-	int command;
 };
 
 /* Reads flag at argv[*i] ("--name=v" or "--name v", also short) into *value; false when it is not that flag. */
@@ -53,8 +52,8 @@ static bool flag_value(int argc, char **argv, int *i, const char *lng, const cha
 }
 
 /* Takes the global flags out of argv wherever they stand (kubectl users write `-n NS` before or after the command),
- * moving the other words down; g->command is where the command is, and *argc counts what is left. False without a
- * command, or when the first word left is a flag. */
+ * moving the other words down, so that the command is argv[1]; *argc counts what is left. False without a command,
+ * or when the first word left is a flag. */
 static bool parse_globals(int *argc, char **argv, struct global_flags *g)
 {
 	int kept = 1;
@@ -68,7 +67,6 @@ static bool parse_globals(int *argc, char **argv, struct global_flags *g)
 		argv[kept++] = argv[i];
 	}
 	*argc = kept;
-	g->command = 1;
 	return kept > 1 && argv[1][0] != '-';
 }
 
@@ -135,19 +133,19 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return MAB_EXIT_USAGE;
 	}
-	if (strcmp(argv[g.command], "__complete") != 0 && asks_help(argc - g.command - 1, argv + g.command + 1)) {
+	if (strcmp(argv[1], "__complete") != 0 && asks_help(argc - 2, argv + 2)) {
 		fputs(usage, stdout);
 		return MAB_EXIT_OK;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]) && !known; i++) {
 		struct mab_context ctx;
-		known = strcmp(argv[g.command], commands[i].name) == 0;
+		known = strcmp(argv[1], commands[i].name) == 0;
 		if (!known)
 			continue;
 		memset(&ctx, 0, sizeof(ctx));
-		ctx.argc = argc - g.command - 1;
-		ctx.argv = argv + g.command + 1;
+		ctx.argc = argc - 2;
+		ctx.argv = argv + 2;
 		ctx.kubeconfig = g.kubeconfig;
 		ctx.context = g.context;
 		ctx.namespace_flag = g.namespace;
@@ -155,7 +153,7 @@ int main(int argc, char **argv)
 		mab_disconnect(&ctx);
 	}
 	if (!known)
-		fprintf(stderr, "kubectl-mab: %s: unknown command (kubectl mab --help)\n", argv[g.command]);
+		fprintf(stderr, "kubectl-mab: %s: unknown command (kubectl mab --help)\n", argv[1]);
 	curl_global_cleanup();
 	return code;
 }
