@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the pinned upstream test tools (etcd, Kubernetes control plane, kubectl, the real node's kubelet and kube-proxy,
-# kwok) from their Go modules and caches them.
+# kwok, helm) from their Go modules and caches them.
 #
 # Usage: tests/env/build-tools.sh            build what is missing, print the bin dir
 #        tests/env/build-tools.sh --print    print the bin dir only
@@ -120,6 +120,9 @@ build_tool kubelet "$KUBE_VERSION" k8s.io/kubernetes "v0.${KUBE_VERSION#v1.}" "$
 
 build_tool kwok "$KWOK_VERSION" sigs.k8s.io/kwok "$KWOK_VERSION" \
 	"-s -w" kwok=sigs.k8s.io/kwok/cmd/kwok
+
+build_tool helm "$HELM_VERSION" helm.sh/helm/v4 "$HELM_VERSION" \
+	"-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" helm=helm.sh/helm/v4/cmd/helm
 
 # the arm64 node's kubelet and Kaniko executor (the kubelet runs under qemu-user; tests/env/real-node.sh), unless
 # the arm64 node is turned off (MAC_ARM64_NODE=0)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates deploy/crd.yaml (a copy of crds/, which kustomize needs inside deploy/) and deploy/install.yaml
 # (everything, rendered by the pinned kubectl's kustomize), deploy/namespaced/install.yaml, and
-# deploy/monitoring/prometheusrule.yaml (the alert rules wrapped for the Prometheus Operator). With --check, fails
-# when one is out of date instead.
+# deploy/monitoring/prometheusrule.yaml (the alert rules wrapped for the Prometheus Operator), and the chart's copies
+# (deploy/chart/crds/, deploy/chart/files/: Helm reads no file outside the chart). With --check, fails when one is
+# out of date instead.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 kubectl=$(tests/env/build-tools.sh --print)/kubectl
@@ -35,7 +36,15 @@ cp deploy/namespaced/kustomization.yaml deploy/namespaced/rbac.yaml deploy/build
 	echo "spec:"
 	grep -v '^#' deploy/monitoring/alerts.rules.yaml | sed 's/^/  /'
 } >"$work/prometheusrule.rendered"
+# the chart's copies: source, copy
+chart_copies=(crds/multiarch.dev_multiarchbuilds.yaml deploy/chart/crds/multiarch.dev_multiarchbuilds.yaml
+	deploy/admission-policy.yaml deploy/chart/files/admission-policy.yaml
+	deploy/monitoring/alerts.rules.yaml deploy/chart/files/alerts.rules.yaml)
 if [ "${1:-}" = --check ]; then
+	for ((i = 0; i < ${#chart_copies[@]}; i += 2)); do
+		cmp -s "${chart_copies[i]}" "${chart_copies[i + 1]}" ||
+			{ echo "${chart_copies[i + 1]} is out of date: run make manifests" >&2; exit 1; }
+	done
 	cmp -s "$work/prometheusrule.rendered" deploy/monitoring/prometheusrule.yaml ||
 		{ echo "deploy/monitoring/prometheusrule.yaml is out of date: run make manifests" >&2; exit 1; }
 	cmp -s crds/multiarch.dev_multiarchbuilds.yaml deploy/crd.yaml || { echo "deploy/crd.yaml is out of date: run make manifests" >&2; exit 1; }
@@ -48,3 +57,6 @@ cp crds/multiarch.dev_multiarchbuilds.yaml deploy/crd.yaml
 cp "$work/install.rendered" deploy/install.yaml
 cp "$work/namespaced.rendered" deploy/namespaced/install.yaml
 cp "$work/prometheusrule.rendered" deploy/monitoring/prometheusrule.yaml
+for ((i = 0; i < ${#chart_copies[@]}; i += 2)); do
+	cp "${chart_copies[i]}" "${chart_copies[i + 1]}"
+done

@@ -3,6 +3,8 @@
 KUBE_VERSION=v1.35.4
 ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.8.0
+# the Helm client the chart's tests install with (deploy/chart/)
+HELM_VERSION=v4.3.2
 # the real node's builder images: BuildKit (rootless, with rootlesskit) and the Kaniko executor, from their modules
 BUILDKIT_VERSION=v0.34.2
 ROOTLESSKIT_VERSION=v2.3.6
