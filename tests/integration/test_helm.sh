@@ -25,6 +25,7 @@ clashing=(clusterrole/multiarch-controller-nodes clusterrolebinding/multiarch-co
 	validatingadmissionpolicybinding/multiarchbuilds-requested-at-bounded)
 restore() {
 	"$helm" uninstall "$release" -n "$release_ns" --wait --timeout 60s >/dev/null 2>&1
+	"$helm" uninstall "$release" -n multiarch-system --wait --timeout 60s >/dev/null 2>&1
 	kubectl delete namespace "$release_ns" "$build_ns" --wait=false >/dev/null 2>&1
 	[ -s "$work/set-aside.json" ] && kubectl create -f "$work/set-aside.json" >/dev/null 2>&1
 	rm -rf "$work"
@@ -174,4 +175,14 @@ expect_eq "the build namespace is kept (helm.sh/resource-policy: keep), with its
 expect_eq "the CRD is kept, as Helm does with crds/" multiarchbuilds.multiarch.dev \
 	"$(kubectl get crd multiarchbuilds.multiarch.dev -o jsonpath='{.metadata.name}')"
 expect_eq "helm lists no release" "" "$("$helm" list -n "$release_ns" -q)"
+
+# --- a cluster installed from deploy/install.yaml moves to the chart (docs/install.md)
+kubectl apply -f deploy/install.yaml >/dev/null 2>&1
+out=$("$helm" install "$release" "$chart" -n multiarch-system --set buildNamespaces.create=false --take-ownership \
+	--force-conflicts 2>&1)
+expect_match "helm install --take-ownership --force-conflicts adopts an install.yaml install" "STATUS: deployed" "$out"
+expect_eq "  its Deployment is the release's now" "$release" \
+	"$(kubectl get deployment multiarch-controller -n multiarch-system -o jsonpath='{.metadata.annotations.meta\.helm\.sh/release-name}')"
+"$helm" uninstall "$release" -n multiarch-system --wait --timeout 120s >/dev/null 2>&1
+kubectl delete namespace multiarch-system --wait=false >/dev/null 2>&1
 finish helm

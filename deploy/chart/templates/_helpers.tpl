@@ -9,10 +9,10 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 
-{{/* The controller pods' selector. */}}
+{{/* The controller pods' selector: deploy/'s, so that a Deployment installed from deploy/install.yaml can be
+adopted (a selector is immutable); the objects' names are fixed too, so a cluster has one release. */}}
 {{- define "mac.selector" -}}
 app.kubernetes.io/name: multiarch-controller
-app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
 {{/* The controller image: repository@digest when a digest is given, else repository:tag (tag: appVersion). */}}
