@@ -43,6 +43,8 @@ done | jq -s '{apiVersion: "v1", kind: "List", items: map(del(.metadata.resource
 kubectl delete "${clashing[@]}" --ignore-not-found >/dev/null 2>&1
 
 # --- lint and renderings
+expect_eq "Chart.yaml's version and appVersion are the VERSION file's" "$(cat VERSION) $(cat VERSION)" \
+	"$(sed -n 's/^version: //p' "$chart/Chart.yaml") $(sed -n 's/^appVersion: //p' "$chart/Chart.yaml")"
 expect_match "helm lint --strict passes" "1 chart\(s\) linted, 0 chart\(s\) failed" "$("$helm" lint --strict "$chart" 2>&1)"
 out=$("$helm" lint --strict "$chart" --set installScope=everywhere 2>&1)
 expect_match "a value outside the schema is refused, naming it" "installScope.*must be one of" "$out"
