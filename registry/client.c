@@ -17,6 +17,7 @@
 
 #include "registry/challenge.h"
 #include "registry/credhelper.h"
+#include "registry/transfer.h"
 #include "util/backoff.h"
 #include "util/fileio.h"
 #include "util/timefmt.h"
@@ -256,113 +257,6 @@ static void store_token(struct reg_client *c, const char *host, const char *scop
 	t->expires.tv_nsec = (long)((exp - (double)t->expires.tv_sec) * 1e9);
 }
 
-/* Per-attempt state filled by the curl callbacks. */
-struct transfer {
-	struct reg_response *resp;
-	size_t body_max;
-	FILE *download;
-	long long download_max; /* with download: the most bytes it may receive */
-	long long downloaded;
-	bool too_big;
-	char challenge[REG_CHALLENGE_MAX + 1];
-	long retry_after_s;
-	long status; /* of the response being received, from its status line */
-};
-
-/* Copies a header value (trimmed) into dst when the line's name matches name. */
-static bool header_value(const char *line, size_t len, const char *name, char *dst, size_t cap)
-{
-	size_t n = strlen(name);
-
-	if (len <= n || strncasecmp(line, name, n) != 0 || line[n] != ':')
-		return false;
-	line += n + 1;
-	len -= n + 1;
-	while (len && (*line == ' ' || *line == '\t')) {
-		line++;
-		len--;
-	}
-	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' '))
-		len--;
-	if (len >= cap)
-		len = cap - 1;
-	memcpy(dst, line, len);
-	dst[len] = '\0';
-	return true;
-}
-
-static size_t on_header(char *line, size_t size, size_t nmemb, void *userp)
-{
-	struct transfer *t = userp;
-	size_t len = size * nmemb;
-	char value[64];
-
-	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
-		/* a new response of a redirect chain: forget the previous one's headers */
-		t->resp->content_type[0] = t->resp->docker_digest[0] = t->resp->location[0] = '\0';
-		t->challenge[0] = '\0';
-		t->retry_after_s = -1;
-		t->status = 0;
-		if (len > 9) {
-			const char *sp = memchr(line, ' ', len);
-			if (sp)
-				t->status = strtol(sp + 1, NULL, 10);
-		}
-		return len;
-	}
-	header_value(line, len, "Content-Type", t->resp->content_type, sizeof(t->resp->content_type));
-	header_value(line, len, "Docker-Content-Digest", t->resp->docker_digest, sizeof(t->resp->docker_digest));
-	header_value(line, len, "Location", t->resp->location, sizeof(t->resp->location));
-	if (!t->challenge[0])
-		header_value(line, len, "WWW-Authenticate", t->challenge, sizeof(t->challenge));
-	if (header_value(line, len, "Retry-After", value, sizeof(value))) {
-		char *end = NULL;
-		long v = strtol(value, &end, 10);
-		/* only the delay-seconds form; an HTTP date falls back to our own backoff */
-		t->retry_after_s = (end != value && *end == '\0' && v >= 0) ? v : -1;
-	}
-	return len;
-}
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
-{
-	struct transfer *t = userp;
-	size_t len = size * nmemb;
-
-	/* only a successful body goes to the download file; error bodies are kept for messages */
-	if (t->download && t->status >= 200 && t->status < 300) {
-		if (t->downloaded + (long long)len > t->download_max) {
-			t->too_big = true; /* not one byte past the declared size reaches the disk */
-			return 0;
-		}
-		t->downloaded += (long long)len;
-		return fwrite(data, 1, len, t->download) == len ? len : 0;
-	}
-	if (dynbuf_len(&t->resp->body) + len > t->body_max) {
-		t->too_big = true;
-		return 0;
-	}
-	return dynbuf_add(&t->resp->body, data, len) == DYNBUF_OK ? len : 0;
-}
-
-static bool retryable_curl(CURLcode rc)
-{
-	switch (rc) {
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_RECV_ERROR:
-	case CURLE_SEND_ERROR:
-	case CURLE_GOT_NOTHING:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /*
  * The CAs handle h trusts: the private ones from memory, the system's from
  * their hashed directory when there is one (parsing the whole system bundle
@@ -398,7 +292,7 @@ static bool request_url(const struct reg_client *c, const struct reg_request *re
  * performs it and then frees *headers; on error nothing is left to free.
  */
 static CURLcode prepare_transfer(struct reg_client *c, CURL *h, const struct reg_request *req, const char *authorization,
-				 struct transfer *t, char *curl_error, struct curl_slist **headers_out)
+				 struct reg_transfer *t, char *curl_error, struct curl_slist **headers_out)
 {
 	char url[4096], header[AUTH_HEADER_MAX + 32];
 	struct curl_slist *headers = NULL;
@@ -423,9 +317,9 @@ static CURLcode prepare_transfer(struct reg_client *c, CURL *h, const struct reg
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, strncmp(url, "https://", 8) == 0 ? "https" : "http,https");
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "multiarch-controller");
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, reg_transfer_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, reg_transfer_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
 	set_trust(c, h);
 	/* blob downloads are redirected to storage; curl drops our Authorization on a host change */
@@ -546,7 +440,7 @@ static void perform_all(struct reg_client *c, CURL *const *handles, size_t n, CU
 }
 
 /* Sends one HTTP request (no retry, no auth handshake) over the client's own handle. */
-static CURLcode send_once(struct reg_client *c, const struct reg_request *req, const char *authorization, struct transfer *t,
+static CURLcode send_once(struct reg_client *c, const struct reg_request *req, const char *authorization, struct reg_transfer *t,
 			  char *curl_error)
 {
 	struct curl_slist *headers;
@@ -590,7 +484,7 @@ static enum reg_err fetch_token(struct reg_client *c, struct host_auth *h, const
 {
 	struct dynbuf url, form;
 	struct reg_response resp = {0};
-	struct transfer t = {.resp = &resp, .body_max = TOKEN_RESPONSE_MAX};
+	struct reg_transfer t = {.resp = &resp, .body_max = TOKEN_RESPONSE_MAX};
 	char curl_error[CURL_ERROR_SIZE], *esc;
 	struct curl_slist *headers = NULL;
 	cJSON *json = NULL;
@@ -631,9 +525,9 @@ static enum reg_err fetch_token(struct reg_client *c, struct host_auth *h, const
 		curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 60L);
 		curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 		curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "multiarch-controller");
-		curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, reg_transfer_header);
 		curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, &t);
-		curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+		curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, reg_transfer_body);
 		curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &t);
 		set_trust(c, c->curl);
 		if (h->have_credentials && h->credentials.identity_token[0]) {
@@ -807,7 +701,7 @@ static enum reg_err answer_challenge(struct reg_client *c, struct host_auth *h, 
 }
 
 /* The wait before the next attempt: our backoff, or the registry's Retry-After (capped) when longer. */
-static unsigned retry_delay_ms(struct reg_client *c, unsigned attempt, CURLcode rc, const struct transfer *t)
+static unsigned retry_delay_ms(struct reg_client *c, unsigned attempt, CURLcode rc, const struct reg_transfer *t)
 {
 	unsigned delay = backoff_delay_ms(attempt, c->opts.backoff_base_ms, c->opts.backoff_cap_ms, &c->rng);
 
@@ -821,7 +715,7 @@ static unsigned retry_delay_ms(struct reg_client *c, unsigned attempt, CURLcode 
 }
 
 /* The error of a transfer that stopped because its answer was too large. */
-static enum reg_err too_big(const struct reg_request *req, const struct transfer *t, const char *where, char *errbuf, size_t errlen)
+static enum reg_err too_big(const struct reg_request *req, const struct reg_transfer *t, const char *where, char *errbuf, size_t errlen)
 {
 	if (t->download)
 		return reg_fail(errbuf, errlen, REG_E_TOO_LONG,
@@ -844,7 +738,7 @@ static enum reg_err retries_exhausted(const struct reg_request *req, CURLcode rc
 
 enum reg_err reg_client_do(struct reg_client *c, const struct reg_request *req, struct reg_response *resp, char *errbuf, size_t errlen)
 {
-	struct transfer t = {.resp = resp, .download = req->download, .download_max = req->download_max};
+	struct reg_transfer t = {.resp = resp, .download = req->download, .download_max = req->download_max};
 	struct host_auth *h;
 	char curl_error[CURL_ERROR_SIZE], auth[AUTH_HEADER_MAX], where[256];
 	enum url_target target = url_target_of(c, req, where, sizeof(where));
@@ -888,7 +782,7 @@ enum reg_err reg_client_do(struct reg_client *c, const struct reg_request *req, 
 			h->answered = true;
 			return REG_OK;
 		}
-		if (rc != CURLE_OK && !retryable_curl(rc))
+		if (rc != CURLE_OK && !reg_transfer_retryable(rc))
 			return reg_fail(errbuf, errlen, REG_E_NETWORK, "%s %s: %s", req->method, where,
 					curl_error[0] ? curl_error : curl_easy_strerror(rc));
 		if (attempt >= c->opts.max_retries)
@@ -917,7 +811,7 @@ static bool host_answered(struct reg_client *c, const struct reg_request *req)
 static void get_slice(struct reg_client *c, const struct reg_request *reqs, size_t n, struct reg_response *resps, enum reg_err *errs,
 		      char (*errbufs)[REG_ERRBUF_SIZE])
 {
-	struct transfer t[REG_BATCH_MAX] = {0};
+	struct reg_transfer t[REG_BATCH_MAX] = {0};
 	struct curl_slist *headers[REG_BATCH_MAX] = {0};
 	char curl_errors[REG_BATCH_MAX][CURL_ERROR_SIZE], auth[AUTH_HEADER_MAX];
 	CURL *handles[REG_BATCH_MAX] = {0};
