@@ -66,11 +66,12 @@ $probe status "$ns" probe-build >"$work/status" 2>&1
 expect_eq "a status written through the status subresource" OK "$(fact status_patch "$work/status")"
 expect_eq "kubectl reads it back" Building "$(kubectl get mab probe-build -n "$ns" -o jsonpath='{.status.phase}')"
 
-# --- a reflector: forced 410 (a resourceVersion far too old), then an apiserver restart mid-stream
+# --- a reflector: forced 410 (a resourceVersion far too old), then an apiserver restart mid-stream; it runs 60 s,
+# which the restart, 60 creates, a patch and a delete must fit in on a loaded machine (30 s did not, once)
 # (a namespace of its own: deleting the 1,200 ConfigMaps above one by one would take minutes)
 rns=$ns-watch
 kubectl create namespace "$rns" >/dev/null
-$probe reflect "$rns" 30 1 >"$work/reflect" 2>"$work/reflect.err" &
+$probe reflect "$rns" 60 1 >"$work/reflect" 2>"$work/reflect.err" &
 bg=$!
 sleep 3
 for i in $(seq 1 30); do kubectl create configmap "before-$i" -n "$rns" --from-literal=v="$i" >/dev/null; done
