@@ -8,9 +8,17 @@
 #   make bench        the benchmarks against peer tools (build/bench/)
 #   make chaos        the chaos soak: 200 builds under kills, restarts and registry faults
 #   make fuzz         every libFuzzer target for FUZZ_SECONDS each (make test: FUZZ_TEST_RUNS from a fixed seed)
+#   make release VERSION=x.y.z   the controller image built by itself on the local cluster, and the release
+#                                artifacts pinned to its digest (build/dist/x.y.z/, docs/release.md)
 #   make cluster-up / cluster-down   the local test cluster and registry
 
+# VERSION on the command line names a release (make release); what this tree builds is the VERSION file's
+ifeq ($(origin VERSION),command line)
+RELEASE_VERSION := $(VERSION)
+override VERSION := $(shell cat VERSION)
+else
 VERSION := $(shell cat VERSION)
+endif
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 export PATH := /usr/local/go/bin:$(PATH)
 
@@ -61,7 +69,7 @@ FUZZ_CC ?= clang
 
 .SECONDARY:
 
-.PHONY: bench chaos manifests all deps test unit check lint fuzz demo demo-down cluster-up cluster-down tools integration cli-test clean
+.PHONY: release bench chaos manifests all deps test unit check lint fuzz demo demo-down cluster-up cluster-down tools integration cli-test clean
 
 all: $(BIN) $(PLUGIN) $(PLUGIN_COMPLETE)
 
@@ -183,6 +191,9 @@ demo: deps tools $(BIN)
 	@tests/demo.sh
 
 demo-down: cluster-down
+
+release: deps tools $(BIN)
+	@deploy/release.sh "$(RELEASE_VERSION)"
 
 clean:
 	rm -rf build bin

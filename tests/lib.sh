@@ -56,3 +56,32 @@ spec:
 ${4:-}
 EOF
 }
+
+# inline_builder_config: BUILDER_CONFIG with the TLS registry's CA inline (the file is this host's; pods read the
+# configuration from a ConfigMap)
+inline_builder_config() {
+	grep -v '^caBundleFile:' "$BUILDER_CONFIG"
+	echo "caBundle: |"
+	sed 's/^/  /' "$MAC_CLUSTER_DIR/registry-tls/ca.crt"
+}
+
+# build_hello NS SECONDS: a one-platform buildah build `hello` of examples/hello in NS on the real nodes, for the
+# controller under test to run; waits up to SECONDS until it is Ready and prints its status.image
+build_hello() {
+	kubectl create configmap hello-src -n "$1" --from-file=examples/hello/Dockerfile --from-file=examples/hello/hello.txt >/dev/null
+	kubectl apply -f - >/dev/null <<EOF
+apiVersion: multiarch.dev/v1alpha1
+kind: MultiArchBuild
+metadata: {name: hello, namespace: $1}
+spec:
+  image: $REGISTRY/$1/hello:1.0
+  platforms: [linux/amd64]
+  source: {configMap: {name: hello-src}}
+  builder: {type: buildah}
+  placement: {nodeSelector: {multiarch.dev/node: real}}
+  policy: {retries: 0, timeout: 10m}
+EOF
+	wait_for "$2" hello_ready "$1"
+	kubectl get mab hello -n "$1" -o jsonpath='{.status.image}'
+}
+hello_ready() { [ "$(kubectl get mab hello -n "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]; }

@@ -96,9 +96,7 @@ tolerations: [{key: multiarch.dev/real-node, operator: Exists}]
 config:
 EOF
 	{
-		grep -v '^caBundleFile:' "$BUILDER_CONFIG"
-		echo "caBundle: |"
-		sed 's/^/  /' "$MAC_CLUSTER_DIR/registry-tls/ca.crt"
+		inline_builder_config
 		echo "policy: {privilegedNamespaces: [$build_ns]}"
 	} | sed 's/^/  /'
 } >"$work/values.yaml"
@@ -116,23 +114,8 @@ holder() { kubectl get lease multiarch-controller -n "$release_ns" -o jsonpath='
 wait_for 60 holder
 expect_match "one replica holds the lease in the release namespace" "^multiarch-controller-" \
 	"$(kubectl get lease multiarch-controller -n "$release_ns" -o jsonpath='{.spec.holderIdentity}')"
-kubectl create configmap hello-src -n "$build_ns" --from-file=examples/hello/Dockerfile --from-file=examples/hello/hello.txt >/dev/null
-kubectl apply -f - >/dev/null <<EOF
-apiVersion: multiarch.dev/v1alpha1
-kind: MultiArchBuild
-metadata: {name: hello, namespace: $build_ns}
-spec:
-  image: $REGISTRY/$build_ns/hello:1.0
-  platforms: [linux/amd64]
-  source: {configMap: {name: hello-src}}
-  builder: {type: buildah}
-  placement: {nodeSelector: {multiarch.dev/node: real}}
-  policy: {retries: 0, timeout: 10m}
-EOF
-ready() { [ "$(kubectl get mab hello -n "$build_ns" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]; }
-wait_for 300 ready
 expect_match "the chart's controller builds a MultiArchBuild to Ready, with the index digest" "/$build_ns/hello@sha256:[0-9a-f]{64}$" \
-	"$(kubectl get mab hello -n "$build_ns" -o jsonpath='{.status.image}')"
+	"$(build_hello "$build_ns" 300)"
 
 # --- upgrade to changed values: one replica, text logs, a changed builder configuration
 checksum() { deployment | jq -r '.spec.template.metadata.annotations["multiarch.dev/config-checksum"]'; }

@@ -28,11 +28,7 @@ image=$(tests/env/node-images.sh name controller)
 rm -rf "$overlay"
 mkdir -p "$overlay"
 # the builder configuration the pods read: BUILDER_CONFIG's images and registries, its CA inline (the file is the host's)
-{
-	grep -v '^caBundleFile:' "$BUILDER_CONFIG"
-	echo "caBundle: |"
-	sed 's/^/  /' "$MAC_CLUSTER_DIR/registry-tls/ca.crt"
-} >"$overlay/config.yaml"
+inline_builder_config >"$overlay/config.yaml"
 cat >"$overlay/kustomization.yaml" <<EOF
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
@@ -73,24 +69,10 @@ leader=$(holder_pod)
 expect_match "one replica holds the lease" "^($(jq -r '[.items[].metadata.name] | join("|")' <<<"$pods"))\$" "$leader"
 
 kubectl create namespace "$ns" >/dev/null 2>&1
-kubectl create configmap hello-src -n "$ns" --from-file=examples/hello/Dockerfile --from-file=examples/hello/hello.txt >/dev/null
-kubectl apply -f - >/dev/null <<EOF
-apiVersion: multiarch.dev/v1alpha1
-kind: MultiArchBuild
-metadata: {name: hello, namespace: $ns}
-spec:
-  image: $REGISTRY/$ns/hello:1.0
-  platforms: [linux/amd64]
-  source: {configMap: {name: hello-src}}
-  builder: {type: buildah}
-  placement: {nodeSelector: {multiarch.dev/node: real}}
-  policy: {retries: 0, timeout: 10m}
-EOF
-ready() { [ "$(kubectl get mab hello -n "$ns" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]; }
-wait_for 300 ready
+built=$(build_hello "$ns" 300)
 expect_eq "the operator built a MultiArchBuild end to end" True \
 	"$(kubectl get mab hello -n "$ns" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')"
-expect_match "the index is in the status" "/$ns/hello@sha256:[0-9a-f]{64}$" "$(kubectl get mab hello -n "$ns" -o jsonpath='{.status.image}')"
+expect_match "the index is in the status" "/$ns/hello@sha256:[0-9a-f]{64}$" "$built"
 # read again for a while: once, through the emulated arm64 node's kubelet, the log came back as its last line only
 leader_log_says() { kubectl logs -n multiarch-system "$leader" 2>/dev/null | grep -q '"msg":.*became the leader'; }
 wait_for 30 leader_log_says
