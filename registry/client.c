@@ -1,79 +1,25 @@
-/* The registry HTTP client: reused connections, batches of GETs sent at once, TLS with private CAs, plain HTTP for named hosts,
- * Basic and Bearer-token authentication from WWW-Authenticate challenges, and bounded retries. */
+/* The registry HTTP client's transfers: reused connections, batches of GETs sent at once, TLS with private CAs, plain
+ * HTTP for named hosts, and bounded retries; authentication (challenges, tokens, credentials) is auth.c's. */
 #include "registry/client.h"
 
-#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "registry/challenge.h"
-#include "registry/credhelper.h"
+#include "registry/client_impl.h"
 #include "registry/transfer.h"
 #include "util/backoff.h"
 #include "util/fileio.h"
-#include "util/timefmt.h"
 
-#define HOSTS_MAX 16
-#define TOKENS_MAX 32
-#define TOKEN_MAX 8192
-#define AUTH_HEADER_MAX ((size_t)2 * REG_CRED_FIELD_MAX * 4 / 3 + 64) /* "Basic " + base64 of user:password */
-#define TOKEN_RESPONSE_MAX ((size_t)64 * 1024)
-#define SCOPE_MAX 2048
 #define CA_BUNDLE_MAX ((size_t)4 * 1024 * 1024)
 #define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 #define SYSTEM_CA_DIR "/etc/ssl/certs" /* OpenSSL's hashed directory: a root is read only when a chain needs it */
 #define DEFAULT_BODY_MAX ((size_t)64 * 1024)
-
-/* What we learnt about one registry host: how it authenticates and our credentials for it. */
-struct host_auth {
-	char host[256];
-	bool credentials_loaded;
-	bool have_credentials;
-	bool answered; /* a request to this host got an answer: how it authenticates is known */
-	struct reg_credentials credentials;
-	enum reg_auth_scheme scheme; /* REG_AUTH_NONE until a challenge was seen */
-	char realm[REG_CHALLENGE_PARAM_MAX];
-	char service[REG_CHALLENGE_PARAM_MAX];
-};
-
-struct cached_token {
-	char host[256];
-	char scope[SCOPE_MAX];
-	char token[TOKEN_MAX];
-	struct timespec expires; /* CLOCK_MONOTONIC */
-};
-
-/*
- * Invariants: curl is the handle of one-by-one requests and batch_handles
- * those of batches, all performed through multi, whose pool keeps the
- * connections open between requests and is empty of handles between calls;
- * hosts[0..host_count) and tokens[0..token_count) hold secrets and are wiped
- * on free; ca_blob is empty or opts.ca_files, preceded by the system bundle
- * when system_ca_dir is NULL.
- */
-struct reg_client {
-	struct reg_client_options opts;
-	CURL *curl;
-	struct dynbuf ca_blob;
-	const char *system_ca_dir; /* where the system roots come from when hashed (not a bundle parsed on every handshake), or NULL */
-	struct host_auth hosts[HOSTS_MAX];
-	size_t host_count;
-	struct cached_token tokens[TOKENS_MAX];
-	size_t token_count;
-	uint64_t rng;
-	unsigned long requests;
-	CURLM *multi;                       /* every transfer runs in it; created on first use */
-	CURL *batch_handles[REG_BATCH_MAX]; /* created on first use, reused by later batches */
-};
 
 void reg_client_options_init(struct reg_client_options *o)
 {
@@ -185,7 +131,7 @@ void reg_response_free(struct reg_response *resp)
 		dynbuf_free(&resp->body);
 }
 
-static bool is_insecure(const struct reg_client *c, const char *host)
+bool reg_client_insecure(const struct reg_client *c, const char *host)
 {
 	for (size_t i = 0; i < c->opts.insecure_count; i++)
 		if (strcmp(c->opts.insecure_hosts[i], host) == 0)
@@ -193,76 +139,12 @@ static bool is_insecure(const struct reg_client *c, const char *host)
 	return false;
 }
 
-/* The auth record of host, created on first use; NULL when the table is full. */
-static struct host_auth *host_auth_for(struct reg_client *c, const char *host)
-{
-	for (size_t i = 0; i < c->host_count; i++)
-		if (strcmp(c->hosts[i].host, host) == 0)
-			return &c->hosts[i];
-	if (c->host_count == HOSTS_MAX || strlen(host) >= sizeof(c->hosts[0].host))
-		return NULL;
-	snprintf(c->hosts[c->host_count].host, sizeof(c->hosts[0].host), "%s", host);
-	return &c->hosts[c->host_count++];
-}
-
-/* Loads credentials for h from the docker config once. Only a helper-held credential is an error. */
-static enum reg_err load_credentials(struct reg_client *c, struct host_auth *h, char *errbuf, size_t errlen)
-{
-	enum reg_err err;
-
-	if (h->credentials_loaded)
-		return REG_OK;
-	h->credentials_loaded = true;
-	if (!c->opts.docker_config_dir)
-		return REG_OK;
-	/* docker config keys name Docker Hub "docker.io" or "index.docker.io", not its API host */
-	err = reg_credentials_load(c->opts.docker_config_dir, strcmp(h->host, "registry-1.docker.io") == 0 ? "docker.io" : h->host,
-				   &h->credentials, errbuf, errlen);
-	if (err == REG_OK)
-		h->have_credentials = true;
-	else if (err == REG_E_NOT_FOUND)
-		err = REG_OK;
-	return err;
-}
-
-static const char *find_token(struct reg_client *c, const char *host, const char *scope)
-{
-	double now = monotonic_seconds();
-
-	for (size_t i = 0; i < c->token_count; i++) {
-		struct cached_token *t = &c->tokens[i];
-		double exp = (double)t->expires.tv_sec + (double)t->expires.tv_nsec / 1e9;
-		if (strcmp(t->host, host) == 0 && strcmp(t->scope, scope) == 0 && exp > now)
-			return t->token;
-	}
-	return NULL;
-}
-
-static void store_token(struct reg_client *c, const char *host, const char *scope, const char *token, long expires_in)
-{
-	struct cached_token *t = NULL;
-	double exp;
-
-	for (size_t i = 0; i < c->token_count; i++)
-		if (strcmp(c->tokens[i].host, host) == 0 && strcmp(c->tokens[i].scope, scope) == 0)
-			t = &c->tokens[i];
-	if (!t)
-		t = c->token_count < TOKENS_MAX ? &c->tokens[c->token_count++] : &c->tokens[rng_next(&c->rng) % TOKENS_MAX];
-	snprintf(t->host, sizeof(t->host), "%s", host);
-	snprintf(t->scope, sizeof(t->scope), "%s", scope);
-	snprintf(t->token, sizeof(t->token), "%s", token);
-	/* refresh a little before the registry's deadline */
-	exp = monotonic_seconds() + (double)expires_in * 0.9;
-	t->expires.tv_sec = (time_t)exp;
-	t->expires.tv_nsec = (long)((exp - (double)t->expires.tv_sec) * 1e9);
-}
-
 /*
  * The CAs handle h trusts: the private ones from memory, the system's from
  * their hashed directory when there is one (parsing the whole system bundle
  * costs about 20 ms a TLS handshake), else from curl's default bundle.
  */
-static void set_trust(const struct reg_client *c, CURL *h)
+void reg_client_set_trust(const struct reg_client *c, CURL *h)
 {
 	if (c->ca_blob.len) {
 		struct curl_blob blob = {.data = c->ca_blob.data, .len = c->ca_blob.len, .flags = CURL_BLOB_NOCOPY};
@@ -282,7 +164,7 @@ static bool request_url(const struct reg_client *c, const struct reg_request *re
 	if (strncmp(req->path, "http://", 7) == 0 || strncmp(req->path, "https://", 8) == 0)
 		n = snprintf(buf, len, "%s", req->path);
 	else
-		n = snprintf(buf, len, "%s://%s%s", is_insecure(c, req->host) ? "http" : "https", req->host, req->path);
+		n = snprintf(buf, len, "%s://%s%s", reg_client_insecure(c, req->host) ? "http" : "https", req->host, req->path);
 	return n > 0 && (size_t)n < len;
 }
 
@@ -294,7 +176,7 @@ static bool request_url(const struct reg_client *c, const struct reg_request *re
 static CURLcode prepare_transfer(struct reg_client *c, CURL *h, const struct reg_request *req, const char *authorization,
 				 struct reg_transfer *t, char *curl_error, struct curl_slist **headers_out)
 {
-	char url[4096], header[AUTH_HEADER_MAX + 32];
+	char url[4096], header[REG_AUTH_HEADER_MAX + 32];
 	struct curl_slist *headers = NULL;
 	bool is_head = strcmp(req->method, "HEAD") == 0;
 
@@ -321,7 +203,7 @@ static CURLcode prepare_transfer(struct reg_client *c, CURL *h, const struct reg
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, reg_transfer_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
-	set_trust(c, h);
+	reg_client_set_trust(c, h);
 	/* blob downloads are redirected to storage; curl drops our Authorization on a host change */
 	if (strcmp(req->method, "GET") == 0 || is_head) {
 		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
@@ -402,7 +284,7 @@ static bool batch_handle(struct reg_client *c, size_t i)
  * connections. codes[i] gets each transfer's result; a handle the multi
  * handle could not run gets CURLE_FAILED_INIT. At most REG_BATCH_MAX.
  */
-static void perform_all(struct reg_client *c, CURL *const *handles, size_t n, CURLcode *codes)
+void reg_client_perform(struct reg_client *c, CURL *const *handles, size_t n, CURLcode *codes)
 {
 	bool running[REG_BATCH_MAX] = {0};
 	size_t left = 0;
@@ -448,256 +330,10 @@ static CURLcode send_once(struct reg_client *c, const struct reg_request *req, c
 
 	if (rc != CURLE_OK)
 		return rc;
-	perform_all(c, &c->curl, 1, &rc);
+	reg_client_perform(c, &c->curl, 1, &rc);
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &t->resp->status);
 	curl_slist_free_all(headers);
 	return rc;
-}
-
-/* Appends "&scope=X" for every space-separated scope, escaped. */
-static bool add_scopes(CURL *h, struct dynbuf *url, const char *scopes)
-{
-	const char *p = scopes;
-
-	while (*p) {
-		size_t n = strcspn(p, " ");
-		if (n) {
-			char *esc = curl_easy_escape(h, p, (int)n);
-			bool ok = esc && dynbuf_addf(url, "&scope=%s", esc) == DYNBUF_OK;
-			curl_free(esc);
-			if (!ok)
-				return false;
-		}
-		p += n;
-		while (*p == ' ')
-			p++;
-	}
-	return true;
-}
-
-/*
- * Fetches a bearer token for scope from h's realm, with our credentials when
- * we have them, and caches it under cache_scope (the scope requests name).
- */
-static enum reg_err fetch_token(struct reg_client *c, struct host_auth *h, const char *scope, const char *cache_scope, char *errbuf,
-				size_t errlen)
-{
-	struct dynbuf url, form;
-	struct reg_response resp = {0};
-	struct reg_transfer t = {.resp = &resp, .body_max = TOKEN_RESPONSE_MAX};
-	char curl_error[CURL_ERROR_SIZE], *esc;
-	struct curl_slist *headers = NULL;
-	cJSON *json = NULL;
-	const cJSON *tok, *exp;
-	long expires_in = 60;
-	enum reg_err err = REG_OK;
-	CURLcode rc;
-
-	dynbuf_init(&url, 8192);
-	dynbuf_init(&form, 16384);
-	dynbuf_init(&resp.body, TOKEN_RESPONSE_MAX);
-	esc = curl_easy_escape(c->curl, h->service, 0);
-	if (!esc || dynbuf_addf(&url, "%s%sservice=%s", h->realm, strchr(h->realm, '?') ? "&" : "?", esc) != DYNBUF_OK ||
-	    !add_scopes(c->curl, &url, scope)) {
-		curl_free(esc);
-		err = reg_fail(errbuf, errlen, REG_E_NOMEM, "token request URL for %s is too long", h->host);
-		goto out;
-	}
-	curl_free(esc);
-	if (strncmp(h->realm, "https://", 8) != 0 && strncmp(h->realm, "http://", 7) != 0) {
-		err = reg_fail(errbuf, errlen, REG_E_AUTH, "registry %s names a token realm that is not an http(s) URL", h->host);
-		goto out;
-	}
-	if (h->have_credentials) {
-		char why[REG_ERRBUF_SIZE];
-		if (!reg_realm_may_get_credentials(h->host, !is_insecure(c, h->host), h->realm, why, sizeof(why))) {
-			err = reg_fail(errbuf, errlen, REG_E_AUTH, "registry %s: %s; nothing was sent", h->host, why);
-			goto out;
-		}
-	}
-
-	for (unsigned attempt = 0;; attempt++) {
-		curl_easy_reset(c->curl);
-		curl_easy_setopt(c->curl, CURLOPT_URL, dynbuf_str(&url));
-		curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, curl_error);
-		curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, c->opts.connect_timeout_ms);
-		curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 60L);
-		curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "multiarch-controller");
-		curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, reg_transfer_header);
-		curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, &t);
-		curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, reg_transfer_body);
-		curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &t);
-		set_trust(c, c->curl);
-		if (h->have_credentials && h->credentials.identity_token[0]) {
-			/* OAuth2 refresh-token grant (docker login with an identity token) */
-			char *e_tok = curl_easy_escape(c->curl, h->credentials.identity_token, 0);
-			char *e_srv = curl_easy_escape(c->curl, h->service, 0);
-			dynbuf_reset(&form);
-			if (!e_tok || !e_srv ||
-			    dynbuf_addf(&form, "grant_type=refresh_token&client_id=multiarch-controller&refresh_token=%s&service=%s", e_tok,
-					e_srv) != DYNBUF_OK ||
-			    !add_scopes(c->curl, &form, scope)) {
-				if (e_tok)
-					OPENSSL_cleanse(e_tok, strlen(e_tok));
-				curl_free(e_tok);
-				curl_free(e_srv);
-				err = reg_fail(errbuf, errlen, REG_E_NOMEM, "token request for %s is too long", h->host);
-				goto out;
-			}
-			OPENSSL_cleanse(e_tok, strlen(e_tok));
-			curl_free(e_tok);
-			curl_free(e_srv);
-			curl_easy_setopt(c->curl, CURLOPT_URL, h->realm);
-			curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, dynbuf_str(&form));
-		} else if (h->have_credentials) {
-			curl_easy_setopt(c->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-			curl_easy_setopt(c->curl, CURLOPT_USERNAME, h->credentials.username);
-			curl_easy_setopt(c->curl, CURLOPT_PASSWORD, h->credentials.password);
-		}
-		headers = curl_slist_append(NULL, "Accept: application/json");
-		curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
-		dynbuf_reset(&resp.body);
-		resp.status = 0;
-		c->requests++;
-		perform_all(c, &c->curl, 1, &rc);
-		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp.status);
-		curl_slist_free_all(headers);
-		headers = NULL;
-		if (rc == CURLE_OK && resp.status < 500 && resp.status != 429)
-			break;
-		if (attempt >= c->opts.max_retries) {
-			err = rc != CURLE_OK ? reg_fail(errbuf, errlen, REG_E_NETWORK, "token server of %s: %s", h->host, curl_error)
-					     : reg_fail(errbuf, errlen, REG_E_HTTP, "token server of %s answered %ld after %u retries",
-							h->host, resp.status, attempt);
-			goto out;
-		}
-		sleep_ms(backoff_delay_ms(attempt, c->opts.backoff_base_ms, c->opts.backoff_cap_ms, &c->rng));
-	}
-	if (resp.status == 401 || resp.status == 403) {
-		err = reg_fail(errbuf, errlen, REG_E_AUTH, "token server of %s refused %s for scope \"%s\" (HTTP %ld)", h->host,
-			       h->have_credentials ? "our credentials" : "anonymous access", scope, resp.status);
-		goto out;
-	}
-	if (resp.status != 200) {
-		err = reg_fail(errbuf, errlen, REG_E_AUTH, "token server of %s answered HTTP %ld", h->host, resp.status);
-		goto out;
-	}
-	json = cJSON_ParseWithLength(dynbuf_str(&resp.body), dynbuf_len(&resp.body));
-	tok = cJSON_GetObjectItemCaseSensitive(json, "token");
-	if (!cJSON_IsString(tok) || !tok->valuestring[0])
-		tok = cJSON_GetObjectItemCaseSensitive(json, "access_token");
-	if (!cJSON_IsString(tok) || !tok->valuestring[0] || strlen(tok->valuestring) >= TOKEN_MAX) {
-		err = reg_fail(errbuf, errlen, REG_E_AUTH, "token server of %s sent no usable token", h->host);
-		goto out;
-	}
-	if (!reg_token_valid(tok->valuestring)) {
-		err = reg_fail(errbuf, errlen, REG_E_AUTH, "token server of %s sent a token with characters outside the token grammar",
-			       h->host);
-		goto out;
-	}
-	exp = cJSON_GetObjectItemCaseSensitive(json, "expires_in");
-	if (cJSON_IsNumber(exp) && exp->valuedouble >= 1 && exp->valuedouble < 86400 * 30)
-		expires_in = (long)exp->valuedouble;
-	store_token(c, h->host, cache_scope, tok->valuestring, expires_in);
-out:
-	if (json) {
-		char *printed = cJSON_PrintUnformatted(json);
-		if (printed) {
-			OPENSSL_cleanse(printed, strlen(printed));
-			free(printed);
-		}
-	}
-	cJSON_Delete(json);
-	if (resp.body.data)
-		OPENSSL_cleanse(resp.body.data, resp.body.alloc);
-	if (form.data)
-		OPENSSL_cleanse(form.data, form.alloc);
-	dynbuf_free(&resp.body);
-	dynbuf_free(&url);
-	dynbuf_free(&form);
-	return err;
-}
-
-/* Writes the Authorization value for host h and scope into buf ("" for none). */
-static void authorization_for(struct reg_client *c, struct host_auth *h, const char *scope, char *buf, size_t len)
-{
-	const char *tok;
-
-	buf[0] = '\0';
-	if (h->scheme == REG_AUTH_BASIC && h->have_credentials && h->credentials.username[0]) {
-		char plain[2 * REG_CRED_FIELD_MAX + 2];
-		unsigned char b64[sizeof(plain) * 4 / 3 + 8];
-		int n = snprintf(plain, sizeof(plain), "%s:%s", h->credentials.username, h->credentials.password);
-		if (n > 0 && (size_t)n < sizeof(plain)) {
-			EVP_EncodeBlock(b64, (unsigned char *)plain, n);
-			snprintf(buf, len, "Basic %s", (char *)b64);
-		}
-		OPENSSL_cleanse(plain, sizeof(plain));
-		OPENSSL_cleanse(b64, sizeof(b64));
-	} else if (h->scheme == REG_AUTH_BEARER && (tok = find_token(c, h->host, scope))) {
-		snprintf(buf, len, "Bearer %s", tok);
-	}
-}
-
-/* Where a request goes, against the registry it is for. */
-enum url_target {
-	URL_SAME_HOST,  /* a path on the registry, or an absolute URL on its host */
-	URL_OTHER_HOST, /* an absolute URL elsewhere (a Location): no credential follows it */
-	URL_DOWNGRADE,  /* plain HTTP from a TLS registry: never followed */
-};
-
-/* The host[:port] of an absolute URL, without a default port, in buf; false when it does not fit or has userinfo. */
-static bool url_authority(const char *url, char *buf, size_t len)
-{
-	bool tls = strncmp(url, "https://", 8) == 0;
-	const char *start = url + (tls ? 8 : 7);
-	size_t n = strcspn(start, "/?#");
-
-	if (n == 0 || n >= len || memchr(start, '@', n))
-		return false;
-	memcpy(buf, start, n);
-	buf[n] = '\0';
-	if ((tls && n > 4 && strcmp(buf + n - 4, ":443") == 0) || (!tls && n > 3 && strcmp(buf + n - 3, ":80") == 0))
-		buf[strrchr(buf, ':') - buf] = '\0';
-	return true;
-}
-
-static enum url_target url_target_of(const struct reg_client *c, const struct reg_request *req, char *authority, size_t len)
-{
-	bool absolute_tls = strncmp(req->path, "https://", 8) == 0;
-
-	snprintf(authority, len, "%s", req->host);
-	if (!absolute_tls && strncmp(req->path, "http://", 7) != 0)
-		return URL_SAME_HOST;
-	if (!absolute_tls && !is_insecure(c, req->host))
-		return URL_DOWNGRADE;
-	if (!url_authority(req->path, authority, len))
-		return URL_OTHER_HOST;
-	return strcasecmp(authority, req->host) == 0 ? URL_SAME_HOST : URL_OTHER_HOST;
-}
-
-/* Learns from the 401 answer of req how host h authenticates, and fetches a token when it asks for one. */
-static enum reg_err answer_challenge(struct reg_client *c, struct host_auth *h, const struct reg_request *req, const char *challenge,
-				     char *errbuf, size_t errlen)
-{
-	const char *scope = req->scope ? req->scope : "";
-	struct reg_challenge ch;
-	char cherr[REG_ERRBUF_SIZE];
-
-	if (reg_challenge_parse(challenge, &ch, cherr, sizeof(cherr)) != REG_OK)
-		return reg_fail(errbuf, errlen, REG_E_AUTH, "registry %s asks for authentication: %s", req->host, cherr);
-	h->scheme = ch.scheme;
-	snprintf(h->realm, sizeof(h->realm), "%s", ch.realm);
-	snprintf(h->service, sizeof(h->service), "%s", ch.service);
-	if (ch.scheme == REG_AUTH_BASIC && !h->have_credentials)
-		return reg_fail(errbuf, errlen, REG_E_AUTH,
-				"registry %s requires a login and no credentials for it were given (use --docker-config)", req->host);
-	/* ask for the scope this request needs; without one, for what the challenge names */
-	if (ch.scheme == REG_AUTH_BEARER)
-		return fetch_token(c, h, scope[0] ? scope : ch.scope, scope, errbuf, errlen);
-	return REG_OK;
 }
 
 /* The wait before the next attempt: our backoff, or the registry's Retry-After (capped) when longer. */
@@ -739,9 +375,9 @@ static enum reg_err retries_exhausted(const struct reg_request *req, CURLcode rc
 enum reg_err reg_client_do(struct reg_client *c, const struct reg_request *req, struct reg_response *resp, char *errbuf, size_t errlen)
 {
 	struct reg_transfer t = {.resp = resp, .download = req->download, .download_max = req->download_max};
-	struct host_auth *h;
-	char curl_error[CURL_ERROR_SIZE], auth[AUTH_HEADER_MAX], where[256];
-	enum url_target target = url_target_of(c, req, where, sizeof(where));
+	struct reg_host_auth *h;
+	char curl_error[CURL_ERROR_SIZE], auth[REG_AUTH_HEADER_MAX], where[256];
+	enum reg_url_target target = reg_auth_target(c, req, where, sizeof(where));
 	unsigned attempt = 0;
 	bool answered_challenge = false;
 	enum reg_err err = REG_OK;
@@ -750,29 +386,29 @@ enum reg_err reg_client_do(struct reg_client *c, const struct reg_request *req, 
 	memset(resp, 0, sizeof(*resp));
 	t.body_max = req->body_max ? req->body_max : DEFAULT_BODY_MAX;
 	dynbuf_init(&resp->body, t.body_max);
-	if (target == URL_DOWNGRADE)
+	if (target == REG_URL_DOWNGRADE)
 		return reg_fail(errbuf, errlen, REG_E_AUTH,
 				"registry %s is spoken to over TLS and sent a plain-HTTP Location; nothing was sent there", req->host);
-	h = host_auth_for(c, req->host);
+	h = reg_auth_host(c, req->host);
 	if (!h)
-		return reg_fail(errbuf, errlen, REG_E_NOMEM, "too many registry hosts in one run (at most %d)", HOSTS_MAX);
-	err = load_credentials(c, h, errbuf, errlen);
+		return reg_fail(errbuf, errlen, REG_E_NOMEM, "too many registry hosts in one run (at most %d)", REG_HOSTS_MAX);
+	err = reg_auth_load_credentials(c, h, errbuf, errlen);
 	while (!err) {
 		auth[0] = '\0';
-		if (target == URL_SAME_HOST)
-			authorization_for(c, h, req->scope ? req->scope : "", auth, sizeof(auth));
+		if (target == REG_URL_SAME_HOST)
+			reg_auth_header(c, h, req->scope ? req->scope : "", auth, sizeof(auth));
 		rc = send_once(c, req, auth[0] ? auth : NULL, &t, curl_error);
 		OPENSSL_cleanse(auth, sizeof(auth));
 		if (t.too_big)
 			return too_big(req, &t, where, errbuf, errlen);
-		if (rc == CURLE_OK && resp->status == 401 && target == URL_OTHER_HOST)
+		if (rc == CURLE_OK && resp->status == 401 && target == REG_URL_OTHER_HOST)
 			return reg_fail(errbuf, errlen, REG_E_AUTH,
 					"%s to %s, a Location on another host than registry %s, asks for authentication; credentials "
 					"are never sent to another host",
 					req->method, where, req->host);
 		if (rc == CURLE_OK && resp->status == 401 && !answered_challenge) {
 			answered_challenge = true;
-			err = answer_challenge(c, h, req, t.challenge, errbuf, errlen);
+			err = reg_auth_answer_challenge(c, h, req, t.challenge, errbuf, errlen);
 			continue; /* the handshake is no retry */
 		}
 		if (rc == CURLE_OK && resp->status == 401)
@@ -802,7 +438,7 @@ static bool in_memory_get(const struct reg_request *req)
 /* Whether req's host answered before, so how it authenticates is known. */
 static bool host_answered(struct reg_client *c, const struct reg_request *req)
 {
-	const struct host_auth *h = host_auth_for(c, req->host);
+	const struct reg_host_auth *h = reg_auth_host(c, req->host);
 
 	return h && h->answered;
 }
@@ -813,7 +449,7 @@ static void get_slice(struct reg_client *c, const struct reg_request *reqs, size
 {
 	struct reg_transfer t[REG_BATCH_MAX] = {0};
 	struct curl_slist *headers[REG_BATCH_MAX] = {0};
-	char curl_errors[REG_BATCH_MAX][CURL_ERROR_SIZE], auth[AUTH_HEADER_MAX];
+	char curl_errors[REG_BATCH_MAX][CURL_ERROR_SIZE], auth[REG_AUTH_HEADER_MAX];
 	CURL *handles[REG_BATCH_MAX] = {0};
 	CURLcode codes[REG_BATCH_MAX];
 	size_t slot_of[REG_BATCH_MAX] = {0}, parallel = 0;
@@ -837,7 +473,7 @@ static void get_slice(struct reg_client *c, const struct reg_request *reqs, size
 		prepared[i] = true;
 		t[i].resp = &resps[i];
 		t[i].body_max = reqs[i].body_max ? reqs[i].body_max : DEFAULT_BODY_MAX;
-		authorization_for(c, host_auth_for(c, reqs[i].host), reqs[i].scope ? reqs[i].scope : "", auth, sizeof(auth));
+		reg_auth_header(c, reg_auth_host(c, reqs[i].host), reqs[i].scope ? reqs[i].scope : "", auth, sizeof(auth));
 		if (prepare_transfer(c, c->batch_handles[i], &reqs[i], auth[0] ? auth : NULL, &t[i], curl_errors[i], &headers[i]) ==
 		    CURLE_OK) {
 			handles[parallel] = c->batch_handles[i];
@@ -845,7 +481,7 @@ static void get_slice(struct reg_client *c, const struct reg_request *reqs, size
 		}
 		OPENSSL_cleanse(auth, sizeof(auth));
 	}
-	perform_all(c, handles, parallel, codes);
+	reg_client_perform(c, handles, parallel, codes);
 	for (size_t k = 0; k < parallel; k++) {
 		size_t i = slot_of[k];
 		curl_easy_getinfo(handles[k], CURLINFO_RESPONSE_CODE, &resps[i].status);

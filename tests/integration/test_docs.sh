@@ -4,8 +4,8 @@
 # `<!-- docs-test: skip: REASON -->` (checked by bash -n; the reason says why it cannot run here and which test
 # runs its like). A block with no marker fails. Run blocks share one scratch folder that sees the repository's
 # files, a kubeconfig whose namespace is `docs`, the build `hello` there and in `builds`, a Deployment `hello` in
-# `builds`, and the files the docs name (build.yaml, builder-config.yaml, config.json). Every MultiArchBuild in a
-# ```yaml block is admitted by a server dry run.
+# `builds`, the controller's ServiceAccount and RBAC, and the files the docs name (build.yaml, builder-config.yaml,
+# config.json). Every MultiArchBuild in a ```yaml block is admitted by a server dry run.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/lib.sh
@@ -15,12 +15,14 @@ repo=$PWD
 work=$(mktemp -d)
 scratch=$work/scratch
 cleanup() {
+	[ -z "$made_system" ] || kubectl delete -f deploy/rbac.yaml -f deploy/serviceaccount.yaml -f deploy/namespace.yaml --wait=false >/dev/null 2>&1
 	kubectl delete namespace docs builds --wait=false >/dev/null 2>&1
 	kubectl delete clusterrole metrics-reader >/dev/null 2>&1
 	kubectl delete clusterrolebinding prometheus-metrics-reader >/dev/null 2>&1
 	rm -rf "$work"
 }
 trap cleanup EXIT
+made_system=""
 mapfile -t docs < <(git ls-files README.md 'docs/*.md' 'deploy/*.md' 'deploy/**/*.md')
 
 echo "-- the scratch folder and the cluster objects the docs' commands name"
@@ -30,6 +32,9 @@ kubectl config view --raw >"$work/kubeconfig"
 KUBECONFIG=$work/kubeconfig kubectl config set-context --current --namespace=docs >/dev/null
 kubectl apply -f crds/ >/dev/null && kubectl wait --for condition=established crd/multiarchbuilds.multiarch.dev --timeout=60s >/dev/null
 for ns in docs builds; do kubectl create namespace "$ns" >/dev/null 2>&1; done
+# the controller's namespace, ServiceAccount and RBAC as deploy/ makes them (install.md runs doctor as that account)
+kubectl get namespace multiarch-system >/dev/null 2>&1 || made_system=1
+kubectl apply -f deploy/namespace.yaml -f deploy/serviceaccount.yaml -f deploy/rbac.yaml >/dev/null
 sed 's/^  name: two-arch$/  name: hello/' examples/two-arch.yaml >"$scratch/build.yaml"
 cp "$BUILDER_CONFIG" "$scratch/builder-config.yaml"
 echo '{"credHelpers": {"123456789012.dkr.ecr.eu-west-1.amazonaws.com": "ecr-login"}}' >"$scratch/config.json"
