@@ -165,7 +165,7 @@ mapfile -t arches < <(jq -r '.items[] | select(.metadata.labels["multiarch.dev/n
 	| .metadata.labels["kubernetes.io/arch"]' <<<"$nodes" | sort -u)
 [ ${#arches[@]} -gt 0 ] || die "no real node is Ready"
 skipped=$(jq -r --arg built " ${arches[*]} " '[.items[] | .metadata.labels["kubernetes.io/arch"]
-	| select(($built | contains(" " + . + " ")) | not)] | unique | join(" ")' <<<"$nodes")
+	| . as $arch | select($built | contains(" " + $arch + " ") | not)] | unique | join(" ")' <<<"$nodes")
 platforms=$(printf 'linux/%s, ' "${arches[@]}")
 platforms=${platforms%, }
 say "building for ${platforms} on real nodes${skipped:+; not for $skipped (simulated nodes only here)}"

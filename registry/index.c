@@ -4,13 +4,13 @@
 #include "registry/index.h"
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "registry/copy.h"
 #include "registry/reference.h"
 
 #define SCOPE_LEN 1200
@@ -427,175 +427,6 @@ static enum reg_err check_duplicates(struct build *b, char *errbuf, size_t errle
 	return REG_OK;
 }
 
-/* Plain request helper: sends and maps transport errors; the caller reads resp. */
-static enum reg_err send_request(struct build *b, const char *method, const char *host, const char *path, const char *scope,
-				 const char *content_type, const void *body, size_t body_len, FILE *upload, size_t upload_len,
-				 struct reg_response *resp, char *errbuf, size_t errlen)
-{
-	struct reg_request req = {0};
-
-	req.method = method;
-	req.host = host;
-	req.path = path;
-	req.scope = scope;
-	req.content_type = content_type;
-	req.body = body;
-	req.body_len = body_len;
-	req.upload = upload;
-	req.upload_len = upload_len;
-	return reg_client_do(b->c, &req, resp, errbuf, errlen);
-}
-
-/* Streams the blob digest of the source repository into a temporary file, checked against its digest. */
-static enum reg_err download_blob(struct build *b, const struct source *s, const struct reg_descriptor *d, FILE **out, char *errbuf,
-				  size_t errlen)
-{
-	char path[PATH_LEN], scope[SCOPE_LEN], buf[65536];
-	struct reg_request req = {0};
-	struct reg_response resp;
-	EVP_MD_CTX *md;
-	unsigned char hash[EVP_MAX_MD_SIZE];
-	unsigned int hash_len = 0;
-	char got[REG_DIGEST_STR_MAX];
-	size_t n, pos;
-	long long total = 0;
-	enum reg_err err;
-	FILE *f = tmpfile();
-
-	*out = NULL;
-	if (!f)
-		return reg_fail(errbuf, errlen, REG_E_IO, "cannot create a temporary file to copy blob %s", d->digest);
-	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", s->ref.repository, d->digest);
-	snprintf(scope, sizeof(scope), "repository:%s:pull", s->ref.repository);
-	req.method = "GET";
-	req.host = s->ref.api_host;
-	req.path = path;
-	req.scope = scope;
-	req.download = f;
-	req.download_max = d->size; /* not a byte more than the manifest declares reaches the disk */
-	err = reg_client_do(b->c, &req, &resp, errbuf, errlen);
-	if (!err && resp.status != 200)
-		err = reg_fail(errbuf, errlen, resp.status == 404 ? REG_E_NOT_FOUND : REG_E_HTTP,
-			       "blob %s of %s: the registry answered HTTP %ld", d->digest, s->text, resp.status);
-	reg_response_free(&resp);
-	if (err) {
-		fclose(f);
-		return err;
-	}
-	/* check the content before uploading it anywhere */
-	md = EVP_MD_CTX_new();
-	if (!md || fflush(f) != 0) {
-		EVP_MD_CTX_free(md);
-		fclose(f);
-		return reg_fail(errbuf, errlen, REG_E_NOMEM, "cannot hash blob %s", d->digest);
-	}
-	rewind(f);
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		EVP_DigestUpdate(md, buf, n);
-		total += (long long)n;
-	}
-	EVP_DigestFinal_ex(md, hash, &hash_len);
-	EVP_MD_CTX_free(md);
-	pos = (size_t)snprintf(got, sizeof(got), "sha256:");
-	for (unsigned int i = 0; i < hash_len; i++, pos += 2)
-		snprintf(got + pos, sizeof(got) - pos, "%02x", hash[i]);
-	if (strcmp(got, d->digest) != 0 || total != d->size) {
-		fclose(f);
-		return reg_fail(errbuf, errlen, REG_E_DIGEST, "blob %s of %s: the registry sent %lld bytes hashing to %s", d->digest,
-				s->text, total, got);
-	}
-	*out = f;
-	return REG_OK;
-}
-
-/* Puts blob d of source s into the target repository: present already, mounted, or copied. */
-static enum reg_err place_blob(struct build *b, const struct source *s, const struct reg_descriptor *d, char *errbuf, size_t errlen)
-{
-	char path[PATH_LEN], scope[SCOPE_LEN], location[2048 + REG_DIGEST_STR_MAX + 16];
-	const char *target_repo = b->target.repository, *host = b->target.api_host;
-	bool same_host = strcmp(s->ref.api_host, host) == 0;
-	struct reg_response resp;
-	FILE *f = NULL;
-	enum reg_err err;
-
-	snprintf(scope, sizeof(scope), "repository:%s:pull,push", target_repo);
-	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", target_repo, d->digest);
-	err = send_request(b, "HEAD", host, path, scope, NULL, NULL, 0, NULL, 0, &resp, errbuf, errlen);
-	if (!err && resp.status == 200) {
-		reg_response_free(&resp);
-		return REG_OK;
-	}
-	reg_response_free(&resp);
-	if (err)
-		return err;
-
-	if (same_host) {
-		snprintf(scope, sizeof(scope), "repository:%s:pull,push repository:%s:pull", target_repo, s->ref.repository);
-		snprintf(path, sizeof(path), "/v2/%s/blobs/uploads/?mount=%s&from=%s", target_repo, d->digest, s->ref.repository);
-	} else {
-		snprintf(path, sizeof(path), "/v2/%s/blobs/uploads/", target_repo);
-	}
-	err = send_request(b, "POST", host, path, scope, NULL, NULL, 0, NULL, 0, &resp, errbuf, errlen);
-	if (!err && resp.status == 201) {
-		reg_response_free(&resp);
-		b->result->mounted_blobs++;
-		return REG_OK;
-	}
-	if (!err && resp.status != 202)
-		err = reg_fail(errbuf, errlen, REG_E_HTTP, "cannot start uploading blob %s to %s/%s: HTTP %ld", d->digest, host,
-			       target_repo, resp.status);
-	if (!err && !resp.location[0])
-		err = reg_fail(errbuf, errlen, REG_E_HTTP, "the registry started an upload of %s without a Location", d->digest);
-	if (!err)
-		snprintf(location, sizeof(location), "%s%sdigest=%s", resp.location, strchr(resp.location, '?') ? "&" : "?", d->digest);
-	reg_response_free(&resp);
-	if (err)
-		return err;
-
-	/* the registry answered 202: it will not mount, so copy the bytes */
-	err = download_blob(b, s, d, &f, errbuf, errlen);
-	if (err)
-		return err;
-	snprintf(scope, sizeof(scope), "repository:%s:pull,push", target_repo);
-	err = send_request(b, "PUT", host, location, scope, "application/octet-stream", NULL, 0, f, (size_t)d->size, &resp, errbuf, errlen);
-	fclose(f);
-	if (!err && resp.status != 201)
-		err = reg_fail(errbuf, errlen, REG_E_HTTP, "uploading blob %s to %s/%s: HTTP %ld", d->digest, host, target_repo,
-			       resp.status);
-	reg_response_free(&resp);
-	if (!err)
-		b->result->copied_blobs++;
-	return err;
-}
-
-/* Places a fetched manifest and its blobs in the target repository, under its own digest. */
-static enum reg_err place_manifest(struct build *b, const struct source *s, const struct fetched *f, char *errbuf, size_t errlen)
-{
-	char path[PATH_LEN], scope[SCOPE_LEN];
-	struct reg_response resp;
-	enum reg_err err;
-
-	for (size_t i = 0; i < f->manifest.blob_count; i++) {
-		err = place_blob(b, s, &f->manifest.blobs[i], errbuf, errlen);
-		if (err)
-			return err;
-	}
-	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", b->target.repository, f->digest);
-	snprintf(scope, sizeof(scope), "repository:%s:pull,push", b->target.repository);
-	err = send_request(b, "PUT", b->target.api_host, path, scope, f->manifest.media_type, f->bytes, f->len, NULL, 0, &resp, errbuf,
-			   errlen);
-	if (!err && resp.status != 201 && resp.status != 200)
-		err = reg_fail(errbuf, errlen, REG_E_HTTP, "copying manifest %s to %s/%s: HTTP %ld %.200s", f->digest, b->target.api_host,
-			       b->target.repository, resp.status, dynbuf_str(&resp.body));
-	else if (!err && resp.docker_digest[0] && strcmp(resp.docker_digest, f->digest) != 0)
-		err = reg_fail(errbuf, errlen, REG_E_DIGEST, "the registry stored manifest %s as %s", f->digest, resp.docker_digest);
-	reg_response_free(&resp);
-	if (!err)
-		b->result->copied_manifests++;
-	return err;
-}
-
 char *reg_index_document(char *const *entries_json, size_t entry_count, const char *const *annotation_keys,
 			 const char *const *annotation_values, size_t annotation_count)
 {
@@ -639,7 +470,7 @@ static enum reg_err push_and_verify(struct build *b, const char *doc, size_t len
 
 	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", b->target.repository, b->target.tag);
 	snprintf(scope, sizeof(scope), "repository:%s:pull,push", b->target.repository);
-	err = send_request(b, "PUT", b->target.api_host, path, scope, REG_MT_OCI_INDEX, doc, len, NULL, 0, &resp, errbuf, errlen);
+	err = reg_copy_send(b->c, "PUT", b->target.api_host, path, scope, REG_MT_OCI_INDEX, doc, len, NULL, 0, &resp, errbuf, errlen);
 	if (!err && resp.status != 201 && resp.status != 200)
 		err = reg_fail(errbuf, errlen, REG_E_HTTP, "pushing the index to %s/%s:%s: HTTP %ld %.300s", b->target.domain,
 			       b->target.repository, b->target.tag, resp.status, dynbuf_str(&resp.body));
@@ -734,14 +565,16 @@ enum reg_err reg_index_push(struct reg_client *c, const struct reg_index_request
 	/* every child must live in the target repository before the index names it */
 	for (size_t i = 0; i < b->source_count; i++) {
 		struct source *s = &b->sources[i];
+		struct reg_copy copy = {.client = b->c, .from = &s->ref, .from_text = s->text, .to = &b->target, .counts = b->result};
 		if (!s->cross_repo)
 			continue;
 		for (size_t j = 0; j < s->child_count; j++) {
-			err = place_manifest(b, s, &s->children[j], errbuf, errlen);
+			err = reg_copy_manifest(&copy, s->children[j].digest, &s->children[j].manifest, s->children[j].bytes,
+						s->children[j].len, errbuf, errlen);
 			if (err)
 				goto out;
 		}
-		err = place_manifest(b, s, &s->top, errbuf, errlen);
+		err = reg_copy_manifest(&copy, s->top.digest, &s->top.manifest, s->top.bytes, s->top.len, errbuf, errlen);
 		if (err)
 			goto out;
 		say(b, "copied %s into %s/%s", s->text, b->target.domain, b->target.repository);

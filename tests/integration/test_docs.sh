@@ -4,7 +4,7 @@
 # `<!-- docs-test: skip: REASON -->` (checked by bash -n; the reason says why it cannot run here and which test
 # runs its like). A block with no marker fails. Run blocks share one scratch folder that sees the repository's
 # files, a kubeconfig whose namespace is `docs`, the build `hello` there and in `builds`, a Deployment `hello` in
-# `builds`, the controller's ServiceAccount and RBAC, and the files the docs name (build.yaml, builder-config.yaml,
+# `docs`, the controller's ServiceAccount and RBAC, and the files the docs name (build.yaml, builder-config.yaml,
 # config.json). Every MultiArchBuild in a ```yaml block is admitted by a server dry run.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -16,7 +16,9 @@ work=$(mktemp -d)
 scratch=$work/scratch
 cleanup() {
 	[ -z "$made_system" ] || kubectl delete -f deploy/rbac.yaml -f deploy/serviceaccount.yaml -f deploy/namespace.yaml --wait=false >/dev/null 2>&1
-	kubectl delete namespace docs builds --wait=false >/dev/null 2>&1
+	local named=()
+	[ -f "$work/namespaces" ] && mapfile -t named <"$work/namespaces"
+	kubectl delete namespace docs builds "${named[@]}" --wait=false >/dev/null 2>&1
 	kubectl delete clusterrole metrics-reader >/dev/null 2>&1
 	kubectl delete clusterrolebinding prometheus-metrics-reader >/dev/null 2>&1
 	rm -rf "$work"
@@ -42,8 +44,8 @@ kubectl apply -n docs -f "$scratch/build.yaml" >/dev/null && kubectl apply -n bu
 # the build in builds as the controller leaves it when done: its index by digest in the status
 built=registry.example.com/team/hello@sha256:$(printf docs | sha256sum | cut -d' ' -f1)
 kubectl patch mab hello -n builds --subresource=status --type=merge -p "{\"status\": {\"image\": \"$built\"}}" >/dev/null
-kubectl create deployment hello -n builds --image=registry.example.com/team/hello:1.0 >/dev/null
-kubectl patch deployment hello -n builds --type=json -p '[{"op": "replace", "path": "/spec/template/spec/containers/0/name", "value": "app"}]' >/dev/null
+kubectl create deployment hello -n docs --image=registry.example.com/team/hello:1.0 >/dev/null
+kubectl patch deployment hello -n docs --type=json -p '[{"op": "replace", "path": "/spec/template/spec/containers/0/name", "value": "app"}]' >/dev/null
 
 runs=0 skips=0
 while IFS= read -r block; do
@@ -54,7 +56,11 @@ while IFS= read -r block; do
 	case $lang in
 	yaml)
 		grep -q '^kind: MultiArchBuild$' <<<"$code" || continue
-		out=$(kubectl apply --dry-run=server -n docs -f - <<<"$code" 2>&1)
+		# the namespaces it names, as a reader would have them
+		for named in $(grep -oE '(^|[{ ])namespace: [a-z0-9-]+' <<<"$code" | awk '{print $NF}' | sort -u); do
+			kubectl create namespace "$named" >/dev/null 2>&1 && echo "$named" >>"$work/namespaces"
+		done
+		out=$(KUBECONFIG=$work/kubeconfig kubectl apply --dry-run=server -f - <<<"$code" 2>&1)
 		expect_match "$where: the MultiArchBuild is admitted" "multiarchbuild.multiarch.dev/[a-z0-9-]+ (created|configured|unchanged) \(server dry run\)" "$out"
 		continue
 		;;
@@ -83,7 +89,7 @@ echo "-- what the run blocks did"
 expect_match "the rebuild annotation was set (api.md, operations.md)" "^[0-9]{4}-[0-9]{2}-[0-9]{2}T" \
 	"$(kubectl get mab hello -n docs -o jsonpath='{.metadata.annotations.multiarch\.dev/requested-at}')"
 expect_eq "the Deployment runs the build's index by digest (install.md)" "$built" \
-	"$(kubectl get deployment hello -n builds -o jsonpath='{.spec.template.spec.containers[0].image}')"
+	"$(kubectl get deployment hello -n docs -o jsonpath='{.spec.template.spec.containers[0].image}')"
 expect_eq "the push Secrets were made (cloud-registries.md, quickstart.md)" "kubernetes.io/dockerconfigjson kubernetes.io/dockerconfigjson" \
 	"$(kubectl get secret registry-helper regcred -n builds -o jsonpath='{.items[*].type}' 2>&1)"
 expect_eq "the metrics reader role and binding were made (install.md)" "clusterrole.rbac.authorization.k8s.io/metrics-reader" \
