@@ -24,6 +24,9 @@ if [ "${MAC_REAL_NODE:-0}" != 1 ]; then
 	finish operator-node
 	exit 1
 fi
+# the controller's namespace as an earlier test's uninstall may still be deleting it
+[ "$(kubectl get namespace multiarch-system -o jsonpath='{.status.phase}' 2>/dev/null)" != Terminating ] ||
+	kubectl wait --for=delete namespace/multiarch-system --timeout=180s >/dev/null
 image=$(tests/env/node-images.sh name controller)
 rm -rf "$overlay"
 mkdir -p "$overlay"
