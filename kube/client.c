@@ -172,6 +172,11 @@ unsigned long kube_client_request_count(struct kube_client *c)
 	return n;
 }
 
+unsigned kube_client_list_pages_max(const struct kube_client *c)
+{
+	return c->opts.list_pages_max ? c->opts.list_pages_max : KUBE_LIST_PAGES_MAX;
+}
+
 void kube_response_free(struct kube_response *r)
 {
 	if (r)
@@ -417,325 +422,126 @@ static bool is_read(const char *method)
 	return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 }
 
+/* Sends one attempt over the pooled handle p (released here), its body, if any, with content_type; the answer goes
+ * to resp and sink. Returns curl's result. */
+static CURLcode send_attempt(struct kube_client *c, struct pooled *p, const char *method, const char *content_type, const char *body,
+			     size_t body_len, struct body_sink *sink, char *curl_error, struct kube_response *resp)
+{
+	char ct_header[128];
+	struct curl_slist *extra = NULL;
+	CURLcode rc;
+
+	curl_error[0] = '\0';
+	curl_easy_setopt(p->h, CURLOPT_ERRORBUFFER, curl_error);
+	curl_easy_setopt(p->h, CURLOPT_TIMEOUT, c->opts.request_timeout_s);
+	curl_easy_setopt(p->h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(p->h, CURLOPT_WRITEDATA, sink);
+	curl_easy_setopt(p->h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(p->h, CURLOPT_HEADERDATA, sink);
+	if (strcmp(method, "GET") != 0)
+		curl_easy_setopt(p->h, CURLOPT_CUSTOMREQUEST, method);
+	if (body) {
+		curl_easy_setopt(p->h, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(p->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+		snprintf(ct_header, sizeof(ct_header), "Content-Type: %s", content_type ? content_type : KUBE_CT_JSON);
+		extra = curl_slist_append(NULL, ct_header);
+		for (struct curl_slist *h = p->headers; h && extra; h = h->next)
+			extra = curl_slist_append(extra, h->data);
+		curl_easy_setopt(p->h, CURLOPT_HTTPHEADER, extra);
+	}
+	rc = curl_easy_perform(p->h);
+	resp->status = 0;
+	curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &resp->status);
+	kube_client_release(c, p);
+	if (c->opts.on_response)
+		c->opts.on_response(c->opts.on_response_ctx, method, resp->status);
+	/* the list copied the Authorization header: wipe it before freeing */
+	for (struct curl_slist *h = extra; h; h = h->next)
+		if (strncmp(h->data, "Authorization:", 14) == 0)
+			OPENSSL_cleanse(h->data, strlen(h->data));
+	curl_slist_free_all(extra);
+	return rc;
+}
+
+/* The error of an attempt that ended with rc and resp (worded into errbuf), and in *retry whether it may be sent
+ * again: a refused connection for any verb, other transport errors and 5xx for reads, 429 and 503 for all. */
+static enum kube_err attempt_error(const struct kube_client *c, const char *method, const char *path, CURLcode rc,
+				   const struct body_sink *sink, const char *curl_error, struct kube_response *resp, bool *retry,
+				   char *errbuf, size_t errlen)
+{
+	enum kube_err err;
+
+	*retry = false;
+	if (sink->too_big)
+		return kube_fail(errbuf, errlen, KUBE_E_TOO_LONG, "%s %s: the answer is larger than %zu bytes", method, path,
+				 c->opts.body_max ? c->opts.body_max : KUBE_BODY_MAX);
+	if (rc != CURLE_OK) {
+		/* a refused connection never reached the server, so any verb may be sent again */
+		*retry = rc == CURLE_COULDNT_CONNECT ||
+			 (is_read(method) &&
+			  (rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING || rc == CURLE_SEND_ERROR ||
+			   rc == CURLE_PARTIAL_FILE || rc == CURLE_HTTP2 || rc == CURLE_HTTP2_STREAM));
+		return kube_fail(errbuf, errlen, KUBE_E_NETWORK, "%s %s%s: %s", method, c->cfg->server, path,
+				 curl_error[0] ? curl_error : curl_easy_strerror(rc));
+	}
+	err = kube_err_from_http(resp->status);
+	if (!err)
+		return KUBE_OK;
+	kube_status_parse(resp->body.data, resp->body.len, resp->status, &resp->st);
+	if (sink->retry_after_s >= 0)
+		resp->st.retry_after_s = sink->retry_after_s;
+	kube_fail(errbuf, errlen, err, "%s %s: %ld %s%s%s", method, path, resp->status, resp->st.reason, resp->st.reason[0] ? ": " : "",
+		  resp->st.message);
+	*retry = err == KUBE_E_TOO_MANY || (err == KUBE_E_SERVER && (is_read(method) || resp->status == 503));
+	return err;
+}
+
+/* The wait before retry number attempt + 1: our backoff, or the server's Retry-After (capped) when longer. */
+static unsigned retry_delay_ms(struct kube_client *c, unsigned attempt, CURLcode rc, const struct kube_response *resp)
+{
+	unsigned delay;
+
+	pthread_mutex_lock(&c->lock); /* requests retry from several threads; the generator's state is shared */
+	delay = backoff_delay_ms(attempt, 200, 5000, &c->rng);
+	pthread_mutex_unlock(&c->lock);
+	if (rc == CURLE_OK && resp->st.retry_after_s >= 0) {
+		long s = resp->st.retry_after_s > RETRY_AFTER_CAP_S ? RETRY_AFTER_CAP_S : resp->st.retry_after_s;
+		delay = (unsigned)(s * 1000) > delay ? (unsigned)(s * 1000) : delay;
+	}
+	return delay;
+}
+
 enum kube_err kube_request(struct kube_client *c, const char *method, const char *path, const char *content_type, const char *body,
 			   size_t body_len, struct kube_response *resp, char *errbuf, size_t errlen)
 {
-	struct body_sink sink;
-	char curl_error[CURL_ERROR_SIZE], ct_header[128];
-	struct curl_slist *extra = NULL;
-	enum kube_err err = KUBE_OK;
-	bool reauthed = false;
+	char curl_error[CURL_ERROR_SIZE];
+	enum kube_err err;
+	bool reauthed = false, retry;
 	unsigned attempt = 0;
 
 	memset(resp, 0, sizeof(*resp));
 	dynbuf_init(&resp->body, c->opts.body_max ? c->opts.body_max : KUBE_BODY_MAX);
 	for (;;) {
+		struct body_sink sink = {.body = &resp->body, .retry_after_s = -1};
 		struct pooled *p;
 		CURLcode rc;
-		bool retry = false;
-		unsigned delay;
 
 		kube_ratelimit_wait(&c->limiter);
 		p = kube_client_acquire(c, path, errbuf, errlen);
 		if (!p)
 			return c->cfg->has_exec ? KUBE_E_EXEC : KUBE_E_CONFIG;
 		dynbuf_reset(&resp->body);
-		memset(&sink, 0, sizeof(sink));
-		sink.body = &resp->body;
-		sink.retry_after_s = -1;
-		curl_error[0] = '\0';
-		curl_easy_setopt(p->h, CURLOPT_ERRORBUFFER, curl_error);
-		curl_easy_setopt(p->h, CURLOPT_TIMEOUT, c->opts.request_timeout_s);
-		curl_easy_setopt(p->h, CURLOPT_WRITEFUNCTION, on_body);
-		curl_easy_setopt(p->h, CURLOPT_WRITEDATA, &sink);
-		curl_easy_setopt(p->h, CURLOPT_HEADERFUNCTION, on_header);
-		curl_easy_setopt(p->h, CURLOPT_HEADERDATA, &sink);
-		if (strcmp(method, "GET") != 0)
-			curl_easy_setopt(p->h, CURLOPT_CUSTOMREQUEST, method);
-		if (body) {
-			curl_easy_setopt(p->h, CURLOPT_POSTFIELDS, body);
-			curl_easy_setopt(p->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-			snprintf(ct_header, sizeof(ct_header), "Content-Type: %s", content_type ? content_type : KUBE_CT_JSON);
-			extra = curl_slist_append(NULL, ct_header);
-			for (struct curl_slist *h = p->headers; h && extra; h = h->next)
-				extra = curl_slist_append(extra, h->data);
-			curl_easy_setopt(p->h, CURLOPT_HTTPHEADER, extra);
-		}
-		rc = curl_easy_perform(p->h);
-		resp->status = 0;
-		curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &resp->status);
-		kube_client_release(c, p);
-		if (c->opts.on_response)
-			c->opts.on_response(c->opts.on_response_ctx, method, resp->status);
-		if (extra) {
-			/* the list copied the Authorization header: wipe it before freeing */
-			for (struct curl_slist *h = extra; h; h = h->next)
-				if (strncmp(h->data, "Authorization:", 14) == 0)
-					OPENSSL_cleanse(h->data, strlen(h->data));
-			curl_slist_free_all(extra);
-			extra = NULL;
-		}
-
-		if (sink.too_big) {
-			err = kube_fail(errbuf, errlen, KUBE_E_TOO_LONG, "%s %s: the answer is larger than %zu bytes", method, path,
-					c->opts.body_max ? c->opts.body_max : KUBE_BODY_MAX);
-			break;
-		}
-		if (rc != CURLE_OK) {
-			err = kube_fail(errbuf, errlen, KUBE_E_NETWORK, "%s %s%s: %s", method, c->cfg->server, path,
-					curl_error[0] ? curl_error : curl_easy_strerror(rc));
-			/* a refused connection never reached the server, so any verb may be sent again */
-			retry = rc == CURLE_COULDNT_CONNECT ||
-				(is_read(method) &&
-				 (rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING ||
-				  rc == CURLE_SEND_ERROR || rc == CURLE_PARTIAL_FILE || rc == CURLE_HTTP2 || rc == CURLE_HTTP2_STREAM));
-		} else {
-			err = kube_err_from_http(resp->status);
-			if (err) {
-				kube_status_parse(resp->body.data, resp->body.len, resp->status, &resp->st);
-				if (sink.retry_after_s >= 0)
-					resp->st.retry_after_s = sink.retry_after_s;
-				kube_fail(errbuf, errlen, err, "%s %s: %ld %s%s%s", method, path, resp->status, resp->st.reason,
-					  resp->st.reason[0] ? ": " : "", resp->st.message);
-				if (err == KUBE_E_UNAUTHORIZED && c->cfg->has_exec && !reauthed) {
-					/* the plugin's credential may have been revoked early: run it again once */
-					reauthed = true;
-					kube_client_invalidate_credentials(c);
-					continue;
-				}
-				retry = err == KUBE_E_TOO_MANY || (err == KUBE_E_SERVER && (is_read(method) || resp->status == 503));
-			}
+		rc = send_attempt(c, p, method, content_type, body, body_len, &sink, curl_error, resp);
+		err = attempt_error(c, method, path, rc, &sink, curl_error, resp, &retry, errbuf, errlen);
+		if (err == KUBE_E_UNAUTHORIZED && c->cfg->has_exec && !reauthed) {
+			/* the plugin's credential may have been revoked early: run it again once */
+			reauthed = true;
+			kube_client_invalidate_credentials(c);
+			continue;
 		}
 		if (!retry || attempt >= c->opts.max_retries)
-			break;
-		pthread_mutex_lock(&c->lock); /* requests retry from several threads; the generator's state is shared */
-		delay = backoff_delay_ms(attempt, 200, 5000, &c->rng);
-		pthread_mutex_unlock(&c->lock);
-		if (rc == CURLE_OK && resp->st.retry_after_s >= 0) {
-			long s = resp->st.retry_after_s > RETRY_AFTER_CAP_S ? RETRY_AFTER_CAP_S : resp->st.retry_after_s;
-			delay = (unsigned)(s * 1000) > delay ? (unsigned)(s * 1000) : delay;
-		}
-		sleep_ms(delay);
-		attempt++;
-	}
-	return err;
-}
-
-/* Percent-escapes s into out (at most out_len bytes); returns false when it does not fit. */
-static bool escape(const char *s, char *out, size_t out_len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
-			     ch == '_' || ch == '~';
-		if (n + (plain ? 1 : 3) >= out_len)
-			return false;
-		if (plain) {
-			out[n++] = (char)ch;
-		} else {
-			out[n++] = '%';
-			out[n++] = hex[ch >> 4];
-			out[n++] = hex[ch & 15];
-		}
-	}
-	out[n] = '\0';
-	return true;
-}
-
-/* Appends "/" and the escaped segment to buf. */
-static bool add_segment(char *buf, size_t len, const char *segment)
-{
-	size_t used = strlen(buf);
-
-	if (used + 2 > len)
-		return false;
-	buf[used++] = '/';
-	buf[used] = '\0';
-	return escape(segment, buf + used, len - used);
-}
-
-bool kube_path(char *buf, size_t len, const char *group, const char *version, const char *ns, const char *resource, const char *name,
-	       const char *subresource)
-{
-	if (len == 0)
-		return false;
-	buf[0] = '\0';
-	if (!group || !group[0]) {
-		if (!add_segment(buf, len, "api"))
-			return false;
-	} else if (!add_segment(buf, len, "apis") || !add_segment(buf, len, group)) {
-		return false;
-	}
-	if (!add_segment(buf, len, version))
-		return false;
-	if (ns && ns[0] && (!add_segment(buf, len, "namespaces") || !add_segment(buf, len, ns)))
-		return false;
-	if (resource && !add_segment(buf, len, resource))
-		return false;
-	if (name && name[0] && !add_segment(buf, len, name))
-		return false;
-	if (subresource && subresource[0] && !add_segment(buf, len, subresource))
-		return false;
-	return true;
-}
-
-bool kube_query(char *buf, size_t len, const char *key, const char *value)
-{
-	size_t used = strlen(buf);
-	char escaped[8192];
-	int n;
-
-	if (!escape(value, escaped, sizeof(escaped)))
-		return false;
-	n = snprintf(buf + used, len - used, "%s%s=%s", strchr(buf, '?') ? "&" : "?", key, escaped);
-	return n > 0 && (size_t)n < len - used;
-}
-
-enum kube_err kube_delete(struct kube_client *c, const char *path, const char *propagation, const char *uid, const char *resource_version,
-			  struct kube_response *resp, char *errbuf, size_t errlen)
-{
-	cJSON *opts = cJSON_CreateObject(), *pre = NULL;
-	char *body;
-	enum kube_err err;
-
-	if (!opts)
-		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
-	cJSON_AddStringToObject(opts, "apiVersion", "v1");
-	cJSON_AddStringToObject(opts, "kind", "DeleteOptions");
-	if (propagation)
-		cJSON_AddStringToObject(opts, "propagationPolicy", propagation);
-	if (uid || resource_version) {
-		pre = cJSON_AddObjectToObject(opts, "preconditions");
-		if (pre && uid)
-			cJSON_AddStringToObject(pre, "uid", uid);
-		if (pre && resource_version)
-			cJSON_AddStringToObject(pre, "resourceVersion", resource_version);
-	}
-	body = cJSON_PrintUnformatted(opts);
-	cJSON_Delete(opts);
-	if (!body)
-		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
-	err = kube_request(c, "DELETE", path, KUBE_CT_JSON, body, strlen(body), resp, errbuf, errlen);
-	free(body);
-	return err;
-}
-
-enum kube_err kube_apply(struct kube_client *c, const char *path, const char *field_manager, bool force, const char *body,
-			 struct kube_response *resp, char *errbuf, size_t errlen)
-{
-	char full[KUBE_PATH_MAX];
-
-	snprintf(full, sizeof(full), "%s", path);
-	if (!kube_query(full, sizeof(full), "fieldManager", field_manager) || (force && !kube_query(full, sizeof(full), "force", "true"))) {
-		memset(resp, 0, sizeof(*resp));
-		return kube_fail(errbuf, errlen, KUBE_E_INVALID, "apply path is too long");
-	}
-	return kube_request(c, "PATCH", full, KUBE_CT_APPLY_PATCH, body, strlen(body), resp, errbuf, errlen);
-}
-
-/* A list walk: where it is (the continue token), how many items a page asks for, and how many pages so far. */
-struct list_walk {
-	const char *path;
-	unsigned limit;
-	char cont[4096];
-	unsigned pages;
-	bool restarted; /* after an expired continue token */
-};
-
-/* Fetches the walk's next page into *list (caller frees). An over-size page is asked for again with half as
- * many items, down to one. */
-static enum kube_err list_page(struct kube_client *c, struct list_walk *w, cJSON **list, char *errbuf, size_t errlen)
-{
-	char page_path[KUBE_PATH_MAX + 8192], limit_str[16];
-	struct kube_response resp;
-	enum kube_err err;
-
-	*list = NULL;
-	for (;;) {
-		snprintf(limit_str, sizeof(limit_str), "%u", w->limit);
-		snprintf(page_path, sizeof(page_path), "%s", w->path);
-		if (!kube_query(page_path, sizeof(page_path), "limit", limit_str) ||
-		    (w->cont[0] && !kube_query(page_path, sizeof(page_path), "continue", w->cont)))
-			return kube_fail(errbuf, errlen, KUBE_E_INVALID, "list path is too long");
-		err = kube_request(c, "GET", page_path, NULL, NULL, 0, &resp, errbuf, errlen);
-		if (err == KUBE_E_TOO_LONG && w->limit > 1) {
-			kube_response_free(&resp);
-			w->limit /= 2; /* one tenant's large objects must not stop the cache for everyone */
-			continue;
-		}
-		if (err == KUBE_OK) {
-			*list = cJSON_ParseWithLength(dynbuf_str(&resp.body), dynbuf_len(&resp.body));
-			w->pages++;
-		}
-		kube_response_free(&resp);
-		return err;
-	}
-}
-
-/* Calls fn for the items of list; false when fn asked to stop. */
-static bool list_items(const cJSON *items, kube_item_fn fn, void *ctx)
-{
-	const cJSON *item;
-
-	cJSON_ArrayForEach(item, items) {
-		if (fn && !fn(ctx, item))
-			return false;
-	}
-	return true;
-}
-
-enum kube_err kube_list(struct kube_client *c, const char *path, unsigned limit, kube_item_fn fn, void *ctx, char *rv, size_t rv_len,
-			unsigned *pages, char *errbuf, size_t errlen)
-{
-	struct list_walk w = {.path = path, .limit = limit ? limit : 500};
-	unsigned pages_max = c->opts.list_pages_max ? c->opts.list_pages_max : KUBE_LIST_PAGES_MAX;
-	enum kube_err err = KUBE_OK;
-
-	for (;;) {
-		cJSON *list;
-		const cJSON *items, *meta, *next, *list_rv;
-
-		if (pages)
-			*pages = w.pages;
-		if (w.pages >= pages_max)
-			return kube_fail(errbuf, errlen, KUBE_E_TOO_LONG, "GET %s: the list goes on past %u pages; stopped", path,
-					 pages_max);
-		err = list_page(c, &w, &list, errbuf, errlen);
-		if (err == KUBE_E_GONE && w.cont[0] && !w.restarted) {
-			/* the continue token expired: start over once, as client-go's pager does */
-			w.restarted = true;
-			w.cont[0] = '\0';
-			w.pages = 0;
-			continue;
-		}
-		if (err)
 			return err;
-		if (pages)
-			*pages = w.pages;
-		items = cJSON_GetObjectItemCaseSensitive(list, "items");
-		meta = cJSON_GetObjectItemCaseSensitive(list, "metadata");
-		if (!cJSON_IsObject(list) || (items && !cJSON_IsArray(items) && !cJSON_IsNull(items))) {
-			cJSON_Delete(list);
-			return kube_fail(errbuf, errlen, KUBE_E_HTTP, "GET %s: the answer is not a list", path);
-		}
-		list_rv = cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion");
-		if (rv && cJSON_IsString(list_rv))
-			snprintf(rv, rv_len, "%s", list_rv->valuestring);
-		next = cJSON_GetObjectItemCaseSensitive(meta, "continue");
-		if (!list_items(cJSON_IsArray(items) ? items : NULL, fn, ctx) || !cJSON_IsString(next) || !next->valuestring[0]) {
-			cJSON_Delete(list);
-			return KUBE_OK;
-		}
-		if (strlen(next->valuestring) >= sizeof(w.cont) || strcmp(next->valuestring, w.cont) == 0) {
-			bool too_long = strlen(next->valuestring) >= sizeof(w.cont);
-			cJSON_Delete(list);
-			return kube_fail(errbuf, errlen, KUBE_E_TOO_LONG, "GET %s: the continue token is %s", path,
-					 too_long ? "too long" : "the one just sent; the list would never end");
-		}
-		snprintf(w.cont, sizeof(w.cont), "%s", next->valuestring);
-		cJSON_Delete(list);
+		sleep_ms(retry_delay_ms(c, attempt, rc, resp));
+		attempt++;
 	}
 }

@@ -91,6 +91,9 @@ enum kube_err kube_apply(struct kube_client *c, const char *path, const char *fi
 /* Called for every item of a LIST; the item is borrowed. Return false to stop early. */
 typedef bool (*kube_item_fn)(void *ctx, const cJSON *item);
 
+/* The most pages one kube_list() walks: the options' list_pages_max, else KUBE_LIST_PAGES_MAX. */
+unsigned kube_client_list_pages_max(const struct kube_client *c);
+
 /*
  * LISTs a collection path (which may carry a query, e.g. a labelSelector) in
  * pages of limit items (500 when 0), following continue tokens, calling fn for

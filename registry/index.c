@@ -502,11 +502,92 @@ static enum reg_err push_and_verify(struct build *b, const char *doc, size_t len
 	return err;
 }
 
+/* Parses the request's target (a tag, no digest) and sources (by digest, with their platforms) into b. */
+static enum reg_err parse_request(struct build *b, const struct reg_index_request *req, char *errbuf, size_t errlen)
+{
+	char detail[REG_ERRBUF_SIZE];
+	enum reg_err err = reg_ref_parse(req->target, &b->target, detail, sizeof(detail));
+
+	if (err)
+		return reg_fail(errbuf, errlen, err, "target %s: %s", req->target, detail);
+	if (b->target.digest[0] || !b->target.tag[0])
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "target %s must name a tag and no digest", req->target);
+	for (size_t i = 0; i < req->source_count; i++) {
+		struct source *s = &b->sources[i];
+		s->text = req->sources[i].ref;
+		b->source_count = i + 1;
+		err = reg_ref_parse(s->text, &s->ref, detail, sizeof(detail));
+		if (err)
+			return reg_fail(errbuf, errlen, err, "source %s: %s", s->text, detail);
+		if (!s->ref.digest[0])
+			return reg_fail(errbuf, errlen, REG_E_INVALID, "source %s must name its image by digest (REF@sha256:HEX)", s->text);
+		if (req->sources[i].platform) {
+			s->has_want = true;
+			err = reg_platform_parse(req->sources[i].platform, &s->want, detail, sizeof(detail));
+			if (err)
+				return reg_fail(errbuf, errlen, err, "source %s: %s", s->text, detail);
+		}
+		s->cross_repo = strcmp(s->ref.api_host, b->target.api_host) != 0 || strcmp(s->ref.repository, b->target.repository) != 0;
+	}
+	return REG_OK;
+}
+
+/* Copies every source that lives in another repository (its children first) into the target repository: an index
+ * may name only what its repository holds. */
+static enum reg_err copy_foreign_sources(struct build *b, char *errbuf, size_t errlen)
+{
+	enum reg_err err;
+
+	for (size_t i = 0; i < b->source_count; i++) {
+		struct source *s = &b->sources[i];
+		struct reg_copy copy = {.client = b->c, .from = &s->ref, .from_text = s->text, .to = &b->target, .counts = b->result};
+		if (!s->cross_repo)
+			continue;
+		for (size_t j = 0; j < s->child_count; j++) {
+			err = reg_copy_manifest(&copy, s->children[j].digest, &s->children[j].manifest, s->children[j].bytes,
+						s->children[j].len, errbuf, errlen);
+			if (err)
+				return err;
+		}
+		err = reg_copy_manifest(&copy, s->top.digest, &s->top.manifest, s->top.bytes, s->top.len, errbuf, errlen);
+		if (err)
+			return err;
+		say(b, "copied %s into %s/%s", s->text, b->target.domain, b->target.repository);
+	}
+	return REG_OK;
+}
+
+/* Builds the index document of b's entries with the request's annotations, counts its entries, and pushes it. */
+static enum reg_err push_index(struct build *b, const struct reg_index_request *req, char *errbuf, size_t errlen)
+{
+	char *entry_json[sizeof(((struct build *)0)->entries) / sizeof(struct entry)], *doc;
+	struct reg_index_result *result = b->result;
+	enum reg_err err;
+
+	for (size_t i = 0; i < b->entry_count; i++) {
+		entry_json[i] = b->entries[i].json;
+		if (b->entries[i].has_platform)
+			result->platform_count++;
+		else
+			result->attestation_count++;
+	}
+	doc = reg_index_document(entry_json, b->entry_count, req->annotation_keys, req->annotation_values, req->annotation_count);
+	if (!doc)
+		return reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory building the index");
+	result->size = strlen(doc);
+	reg_sha256(doc, result->size, result->digest);
+	err = push_and_verify(b, doc, result->size, errbuf, errlen);
+	if (!err)
+		say(b, "pushed %s/%s:%s (%zu platforms, %zu attestations), read back and verified", b->target.domain, b->target.repository,
+		    b->target.tag, result->platform_count, result->attestation_count);
+	free(doc);
+	return err;
+}
+
 enum reg_err reg_index_push(struct reg_client *c, const struct reg_index_request *req, struct reg_index_result *result,
 			    reg_progress_fn progress, void *ctx, char *errbuf, size_t errlen)
 {
 	struct build *b;
-	char detail[REG_ERRBUF_SIZE], *doc = NULL, *entry_json[sizeof(((struct build *)0)->entries) / sizeof(struct entry)];
 	enum reg_err err;
 
 	memset(result, 0, sizeof(*result));
@@ -519,87 +600,17 @@ enum reg_err reg_index_push(struct reg_client *c, const struct reg_index_request
 	b->progress = progress;
 	b->ctx = ctx;
 	b->result = result;
-
-	err = reg_ref_parse(req->target, &b->target, detail, sizeof(detail));
-	if (err) {
-		err = reg_fail(errbuf, errlen, err, "target %s: %s", req->target, detail);
-		goto out;
-	}
-	if (b->target.digest[0] || !b->target.tag[0]) {
-		err = reg_fail(errbuf, errlen, REG_E_INVALID, "target %s must name a tag and no digest", req->target);
-		goto out;
-	}
-	for (size_t i = 0; i < req->source_count; i++) {
-		struct source *s = &b->sources[i];
-		s->text = req->sources[i].ref;
-		b->source_count = i + 1;
-		err = reg_ref_parse(s->text, &s->ref, detail, sizeof(detail));
-		if (err) {
-			err = reg_fail(errbuf, errlen, err, "source %s: %s", s->text, detail);
-			goto out;
-		}
-		if (!s->ref.digest[0]) {
-			err = reg_fail(errbuf, errlen, REG_E_INVALID, "source %s must name its image by digest (REF@sha256:HEX)", s->text);
-			goto out;
-		}
-		if (req->sources[i].platform) {
-			s->has_want = true;
-			err = reg_platform_parse(req->sources[i].platform, &s->want, detail, sizeof(detail));
-			if (err) {
-				err = reg_fail(errbuf, errlen, err, "source %s: %s", s->text, detail);
-				goto out;
-			}
-		}
-		s->cross_repo = strcmp(s->ref.api_host, b->target.api_host) != 0 || strcmp(s->ref.repository, b->target.repository) != 0;
-	}
-
-	err = read_manifests_and_configs(b, errbuf, errlen);
+	err = parse_request(b, req, errbuf, errlen);
+	if (!err)
+		err = read_manifests_and_configs(b, errbuf, errlen);
 	for (size_t i = 0; !err && i < b->source_count; i++)
 		err = read_source(b, i, errbuf, errlen);
-	if (err)
-		goto out;
-	err = check_duplicates(b, errbuf, errlen);
-	if (err)
-		goto out;
-
-	/* every child must live in the target repository before the index names it */
-	for (size_t i = 0; i < b->source_count; i++) {
-		struct source *s = &b->sources[i];
-		struct reg_copy copy = {.client = b->c, .from = &s->ref, .from_text = s->text, .to = &b->target, .counts = b->result};
-		if (!s->cross_repo)
-			continue;
-		for (size_t j = 0; j < s->child_count; j++) {
-			err = reg_copy_manifest(&copy, s->children[j].digest, &s->children[j].manifest, s->children[j].bytes,
-						s->children[j].len, errbuf, errlen);
-			if (err)
-				goto out;
-		}
-		err = reg_copy_manifest(&copy, s->top.digest, &s->top.manifest, s->top.bytes, s->top.len, errbuf, errlen);
-		if (err)
-			goto out;
-		say(b, "copied %s into %s/%s", s->text, b->target.domain, b->target.repository);
-	}
-
-	for (size_t i = 0; i < b->entry_count; i++) {
-		entry_json[i] = b->entries[i].json;
-		if (b->entries[i].has_platform)
-			result->platform_count++;
-		else
-			result->attestation_count++;
-	}
-	doc = reg_index_document(entry_json, b->entry_count, req->annotation_keys, req->annotation_values, req->annotation_count);
-	if (!doc) {
-		err = reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory building the index");
-		goto out;
-	}
-	result->size = strlen(doc);
-	reg_sha256(doc, result->size, result->digest);
-	err = push_and_verify(b, doc, result->size, errbuf, errlen);
 	if (!err)
-		say(b, "pushed %s/%s:%s (%zu platforms, %zu attestations), read back and verified", b->target.domain, b->target.repository,
-		    b->target.tag, result->platform_count, result->attestation_count);
-out:
-	free(doc);
+		err = check_duplicates(b, errbuf, errlen);
+	if (!err)
+		err = copy_foreign_sources(b, errbuf, errlen);
+	if (!err)
+		err = push_index(b, req, errbuf, errlen);
 	build_free(b);
 	free(b);
 	return err;

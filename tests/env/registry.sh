@@ -87,6 +87,8 @@ if [ "$mode" = token ]; then
 	password=$(openssl rand -hex 12)
 	refresh=$(openssl rand -hex 16)
 	: >"$rdir/token-requests.log"
+	# its first line is the port it listens on: an earlier run's server wrote to the same log
+	mkdir -p "$dir/logs" && : >"$dir/logs/token-$name.log"
 	start_bg "token-$name" "$dir" "$here/token-server.py" --key "$rdir/token.key" --cert "$rdir/token.crt" \
 		--issuer multiarch-test-issuer --service multiarch-test-registry --user "$user" --password "$password" \
 		--refresh-token "$refresh" --log "$rdir/token-requests.log" --host "$host"
