@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "registry/client_impl.h"
+#include "registry/connection.h"
 #include "registry/credhelper.h"
 #include "registry/transfer.h"
 #include "util/backoff.h"

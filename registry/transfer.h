@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "registry/challenge.h"
-#include "registry/client.h"
+#include "registry/request.h"
 
 /*
  * Per-attempt state filled by the callbacks below. The caller owns it and

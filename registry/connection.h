@@ -1,6 +1,7 @@
-/* The registry client's inside, shared by client.c (transfers) and auth.c (authentication); not for other rooms. */
-#ifndef MAC_REGISTRY_CLIENT_IMPL_H
-#define MAC_REGISTRY_CLIENT_IMPL_H
+/* The registry client's inside: its state, shared by client.c (requests), auth.c (authentication) and connection.c
+ * (how a transfer runs); not for other rooms. */
+#ifndef MAC_REGISTRY_CONNECTION_H
+#define MAC_REGISTRY_CONNECTION_H
 
 #include <curl/curl.h>
 #include <stdbool.h>
@@ -9,7 +10,7 @@
 #include <time.h>
 
 #include "registry/challenge.h"
-#include "registry/client.h"
+#include "registry/request.h"
 #include "registry/credentials.h"
 
 #define REG_HOSTS_MAX 16
@@ -67,13 +68,13 @@ enum reg_url_target {
 	REG_URL_DOWNGRADE,  /* plain HTTP from a TLS registry: never followed */
 };
 
-/* client.c: whether host is spoken to in plain HTTP. */
+/* connection.c: whether host is spoken to in plain HTTP. */
 bool reg_client_insecure(const struct reg_client *c, const char *host);
 
-/* client.c: sets the CAs handle h trusts. */
+/* connection.c: sets the CAs handle h trusts. */
 void reg_client_set_trust(const struct reg_client *c, CURL *h);
 
-/* client.c: performs the n set-up handles at once through the client's multi handle; codes[i] gets each result. */
+/* connection.c: performs the n set-up handles at once through the client's multi handle; codes[i] gets each result. */
 void reg_client_perform(struct reg_client *c, CURL *const *handles, size_t n, CURLcode *codes);
 
 /* auth.c: the auth record of host, created on first use; NULL when the table is full or the name too long. */
