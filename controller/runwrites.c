@@ -34,6 +34,24 @@ bool run_delete_child(struct run *r, const char *kind, const cJSON *child)
 	return false;
 }
 
+/* Whether cm, not this build's, is being deleted or is controlled by a MultiArchBuild of this build's name with
+ * another uid: what an earlier build of the same name left, which the garbage collector is about to delete (a build
+ * deleted and applied again at once). */
+static bool left_by_earlier_build(const struct run *r, const cJSON *cm)
+{
+	const cJSON *ref;
+
+	if (json_at(cm, "metadata", "deletionTimestamp"))
+		return true;
+	cJSON_ArrayForEach(ref, json_at(cm, "metadata", "ownerReferences")) {
+		const char *kind = json_str_at(ref, "kind", NULL), *name = json_str_at(ref, "name", NULL);
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ref, "controller")) && kind && name &&
+		    strcmp(kind, "MultiArchBuild") == 0 && strcmp(name, r->name) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Whether the ConfigMap named as cm that a create found is controlled by this build (by uid): a name is no proof,
  * anyone who may create ConfigMaps in the namespace could have taken it first. Unknown (no reader, a failed read)
  * counts as ours, as before there were reads; a read that fails is retried. */
@@ -54,7 +72,13 @@ static bool config_map_is_ours(struct run *r, const cJSON *cm)
 		return true;
 	}
 	ours = ctl_controlled_by(found, uid);
-	if (!ours) {
+	if (!ours && left_by_earlier_build(r, found)) {
+		/* the garbage collector deletes it soon: try again then, nothing failed */
+		text_format(r->out->error, sizeof(r->out->error),
+			    "ConfigMap %s/%s is an earlier MultiArchBuild %s's, which was deleted; waiting for the garbage collector", ns,
+			    name, r->name);
+		r->out->retry = true;
+	} else if (!ours) {
 		const char *kind = json_str_at(cJSON_GetArrayItem(json_at(found, "metadata", "ownerReferences"), 0), "kind", NULL);
 		text_format(r->config_map_owner, sizeof(r->config_map_owner), "%s", kind ? kind : "nothing");
 		r->config_map_foreign = true;

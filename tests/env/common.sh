@@ -27,25 +27,46 @@ free_port() {
 	return 1
 }
 
-# start_bg NAME DIR COMMAND...: starts COMMAND in its own process group, output to DIR/logs/NAME.log, pid in DIR/pids/NAME.pid.
+# proc_start PID: the start time of process PID (clock ticks since boot, /proc/PID/stat's 22nd field), which with
+# the pid names one process even after the pid is used again; nothing when there is no such process.
+proc_start() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	stat=${stat##*) } # after the command name, which may hold spaces and parentheses
+	awk '{ print $20 }' <<<"$stat"
+}
+
+# same_process PID START: true while PID is the process that had START (any process with PID when START is empty,
+# as records without one were written).
+same_process() {
+	kill -0 "$1" 2>/dev/null || return 1
+	[ -z "$2" ] || [ "$(proc_start "$1")" = "$2" ]
+}
+
+# start_bg NAME DIR COMMAND...: starts COMMAND in its own process group, output to DIR/logs/NAME.log, pid in
+# DIR/pids/NAME.pid and its start time in DIR/pids/NAME.start; DIR/all-pids gets "PID START".
 start_bg() {
-	local name=$1 dir=$2
+	local name=$1 dir=$2 pid start
 	shift 2
 	mkdir -p "$dir/logs" "$dir/pids" "$dir/cmds"
 	printf '%q ' "$@" >"$dir/cmds/$name"
 	setsid "$@" >>"$dir/logs/$name.log" 2>&1 </dev/null &
-	echo $! >"$dir/pids/$name.pid"
-	echo $! >>"$dir/all-pids"
+	pid=$!
+	start=$(proc_start "$pid")
+	echo "$pid" >"$dir/pids/$name.pid"
+	echo "$start" >"$dir/pids/$name.start"
+	echo "$pid $start" >>"$dir/all-pids"
 }
 
 # leftovers DIR: prints every process and listening port this environment ever started that is still there, and
 # what of its real node (mounts, interfaces, iptables rules, cgroups, sysctls) is.
 leftovers() {
-	local dir=$1 pid port
+	local dir=$1 pid start port
 	[ -f "$dir/node.sysctl.before" ] && MAC_CLUSTER_DIR=$dir "$(dirname "${BASH_SOURCE[0]}")/real-node.sh" leftovers
-	for pid in $(cat "$dir/all-pids" 2>/dev/null); do
-		kill -0 "$pid" 2>/dev/null && echo "process $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80))"
-	done
+	# a pid the kernel has given to another process since (pids wrap at pid_max) is not ours
+	while read -r pid start; do
+		same_process "$pid" "$start" && echo "process $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80))"
+	done < <(cat "$dir/all-pids" 2>/dev/null)
 	for port in $(cat "$dir/ports" 2>/dev/null); do
 		[ -z "$(ss -Htln "sport = :$port" 2>/dev/null)" ] || echo "port $port"
 	done
@@ -55,14 +76,16 @@ leftovers() {
 alive() {
 	local pid
 	pid=$(cat "$1/pids/$2.pid" 2>/dev/null) || return 1
-	kill -0 "$pid" 2>/dev/null
+	same_process "$pid" "$(cat "$1/pids/$2.start" 2>/dev/null)"
 }
 
 # stop_pid DIR NAME: TERM, then KILL after 10 s, the process group recorded for NAME; removes its pid file.
 stop_pid() {
-	local dir=$1 name=$2 pid
+	local dir=$1 name=$2 pid start
 	pid=$(cat "$dir/pids/$name.pid" 2>/dev/null) || return 0
-	if kill -0 "$pid" 2>/dev/null; then
+	start=$(cat "$dir/pids/$name.start" 2>/dev/null)
+	# never a signal to the group of a process that merely has the pid now
+	if same_process "$pid" "$start"; then
 		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
 		for _ in $(seq 1 50); do
 			kill -0 "$pid" 2>/dev/null || break
@@ -70,7 +93,7 @@ stop_pid() {
 		done
 		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
 	fi
-	rm -f "$dir/pids/$name.pid"
+	rm -f "$dir/pids/$name.pid" "$dir/pids/$name.start"
 }
 
 # wait_until SECONDS WHAT COMMAND...: polls COMMAND until it succeeds; on timeout names WHAT and fails.

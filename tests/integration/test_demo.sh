@@ -36,7 +36,7 @@ expect_match "it says where the logs are" "^demo: logs: .*/controller.log \\(the
 for name in controller node-helper; do
 	# cluster-down (make demo-down) stops everything listed in all-pids and fails if anything is left (test_teardown)
 	pid=$(cat "$MAC_CLUSTER_DIR/pids/$name.pid" 2>/dev/null)
-	expect_match "make demo-down would stop the demo's $name" "^${pid:-none}\$" "$(cat "$MAC_CLUSTER_DIR/all-pids")"
+	expect_match "make demo-down would stop the demo's $name" "^${pid:-none} [0-9]+\$" "$(cat "$MAC_CLUSTER_DIR/all-pids")"
 	stop_pid "$MAC_CLUSTER_DIR" "$name"
 done
 kubectl delete namespace demo-test --wait=false >/dev/null 2>&1

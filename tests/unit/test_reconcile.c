@@ -28,7 +28,8 @@ struct recorder {
 	char events[2048];
 	char last_note[1400]; /* the note of the last Event */
 	enum ctl_write create_answer;
-	const char *config_map_owner; /* non-NULL: the builder ConfigMap exists, controlled by this uid */
+	const char *config_map_owner;      /* non-NULL: the builder ConfigMap exists, controlled by this uid */
+	const char *config_map_owner_kind; /* and of this kind named hello (NULL: a Deployment) */
 };
 
 /* Reads the existing builder ConfigMap: controlled by config_map_owner. */
@@ -44,8 +45,9 @@ static enum ctl_write rec_read(void *ctx, const char *kind, const char *ns, cons
 	if (strcmp(kind, "ConfigMap") != 0 || !r->config_map_owner)
 		return CTL_WRITE_GONE;
 	snprintf(text, sizeof(text),
-		 "{\"metadata\":{\"name\":\"%s\",\"ownerReferences\":[{\"kind\":\"Deployment\",\"uid\":\"%s\",\"controller\":true}]}}",
-		 name, r->config_map_owner);
+		 "{\"metadata\":{\"name\":\"%s\",\"ownerReferences\":[{\"kind\":\"%s\",\"name\":\"hello\",\"uid\":\"%s\","
+		 "\"controller\":true}]}}",
+		 name, r->config_map_owner_kind ? r->config_map_owner_kind : "Deployment", r->config_map_owner);
 	*out = cJSON_Parse(text);
 	return CTL_WRITE_OK;
 }
@@ -1157,7 +1159,8 @@ static void test_policy_violation(void **state)
 }
 
 /* A builder ConfigMap of the generation's name that another owner created first is never mounted: the platforms
- * fail with ChildNotOwned and no pod is created; one this build controls (an earlier reconcile's) is used. */
+ * fail with ChildNotOwned and no pod is created; one an earlier, deleted build of this name left is waited for; one
+ * this build controls (an earlier reconcile's) is used. */
 static void test_config_map_taken(void **state)
 {
 	static const char config_text[] = WORLD_CONFIG "caBundle: |\n  -----BEGIN CERTIFICATE-----\n  MIIB\n  -----END CERTIFICATE-----\n";
@@ -1178,6 +1181,18 @@ static void test_config_map_taken(void **state)
 		strstr(platform_str(w.rec.status, "linux/amd64", "message"),
 		       "ConfigMap hello-g1-builder already exists and this build does not control it (its controller: Deployment)"));
 	assert_string_equal(condition(w.rec.status, "Stalled", "reason"), "ChildNotOwned");
+	world_free(&w);
+
+	/* an earlier build of this name, deleted, whose ConfigMap the garbage collector has not deleted yet: wait */
+	world_init(&w, NULL, 1);
+	w.opts.children.config = &config;
+	w.rec.config_map_owner = "u-0";
+	w.rec.config_map_owner_kind = "MultiArchBuild";
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 0);
+	assert_true(w.out.retry);
+	assert_non_null(strstr(w.out.error, "an earlier MultiArchBuild hello's, which was deleted; waiting for the garbage collector"));
+	assert_null(w.rec.status ? strstr(platform_str(w.rec.status, "linux/amd64", "phase"), "Failed") : NULL);
 	world_free(&w);
 
 	world_init(&w, NULL, 1);
