@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <openssl/crypto.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

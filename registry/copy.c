@@ -10,9 +10,10 @@
 #define SCOPE_LEN 1200
 #define PATH_LEN 1024
 
-enum reg_err reg_copy_send(struct reg_client *c, const char *method, const char *host, const char *path, const char *scope,
-			   const char *content_type, const void *body, size_t body_len, FILE *upload, size_t upload_len,
-			   struct reg_response *resp, char *errbuf, size_t errlen)
+/* One request through c (a body, or an upload of upload_len bytes from upload); the caller reads and frees resp. */
+static enum reg_err copy_send(struct reg_client *c, const char *method, const char *host, const char *path, const char *scope,
+			      const char *content_type, const void *body, size_t body_len, FILE *upload, size_t upload_len,
+			      struct reg_response *resp, char *errbuf, size_t errlen)
 {
 	struct reg_request req = {0};
 
@@ -102,7 +103,7 @@ static enum reg_err place_blob(const struct reg_copy *cp, const struct reg_descr
 
 	snprintf(scope, sizeof(scope), "repository:%s:pull,push", target_repo);
 	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", target_repo, d->digest);
-	err = reg_copy_send(cp->client, "HEAD", host, path, scope, NULL, NULL, 0, NULL, 0, &resp, errbuf, errlen);
+	err = copy_send(cp->client, "HEAD", host, path, scope, NULL, NULL, 0, NULL, 0, &resp, errbuf, errlen);
 	if (!err && resp.status == 200) {
 		reg_response_free(&resp);
 		return REG_OK;
@@ -117,7 +118,7 @@ static enum reg_err place_blob(const struct reg_copy *cp, const struct reg_descr
 	} else {
 		snprintf(path, sizeof(path), "/v2/%s/blobs/uploads/", target_repo);
 	}
-	err = reg_copy_send(cp->client, "POST", host, path, scope, NULL, NULL, 0, NULL, 0, &resp, errbuf, errlen);
+	err = copy_send(cp->client, "POST", host, path, scope, NULL, NULL, 0, NULL, 0, &resp, errbuf, errlen);
 	if (!err && resp.status == 201) {
 		reg_response_free(&resp);
 		cp->counts->mounted_blobs++;
@@ -139,8 +140,8 @@ static enum reg_err place_blob(const struct reg_copy *cp, const struct reg_descr
 	if (err)
 		return err;
 	snprintf(scope, sizeof(scope), "repository:%s:pull,push", target_repo);
-	err = reg_copy_send(cp->client, "PUT", host, location, scope, "application/octet-stream", NULL, 0, f, (size_t)d->size, &resp,
-			    errbuf, errlen);
+	err = copy_send(cp->client, "PUT", host, location, scope, "application/octet-stream", NULL, 0, f, (size_t)d->size, &resp, errbuf,
+			errlen);
 	fclose(f);
 	if (!err && resp.status != 201)
 		err = reg_fail(errbuf, errlen, REG_E_HTTP, "uploading blob %s to %s/%s: HTTP %ld", d->digest, host, target_repo,
@@ -165,7 +166,7 @@ enum reg_err reg_copy_manifest(const struct reg_copy *cp, const char *digest, co
 	}
 	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", cp->to->repository, digest);
 	snprintf(scope, sizeof(scope), "repository:%s:pull,push", cp->to->repository);
-	err = reg_copy_send(cp->client, "PUT", cp->to->api_host, path, scope, m->media_type, bytes, len, NULL, 0, &resp, errbuf, errlen);
+	err = copy_send(cp->client, "PUT", cp->to->api_host, path, scope, m->media_type, bytes, len, NULL, 0, &resp, errbuf, errlen);
 	if (!err && resp.status != 201 && resp.status != 200)
 		err = reg_fail(errbuf, errlen, REG_E_HTTP, "copying manifest %s to %s/%s: HTTP %ld %.200s", digest, cp->to->api_host,
 			       cp->to->repository, resp.status, dynbuf_str(&resp.body));

@@ -29,9 +29,4 @@ struct reg_copy {
 enum reg_err reg_copy_manifest(const struct reg_copy *cp, const char *digest, const struct reg_manifest *m, const char *bytes, size_t len,
 			       char *errbuf, size_t errlen);
 
-/* One request through c (a body, or an upload of upload_len bytes from upload); the caller reads and frees resp. */
-enum reg_err reg_copy_send(struct reg_client *c, const char *method, const char *host, const char *path, const char *scope,
-			   const char *content_type, const void *body, size_t body_len, FILE *upload, size_t upload_len,
-			   struct reg_response *resp, char *errbuf, size_t errlen);
-
 #endif

@@ -464,13 +464,16 @@ out:
 static enum reg_err push_and_verify(struct build *b, const char *doc, size_t len, char *errbuf, size_t errlen)
 {
 	char path[PATH_LEN], scope[SCOPE_LEN];
+	struct reg_request put = {
+		.method = "PUT", .path = path, .scope = scope, .content_type = REG_MT_OCI_INDEX, .body = doc, .body_len = len};
 	struct reg_request req = {0};
 	struct reg_response resp;
 	enum reg_err err;
 
 	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", b->target.repository, b->target.tag);
 	snprintf(scope, sizeof(scope), "repository:%s:pull,push", b->target.repository);
-	err = reg_copy_send(b->c, "PUT", b->target.api_host, path, scope, REG_MT_OCI_INDEX, doc, len, NULL, 0, &resp, errbuf, errlen);
+	put.host = b->target.api_host;
+	err = reg_client_do(b->c, &put, &resp, errbuf, errlen);
 	if (!err && resp.status != 201 && resp.status != 200)
 		err = reg_fail(errbuf, errlen, REG_E_HTTP, "pushing the index to %s/%s:%s: HTTP %ld %.300s", b->target.domain,
 			       b->target.repository, b->target.tag, resp.status, dynbuf_str(&resp.body));
