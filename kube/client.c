@@ -14,11 +14,12 @@
 #include <time.h>
 
 #include "kube/exec.h"
+#include "kube/mux.h"
 #include "kube/ratelimit.h"
 #include "util/backoff.h"
 #include "util/fileio.h"
 
-#define POOL_MAX 16
+#define POOL_MAX 128 /* handles, not connections: the requests share the mux's; each watch holds one */
 #define TOKEN_FILE_MAX ((size_t)64 * 1024)
 #define RETRY_AFTER_CAP_S 30
 
@@ -45,6 +46,7 @@ struct kube_client {
 	const struct kube_config *cfg;
 	struct kube_client_options opts;
 	CURLSH *share;
+	struct kube_mux *mux; /* every request but the streams (watches, logs) */
 	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 	pthread_mutex_t lock;
 	pthread_mutex_t cred_lock;
@@ -118,9 +120,9 @@ enum kube_err kube_client_new(const struct kube_config *cfg, const struct kube_c
 		pthread_mutex_init(&c->share_locks[i], NULL);
 	kube_ratelimit_init(&c->limiter, c->opts.qps, c->opts.burst);
 	c->share = curl_share_init();
-	if (!c->share) {
+	if (!c->share || kube_mux_new(NULL, &c->mux, errbuf, errlen) != KUBE_OK) {
 		kube_client_free(c);
-		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "cannot create a curl share handle");
+		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "cannot create a curl share handle or the transfer loop");
 	}
 	curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
 	curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
@@ -141,6 +143,7 @@ void kube_client_free(struct kube_client *c)
 {
 	if (!c)
 		return;
+	kube_mux_free(c->mux);
 	for (size_t i = 0; i < c->pool_count; i++) {
 		curl_easy_cleanup(c->pool[i].h);
 		curl_slist_free_all(c->pool[i].headers);
@@ -170,6 +173,11 @@ unsigned long kube_client_request_count(struct kube_client *c)
 	n = c->requests;
 	pthread_mutex_unlock(&c->lock);
 	return n;
+}
+
+void kube_client_mux_stats(struct kube_client *c, struct kube_mux_stats *out)
+{
+	kube_mux_get_stats(c->mux, out);
 }
 
 unsigned kube_client_list_pages_max(const struct kube_client *c)
@@ -308,6 +316,8 @@ static enum kube_err configure(struct kube_client *c, struct pooled *p, const ch
 		snprintf(p->url, sizeof(p->url), "%s%s", cfg->server, path);
 	}
 	curl_easy_setopt(h, CURLOPT_URL, p->url);
+	/* over TLS, ALPN says at the handshake whether HTTP/2 carries many requests on the one connection: wait for it */
+	curl_easy_setopt(h, CURLOPT_PIPEWAIT, strncmp(p->url, "https:", 6) == 0 ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_SHARE, c->share);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -449,7 +459,7 @@ static CURLcode send_attempt(struct kube_client *c, struct pooled *p, const char
 			extra = curl_slist_append(extra, h->data);
 		curl_easy_setopt(p->h, CURLOPT_HTTPHEADER, extra);
 	}
-	rc = curl_easy_perform(p->h);
+	rc = kube_mux_perform(c->mux, p->h);
 	resp->status = 0;
 	curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &resp->status);
 	kube_client_release(c, p);

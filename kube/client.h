@@ -111,6 +111,10 @@ enum kube_err kube_list(struct kube_client *c, const char *path, unsigned limit,
 /* How many HTTP requests the client sent, retries and exec refreshes included. */
 unsigned long kube_client_request_count(struct kube_client *c);
 
+/* How the requests used the client's one transfer loop (kube/mux.h): transfers, connections opened, in flight. */
+struct kube_mux_stats;
+void kube_client_mux_stats(struct kube_client *c, struct kube_mux_stats *out);
+
 /* Exposed for the watch: a configured curl handle for url, borrowed until kube_client_release(); NULL when out of memory. */
 void *kube_client_acquire(struct kube_client *c, const char *path, char *errbuf, size_t errlen);
 void kube_client_release(struct kube_client *c, void *handle);

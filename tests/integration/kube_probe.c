@@ -1,6 +1,7 @@
 /* kube-probe: drives the kube/ library against a real API server for the integration tests; prints facts as key=value lines. */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include "kube/config.h"
 #include "kube/events.h"
 #include "kube/lease.h"
+#include "kube/mux.h"
 #include "kube/watch.h"
 
 static atomic_int stop_flag;
@@ -351,6 +353,58 @@ static int run_informer(struct kube_client *c, const char *ns, unsigned seconds)
 	return 0;
 }
 
+/* One thread of run_parallel: creates its share of ConfigMaps one after another. */
+struct parallel_share {
+	struct kube_client *c;
+	const char *ns;
+	unsigned thread, count;
+	atomic_uint *created;
+};
+
+static void *create_share(void *arg)
+{
+	struct parallel_share *p = arg;
+	char path[KUBE_PATH_MAX], err[KUBE_ERRBUF_SIZE], name[64];
+	struct kube_response r;
+
+	kube_path(path, sizeof(path), "", "v1", p->ns, "configmaps", NULL, NULL);
+	for (unsigned i = 0; i < p->count; i++) {
+		char *body;
+		snprintf(name, sizeof(name), "par-%02u-%03u", p->thread, i);
+		body = configmap(p->ns, name, "0");
+		if (body && kube_request(p->c, "POST", path, KUBE_CT_JSON, body, strlen(body), &r, err, sizeof(err)) == KUBE_OK)
+			atomic_fetch_add(p->created, 1);
+		else
+			fprintf(stderr, "create %s: %s\n", name, err);
+		free(body);
+		kube_response_free(&r);
+	}
+	return NULL;
+}
+
+/* parallel NS THREADS N: THREADS threads create N ConfigMaps each at once; how many connections carried them */
+static int run_parallel(struct kube_client *c, const char *ns, unsigned threads, unsigned n)
+{
+	struct parallel_share shares[64];
+	pthread_t ids[64];
+	atomic_uint created = 0;
+	struct kube_mux_stats st;
+	unsigned started = 0;
+
+	for (unsigned t = 0; t < threads && t < 64; t++) {
+		shares[t] = (struct parallel_share){c, ns, t, n, &created};
+		if (pthread_create(&ids[t], NULL, create_share, &shares[t]) != 0)
+			break;
+		started++;
+	}
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(ids[t], NULL);
+	kube_client_mux_stats(c, &st);
+	fact("parallel", "created=%u transfers=%llu connections=%llu peak=%u", atomic_load(&created), st.transfers, st.connections,
+	     st.in_flight_peak);
+	return atomic_load(&created) == threads * n ? 0 : 1;
+}
+
 /* get-every PATH COUNT SECONDS: GETs path COUNT times, SECONDS apart (to watch credentials rotate) */
 static int run_get_every(struct kube_client *c, const char *path, unsigned count, unsigned seconds)
 {
@@ -378,7 +432,8 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: kube-probe configmaps NS N | status NS NAME | reflect NS SECONDS [RV] | lease NS NAME ID "
-				"try|release | event NS NAME | get-every PATH COUNT SECONDS | informer NS SECONDS | list PATH\n");
+				"try|release | event NS NAME | get-every PATH COUNT SECONDS | informer NS SECONDS | list PATH | parallel "
+				"NS THREADS N\n");
 		return 2;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -413,6 +468,8 @@ int main(int argc, char **argv)
 		rc = run_get_every(c, argv[2], (unsigned)strtoul(argv[3], NULL, 10), (unsigned)strtoul(argv[4], NULL, 10));
 	else if (strcmp(argv[1], "list") == 0 && argc == 3)
 		rc = run_list(c, argv[2]);
+	else if (strcmp(argv[1], "parallel") == 0 && argc == 5)
+		rc = run_parallel(c, argv[2], (unsigned)strtoul(argv[3], NULL, 10), (unsigned)strtoul(argv[4], NULL, 10));
 	else if (strcmp(argv[1], "event") == 0 && argc == 4)
 		rc = run_event(c, argv[2], argv[3]);
 	else

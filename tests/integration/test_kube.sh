@@ -34,6 +34,14 @@ expect_eq "kubectl sees the patched value" patched "$(kubectl get configmap cm-0
 expect_eq "kubectl sees the apply's field manager" kube-probe \
 	"$(kubectl get configmap applied -n "$ns" -o json --show-managed-fields | jq -r '.metadata.managedFields[0].manager')"
 
+# --- one transfer loop: 32 threads writing at once share a connection (HTTP/2 streams), many requests in flight
+$probe parallel "$ns" 32 10 >"$work/parallel" 2>"$work/parallel.err"
+expect_eq "320 ConfigMaps created by 32 threads at once, under the sanitizers" "0 320" \
+	"$? $(fact parallel "$work/parallel" | sed -n 's/^created=\([0-9]*\) .*/\1/p')"
+expect_match "the 320 requests went over at most 2 connections to the API server" " connections=[12] " "$(fact parallel "$work/parallel")"
+expect_match "with at least 8 of them in flight together on it (peak in flight)" " peak=([89]|[1-9][0-9]+)$" \
+	"$(fact parallel "$work/parallel")"
+
 # --- bounded lists: a page over the body cap is asked for again with fewer items; a list that never ends is stopped
 KUBE_PROBE_BODY_MAX=65536 $probe list "/api/v1/namespaces/$ns/configmaps?labelSelector=probe%3Dyes" >"$work/small-pages" 2>&1
 expect_match "pages over a 64 KiB cap are asked for again with fewer items: every item, more pages" \
