@@ -1,6 +1,6 @@
 /* The controller's writes to the API server: creates, deletes and status patches from a reconcile, each checked
- * for leadership first, their answers classified for the reconciler and written through to the caches; and the
- * Events, logged at once and queued for the event sink's writers. */
+ * for leadership first and sent without waiting; their answers classified, written through to the caches and filed
+ * for the key's next run (inflight.h); and the Events, logged and queued for the event sink's writers. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +9,9 @@
 #include "controller/controllerstate.h"
 #include "controller/labels.h"
 #include "kube/events.h"
+#include "util/jsonget.h"
+#include "util/strmap.h"
+#include "util/text.h"
 
 static bool writable(struct ctl_controller *c, char *err, size_t errlen)
 {
@@ -66,53 +69,141 @@ static bool object_path(char *path, size_t len, const char *kind, const cJSON *o
 	return kube_path(path, len, job ? "batch" : "", "v1", ns->valuestring, resource, named ? name->valuestring : NULL, NULL);
 }
 
-static enum ctl_write api_create(void *ctx, const char *kind, const cJSON *object, char *err, size_t errlen)
+/* A write sent and not yet answered: what its answer is filed under, and where it goes. The loop's until answered. */
+struct sent_write {
+	struct ctl_controller *c;
+	char key[CTL_KEY_MAX];
+	char what[CTL_WRITE_WHAT_MAX];
+	enum ctl_write_kind kind;
+	int informer; /* the cache its answer is written through to; -1 for none */
+	cJSON *build; /* a status write's build and new status, for the metrics; NULL otherwise */
+	cJSON *status;
+};
+
+static void sent_write_free(struct sent_write *w)
 {
-	struct ctl_controller *c = ctx;
-	struct kube_response resp;
-	char path[KUBE_PATH_MAX], detail[KUBE_ERRBUF_SIZE];
-	char *body;
-	enum kube_err e;
+	cJSON_Delete(w->build);
+	cJSON_Delete(w->status);
+	free(w);
+}
+
+/* The answer to a sent write, on the transfer loop's thread: classified, written through, filed; the key runs again
+ * when it was the last of its run. */
+static void write_answered(void *ctx, enum kube_err e, const struct kube_response *resp, const char *detail)
+{
+	struct sent_write *w = ctx;
+	struct ctl_controller *c = w->c;
+	char err[CTL_ERRBUF_SIZE];
+	enum ctl_write res = classify(e, resp, err, sizeof(err), detail);
+
+	if (w->kind == CTL_WRITE_KIND_DELETE && res == CTL_WRITE_CONFLICT) /* the uid precondition failed: that one is gone */
+		res = CTL_WRITE_GONE;
+	if (res == CTL_WRITE_OK && w->informer >= 0)
+		write_through(c, w->informer, resp);
+	if (res == CTL_WRITE_OK && w->kind == CTL_WRITE_KIND_STATUS) {
+		if (c->opts.metrics && w->build && w->status)
+			ctl_metrics_status_written(c->opts.metrics, w->build, w->status);
+		ctl_httpd_notify(c->httpd);
+	}
+	if (ctl_inflight_answered(c->inflight, w->key, w->what, res, err, w->kind))
+		ctl_queue_resume(c->queue, w->key);
+	sent_write_free(w);
+}
+
+/*
+ * Sends a write of run's key without waiting, unless an earlier run of the key's session has its answer (then that
+ * answer, as the write would have come to). CTL_WRITE_PENDING once sent; CTL_WRITE_FAILED (err says why) when it
+ * could not be. w is the caller's until handed over here (freed on every path).
+ */
+static enum ctl_write send_write(struct ctl_write_run *run, struct sent_write *w, const char *method, const char *path,
+				 const char *content_type, const char *body, char *err, size_t errlen)
+{
+	struct ctl_controller *c = run->c;
+	char detail[KUBE_ERRBUF_SIZE];
+	bool status = w->kind == CTL_WRITE_KIND_STATUS; /* w is the loop's once sent: not read after */
 	enum ctl_write res;
 
-	if (!writable(c, err, errlen))
+	if (ctl_inflight_lookup(c->inflight, run->key, w->what, &res, err, errlen)) {
+		sent_write_free(w);
+		return res;
+	}
+	w->c = c;
+	text_copy(w->key, sizeof(w->key), run->key);
+	if (!ctl_inflight_sent(c->inflight, run->key, status)) {
+		sent_write_free(w);
+		snprintf(err, errlen, "out of memory");
+		return CTL_WRITE_FAILED;
+	}
+	if (kube_request_start(c->client, method, path, content_type, body, strlen(body), write_answered, w, detail, sizeof(detail)) !=
+	    KUBE_OK) {
+		snprintf(err, errlen, "%s", detail);
+		ctl_inflight_answered(c->inflight, run->key, w->what, CTL_WRITE_FAILED, detail, w->kind); /* undoes the count */
+		sent_write_free(w);
+		return CTL_WRITE_FAILED;
+	}
+	run->sent++;
+	run->status_sent = run->status_sent || status;
+	return CTL_WRITE_PENDING;
+}
+
+/* A new record for a write of kind, filed under "METHOD path" and the extra text; NULL when out of memory. */
+static struct sent_write *new_write(enum ctl_write_kind kind, int informer, const char *method, const char *path, const char *extra)
+{
+	struct sent_write *w = calloc(1, sizeof(*w));
+
+	if (w) {
+		w->kind = kind;
+		w->informer = informer;
+		text_format(w->what, sizeof(w->what), "%s %s %s", method, path, extra);
+	}
+	return w;
+}
+
+static enum ctl_write api_create(void *ctx, const char *kind, const cJSON *object, char *err, size_t errlen)
+{
+	struct ctl_write_run *run = ctx;
+	char path[KUBE_PATH_MAX];
+	struct sent_write *w = NULL;
+	char *body = NULL;
+	enum ctl_write res;
+
+	if (!writable(run->c, err, errlen))
 		return CTL_WRITE_FAILED;
 	if (!object_path(path, sizeof(path), kind, object, false) || !kube_query(path, sizeof(path), "fieldManager", CTL_MANAGER) ||
-	    !(body = cJSON_PrintUnformatted(object))) {
+	    !(body = cJSON_PrintUnformatted(object)) ||
+	    !(w = new_write(CTL_WRITE_KIND_CREATE,
+			    strcmp(kind, "Pod") == 0   ? INF_PODS
+			    : strcmp(kind, "Job") == 0 ? INF_JOBS
+						       : -1,
+			    "POST", path, json_str_at(object, "metadata", "name")))) {
+		free(body);
 		snprintf(err, errlen, "cannot encode the %s", kind);
 		return CTL_WRITE_FAILED;
 	}
-	e = kube_request(c->client, "POST", path, KUBE_CT_JSON, body, strlen(body), &resp, detail, sizeof(detail));
+	res = send_write(run, w, "POST", path, KUBE_CT_JSON, body, err, errlen);
 	free(body);
-	res = classify(e, &resp, err, errlen, detail);
-	if (res == CTL_WRITE_OK && strcmp(kind, "ConfigMap") != 0)
-		write_through(c, strcmp(kind, "Pod") == 0 ? INF_PODS : INF_JOBS, &resp);
-	kube_response_free(&resp);
 	return res;
 }
 
 static enum ctl_write api_remove(void *ctx, const char *kind, const cJSON *object, char *err, size_t errlen)
 {
-	struct ctl_controller *c = ctx;
-	const cJSON *uid = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(object, "metadata"), "uid");
-	struct kube_response resp;
-	char path[KUBE_PATH_MAX], detail[KUBE_ERRBUF_SIZE];
-	enum kube_err e;
+	struct ctl_write_run *run = ctx;
+	const char *uid = json_str_at(object, "metadata", "uid");
+	char path[KUBE_PATH_MAX];
+	struct sent_write *w = NULL;
+	char *options = NULL;
 	enum ctl_write res;
 
-	if (!writable(c, err, errlen))
+	if (!writable(run->c, err, errlen))
 		return CTL_WRITE_FAILED;
-	if (!object_path(path, sizeof(path), kind, object, true)) {
+	if (!object_path(path, sizeof(path), kind, object, true) || !(options = kube_delete_options("Background", uid, NULL)) ||
+	    !(w = new_write(CTL_WRITE_KIND_DELETE, strcmp(kind, "Pod") == 0 ? INF_PODS : INF_JOBS, "DELETE", path, uid ? uid : ""))) {
+		free(options);
 		snprintf(err, errlen, "cannot name the %s", kind);
 		return CTL_WRITE_FAILED;
 	}
-	e = kube_delete(c->client, path, "Background", cJSON_IsString(uid) ? uid->valuestring : NULL, NULL, &resp, detail, sizeof(detail));
-	res = classify(e, &resp, err, errlen, detail);
-	if (res == CTL_WRITE_CONFLICT) /* the uid precondition failed: that object is gone already */
-		res = CTL_WRITE_GONE;
-	if (res == CTL_WRITE_OK)
-		write_through(c, strcmp(kind, "Pod") == 0 ? INF_PODS : INF_JOBS, &resp);
-	kube_response_free(&resp);
+	res = send_write(run, w, "DELETE", path, KUBE_CT_JSON, options, err, errlen);
+	free(options);
 	return res;
 }
 
@@ -140,42 +231,48 @@ fail:
 	return NULL;
 }
 
+/* The record of a status write, filed under its path and the hash of the status it writes (a different status is
+ * another write), with the build and status copied for the metrics. NULL when out of memory. */
+static struct sent_write *status_write(const struct ctl_controller *c, const char *path, const cJSON *build, const cJSON *status)
+{
+	char *text = cJSON_PrintUnformatted(status), hash[32];
+	struct sent_write *w = NULL;
+
+	if (text) {
+		snprintf(hash, sizeof(hash), "#%016llx", (unsigned long long)strmap_hash(text));
+		w = new_write(CTL_WRITE_KIND_STATUS, INF_BUILDS, "PATCH", path, hash);
+	}
+	free(text);
+	if (w && c->opts.metrics && (!(w->build = cJSON_Duplicate(build, true)) || !(w->status = cJSON_Duplicate(status, true)))) {
+		sent_write_free(w);
+		w = NULL;
+	}
+	return w;
+}
+
 static enum ctl_write api_status(void *ctx, const cJSON *build, const cJSON *status, char *err, size_t errlen)
 {
-	struct ctl_controller *c = ctx;
-	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(build, "metadata");
-	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(meta, "namespace"), *name = cJSON_GetObjectItemCaseSensitive(meta, "name");
-	struct kube_response resp;
-	char path[KUBE_PATH_MAX], detail[KUBE_ERRBUF_SIZE];
-	cJSON *patch;
-	char *body;
-	enum kube_err e;
+	struct ctl_write_run *run = ctx;
+	const char *ns = json_str_at(build, "metadata", "namespace"), *name = json_str_at(build, "metadata", "name");
+	char path[KUBE_PATH_MAX];
+	struct sent_write *w = NULL;
+	cJSON *patch = NULL;
+	char *body = NULL;
 	enum ctl_write res;
 
-	if (!writable(c, err, errlen))
+	if (!writable(run->c, err, errlen))
 		return CTL_WRITE_FAILED;
-	if (!cJSON_IsString(ns) || !cJSON_IsString(name) ||
-	    !kube_path(path, sizeof(path), CTL_API_GROUP, CTL_API_VERSION, ns->valuestring, CTL_RESOURCE, name->valuestring, "status") ||
-	    !kube_query(path, sizeof(path), "fieldManager", CTL_MANAGER) || !(patch = status_patch(build, status))) {
+	if (!ns || !name || !kube_path(path, sizeof(path), CTL_API_GROUP, CTL_API_VERSION, ns, CTL_RESOURCE, name, "status") ||
+	    !kube_query(path, sizeof(path), "fieldManager", CTL_MANAGER) || !(patch = status_patch(build, status)) ||
+	    !(body = cJSON_PrintUnformatted(patch)) || !(w = status_write(run->c, path, build, status))) {
+		cJSON_Delete(patch);
+		free(body);
 		snprintf(err, errlen, "cannot encode the status");
 		return CTL_WRITE_FAILED;
 	}
-	body = cJSON_PrintUnformatted(patch);
 	cJSON_Delete(patch);
-	if (!body) {
-		snprintf(err, errlen, "out of memory");
-		return CTL_WRITE_FAILED;
-	}
-	e = kube_request(c->client, "PATCH", path, KUBE_CT_MERGE_PATCH, body, strlen(body), &resp, detail, sizeof(detail));
+	res = send_write(run, w, "PATCH", path, KUBE_CT_MERGE_PATCH, body, err, errlen);
 	free(body);
-	res = classify(e, &resp, err, errlen, detail);
-	if (res == CTL_WRITE_OK) {
-		write_through(c, INF_BUILDS, &resp);
-		if (c->opts.metrics)
-			ctl_metrics_status_written(c->opts.metrics, build, status);
-		ctl_httpd_notify(c->httpd);
-	}
-	kube_response_free(&resp);
 	return res;
 }
 
@@ -197,31 +294,55 @@ void ctl_api_event_failed(void *ctx, const struct ctl_event *ev, const char *err
 	ctl_log(c, CTL_LOG_WARN, "cannot record event", fields, CTL_FIELDS(fields));
 }
 
-/* Logs the Event at once and queues it, with the time it happened, for the event writers: the worker does not wait. */
-static void api_event(void *ctx, const cJSON *build, bool warning, const char *reason, const char *note)
+/* Logs an Event of the build ns/name (uid) and queues it, with the time it is posted, for the event writers. */
+static void post_event(struct ctl_controller *c, const char *ns, const char *name, const char *uid, bool warning, const char *reason,
+		       const char *note)
 {
-	struct ctl_controller *c = ctx;
-	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(build, "metadata");
-	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(meta, "namespace"), *name = cJSON_GetObjectItemCaseSensitive(meta, "name");
-	const cJSON *uid = cJSON_GetObjectItemCaseSensitive(meta, "uid");
-	struct ctl_event ev = {{0, 0}, NULL, NULL, cJSON_IsString(uid) ? uid->valuestring : "", warning, reason, note};
-	struct ctl_log_field fields[] = {{"namespace", NULL}, {"build", NULL}, {"reason", reason}, {"note", note}};
+	struct ctl_event ev = {{0, 0}, ns, name, uid ? uid : "", warning, reason, note};
+	const struct ctl_log_field fields[] = {{"namespace", ns}, {"build", name}, {"reason", reason}, {"note", note}};
 
-	if (!cJSON_IsString(ns) || !cJSON_IsString(name))
-		return;
 	clock_gettime(CLOCK_REALTIME, &ev.when);
-	ev.ns = fields[0].value = ns->valuestring;
-	ev.name = fields[1].value = name->valuestring;
 	ctl_log(c, warning ? CTL_LOG_WARN : CTL_LOG_INFO, warning ? "warning event" : "event", fields, CTL_FIELDS(fields));
 	ctl_httpd_notify(c->httpd);
 	if (!ctl_event_sink_post(c->events, &ev))
 		ctl_log(c, CTL_LOG_DEBUG, "event dropped: the queue of events to write is full", fields, 3);
 }
 
-/* Reads a child (a ConfigMap: the one kind the caches do not hold) with a GET. */
+void ctl_api_post_held(void *ctx, const char *key, const char *uid, const struct ctl_held_event *ev)
+{
+	char ns[CTL_KEY_MAX], name[CTL_KEY_MAX];
+
+	ctl_key_split(key, ns, sizeof(ns), name, sizeof(name));
+	post_event(ctx, ns, name, uid, ev->warning, ev->reason, ev->note);
+}
+
+/* An Event of the run's build: posted at once, or, when the run's status write is in flight, held with the run until
+ * that write is answered (an Event tells of a status the API server has). The worker never waits. */
+static void api_event(void *ctx, const cJSON *build, bool warning, const char *reason, const char *note)
+{
+	struct ctl_write_run *run = ctx;
+	const char *ns = json_str_at(build, "metadata", "namespace"), *name = json_str_at(build, "metadata", "name");
+	struct ctl_held_event *held;
+
+	if (!ns || !name)
+		return;
+	if (!run->status_sent) {
+		post_event(run->c, ns, name, json_str_at(build, "metadata", "uid"), warning, reason, note);
+		return;
+	}
+	if (run->held_count == CTL_HELD_EVENTS_MAX)
+		return;
+	held = &run->held[run->held_count++];
+	held->warning = warning;
+	text_copy(held->reason, sizeof(held->reason), reason);
+	text_copy(held->note, sizeof(held->note), note);
+}
+
+/* Reads a child (a ConfigMap: the one kind the caches do not hold) with a GET, waiting for it: a rare read, made only
+ * when a create found the name taken. */
 static enum ctl_write api_read(void *ctx, const char *kind, const char *ns, const char *name, cJSON **out, char *err, size_t errlen)
 {
-	struct ctl_controller *c = ctx;
+	struct ctl_controller *c = ((struct ctl_write_run *)ctx)->c;
 	struct kube_response resp;
 	char path[KUBE_PATH_MAX], detail[KUBE_ERRBUF_SIZE];
 	enum kube_err e;
@@ -242,12 +363,12 @@ static enum ctl_write api_read(void *ctx, const char *kind, const char *ns, cons
 	return res;
 }
 
-void ctl_api_writer(struct ctl_controller *c, struct ctl_writer *w)
+void ctl_api_writer(struct ctl_write_run *run, struct ctl_writer *w)
 {
 	w->create = api_create;
 	w->remove = api_remove;
 	w->write_status = api_status;
 	w->event = api_event;
 	w->read = api_read;
-	w->ctx = c;
+	w->ctx = run;
 }

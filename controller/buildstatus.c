@@ -317,11 +317,14 @@ static cJSON *held_status(struct run *r, double *wait)
 
 void run_write_status(struct run *r, const struct summary *s)
 {
-	cJSON *status = compose_status(r, s, r->platforms), *held = NULL;
+	cJSON *status, *held = NULL;
 	double wait = -1;
 	char err[CTL_ERRBUF_SIZE];
 	enum ctl_write res;
 
+	if (r->out->writes_pending) /* the status says what the writes came to: the run after their answers writes it */
+		return;
+	status = compose_status(r, s, r->platforms);
 	if (!status) {
 		text_copy(r->out->error, sizeof(r->out->error), "out of memory composing status");
 		r->out->retry = true;
@@ -339,9 +342,10 @@ void run_write_status(struct run *r, const struct summary *s)
 		}
 	}
 	res = r->w->write_status(r->w->ctx, r->view->build, status, err, sizeof(err));
-	if (res == CTL_WRITE_OK) {
-		r->out->status_written = true;
-		emit_events(r, s);
+	if (res == CTL_WRITE_OK || res == CTL_WRITE_PENDING) {
+		r->out->status_written = res == CTL_WRITE_OK;
+		r->out->writes_pending = r->out->writes_pending || res == CTL_WRITE_PENDING;
+		emit_events(r, s); /* with the write pending, the writer holds them until it is answered */
 	} else if (res != CTL_WRITE_GONE) {
 		text_format(r->out->error, sizeof(r->out->error), "cannot write status: %s", err);
 		r->out->retry = true;

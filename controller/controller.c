@@ -21,6 +21,7 @@
 #define EVENT_DRAIN_S 5          /* how long a stop waits for queued Events to be written */
 #define EVENT_WRITERS 4          /* threads writing Events, each waiting for one API request at a time */
 #define TOMBSTONES_MAX 4096      /* finished pods kept after their deletion until read, in all */
+#define WRITES_WAIT_LOG_S 5      /* a stop waiting for writes in flight says so this often */
 
 void ctl_controller_options_init(struct ctl_controller_options *o)
 {
@@ -106,7 +107,6 @@ static void reconciled(struct ctl_controller *c, const char *key, const struct c
 	struct ctl_log_field fields[] = {{"namespace", ns}, {"build", name}, {"error", NULL}, {"retryAfter", delay_text}};
 
 	if (c->opts.metrics) {
-		atomic_fetch_add(&c->opts.metrics->reconciles, 1);
 		if (out->retry)
 			atomic_fetch_add(&c->opts.metrics->reconcile_errors, 1);
 		else if (out->requeue_after_s >= 0)
@@ -133,33 +133,17 @@ static void reconciled(struct ctl_controller *c, const char *key, const struct c
 	}
 }
 
-static void reconcile_key(struct ctl_controller *c, const char *key)
+/* Runs the reconcile of build (parsed) over its cached children, with writer; counts and times it. */
+static void run_reconcile(struct ctl_controller *c, const cJSON *build, const struct ctl_writer *writer, struct ctl_obj **pod_objs,
+			  size_t pod_count, struct ctl_obj **job_objs, size_t job_count, struct ctl_outcome *out)
 {
-	struct ctl_writer writer;
-	struct ctl_obj *cached = ctl_store_get(c->informers[INF_BUILDS].store, key);
-	struct ctl_obj **pod_objs = NULL, **job_objs = NULL;
-	cJSON *build, **pods = NULL, **jobs = NULL;
-	size_t pod_count, job_count;
+	cJSON **pods = NULL, **jobs = NULL;
 	struct ctl_view view;
-	struct ctl_outcome out;
 	struct timespec started, ended;
 
-	if (!cached) {
-		ctl_queue_forget(c->queue, key);
-		ctl_note_waiting(c, key, "");
-		ctl_tombstones_forget(c->tombstones, key, NULL, 0);
-		return;
-	}
-	ctl_api_writer(c, &writer);
-	build = ctl_obj_parse(cached);
-	ctl_obj_release(cached);
-	pod_count = ctl_store_group(c->informers[INF_PODS].store, key, &pod_objs);
-	ctl_tombstones_add_group(c->tombstones, key, &pod_objs, &pod_count);
-	job_count = ctl_store_group(c->informers[INF_JOBS].store, key, &job_objs);
-	memset(&out, 0, sizeof(out));
-	if (!build || !parse_all(pod_objs, pod_count, &pods) || !parse_all(job_objs, job_count, &jobs)) {
-		out.retry = true;
-		snprintf(out.error, sizeof(out.error), "out of memory reading the caches");
+	if (!parse_all(pod_objs, pod_count, &pods) || !parse_all(job_objs, job_count, &jobs)) {
+		out->retry = true;
+		snprintf(out->error, sizeof(out->error), "out of memory reading the caches");
 	} else {
 		memset(&view, 0, sizeof(view));
 		view.build = build;
@@ -171,20 +155,81 @@ static void reconcile_key(struct ctl_controller *c, const char *key)
 		view.nodes_ctx = c;
 		view.now = time(NULL);
 		clock_gettime(CLOCK_MONOTONIC, &started);
-		ctl_reconcile(&c->opts.reconcile, &view, &writer, &out);
+		ctl_reconcile(&c->opts.reconcile, &view, writer, out);
 		clock_gettime(CLOCK_MONOTONIC, &ended);
-		if (c->opts.metrics)
+		if (c->opts.metrics) {
+			atomic_fetch_add(&c->opts.metrics->reconciles, 1);
 			ctl_histogram_observe(&c->opts.metrics->reconcile_seconds,
 					      (double)(ended.tv_sec - started.tv_sec) + (double)(ended.tv_nsec - started.tv_nsec) / 1e9);
+		}
 	}
-	if (!out.retry && !out.results_held) /* what they said is in the status now */
-		ctl_tombstones_forget(c->tombstones, key, pod_objs, pod_count);
-	ctl_obj_release_all(pod_objs, pod_count);
-	ctl_obj_release_all(job_objs, job_count);
-	reconciled(c, key, &out);
 	delete_trees(pods, pod_count);
 	delete_trees(jobs, job_count);
+}
+
+/* Ends a run of key that sent writes: the key stays processing; it runs again once they are answered. */
+static void let_go(struct ctl_controller *c, const char *key, const struct ctl_write_run *run, const cJSON *build)
+{
+	if (ctl_inflight_seal(c->inflight, key, json_str_at(build, "metadata", "uid"), run->held, run->held_count))
+		ctl_queue_resume(c->queue, key);
+}
+
+/*
+ * Reconciles key once. Returns true when the key is done with (the caller ends its processing), false when the run
+ * sent writes that are not answered yet: the key stays processing and is handed to a worker again once they are.
+ */
+static bool reconcile_key(struct ctl_controller *c, const char *key)
+{
+	struct ctl_write_run *run;
+	struct ctl_writer writer;
+	struct ctl_obj *cached = ctl_store_get(c->informers[INF_BUILDS].store, key);
+	struct ctl_obj **pod_objs = NULL, **job_objs = NULL;
+	struct ctl_write_tally tally = {0, 0, false};
+	size_t pod_count, job_count;
+	struct ctl_outcome out;
+	cJSON *build;
+	bool done;
+
+	if (!cached) {
+		ctl_inflight_finish(c->inflight, key, &tally);
+		ctl_queue_forget(c->queue, key);
+		ctl_note_waiting(c, key, "");
+		ctl_tombstones_forget(c->tombstones, key, NULL, 0);
+		return true;
+	}
+	run = calloc(1, sizeof(*run));
+	build = ctl_obj_parse(cached);
+	ctl_obj_release(cached);
+	pod_count = ctl_store_group(c->informers[INF_PODS].store, key, &pod_objs);
+	ctl_tombstones_add_group(c->tombstones, key, &pod_objs, &pod_count);
+	job_count = ctl_store_group(c->informers[INF_JOBS].store, key, &job_objs);
+	memset(&out, 0, sizeof(out));
+	if (!build || !run) {
+		out.retry = true;
+		snprintf(out.error, sizeof(out.error), "out of memory reading the caches");
+	} else {
+		run->c = c;
+		run->key = key;
+		ctl_api_writer(run, &writer);
+		run_reconcile(c, build, &writer, pod_objs, pod_count, job_objs, job_count, &out);
+	}
+	if (run && run->sent > 0) {
+		let_go(c, key, run, build);
+	} else {
+		ctl_inflight_finish(c->inflight, key, &tally);
+		out.creates += tally.creates;
+		out.deletes += tally.deletes;
+		out.status_written = out.status_written || tally.status_written;
+		if (!out.retry && !out.results_held) /* what they said is in the status now */
+			ctl_tombstones_forget(c->tombstones, key, pod_objs, pod_count);
+		reconciled(c, key, &out);
+	}
+	ctl_obj_release_all(pod_objs, pod_count);
+	ctl_obj_release_all(job_objs, job_count);
 	cJSON_Delete(build);
+	done = !run || run->sent == 0;
+	free(run);
+	return done;
 }
 
 static void *worker(void *arg)
@@ -196,8 +241,8 @@ static void *worker(void *arg)
 	while (ctl_queue_get_waited(c->queue, &key, &waited)) {
 		if (c->opts.metrics)
 			ctl_histogram_observe(&c->opts.metrics->queue_wait_seconds, waited);
-		reconcile_key(c, key);
-		ctl_queue_done(c->queue, key);
+		if (reconcile_key(c, key))
+			ctl_queue_done(c->queue, key);
 		free(key);
 	}
 	return NULL;
@@ -226,9 +271,11 @@ struct ctl_controller *ctl_controller_new(struct kube_client *client, const stru
 		c->opts.workers = WORKERS_MAX;
 	c->queue = ctl_queue_new(0.5, 60);
 	c->tombstones = ctl_tombstones_new(TOMBSTONES_MAX);
-	if (!c->queue || !c->tombstones) {
+	c->inflight = ctl_inflight_new(ctl_api_post_held, c);
+	if (!c->queue || !c->tombstones || !c->inflight) {
 		ctl_queue_free(c->queue);
 		ctl_tombstones_free(c->tombstones);
+		ctl_inflight_free(c->inflight);
 		free(c);
 		return NULL;
 	}
@@ -426,6 +473,13 @@ static enum ctl_err wind_down(struct ctl_controller *c, char *errbuf, size_t err
 	for (int i = 0; i < c->worker_count; i++)
 		pthread_join(c->workers[i], NULL);
 	c->worker_count = 0;
+	/* writes in flight end with their answers (or the request timeout): none may outlive the caches they go to */
+	while (!ctl_inflight_wait_idle(c->inflight, WRITES_WAIT_LOG_S)) {
+		char count[24];
+		const struct ctl_log_field fields[] = {{"writes", count}};
+		snprintf(count, sizeof(count), "%zu", ctl_inflight_count(c->inflight));
+		ctl_log(c, CTL_LOG_INFO, "stopping: waiting for the answers to writes in flight", fields, CTL_FIELDS(fields));
+	}
 	if (result == CTL_OK && !ctl_event_sink_drain(c->events, EVENT_DRAIN_S))
 		ctl_log(c, CTL_LOG_WARN, "stopping with events still unwritten", NULL, 0);
 	if (c->opts.leader_elect)
@@ -463,6 +517,7 @@ void ctl_controller_free(struct ctl_controller *c)
 		return;
 	ctl_queue_free(c->queue);
 	ctl_tombstones_free(c->tombstones);
+	ctl_inflight_free(c->inflight);
 	strmap_free(&c->node_usable);
 	strmap_each(&c->waiting, free_value, NULL);
 	strmap_free(&c->waiting);

@@ -10,6 +10,7 @@
 #include "controller/controller.h"
 #include "controller/eventsink.h"
 #include "controller/httpd.h"
+#include "controller/inflight.h"
 #include "controller/informer.h"
 #include "controller/leader.h"
 #include "controller/tombstones.h"
@@ -40,6 +41,7 @@ struct ctl_controller {
 	struct ctl_httpd *httpd;
 	struct ctl_event_sink *events;     /* from the start of ctl_controller_run() to stop_all() */
 	struct ctl_tombstones *tombstones; /* finished pods deleted before a reconcile read them */
+	struct ctl_inflight *inflight;     /* the writes of keys that wait for their answers */
 	atomic_bool all_synced;
 };
 
@@ -72,9 +74,23 @@ void ctl_on_node(void *ctx, const struct ctl_obj *o, bool deleted);
 
 /* apiwriter.c */
 
-/* The writer a reconcile gets: creates, deletes and status patches sent to the API server (answers written
- * through to the caches), and Events queued for the event sink. */
-void ctl_api_writer(struct ctl_controller *c, struct ctl_writer *w);
+/* One run of a key's reconcile, as its writer sees it: the writes it sent (answered later) and the Events held
+ * while its status write is in flight. The worker's. */
+struct ctl_write_run {
+	struct ctl_controller *c;
+	const char *key;
+	unsigned sent;    /* writes that answered CTL_WRITE_PENDING */
+	bool status_sent; /* one of them is the status write */
+	struct ctl_held_event held[CTL_HELD_EVENTS_MAX];
+	size_t held_count;
+};
+
+/* The writer a reconcile run gets: creates, deletes and status patches sent to the API server without waiting
+ * (answers written through to the caches and filed in c->inflight), and Events queued for the event sink. */
+void ctl_api_writer(struct ctl_write_run *run, struct ctl_writer *w);
+
+/* Posts an Event held until its status write was answered (inflight.h's post function; ctx is the controller). */
+void ctl_api_post_held(void *ctx, const char *key, const char *uid, const struct ctl_held_event *ev);
 
 /* Writes one queued Event (the event sink's write function; ctx is the controller). */
 bool ctl_api_write_event(void *ctx, const struct ctl_event *ev, char *err, size_t errlen);

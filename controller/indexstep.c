@@ -135,9 +135,11 @@ static void create_index_job(struct run *r, struct summary *s)
 	}
 	res = r->w->create(r->w->ctx, "Job", manifest, err, sizeof(err));
 	cJSON_Delete(manifest);
-	if (res == CTL_WRITE_OK || res == CTL_WRITE_EXISTS) {
+	if (res == CTL_WRITE_OK || res == CTL_WRITE_EXISTS || res == CTL_WRITE_PENDING) {
 		if (res == CTL_WRITE_OK)
 			r->out->creates++;
+		if (res == CTL_WRITE_PENDING)
+			r->out->writes_pending = true;
 		merging(s);
 	} else if (res == CTL_WRITE_REFUSED) {
 		index_failed(r, s, CTL_REASON_INDEX_REFUSED);

@@ -90,8 +90,11 @@ static void pod_created(struct run *r, struct platform_state *ps, int attempt, e
 	switch (res) {
 	case CTL_WRITE_OK:
 	case CTL_WRITE_EXISTS:
+	case CTL_WRITE_PENDING:
 		if (res == CTL_WRITE_OK)
 			r->out->creates++;
+		if (res == CTL_WRITE_PENDING)
+			r->out->writes_pending = true;
 		set_state(ps, CTL_PHASE_BUILDING, CTL_REASON_NONE);
 		ps->attempts = attempt;
 		ps->message[0] = ps->completion[0] = ps->node[0] = '\0';

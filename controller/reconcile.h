@@ -21,6 +21,15 @@ enum ctl_write {
 	CTL_WRITE_REFUSED,  /* the API server refused the object (invalid, forbidden): retrying cannot help */
 	CTL_WRITE_CONFLICT, /* the object changed since the cache saw it: re-read and requeue */
 	CTL_WRITE_FAILED,   /* a transient failure, or no longer the leader: requeue with backoff */
+	CTL_WRITE_PENDING,  /* sent, not answered yet: the reconcile goes on as if it were done, writes no status, and
+			       runs again once every write is answered, with the answers (see inflight.h) */
+};
+
+/* Which of the writer's calls a write is, for what is counted of it. */
+enum ctl_write_kind {
+	CTL_WRITE_KIND_CREATE,
+	CTL_WRITE_KIND_DELETE,
+	CTL_WRITE_KIND_STATUS,
 };
 
 /*
@@ -64,7 +73,8 @@ struct ctl_outcome {
 	double requeue_after_s; /* >= 0: reconcile again after this long (a timeout, a retry backoff, a batched write) */
 	bool retry;             /* a write failed or conflicted: requeue with the key's backoff */
 	bool status_written;
-	bool results_held; /* a platform's success read from its pod waits to be written (status_batch_s) */
+	bool results_held;   /* a platform's success read from its pod waits to be written (status_batch_s) */
+	bool writes_pending; /* a write answered CTL_WRITE_PENDING: the key runs again once the answers are in */
 	unsigned creates;
 	unsigned deletes;
 	enum ctl_phase phase;     /* the build's phase afterwards */

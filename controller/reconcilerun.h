@@ -79,8 +79,9 @@ void run_requeue_within(struct run *r, double seconds);
 bool run_delete_child(struct run *r, const char *kind, const cJSON *child);
 
 /* Creates the generation's builder ConfigMap (cluster CA, registry files) if the configuration has any, before the
- * first child that mounts it. Returns false when that failed (the reconcile is then retried), or when a ConfigMap
- * of its name exists that this build does not control (r->config_map_foreign: no child may mount it). */
+ * first child that mounts it. Returns false when that failed (the reconcile is then retried), when the create is
+ * not answered yet (the next run goes on), or when a ConfigMap of its name exists that this build does not control
+ * (r->config_map_foreign: no child may mount it). */
 bool run_ensure_config_map(struct run *r);
 
 /* platformstep.c */

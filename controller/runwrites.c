@@ -24,9 +24,11 @@ bool run_delete_child(struct run *r, const char *kind, const cJSON *child)
 	if (json_at(child, "metadata", "deletionTimestamp"))
 		return true;
 	res = r->w->remove(r->w->ctx, kind, child, err, sizeof(err));
-	if (res == CTL_WRITE_OK || res == CTL_WRITE_GONE) {
+	if (res == CTL_WRITE_OK || res == CTL_WRITE_GONE || res == CTL_WRITE_PENDING) {
 		if (res == CTL_WRITE_OK)
 			r->out->deletes++;
+		if (res == CTL_WRITE_PENDING)
+			r->out->writes_pending = true;
 		return true;
 	}
 	text_format(r->out->error, sizeof(r->out->error), "cannot delete %s %s: %s", kind, json_str_at(child, "metadata", "name"), err);
@@ -102,6 +104,11 @@ bool run_ensure_config_map(struct run *r)
 		return false;
 	}
 	res = r->w->create(r->w->ctx, "ConfigMap", cm, err, sizeof(err));
+	if (res == CTL_WRITE_PENDING) { /* what mounts it waits for the answer: the next run */
+		cJSON_Delete(cm);
+		r->out->writes_pending = true;
+		return false;
+	}
 	if (res == CTL_WRITE_EXISTS && !config_map_is_ours(r, cm)) {
 		cJSON_Delete(cm);
 		return false;

@@ -37,6 +37,8 @@ struct ctl_queue {
 	struct strmap failures;
 	struct delayed *heap;
 	size_t heap_len, heap_cap;
+	char **resumed; /* processing keys handed back by ctl_queue_resume(), oldest first */
+	size_t resumed_len, resumed_cap;
 	bool shutting_down;
 	bool drain;
 	unsigned long long adds;    /* keys that became dirty (a key already waiting is not added again) */
@@ -78,6 +80,9 @@ void ctl_queue_free(struct ctl_queue *q)
 	for (size_t i = 0; i < q->len; i++)
 		free(q->fifo[(q->head + i) % q->cap]);
 	free(q->fifo);
+	for (size_t i = 0; i < q->resumed_len; i++)
+		free(q->resumed[i]);
+	free(q->resumed);
 	for (size_t i = 0; i < q->heap_len; i++)
 		free(q->heap[i].key);
 	free(q->heap);
@@ -323,12 +328,57 @@ bool ctl_queue_get(struct ctl_queue *q, char **key)
 	return ctl_queue_get_waited(q, key, NULL);
 }
 
+void ctl_queue_resume(struct ctl_queue *q, const char *key)
+{
+	char *copy = strdup(key);
+	bool processing = false;
+
+	pthread_mutex_lock(&q->lock);
+	if (copy && q->resumed_len == q->resumed_cap) {
+		size_t cap = q->resumed_cap ? q->resumed_cap * 2 : 16;
+		char **grown = realloc(q->resumed, cap * sizeof(*grown));
+		if (grown) {
+			q->resumed = grown;
+			q->resumed_cap = cap;
+		}
+	}
+	strmap_get(&q->processing, key, &processing);
+	if (copy && processing && q->resumed_len < q->resumed_cap) {
+		q->resumed[q->resumed_len++] = copy;
+		copy = NULL;
+		pthread_cond_signal(&q->cond);
+	}
+	pthread_mutex_unlock(&q->lock);
+	free(copy);
+}
+
+/* The oldest resumed key, taken out of the list (still processing); NULL when none. Called locked. */
+static char *pop_resumed(struct ctl_queue *q)
+{
+	char *k;
+
+	if (!q->resumed_len || (q->shutting_down && !q->drain))
+		return NULL;
+	k = q->resumed[0];
+	memmove(q->resumed, q->resumed + 1, (q->resumed_len - 1) * sizeof(*q->resumed));
+	q->resumed_len--;
+	return k;
+}
+
 bool ctl_queue_get_waited(struct ctl_queue *q, char **key, double *waited_s)
 {
 	*key = NULL;
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
 		double next = q->shutting_down ? 0 : promote_due(q);
+		char *resumed = pop_resumed(q);
+		if (resumed) {
+			if (waited_s)
+				*waited_s = 0;
+			*key = resumed;
+			pthread_mutex_unlock(&q->lock);
+			return true;
+		}
 		if (q->len && (!q->shutting_down || q->drain)) {
 			char *k = q->fifo[q->head];
 			double added;

@@ -39,6 +39,14 @@ bool ctl_queue_get(struct ctl_queue *q, char **key);
 /* As ctl_queue_get(); *waited_s (when not NULL) receives how long the key waited in the queue since it was added. */
 bool ctl_queue_get_waited(struct ctl_queue *q, char **key, double *waited_s);
 
+/*
+ * Hands key, which must be processing (its worker let it go with its writes in flight, and they are answered), to
+ * a worker again ahead of every queued key, so that builds under way finish before new ones start. It stays
+ * processing throughout: no other worker can take it meanwhile. Resumed keys are handed out in a draining
+ * shutdown too. Out of memory, the key is not resumed (it stays processing until ctl_queue_done()).
+ */
+void ctl_queue_resume(struct ctl_queue *q, const char *key);
+
 /* Ends the processing of key; if it was added meanwhile, it is queued again. */
 void ctl_queue_done(struct ctl_queue *q, const char *key);
 

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "kube/clientpool.h"
 #include "kube/exec.h"
 #include "kube/mux.h"
 #include "kube/ratelimit.h"
@@ -21,7 +22,6 @@
 
 #define POOL_MAX 128 /* handles, not connections: the requests share the mux's; each watch holds one */
 #define TOKEN_FILE_MAX ((size_t)64 * 1024)
-#define RETRY_AFTER_CAP_S 30
 
 /* A curl handle of the pool with the headers it was given; busy while a caller holds it. */
 struct pooled {
@@ -395,163 +395,37 @@ void kube_client_release(struct kube_client *c, void *handle)
 	pthread_mutex_unlock(&c->lock);
 }
 
-struct body_sink {
-	struct dynbuf *body;
-	bool too_big;
-	long retry_after_s;
-};
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+const struct kube_client_options *kube_client_options_of(const struct kube_client *c)
 {
-	struct body_sink *s = userp;
-	size_t len = size * nmemb;
-
-	if (dynbuf_add(s->body, data, len) != DYNBUF_OK) {
-		s->too_big = true;
-		return 0;
-	}
-	return len;
+	return &c->opts;
 }
 
-static size_t on_header(char *line, size_t size, size_t nmemb, void *userp)
+const struct kube_config *kube_client_config_of(const struct kube_client *c)
 {
-	struct body_sink *s = userp;
-	size_t len = size * nmemb;
-
-	if (len > 12 && strncasecmp(line, "Retry-After:", 12) == 0) {
-		char *end = NULL;
-		long v = strtol(line + 12, &end, 10);
-		if (end != line + 12 && v >= 0)
-			s->retry_after_s = v;
-	}
-	return len;
+	return c->cfg;
 }
 
-static bool is_read(const char *method)
+struct kube_mux *kube_client_mux(struct kube_client *c)
 {
-	return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	return c->mux;
 }
 
-/* Sends one attempt over the pooled handle p (released here), its body, if any, with content_type; the answer goes
- * to resp and sink. Returns curl's result. */
-static CURLcode send_attempt(struct kube_client *c, struct pooled *p, const char *method, const char *content_type, const char *body,
-			     size_t body_len, struct body_sink *sink, char *curl_error, struct kube_response *resp)
+void kube_client_rate_wait(struct kube_client *c)
 {
-	char ct_header[128];
-	struct curl_slist *extra = NULL;
-	CURLcode rc;
-
-	curl_error[0] = '\0';
-	curl_easy_setopt(p->h, CURLOPT_ERRORBUFFER, curl_error);
-	curl_easy_setopt(p->h, CURLOPT_TIMEOUT, c->opts.request_timeout_s);
-	curl_easy_setopt(p->h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(p->h, CURLOPT_WRITEDATA, sink);
-	curl_easy_setopt(p->h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(p->h, CURLOPT_HEADERDATA, sink);
-	if (strcmp(method, "GET") != 0)
-		curl_easy_setopt(p->h, CURLOPT_CUSTOMREQUEST, method);
-	if (body) {
-		curl_easy_setopt(p->h, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(p->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-		snprintf(ct_header, sizeof(ct_header), "Content-Type: %s", content_type ? content_type : KUBE_CT_JSON);
-		extra = curl_slist_append(NULL, ct_header);
-		for (struct curl_slist *h = p->headers; h && extra; h = h->next)
-			extra = curl_slist_append(extra, h->data);
-		curl_easy_setopt(p->h, CURLOPT_HTTPHEADER, extra);
-	}
-	rc = kube_mux_perform(c->mux, p->h);
-	resp->status = 0;
-	curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &resp->status);
-	kube_client_release(c, p);
-	if (c->opts.on_response)
-		c->opts.on_response(c->opts.on_response_ctx, method, resp->status);
-	/* the list copied the Authorization header: wipe it before freeing */
-	for (struct curl_slist *h = extra; h; h = h->next)
-		if (strncmp(h->data, "Authorization:", 14) == 0)
-			OPENSSL_cleanse(h->data, strlen(h->data));
-	curl_slist_free_all(extra);
-	return rc;
+	kube_ratelimit_wait(&c->limiter);
 }
 
-/* The error of an attempt that ended with rc and resp (worded into errbuf), and in *retry whether it may be sent
- * again: a refused connection for any verb, other transport errors and 5xx for reads, 429 and 503 for all. */
-static enum kube_err attempt_error(const struct kube_client *c, const char *method, const char *path, CURLcode rc,
-				   const struct body_sink *sink, const char *curl_error, struct kube_response *resp, bool *retry,
-				   char *errbuf, size_t errlen)
-{
-	enum kube_err err;
-
-	*retry = false;
-	if (sink->too_big)
-		return kube_fail(errbuf, errlen, KUBE_E_TOO_LONG, "%s %s: the answer is larger than %zu bytes", method, path,
-				 c->opts.body_max ? c->opts.body_max : KUBE_BODY_MAX);
-	if (rc != CURLE_OK) {
-		/* a refused connection never reached the server, so any verb may be sent again */
-		*retry = rc == CURLE_COULDNT_CONNECT ||
-			 (is_read(method) &&
-			  (rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING || rc == CURLE_SEND_ERROR ||
-			   rc == CURLE_PARTIAL_FILE || rc == CURLE_HTTP2 || rc == CURLE_HTTP2_STREAM));
-		return kube_fail(errbuf, errlen, KUBE_E_NETWORK, "%s %s%s: %s", method, c->cfg->server, path,
-				 curl_error[0] ? curl_error : curl_easy_strerror(rc));
-	}
-	err = kube_err_from_http(resp->status);
-	if (!err)
-		return KUBE_OK;
-	kube_status_parse(resp->body.data, resp->body.len, resp->status, &resp->st);
-	if (sink->retry_after_s >= 0)
-		resp->st.retry_after_s = sink->retry_after_s;
-	kube_fail(errbuf, errlen, err, "%s %s: %ld %s%s%s", method, path, resp->status, resp->st.reason, resp->st.reason[0] ? ": " : "",
-		  resp->st.message);
-	*retry = err == KUBE_E_TOO_MANY || (err == KUBE_E_SERVER && (is_read(method) || resp->status == 503));
-	return err;
-}
-
-/* The wait before retry number attempt + 1: our backoff, or the server's Retry-After (capped) when longer. */
-static unsigned retry_delay_ms(struct kube_client *c, unsigned attempt, CURLcode rc, const struct kube_response *resp)
+unsigned kube_client_backoff_ms(struct kube_client *c, unsigned attempt)
 {
 	unsigned delay;
 
 	pthread_mutex_lock(&c->lock); /* requests retry from several threads; the generator's state is shared */
 	delay = backoff_delay_ms(attempt, 200, 5000, &c->rng);
 	pthread_mutex_unlock(&c->lock);
-	if (rc == CURLE_OK && resp->st.retry_after_s >= 0) {
-		long s = resp->st.retry_after_s > RETRY_AFTER_CAP_S ? RETRY_AFTER_CAP_S : resp->st.retry_after_s;
-		delay = (unsigned)(s * 1000) > delay ? (unsigned)(s * 1000) : delay;
-	}
 	return delay;
 }
 
-enum kube_err kube_request(struct kube_client *c, const char *method, const char *path, const char *content_type, const char *body,
-			   size_t body_len, struct kube_response *resp, char *errbuf, size_t errlen)
+struct curl_slist *kube_handle_headers(void *handle)
 {
-	char curl_error[CURL_ERROR_SIZE];
-	enum kube_err err;
-	bool reauthed = false, retry;
-	unsigned attempt = 0;
-
-	memset(resp, 0, sizeof(*resp));
-	dynbuf_init(&resp->body, c->opts.body_max ? c->opts.body_max : KUBE_BODY_MAX);
-	for (;;) {
-		struct body_sink sink = {.body = &resp->body, .retry_after_s = -1};
-		struct pooled *p;
-		CURLcode rc;
-
-		kube_ratelimit_wait(&c->limiter);
-		p = kube_client_acquire(c, path, errbuf, errlen);
-		if (!p)
-			return c->cfg->has_exec ? KUBE_E_EXEC : KUBE_E_CONFIG;
-		dynbuf_reset(&resp->body);
-		rc = send_attempt(c, p, method, content_type, body, body_len, &sink, curl_error, resp);
-		err = attempt_error(c, method, path, rc, &sink, curl_error, resp, &retry, errbuf, errlen);
-		if (err == KUBE_E_UNAUTHORIZED && c->cfg->has_exec && !reauthed) {
-			/* the plugin's credential may have been revoked early: run it again once */
-			reauthed = true;
-			kube_client_invalidate_credentials(c);
-			continue;
-		}
-		if (!retry || attempt >= c->opts.max_retries)
-			return err;
-		sleep_ms(retry_delay_ms(c, attempt, rc, resp));
-		attempt++;
-	}
+	return ((struct pooled *)handle)->headers;
 }

@@ -56,6 +56,19 @@ void kube_response_free(struct kube_response *r);
 enum kube_err kube_request(struct kube_client *c, const char *method, const char *path, const char *content_type, const char *body,
 			   size_t body_len, struct kube_response *resp, char *errbuf, size_t errlen);
 
+/* What a started request came to (see kube_request_start()): err and errbuf as kube_request() gives them, resp
+ * borrowed for the call. */
+typedef void (*kube_request_done_fn)(void *ctx, enum kube_err err, const struct kube_response *resp, const char *errbuf);
+
+/*
+ * Starts one attempt of a request and returns without waiting for it (the client-side rate limit, and a
+ * credential plugin when its credential is due, are still waited for here). done(ctx, ...) runs once, on the
+ * client's transfer loop thread, when it ended; it must not block for long. No retries: the caller decides.
+ * Returns KUBE_OK when started; otherwise done will not run. body is copied.
+ */
+enum kube_err kube_request_start(struct kube_client *c, const char *method, const char *path, const char *content_type, const char *body,
+				 size_t body_len, kube_request_done_fn done, void *ctx, char *errbuf, size_t errlen);
+
 /* Content types of the write verbs. */
 #define KUBE_CT_JSON "application/json"
 #define KUBE_CT_MERGE_PATCH "application/merge-patch+json"
@@ -71,6 +84,10 @@ bool kube_path(char *buf, size_t len, const char *group, const char *version, co
 
 /* Appends "?key=value" or "&key=value", value percent-escaped. Returns false when it does not fit. */
 bool kube_query(char *buf, size_t len, const char *key, const char *value);
+
+/* The DeleteOptions body of kube_delete() (propagation, uid and resource_version as there); the caller's to free;
+ * NULL when out of memory. */
+char *kube_delete_options(const char *propagation, const char *uid, const char *resource_version);
 
 /*
  * Deletes path. propagation is "Background", "Foreground", "Orphan" or NULL;

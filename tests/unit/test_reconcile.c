@@ -28,6 +28,8 @@ struct recorder {
 	char events[2048];
 	char last_note[1400]; /* the note of the last Event */
 	enum ctl_write create_answer;
+	enum ctl_write status_answer;      /* OK, or PENDING: sent and not answered yet */
+	bool config_map_pending;           /* the builder ConfigMap's create is sent and not answered yet */
 	const char *config_map_owner;      /* non-NULL: the builder ConfigMap exists, controlled by this uid */
 	const char *config_map_owner_kind; /* and of this kind named hello (NULL: a Deployment) */
 };
@@ -57,10 +59,11 @@ static enum ctl_write rec_create(void *ctx, const char *kind, const cJSON *objec
 	struct recorder *r = ctx;
 	if (strcmp(kind, "ConfigMap") == 0 && r->config_map_owner)
 		return CTL_WRITE_EXISTS;
-	(void)kind;
+	if (strcmp(kind, "ConfigMap") == 0 && r->config_map_pending)
+		return CTL_WRITE_PENDING;
 
 	snprintf(err, errlen, "refused for the test");
-	if (r->create_answer == CTL_WRITE_OK)
+	if (r->create_answer == CTL_WRITE_OK || r->create_answer == CTL_WRITE_PENDING)
 		cJSON_AddItemToArray(r->created, cJSON_Duplicate(object, true));
 	return r->create_answer;
 }
@@ -87,7 +90,7 @@ static enum ctl_write rec_status(void *ctx, const cJSON *build, const cJSON *sta
 	cJSON_Delete(r->status);
 	r->status = cJSON_Duplicate(status, true);
 	r->status_writes++;
-	return CTL_WRITE_OK;
+	return r->status_answer;
 }
 
 static void rec_event(void *ctx, const cJSON *build, bool warning, const char *reason, const char *note)
@@ -1204,6 +1207,56 @@ static void test_config_map_taken(void **state)
 	ctl_builder_config_free(&config);
 }
 
+/* Writes sent without waiting: the run goes on as if each were done, writes no status before their answers, and the
+ * run after the answers (the pods in the cache) writes it; a status write in flight still gets its Events made
+ * (the writer holds them); what mounts a ConfigMap whose create is in flight waits for the next run. */
+static void test_writes_in_flight(void **state)
+{
+	static const char config_text[] = WORLD_CONFIG "caBundle: |\n  -----BEGIN CERTIFICATE-----\n  MIIB\n  -----END CERTIFICATE-----\n";
+	struct ctl_builder_config config;
+	struct world w;
+	char err[256];
+	(void)state;
+
+	world_init(&w, NULL, 1);
+	w.rec.create_answer = CTL_WRITE_PENDING;
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 2); /* both pods sent at once */
+	assert_true(w.out.writes_pending);
+	assert_false(w.out.retry);
+	assert_int_equal(w.out.creates, 0);       /* counted when answered */
+	assert_int_equal(w.rec.status_writes, 0); /* no status before the answers */
+	assert_string_equal(w.rec.events, "");
+	/* answered: the pods are in the cache; the next run writes the status they make, and sends nothing else */
+	add_pod(&w, 1, "linux-amd64", 1, "Pending", NULL, NOW);
+	add_pod(&w, 1, "linux-arm64", 1, "Pending", NULL, NOW);
+	recorder_reset(&w.rec);
+	w.rec.status_answer = CTL_WRITE_PENDING;
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 0);
+	assert_int_equal(w.rec.status_writes, 1);
+	assert_string_equal(status_str(&w, "phase"), "Building");
+	assert_true(w.out.writes_pending); /* the status write itself is in flight */
+	assert_false(w.out.status_written);
+	world_free(&w);
+
+	assert_int_equal(ctl_builder_config_parse(config_text, sizeof(config_text) - 1, NULL, &config, err, sizeof(err)), CTL_OK);
+	world_init(&w, NULL, 1);
+	w.opts.children.config = &config;
+	w.rec.config_map_pending = true;
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 0); /* no pod mounts a ConfigMap not yet made */
+	assert_true(w.out.writes_pending);
+	assert_false(w.out.retry);
+	assert_int_equal(w.rec.status_writes, 0);
+	w.rec.config_map_pending = false; /* answered (the memo says OK): the next run makes the pods */
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 3); /* the ConfigMap, as answered, and the two pods */
+	assert_int_equal(w.rec.status_writes, 1);
+	world_free(&w);
+	ctl_builder_config_free(&config);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1224,6 +1277,7 @@ int main(void)
 		cmocka_unit_test(test_failure_keeps_the_log_tail),
 		cmocka_unit_test(test_batched_success_and_bad_digest),
 		cmocka_unit_test(test_refused_and_invalid),
+		cmocka_unit_test(test_writes_in_flight),
 		cmocka_unit_test(test_malformed_old_conditions),
 		cmocka_unit_test(test_only_own_children),
 	};

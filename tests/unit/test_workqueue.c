@@ -201,6 +201,39 @@ static void test_never_two_workers_on_one_key(void **state)
 	ctl_queue_free(s.q);
 }
 
+/* A key let go with its writes in flight stays processing (an add waits for done); resumed, it is handed out ahead
+ * of queued keys, once; a key not processing is not resumed. */
+static void test_resume_hands_a_processing_key_back_first(void **state)
+{
+	struct ctl_queue *q = ctl_queue_new(0.01, 1);
+	char *k, *again;
+	(void)state;
+
+	ctl_queue_add(q, "ns/a");
+	ctl_queue_add(q, "ns/b");
+	assert_true(ctl_queue_get(q, &k));
+	assert_string_equal(k, "ns/a");
+	ctl_queue_add(q, "ns/a"); /* a change while its writes fly: dirty, not queued beside it */
+	assert_int_equal(ctl_queue_len(q), 1);
+	ctl_queue_resume(q, "ns/a");
+	ctl_queue_resume(q, "ns/never-taken"); /* not processing: ignored */
+	assert_true(ctl_queue_get(q, &again));
+	assert_string_equal(again, "ns/a"); /* ahead of ns/b, which was queued first */
+	free(again);
+	ctl_queue_done(q, k); /* now the change queued meanwhile comes round, after ns/b */
+	free(k);
+	assert_true(ctl_queue_get(q, &k));
+	assert_string_equal(k, "ns/b");
+	ctl_queue_done(q, k);
+	free(k);
+	assert_true(ctl_queue_get(q, &k));
+	assert_string_equal(k, "ns/a");
+	ctl_queue_done(q, k);
+	free(k);
+	assert_int_equal(ctl_queue_len(q), 0);
+	ctl_queue_free(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_backoff_grows_caps_and_forgets),
 		cmocka_unit_test(test_shutdown_wakes_waiting_workers),
 		cmocka_unit_test(test_never_two_workers_on_one_key),
+		cmocka_unit_test(test_resume_hands_a_processing_key_back_first),
 	};
 	return cmocka_run_group_tests_name("workqueue", tests, NULL, NULL);
 }
