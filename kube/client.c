@@ -1,5 +1,5 @@
-/* The Kubernetes API client: pooled curl handles sharing one connection cache, every auth kind, timeouts,
- * rate limiting, bounded retries, and typed errors from API Status bodies. Thread-safe. */
+/* The Kubernetes API client: pooled curl handles configured with every auth kind, TLS, proxy and timeouts, the
+ * rate limiter and the transfer loop the requests (request.c) run on. Thread-safe. */
 #include "kube/client.h"
 
 #include <curl/curl.h>
@@ -33,10 +33,9 @@ struct pooled {
 };
 
 /*
- * Invariants: pool[0..pool_count) are created handles, each keeping its own
- * connections (libcurl does not support one connection cache used by
- * concurrent threads) and attached to share for the DNS and TLS session
- * caches; share_locks serialise the share; lock guards the pool, rng and
+ * Invariants: pool[0..pool_count) are created handles, attached to share for
+ * the DNS and TLS session caches; a request's handle uses the connections of
+ * mux (its multi handle), a stream's keeps its own; share_locks serialise the share; lock guards the pool, rng and
  * the request count; cred_lock guards the token-file cache and the exec
  * credential, so that running a credential plugin (up to its timeout) never
  * holds up a thread that only wants a handle. A thread holding lock never
