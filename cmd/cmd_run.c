@@ -177,255 +177,267 @@ static bool parse_leader_elect(int argc, char **argv, bool *out)
 	return true;
 }
 
-int cmd_run(int argc, char **argv)
-{
-	enum {
-		OPT_NAMESPACE = 256,
-		OPT_CONFIG,
-		OPT_RESYNC,
-		OPT_BACKOFF,
-		OPT_BACKOFF_MAX,
-		OPT_BATCH,
-		OPT_INDEX_IMAGE,
-		OPT_INSECURE,
-		OPT_ELECT,
-		OPT_LEASE_NS,
-		OPT_LEASE_ID,
-		OPT_LEASE_DURATION,
-		OPT_RENEW,
-		OPT_RETRY,
-		OPT_IDENTITY,
-		OPT_LOG_FORMAT,
-		OPT_LOG_LEVEL,
-		OPT_METRICS_ADDR,
-		OPT_HEALTH_ADDR,
-		OPT_METRICS_AUTH,
-	};
-	static const struct option longopts[] = {
-		{"kubeconfig", required_argument, NULL, 'k'},
-		{"context", required_argument, NULL, 'c'},
-		{"workers", required_argument, NULL, 'w'},
-		{"namespace", required_argument, NULL, OPT_NAMESPACE},
-		{"resync-period", required_argument, NULL, OPT_RESYNC},
-		{"retry-backoff", required_argument, NULL, OPT_BACKOFF},
-		{"retry-backoff-max", required_argument, NULL, OPT_BACKOFF_MAX},
-		{"status-batch", required_argument, NULL, OPT_BATCH},
-		{"config", required_argument, NULL, OPT_CONFIG},
-		{"index-image", required_argument, NULL, OPT_INDEX_IMAGE},
-		{"insecure-registry", required_argument, NULL, OPT_INSECURE},
-		{"leader-elect", optional_argument, NULL, OPT_ELECT},
-		{"leader-election-namespace", required_argument, NULL, OPT_LEASE_NS},
-		{"leader-election-id", required_argument, NULL, OPT_LEASE_ID},
-		{"lease-duration", required_argument, NULL, OPT_LEASE_DURATION},
-		{"renew-deadline", required_argument, NULL, OPT_RENEW},
-		{"retry-period", required_argument, NULL, OPT_RETRY},
-		{"identity", required_argument, NULL, OPT_IDENTITY},
-		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-		{"metrics-addr", required_argument, NULL, OPT_METRICS_ADDR},
-		{"metrics-bind-address", required_argument, NULL, OPT_METRICS_ADDR}, /* controller-runtime's spelling */
-		{"health-addr", required_argument, NULL, OPT_HEALTH_ADDR},
-		{"health-probe-bind-address", required_argument, NULL, OPT_HEALTH_ADDR},
-		{"metrics-auth", required_argument, NULL, OPT_METRICS_AUTH},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *kubeconfig = NULL, *context = NULL, *pod_namespace;
-	struct childopts co = {0};
-	struct ctl_metrics metrics;
-	char addr_host[256];
-	int addr_port;
+enum {
+	OPT_NAMESPACE = 256,
+	OPT_CONFIG,
+	OPT_RESYNC,
+	OPT_BACKOFF,
+	OPT_BACKOFF_MAX,
+	OPT_BATCH,
+	OPT_INDEX_IMAGE,
+	OPT_INSECURE,
+	OPT_ELECT,
+	OPT_LEASE_NS,
+	OPT_LEASE_ID,
+	OPT_LEASE_DURATION,
+	OPT_RENEW,
+	OPT_RETRY,
+	OPT_IDENTITY,
+	OPT_LOG_FORMAT,
+	OPT_LOG_LEVEL,
+	OPT_METRICS_ADDR,
+	OPT_HEALTH_ADDR,
+	OPT_METRICS_AUTH,
+};
+
+static const struct option run_options[] = {
+	{"kubeconfig", required_argument, NULL, 'k'},
+	{"context", required_argument, NULL, 'c'},
+	{"workers", required_argument, NULL, 'w'},
+	{"namespace", required_argument, NULL, OPT_NAMESPACE},
+	{"resync-period", required_argument, NULL, OPT_RESYNC},
+	{"retry-backoff", required_argument, NULL, OPT_BACKOFF},
+	{"retry-backoff-max", required_argument, NULL, OPT_BACKOFF_MAX},
+	{"status-batch", required_argument, NULL, OPT_BATCH},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"index-image", required_argument, NULL, OPT_INDEX_IMAGE},
+	{"insecure-registry", required_argument, NULL, OPT_INSECURE},
+	{"leader-elect", optional_argument, NULL, OPT_ELECT},
+	{"leader-election-namespace", required_argument, NULL, OPT_LEASE_NS},
+	{"leader-election-id", required_argument, NULL, OPT_LEASE_ID},
+	{"lease-duration", required_argument, NULL, OPT_LEASE_DURATION},
+	{"renew-deadline", required_argument, NULL, OPT_RENEW},
+	{"retry-period", required_argument, NULL, OPT_RETRY},
+	{"identity", required_argument, NULL, OPT_IDENTITY},
+	{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	{"metrics-addr", required_argument, NULL, OPT_METRICS_ADDR},
+	{"metrics-bind-address", required_argument, NULL, OPT_METRICS_ADDR}, /* controller-runtime's spelling */
+	{"health-addr", required_argument, NULL, OPT_HEALTH_ADDR},
+	{"health-probe-bind-address", required_argument, NULL, OPT_HEALTH_ADDR},
+	{"metrics-auth", required_argument, NULL, OPT_METRICS_AUTH},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* What run's flags set. */
+struct run_flags {
+	const char *kubeconfig, *context;
+	struct childopts co;
 	struct ctl_controller_options opts;
-	struct log_sink lg = {false, CTL_LOG_INFO, PTHREAD_MUTEX_INITIALIZER};
-	struct kube_config cfg;
-	struct kube_client *client = NULL;
-	struct kube_client_options client_opts;
-	char user_agent[320];
+	struct log_sink lg;
+	char identity[256];
+};
+
+/* A flag that takes a duration (c is its option: resync, backoffs, batch, lease timings); false, with a message,
+ * for a bad value. */
+static bool duration_flag(struct run_flags *f, int c, const char *value)
+{
+	struct ctl_controller_options *o = &f->opts;
+	double seconds;
+
+	switch (c) {
+	case OPT_RESYNC:
+		return parse_seconds("--resync-period", value, true, &o->resync_s);
+	case OPT_BACKOFF:
+		return parse_seconds("--retry-backoff", value, false, &o->reconcile.retry_base_s);
+	case OPT_BACKOFF_MAX:
+		return parse_seconds("--retry-backoff-max", value, false, &o->reconcile.retry_max_s);
+	case OPT_BATCH:
+		return parse_seconds("--status-batch", value, true, &o->reconcile.status_batch_s);
+	default:
+		if (!parse_seconds(c == OPT_LEASE_DURATION ? "--lease-duration"
+				   : c == OPT_RENEW        ? "--renew-deadline"
+							   : "--retry-period",
+				   value, false, &seconds))
+			return false;
+		if (c == OPT_LEASE_DURATION)
+			o->lease_duration_s = (long)seconds;
+		else if (c == OPT_RENEW)
+			o->renew_deadline_s = (long)seconds;
+		else
+			o->retry_period_s = (long)seconds;
+		return true;
+	}
+}
+
+/* --log-format, --log-level and -v; false, with a message, for a bad value. */
+static bool log_flag(struct log_sink *lg, int c, const char *value)
+{
+	static const char *const levels[] = {"debug", "info", "warn", "error"};
+	static const enum ctl_log_level level_of[] = {CTL_LOG_DEBUG, CTL_LOG_INFO, CTL_LOG_WARN, CTL_LOG_ERROR};
+
+	if (c == 'v') {
+		if (parse_verbosity(value, &lg->min))
+			return true;
+		cli_error("run", "-v%s: want -v alone or -v=N with a number N (0: info, 1 and more: debug)", value);
+		return false;
+	}
+	if (c == OPT_LOG_FORMAT) {
+		if (strcmp(value, "text") != 0 && strcmp(value, "json") != 0) {
+			cli_error("run", "--log-format %s: want text or json", value);
+			return false;
+		}
+		lg->json = strcmp(value, "json") == 0;
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		if (strcmp(value, levels[i]) == 0) {
+			lg->min = level_of[i];
+			return true;
+		}
+	}
+	cli_error("run", "--log-level %s: want debug, info, warn or error", value);
+	return false;
+}
+
+/* --metrics-addr, --health-addr and --metrics-auth; false, with a message, for a bad value. */
+static bool http_flag(struct ctl_controller_options *o, int c, const char *value)
+{
+	char host[256];
+	int port;
+
+	if (c == OPT_METRICS_AUTH) {
+		if (strcmp(value, "auto") == 0)
+			o->metrics_auth = CTL_STATUS_AUTH_AUTO;
+		else if (strcmp(value, "kubernetes") == 0)
+			o->metrics_auth = CTL_STATUS_AUTH_KUBERNETES;
+		else if (strcmp(value, "none") == 0)
+			o->metrics_auth = CTL_STATUS_AUTH_NONE;
+		else
+			cli_error("run", "--metrics-auth %s: want auto, kubernetes or none", value);
+		return strcmp(value, "auto") == 0 || strcmp(value, "kubernetes") == 0 || strcmp(value, "none") == 0;
+	}
+	if (!ctl_httpd_parse_addr(value, host, sizeof(host), &port)) {
+		cli_error("run", "--%s %s: want HOST:PORT, :PORT or 0", c == OPT_METRICS_ADDR ? "metrics-addr" : "health-addr", value);
+		return false;
+	}
+	if (c == OPT_METRICS_ADDR)
+		o->metrics_addr = value;
+	else
+		o->health_addr = value;
+	return true;
+}
+
+/* One flag (c as cli_getopt gave it): false, with a message, for a bad value. */
+static bool run_flag(struct run_flags *f, int c, int argc, char **argv)
+{
+	long workers;
+
+	switch (c) {
+	case 'k':
+		f->kubeconfig = optarg;
+		return true;
+	case 'c':
+		f->context = optarg;
+		return true;
+	case 'w':
+		if (!cli_parse_int("run", "--workers", optarg, 1, 64, &workers))
+			return false;
+		f->opts.workers = (int)workers;
+		return true;
+	case OPT_NAMESPACE:
+		return add_namespaces(&f->opts, optarg);
+	case OPT_CONFIG:
+	case OPT_INDEX_IMAGE:
+	case OPT_INSECURE:
+		return childopts_flag(&f->co, "run",
+				      c == OPT_CONFIG        ? "config"
+				      : c == OPT_INDEX_IMAGE ? "index-image"
+							     : "insecure-registry",
+				      optarg);
+	case OPT_ELECT:
+		return parse_leader_elect(argc, argv, &f->opts.leader_elect);
+	case OPT_LEASE_NS:
+		f->opts.lease_namespace = optarg;
+		return true;
+	case OPT_LEASE_ID:
+		f->opts.lease_name = optarg;
+		return true;
+	case OPT_IDENTITY:
+		f->opts.identity = optarg;
+		return true;
+	case OPT_LOG_FORMAT:
+	case OPT_LOG_LEVEL:
+	case 'v':
+		return log_flag(&f->lg, c, optarg);
+	case OPT_METRICS_ADDR:
+	case OPT_HEALTH_ADDR:
+	case OPT_METRICS_AUTH:
+		return http_flag(&f->opts, c, optarg);
+	case OPT_RESYNC:
+	case OPT_BACKOFF:
+	case OPT_BACKOFF_MAX:
+	case OPT_BATCH:
+	case OPT_LEASE_DURATION:
+	case OPT_RENEW:
+	case OPT_RETRY:
+		return duration_flag(f, c, optarg);
+	default:
+		return false; /* cli_getopt said what was wrong */
+	}
+}
+
+/* Reads run's flags into f (set to its defaults first). -1 to go on; otherwise the exit code (--help, a usage error). */
+static int read_run_flags(struct run_flags *f, int argc, char **argv)
+{
+	const char *pod_namespace = getenv("POD_NAMESPACE");
+	char host[200] = "";
+	uint64_t rng = rng_seed();
+	int c;
+
+	ctl_controller_options_init(&f->opts);
+	f->lg.min = CTL_LOG_INFO;
+	if (pod_namespace && pod_namespace[0])
+		f->opts.lease_namespace = pod_namespace;
+	gethostname(host, sizeof(host) - 1);
+	snprintf(f->identity, sizeof(f->identity), "%s_%08x", host[0] ? host : "multiarch-controller",
+		 (unsigned)(rng_next(&rng) & 0xffffffffU));
+	f->opts.identity = f->identity;
+	optind = 1;
+	while ((c = cli_getopt("run", argc, argv, "hv::", run_options)) != -1) {
+		if (c == 'h') {
+			fputs(run_help, stdout);
+			return CLI_EXIT_OK;
+		}
+		if (!run_flag(f, c, argc, argv))
+			return CLI_EXIT_USAGE;
+	}
+	if (!cli_no_positional("run", argc, argv))
+		return CLI_EXIT_USAGE;
+	if (f->opts.leader_elect &&
+	    !(f->opts.renew_deadline_s < f->opts.lease_duration_s && f->opts.retry_period_s < f->opts.renew_deadline_s)) {
+		cli_error("run", "want --retry-period < --renew-deadline < --lease-duration");
+		return CLI_EXIT_USAGE;
+	}
+	if (!childopts_apply(&f->co, "run", &f->opts.reconcile.children))
+		return CLI_EXIT_USAGE;
+	return -1;
+}
+
+/* Runs the controller over client until SIGTERM or SIGINT. Returns the exit code. */
+static int run_until_signalled(struct run_flags *f, struct kube_client *client, const struct kube_config *cfg)
+{
 	struct ctl_controller *ctl;
 	struct signal_wait sw;
 	pthread_t signal_thread;
 	atomic_int stop = 0;
-	char err[CTL_ERRBUF_SIZE], identity[256], host[200] = "";
-	double seconds;
-	long workers = 2;
+	char err[CTL_ERRBUF_SIZE];
 	enum ctl_err result;
-	uint64_t rng = rng_seed();
-	int c;
 
-	ctl_controller_options_init(&opts);
-	pod_namespace = getenv("POD_NAMESPACE");
-	if (pod_namespace && pod_namespace[0])
-		opts.lease_namespace = pod_namespace;
-	gethostname(host, sizeof(host) - 1);
-	snprintf(identity, sizeof(identity), "%s_%08x", host[0] ? host : "multiarch-controller", (unsigned)(rng_next(&rng) & 0xffffffffU));
-	opts.identity = identity;
-	optind = 1;
-	while ((c = cli_getopt("run", argc, argv, "hv::", longopts)) != -1) {
-		switch (c) {
-		case 'k':
-			kubeconfig = optarg;
-			break;
-		case 'c':
-			context = optarg;
-			break;
-		case 'w':
-			if (!cli_parse_int("run", "--workers", optarg, 1, 64, &workers))
-				return CLI_EXIT_USAGE;
-			opts.workers = (int)workers;
-			break;
-		case OPT_NAMESPACE:
-			if (!add_namespaces(&opts, optarg))
-				return CLI_EXIT_USAGE;
-			break;
-		case OPT_RESYNC:
-			if (!parse_seconds("--resync-period", optarg, true, &opts.resync_s))
-				return CLI_EXIT_USAGE;
-			break;
-		case OPT_BACKOFF:
-			if (!parse_seconds("--retry-backoff", optarg, false, &opts.reconcile.retry_base_s))
-				return CLI_EXIT_USAGE;
-			break;
-		case OPT_BACKOFF_MAX:
-			if (!parse_seconds("--retry-backoff-max", optarg, false, &opts.reconcile.retry_max_s))
-				return CLI_EXIT_USAGE;
-			break;
-		case OPT_BATCH:
-			if (!parse_seconds("--status-batch", optarg, true, &opts.reconcile.status_batch_s))
-				return CLI_EXIT_USAGE;
-			break;
-		case OPT_CONFIG:
-		case OPT_INDEX_IMAGE:
-		case OPT_INSECURE:
-			if (!childopts_flag(&co, "run",
-					    c == OPT_CONFIG        ? "config"
-					    : c == OPT_INDEX_IMAGE ? "index-image"
-								   : "insecure-registry",
-					    optarg))
-				return CLI_EXIT_USAGE;
-			break;
-		case OPT_ELECT:
-			if (!parse_leader_elect(argc, argv, &opts.leader_elect))
-				return CLI_EXIT_USAGE;
-			break;
-		case OPT_LEASE_NS:
-			opts.lease_namespace = optarg;
-			break;
-		case OPT_LEASE_ID:
-			opts.lease_name = optarg;
-			break;
-		case OPT_LEASE_DURATION:
-		case OPT_RENEW:
-		case OPT_RETRY:
-			if (!parse_seconds(c == OPT_LEASE_DURATION ? "--lease-duration"
-					   : c == OPT_RENEW        ? "--renew-deadline"
-								   : "--retry-period",
-					   optarg, false, &seconds))
-				return CLI_EXIT_USAGE;
-			if (c == OPT_LEASE_DURATION)
-				opts.lease_duration_s = (long)seconds;
-			else if (c == OPT_RENEW)
-				opts.renew_deadline_s = (long)seconds;
-			else
-				opts.retry_period_s = (long)seconds;
-			break;
-		case OPT_IDENTITY:
-			opts.identity = optarg;
-			break;
-		case OPT_LOG_FORMAT:
-			if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0) {
-				cli_error("run", "--log-format %s: want text or json", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			lg.json = strcmp(optarg, "json") == 0;
-			break;
-		case OPT_LOG_LEVEL:
-			if (strcmp(optarg, "debug") == 0)
-				lg.min = CTL_LOG_DEBUG;
-			else if (strcmp(optarg, "info") == 0)
-				lg.min = CTL_LOG_INFO;
-			else if (strcmp(optarg, "warn") == 0)
-				lg.min = CTL_LOG_WARN;
-			else if (strcmp(optarg, "error") == 0)
-				lg.min = CTL_LOG_ERROR;
-			else {
-				cli_error("run", "--log-level %s: want debug, info, warn or error", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			break;
-		case 'v':
-			if (!parse_verbosity(optarg, &lg.min)) {
-				cli_error("run", "-v%s: want -v alone or -v=N with a number N (0: info, 1 and more: debug)", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			break;
-		case OPT_METRICS_ADDR:
-		case OPT_HEALTH_ADDR:
-			if (!ctl_httpd_parse_addr(optarg, addr_host, sizeof(addr_host), &addr_port)) {
-				cli_error("run", "--%s %s: want HOST:PORT, :PORT or 0",
-					  c == OPT_METRICS_ADDR ? "metrics-addr" : "health-addr", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			if (c == OPT_METRICS_ADDR)
-				opts.metrics_addr = optarg;
-			else
-				opts.health_addr = optarg;
-			break;
-		case OPT_METRICS_AUTH:
-			if (strcmp(optarg, "auto") == 0)
-				opts.metrics_auth = CTL_STATUS_AUTH_AUTO;
-			else if (strcmp(optarg, "kubernetes") == 0)
-				opts.metrics_auth = CTL_STATUS_AUTH_KUBERNETES;
-			else if (strcmp(optarg, "none") == 0)
-				opts.metrics_auth = CTL_STATUS_AUTH_NONE;
-			else {
-				cli_error("run", "--metrics-auth %s: want auto, kubernetes or none", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			fputs(run_help, stdout);
-			return CLI_EXIT_OK;
-		default:
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (!cli_no_positional("run", argc, argv))
-		return CLI_EXIT_USAGE;
-	if (opts.leader_elect && !(opts.renew_deadline_s < opts.lease_duration_s && opts.retry_period_s < opts.renew_deadline_s)) {
-		cli_error("run", "want --retry-period < --renew-deadline < --lease-duration");
-		return CLI_EXIT_USAGE;
-	}
-	if (!childopts_apply(&co, "run", &opts.reconcile.children))
-		return CLI_EXIT_USAGE;
-	opts.log = log_sink_write;
-	opts.log_ctx = &lg;
-
-	if (kube_config_load(kubeconfig, context, &cfg, err, sizeof(err)) != KUBE_OK) {
-		cli_error("run", "%s", err);
-		childopts_free(&co);
-		return CLI_EXIT_FAILURE;
-	}
-	kube_client_options_init(&client_opts);
-	ctl_metrics_init(&metrics);
-	opts.metrics = &metrics;
-	client_opts.on_response = ctl_metrics_api;
-	client_opts.on_response_ctx = &metrics;
-	/* the identity in the user agent tells replicas apart in the API server's audit log */
-	snprintf(user_agent, sizeof(user_agent), "multiarch-controller/%s (%s)", MAC_VERSION, opts.identity);
-	client_opts.user_agent = user_agent;
-	if (kube_client_new(&cfg, &client_opts, &client, err, sizeof(err)) != KUBE_OK) {
-		cli_error("run", "%s", err);
-		kube_config_free(&cfg);
-		childopts_free(&co);
-		return CLI_EXIT_FAILURE;
-	}
-#ifdef __GLIBC__
-	/* before any thread starts: a few allocator arenas, not one per thread, so freed memory is reused, not scattered */
-	mallopt(M_ARENA_MAX, 2);
-#endif
-	opts.release_memory = release_memory;
+	f->opts.release_memory = release_memory;
 	lws_set_log_level(0, NULL); /* the HTTP server's failures are reported through errbuf, not libwebsockets' own log */
-	ctl = ctl_controller_new(client, &opts);
+	ctl = ctl_controller_new(client, &f->opts);
 	/* the signals go to one thread only, which turns them into the stop flag */
 	sigemptyset(&sw.set);
 	sigaddset(&sw.set, SIGTERM);
@@ -435,24 +447,66 @@ int cmd_run(int argc, char **argv)
 	if (!ctl || pthread_create(&signal_thread, NULL, wait_for_signal, &sw) != 0) {
 		cli_error("run", "cannot start: out of memory or threads");
 		ctl_controller_free(ctl);
-		kube_client_free(client);
-		kube_config_free(&cfg);
-		childopts_free(&co);
 		return CLI_EXIT_FAILURE;
 	}
 	pthread_detach(signal_thread);
-	log_sink_write(&lg, CTL_LOG_INFO, "starting", (const struct ctl_log_field[]){{"kubeconfig", cfg.source}, {"version", MAC_VERSION}},
-		       2);
+	log_sink_write(&f->lg, CTL_LOG_INFO, "starting",
+		       (const struct ctl_log_field[]){{"kubeconfig", cfg->source}, {"version", MAC_VERSION}}, 2);
 	result = ctl_controller_run(ctl, &stop, err, sizeof(err));
 	ctl_controller_free(ctl);
-	kube_client_free(client);
-	kube_config_free(&cfg);
-	childopts_free(&co);
-	ctl_metrics_destroy(&metrics);
 	if (result != CTL_OK) {
 		cli_error("run", "%s", err);
 		return CLI_EXIT_FAILURE;
 	}
-	log_sink_write(&lg, CTL_LOG_INFO, "stopped", NULL, 0);
+	log_sink_write(&f->lg, CTL_LOG_INFO, "stopped", NULL, 0);
 	return CLI_EXIT_OK;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_flags *f = calloc(1, sizeof(*f));
+	struct ctl_metrics metrics;
+	struct kube_config cfg;
+	struct kube_client *client = NULL;
+	struct kube_client_options client_opts;
+	char user_agent[320], err[CTL_ERRBUF_SIZE];
+	int rc;
+
+	if (!f)
+		return CLI_EXIT_FAILURE;
+	pthread_mutex_init(&f->lg.lock, NULL);
+	if ((rc = read_run_flags(f, argc, argv)) >= 0)
+		goto out;
+	f->opts.log = log_sink_write;
+	f->opts.log_ctx = &f->lg;
+	rc = CLI_EXIT_FAILURE;
+#ifdef __GLIBC__
+	/* before any thread starts (the client's transfer loop is one): a few allocator arenas, not one per thread, so
+	 * freed memory is reused, not scattered */
+	mallopt(M_ARENA_MAX, 2);
+#endif
+	if (kube_config_load(f->kubeconfig, f->context, &cfg, err, sizeof(err)) != KUBE_OK) {
+		cli_error("run", "%s", err);
+		goto out;
+	}
+	kube_client_options_init(&client_opts);
+	ctl_metrics_init(&metrics);
+	f->opts.metrics = &metrics;
+	client_opts.on_response = ctl_metrics_api;
+	client_opts.on_response_ctx = &metrics;
+	/* the identity in the user agent tells replicas apart in the API server's audit log */
+	snprintf(user_agent, sizeof(user_agent), "multiarch-controller/%s (%s)", MAC_VERSION, f->opts.identity);
+	client_opts.user_agent = user_agent;
+	if (kube_client_new(&cfg, &client_opts, &client, err, sizeof(err)) != KUBE_OK)
+		cli_error("run", "%s", err);
+	else
+		rc = run_until_signalled(f, client, &cfg);
+	kube_client_free(client);
+	kube_config_free(&cfg);
+	ctl_metrics_destroy(&metrics);
+out:
+	childopts_free(&f->co);
+	pthread_mutex_destroy(&f->lg.lock);
+	free(f);
+	return rc;
 }
