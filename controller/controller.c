@@ -1,5 +1,5 @@
 /* The running controller: informers for builds, their pods and Jobs, and nodes; a work queue fed by their
- * handlers; workers that reconcile one key at a time; leader election gating every write. Its writes are in
+ * handlers; the workers' life (their work is worker.c); leader election gating every write. Its writes are in
  * apiwriter.c, what its HTTP ports answer in serving.c. */
 #include "controller/controller.h"
 
@@ -68,184 +68,6 @@ static void on_pod(void *ctx, const struct ctl_obj *o, bool deleted)
 	if (deleted)
 		ctl_tombstones_keep(c->tombstones, (struct ctl_obj *)o); /* NOLINT: refs is the one mutable member */
 	on_child(ctx, o, deleted);
-}
-
-/* ---- workers ---- */
-
-static size_t nodes_fitting(void *ctx, const cJSON *selector, const cJSON *tolerations)
-{
-	struct ctl_controller *c = ctx;
-
-	return ctl_nodes_fitting(c->informers[INF_NODES].store, selector, tolerations);
-}
-
-/* Parses count cached objects into a new array of trees (*out, the caller's to give to delete_trees()); false when out of memory. */
-static bool parse_all(struct ctl_obj *const *objs, size_t count, cJSON ***out)
-{
-	/* an array of tree pointers */
-	cJSON **trees = calloc(count ? count : 1, sizeof(cJSON *)); /* NOLINT(bugprone-sizeof-expression) */
-
-	*out = trees;
-	for (size_t i = 0; trees && i < count; i++)
-		if (!(trees[i] = ctl_obj_parse(objs[i])))
-			return false;
-	return trees != NULL;
-}
-
-static void delete_trees(cJSON **trees, size_t count)
-{
-	for (size_t i = 0; trees && i < count; i++)
-		cJSON_Delete(trees[i]);
-	free(trees);
-}
-
-/* Counts a reconcile of key and queues the key again as its outcome asks: with backoff after a failed write, after
- * requeue_after_s when a timeout or retry is due, or not at all. */
-static void reconciled(struct ctl_controller *c, const char *key, const struct ctl_outcome *out)
-{
-	char ns[CTL_KEY_MAX], name[CTL_KEY_MAX], delay_text[32], counts[3][16];
-	struct ctl_log_field fields[] = {{"namespace", ns}, {"build", name}, {"error", NULL}, {"retryAfter", delay_text}};
-
-	if (c->opts.metrics) {
-		if (out->retry)
-			atomic_fetch_add(&c->opts.metrics->reconcile_errors, 1);
-		else if (out->requeue_after_s >= 0)
-			atomic_fetch_add(&c->opts.metrics->reconcile_requeues_after, 1);
-	}
-	ctl_key_split(key, ns, sizeof(ns), name, sizeof(name));
-	if (out->retry) {
-		snprintf(delay_text, sizeof(delay_text), "%.1fs", ctl_queue_add_rate_limited(c->queue, key));
-		fields[2].value = out->error;
-		ctl_log(c, CTL_LOG_WARN, "reconcile will be retried", fields, CTL_FIELDS(fields));
-	} else {
-		ctl_queue_forget(c->queue, key);
-		if (out->requeue_after_s >= 0)
-			ctl_queue_add_after(c->queue, key, out->requeue_after_s);
-	}
-	ctl_note_waiting(c, key, out->waiting_arches);
-	if (out->status_written || out->creates || out->deletes) {
-		const struct ctl_log_field done[] = {{"namespace", ns},      {"build", name},        {"phase", ctl_phase_name(out->phase)},
-						     {"creates", counts[0]}, {"deletes", counts[1]}, {"statusWritten", counts[2]}};
-		snprintf(counts[0], sizeof(counts[0]), "%u", out->creates);
-		snprintf(counts[1], sizeof(counts[1]), "%u", out->deletes);
-		snprintf(counts[2], sizeof(counts[2]), "%s", out->status_written ? "true" : "false");
-		ctl_log(c, CTL_LOG_DEBUG, "reconciled", done, CTL_FIELDS(done));
-	}
-}
-
-/* Runs the reconcile of build (parsed) over its cached children, with writer; counts and times it. */
-static void run_reconcile(struct ctl_controller *c, const cJSON *build, const struct ctl_writer *writer, struct ctl_obj **pod_objs,
-			  size_t pod_count, struct ctl_obj **job_objs, size_t job_count, struct ctl_outcome *out)
-{
-	cJSON **pods = NULL, **jobs = NULL;
-	struct ctl_view view;
-	struct timespec started, ended;
-
-	if (!parse_all(pod_objs, pod_count, &pods) || !parse_all(job_objs, job_count, &jobs)) {
-		out->retry = true;
-		snprintf(out->error, sizeof(out->error), "out of memory reading the caches");
-	} else {
-		memset(&view, 0, sizeof(view));
-		view.build = build;
-		view.pods = (const cJSON *const *)pods;
-		view.pod_count = pod_count;
-		view.jobs = (const cJSON *const *)jobs;
-		view.job_count = job_count;
-		view.nodes_fitting = nodes_fitting;
-		view.nodes_ctx = c;
-		view.now = time(NULL);
-		clock_gettime(CLOCK_MONOTONIC, &started);
-		ctl_reconcile(&c->opts.reconcile, &view, writer, out);
-		clock_gettime(CLOCK_MONOTONIC, &ended);
-		if (c->opts.metrics) {
-			atomic_fetch_add(&c->opts.metrics->reconciles, 1);
-			ctl_histogram_observe(&c->opts.metrics->reconcile_seconds,
-					      (double)(ended.tv_sec - started.tv_sec) + (double)(ended.tv_nsec - started.tv_nsec) / 1e9);
-		}
-	}
-	delete_trees(pods, pod_count);
-	delete_trees(jobs, job_count);
-}
-
-/* Ends a run of key that sent writes: the key stays processing; it runs again once they are answered. */
-static void let_go(struct ctl_controller *c, const char *key, const struct ctl_write_run *run, const cJSON *build)
-{
-	if (ctl_inflight_seal(c->inflight, key, json_str_at(build, "metadata", "uid"), run->held, run->held_count))
-		ctl_queue_resume(c->queue, key);
-}
-
-/*
- * Reconciles key once. Returns true when the key is done with (the caller ends its processing), false when the run
- * sent writes that are not answered yet: the key stays processing and is handed to a worker again once they are.
- */
-static bool reconcile_key(struct ctl_controller *c, const char *key)
-{
-	struct ctl_write_run *run;
-	struct ctl_writer writer;
-	struct ctl_obj *cached = ctl_store_get(c->informers[INF_BUILDS].store, key);
-	struct ctl_obj **pod_objs = NULL, **job_objs = NULL;
-	struct ctl_write_tally tally = {0, 0, false};
-	size_t pod_count, job_count;
-	struct ctl_outcome out;
-	cJSON *build;
-	bool done;
-
-	if (!cached) {
-		ctl_inflight_finish(c->inflight, key, &tally);
-		ctl_queue_forget(c->queue, key);
-		ctl_note_waiting(c, key, "");
-		ctl_tombstones_forget(c->tombstones, key, NULL, 0);
-		return true;
-	}
-	run = calloc(1, sizeof(*run));
-	build = ctl_obj_parse(cached);
-	ctl_obj_release(cached);
-	pod_count = ctl_store_group(c->informers[INF_PODS].store, key, &pod_objs);
-	ctl_tombstones_add_group(c->tombstones, key, &pod_objs, &pod_count);
-	job_count = ctl_store_group(c->informers[INF_JOBS].store, key, &job_objs);
-	memset(&out, 0, sizeof(out));
-	if (!build || !run) {
-		out.retry = true;
-		snprintf(out.error, sizeof(out.error), "out of memory reading the caches");
-	} else {
-		run->c = c;
-		run->key = key;
-		ctl_api_writer(run, &writer);
-		run_reconcile(c, build, &writer, pod_objs, pod_count, job_objs, job_count, &out);
-	}
-	if (run && run->sent > 0) {
-		let_go(c, key, run, build);
-	} else {
-		ctl_inflight_finish(c->inflight, key, &tally);
-		out.creates += tally.creates;
-		out.deletes += tally.deletes;
-		out.status_written = out.status_written || tally.status_written;
-		if (!out.retry && !out.results_held) /* what they said is in the status now */
-			ctl_tombstones_forget(c->tombstones, key, pod_objs, pod_count);
-		reconciled(c, key, &out);
-	}
-	ctl_obj_release_all(pod_objs, pod_count);
-	ctl_obj_release_all(job_objs, job_count);
-	cJSON_Delete(build);
-	done = !run || run->sent == 0;
-	free(run);
-	return done;
-}
-
-static void *worker(void *arg)
-{
-	struct ctl_controller *c = arg;
-	char *key;
-	double waited = 0;
-
-	while (ctl_queue_get_waited(c->queue, &key, &waited)) {
-		if (c->opts.metrics)
-			ctl_histogram_observe(&c->opts.metrics->queue_wait_seconds, waited);
-		if (reconcile_key(c, key))
-			ctl_queue_done(c->queue, key);
-		free(key);
-	}
-	return NULL;
 }
 
 static void enqueue_build(void *ctx, struct ctl_obj *o)
@@ -436,7 +258,7 @@ static void work_until_stopped(struct ctl_controller *c, const atomic_int *stop)
 
 	ctl_store_each(c->informers[INF_BUILDS].store, enqueue_build, c);
 	for (c->worker_count = 0; c->worker_count < c->opts.workers; c->worker_count++)
-		if (pthread_create(&c->workers[c->worker_count], NULL, worker, c) != 0)
+		if (pthread_create(&c->workers[c->worker_count], NULL, ctl_worker_main, c) != 0)
 			break;
 	if (c->opts.release_memory)
 		c->opts.release_memory();

@@ -63,6 +63,11 @@ void ctl_each_build(struct ctl_controller *c, void (*fn)(void *ctx, const struct
 /* Whether this replica may write: it holds the lease, or leader election is off. */
 bool ctl_is_leader(struct ctl_controller *c);
 
+/* worker.c */
+
+/* A worker thread (arg is the controller): takes keys from the queue until it shuts down. */
+void *ctl_worker_main(void *arg);
+
 /* nodewait.c */
 
 /* Records what key's platforms wait for nodes of (arches as in ctl_outcome.waiting_arches; "" for nothing). */
