@@ -259,6 +259,28 @@ static void wait_ended(struct probe *p, size_t n)
 	fail_msg("transfers did not end within 20 s");
 }
 
+/* Submits count probes of path to m. */
+static void submit_probes(struct kube_mux *m, const struct server *srv, struct probe *p, int count, const char *path, atomic_int *order)
+{
+	for (int i = 0; i < count; i++) {
+		probe_init(&p[i], srv, path, order);
+		assert_true(kube_mux_submit(m, p[i].h, probe_done, &p[i]));
+	}
+}
+
+/* Waits (at most 5 s) until the server holds count requests of /hold. */
+static void wait_held(struct server *srv, int count)
+{
+	for (int i = 0; i < 500 && atomic_load(&srv->held_now) < count; i++)
+		sleep_ms(10);
+}
+
+static void cleanup_probes(struct probe *p, int count)
+{
+	for (int i = 0; i < count; i++)
+		curl_easy_cleanup(p[i].h);
+}
+
 static void test_answers_out_of_order(void **state)
 {
 	struct server srv;
@@ -314,8 +336,7 @@ static void test_connection_lost_with_transfers_in_flight(void **state)
 	assert_int_equal(st.transfers, 6);
 	assert_int_equal(st.in_flight, 0);
 	kube_mux_free(m);
-	for (int i = 0; i < 6; i++)
-		curl_easy_cleanup(p[i].h);
+	cleanup_probes(p, 6);
 	server_stop(&srv);
 }
 
@@ -331,12 +352,8 @@ static void test_bound_in_flight(void **state)
 
 	server_start(&srv);
 	assert_int_equal(kube_mux_new(&o, &m, NULL, 0), KUBE_OK);
-	for (int i = 0; i < 5; i++) {
-		probe_init(&p[i], &srv, "/hold", &order);
-		assert_true(kube_mux_submit(m, p[i].h, probe_done, &p[i]));
-	}
-	for (int i = 0; i < 500 && atomic_load(&srv.held_now) < 2; i++)
-		sleep_ms(10);
+	submit_probes(m, &srv, p, 5, "/hold", &order);
+	wait_held(&srv, 2);
 	sleep_ms(200); /* room for a third, were the bound not kept */
 	assert_int_equal(atomic_load(&srv.held_now), 2);
 	kube_mux_get_stats(m, &st);
@@ -350,8 +367,7 @@ static void test_bound_in_flight(void **state)
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(p[i].rc, CURLE_OK);
 	kube_mux_free(m);
-	for (int i = 0; i < 5; i++)
-		curl_easy_cleanup(p[i].h);
+	cleanup_probes(p, 5);
 	server_stop(&srv);
 }
 
@@ -366,20 +382,15 @@ static void test_shutdown_with_transfers_in_flight(void **state)
 
 	server_start(&srv);
 	assert_int_equal(kube_mux_new(&o, &m, NULL, 0), KUBE_OK);
-	for (int i = 0; i < 5; i++) {
-		probe_init(&p[i], &srv, "/hold", &order);
-		assert_true(kube_mux_submit(m, p[i].h, probe_done, &p[i]));
-	}
-	for (int i = 0; i < 500 && atomic_load(&srv.held_now) < 3; i++)
-		sleep_ms(10);
+	submit_probes(m, &srv, p, 5, "/hold", &order);
+	wait_held(&srv, 3);
 	kube_mux_free(m); /* three in flight, two waiting: every callback runs before it returns */
 	assert_int_equal(atomic_load(&order), 5);
 	for (int i = 0; i < 5; i++) {
 		assert_int_equal(atomic_load(&p[i].ended), 1);
 		assert_int_equal(p[i].rc, CURLE_ABORTED_BY_CALLBACK);
 	}
-	for (int i = 0; i < 5; i++)
-		curl_easy_cleanup(p[i].h);
+	cleanup_probes(p, 5);
 	server_stop(&srv);
 }
 
