@@ -78,140 +78,172 @@ static bool write_digest_file(const char *path, const char *digest)
 	return ok;
 }
 
-int cmd_index(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{"image", required_argument, NULL, 'i'},
-		{"source", required_argument, NULL, 's'},
-		{"platform", required_argument, NULL, 'p'},
-		{"docker-config", required_argument, NULL, 'd'},
-		{"ca-file", required_argument, NULL, 'c'},
-		{"insecure-registry", required_argument, NULL, 'k'},
-		{"digest-file", required_argument, NULL, 'o'},
-		{"annotation", required_argument, NULL, 'a'},
-		{"retries", required_argument, NULL, 'r'},
-		{"transfer-timeout", required_argument, NULL, 't'},
-		{"min-speed", required_argument, NULL, 'm'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
+static const struct option index_options[] = {
+	{"image", required_argument, NULL, 'i'},
+	{"source", required_argument, NULL, 's'},
+	{"platform", required_argument, NULL, 'p'},
+	{"docker-config", required_argument, NULL, 'd'},
+	{"ca-file", required_argument, NULL, 'c'},
+	{"insecure-registry", required_argument, NULL, 'k'},
+	{"digest-file", required_argument, NULL, 'o'},
+	{"annotation", required_argument, NULL, 'a'},
+	{"retries", required_argument, NULL, 'r'},
+	{"transfer-timeout", required_argument, NULL, 't'},
+	{"min-speed", required_argument, NULL, 'm'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* What index's flags set. */
+struct index_flags {
 	struct reg_index_request req;
-	struct reg_index_result result;
 	struct reg_client_options opts;
-	struct reg_client *client = NULL;
-	const char *digest_file = NULL;
-	char err[REG_ERRBUF_SIZE];
-	long retries = 4;
-	enum reg_err rc;
+	const char *digest_file;
+	long retries;
+};
+
+/* --source, --platform (for the --source before it) and --annotation KEY=VALUE; false, with a message, for a bad
+ * or one too many. */
+static bool request_flag(struct reg_index_request *req, int c, char *value)
+{
+	struct reg_platform p;
+	char err[REG_ERRBUF_SIZE], *eq;
+
+	if (c == 's') {
+		if (req->source_count == REG_INDEX_SOURCES_MAX) {
+			cli_error("index", "too many --source flags (at most %d)", REG_INDEX_SOURCES_MAX);
+			return false;
+		}
+		if (!check_ref("--source", value, true))
+			return false;
+		req->sources[req->source_count++].ref = value;
+		return true;
+	}
+	if (c == 'p') {
+		if (req->source_count == 0 || req->sources[req->source_count - 1].platform) {
+			cli_error("index", "--platform %s must follow the --source it applies to", value);
+			return false;
+		}
+		if (reg_platform_parse(value, &p, err, sizeof(err)) != REG_OK) {
+			cli_error("index", "--platform %s: %s", value, err);
+			return false;
+		}
+		req->sources[req->source_count - 1].platform = value;
+		return true;
+	}
+	eq = strchr(value, '=');
+	if (req->annotation_count == REG_INDEX_ANNOTATIONS_MAX) {
+		cli_error("index", "too many --annotation flags (at most %d)", REG_INDEX_ANNOTATIONS_MAX);
+		return false;
+	}
+	if (!eq || eq == value) {
+		cli_error("index", "--annotation %s: want KEY=VALUE", value);
+		return false;
+	}
+	*eq = '\0';
+	req->annotation_keys[req->annotation_count] = value;
+	req->annotation_values[req->annotation_count++] = eq + 1;
+	return true;
+}
+
+/* Appends value to list (count of at most max), for the repeatable flag; false, with a message, past max. */
+static bool add_repeated(const char *flag, const char **list, size_t *count, size_t max, const char *value)
+{
+	if (*count == max) {
+		cli_error("index", "too many %s flags (at most %zu)", flag, max);
+		return false;
+	}
+	list[(*count)++] = value;
+	return true;
+}
+
+/* One flag of the registry client's (c as cli_getopt gave it); false, with a message, for a bad value. */
+static bool client_flag(struct index_flags *f, int c, const char *value)
+{
+	struct reg_client_options *o = &f->opts;
+
+	switch (c) {
+	case 'd':
+		o->docker_config_dir = value;
+		return true;
+	case 'c':
+		return add_repeated("--ca-file", o->ca_files, &o->ca_file_count, REG_CA_FILES_MAX, value);
+	case 'k':
+		return add_repeated("--insecure-registry", o->insecure_hosts, &o->insecure_count, REG_INSECURE_MAX, value);
+	case 'r':
+		return cli_parse_int("index", "--retries", value, 0, 20, &f->retries);
+	case 't':
+		if (!ctl_parse_duration(value, &o->transfer_timeout_s) || o->transfer_timeout_s < 1) {
+			cli_error("index", "--transfer-timeout %s: want a duration of at least 1s, such as 90s or 10m", value);
+			return false;
+		}
+		return true;
+	case 'm':
+		return cli_parse_int("index", "--min-speed", value, 1, 1L << 30, &o->low_speed_bps);
+	default:
+		return false; /* cli_getopt said what was wrong */
+	}
+}
+
+/* Reads index's flags into f. -1 to go on; otherwise the exit code (--help, a usage error). */
+static int read_index_flags(struct index_flags *f, int argc, char **argv)
+{
 	int c;
 
-	memset(&req, 0, sizeof(req));
-	reg_client_options_init(&opts);
-	/* OpenSSL's own variable for where the system's CAs are */
-	opts.system_ca_dir = getenv("SSL_CERT_DIR");
 	optind = 1;
-	while ((c = cli_getopt("index", argc, argv, "h", longopts)) != -1) {
-		switch (c) {
-		case 'i':
-			if (!check_ref("--image", optarg, false))
-				return CLI_EXIT_USAGE;
-			req.target = optarg;
-			break;
-		case 's':
-			if (req.source_count == REG_INDEX_SOURCES_MAX) {
-				cli_error("index", "too many --source flags (at most %d)", REG_INDEX_SOURCES_MAX);
-				return CLI_EXIT_USAGE;
-			}
-			if (!check_ref("--source", optarg, true))
-				return CLI_EXIT_USAGE;
-			req.sources[req.source_count++].ref = optarg;
-			break;
-		case 'p': {
-			struct reg_platform p;
-			if (req.source_count == 0 || req.sources[req.source_count - 1].platform) {
-				cli_error("index", "--platform %s must follow the --source it applies to", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			if (reg_platform_parse(optarg, &p, err, sizeof(err)) != REG_OK) {
-				cli_error("index", "--platform %s: %s", optarg, err);
-				return CLI_EXIT_USAGE;
-			}
-			req.sources[req.source_count - 1].platform = optarg;
-			break;
-		}
-		case 'a': {
-			char *eq = optarg ? strchr(optarg, '=') : NULL;
-			if (req.annotation_count == REG_INDEX_ANNOTATIONS_MAX) {
-				cli_error("index", "too many --annotation flags (at most %d)", REG_INDEX_ANNOTATIONS_MAX);
-				return CLI_EXIT_USAGE;
-			}
-			if (!eq || eq == optarg) {
-				cli_error("index", "--annotation %s: want KEY=VALUE", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			*eq = '\0';
-			req.annotation_keys[req.annotation_count] = optarg;
-			req.annotation_values[req.annotation_count++] = eq + 1;
-			break;
-		}
-		case 'd':
-			opts.docker_config_dir = optarg;
-			break;
-		case 'c':
-			if (opts.ca_file_count == REG_CA_FILES_MAX) {
-				cli_error("index", "too many --ca-file flags (at most %d)", REG_CA_FILES_MAX);
-				return CLI_EXIT_USAGE;
-			}
-			opts.ca_files[opts.ca_file_count++] = optarg;
-			break;
-		case 'k':
-			if (opts.insecure_count == REG_INSECURE_MAX) {
-				cli_error("index", "too many --insecure-registry flags (at most %d)", REG_INSECURE_MAX);
-				return CLI_EXIT_USAGE;
-			}
-			opts.insecure_hosts[opts.insecure_count++] = optarg;
-			break;
-		case 'o':
-			digest_file = optarg;
-			break;
-		case 'r':
-			if (!cli_parse_int("index", "--retries", optarg, 0, 20, &retries))
-				return CLI_EXIT_USAGE;
-			break;
-		case 't':
-			if (!ctl_parse_duration(optarg, &opts.transfer_timeout_s) || opts.transfer_timeout_s < 1) {
-				cli_error("index", "--transfer-timeout %s: want a duration of at least 1s, such as 90s or 10m", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			break;
-		case 'm':
-			if (!cli_parse_int("index", "--min-speed", optarg, 1, 1L << 30, &opts.low_speed_bps))
-				return CLI_EXIT_USAGE;
-			break;
-		case 'h':
+	while ((c = cli_getopt("index", argc, argv, "h", index_options)) != -1) {
+		bool ok;
+		if (c == 'h') {
 			fputs(index_help, stdout);
 			return CLI_EXIT_OK;
-		default:
-			return CLI_EXIT_USAGE;
 		}
+		if (c == 'i') {
+			ok = check_ref("--image", optarg, false);
+			f->req.target = optarg;
+		} else if (c == 'o') {
+			ok = true;
+			f->digest_file = optarg;
+		} else {
+			ok = c == 's' || c == 'p' || c == 'a' ? request_flag(&f->req, c, optarg) : client_flag(f, c, optarg);
+		}
+		if (!ok)
+			return CLI_EXIT_USAGE;
 	}
 	if (!cli_no_positional("index", argc, argv))
 		return CLI_EXIT_USAGE;
-	if (!req.target) {
+	if (!f->req.target) {
 		cli_error("index", "--image is required (see 'multiarch-controller index --help')");
 		return CLI_EXIT_USAGE;
 	}
-	if (req.source_count == 0) {
+	if (f->req.source_count == 0) {
 		cli_error("index", "at least one --source is required (see 'multiarch-controller index --help')");
 		return CLI_EXIT_USAGE;
 	}
-	opts.max_retries = (unsigned)retries;
+	f->opts.max_retries = (unsigned)f->retries;
+	return -1;
+}
 
-	if (reg_client_new(&opts, &client, err, sizeof(err)) != REG_OK) {
+int cmd_index(int argc, char **argv)
+{
+	struct index_flags f;
+	struct reg_index_result result;
+	struct reg_client *client = NULL;
+	char err[REG_ERRBUF_SIZE];
+	enum reg_err rc;
+	int exit_code;
+
+	memset(&f, 0, sizeof(f));
+	f.retries = 4;
+	reg_client_options_init(&f.opts);
+	/* OpenSSL's own variable for where the system's CAs are */
+	f.opts.system_ca_dir = getenv("SSL_CERT_DIR");
+	if ((exit_code = read_index_flags(&f, argc, argv)) >= 0)
+		return exit_code;
+	if (reg_client_new(&f.opts, &client, err, sizeof(err)) != REG_OK) {
 		cli_error("index", "%s", err);
 		return CLI_EXIT_FAILURE;
 	}
-	rc = reg_index_push(client, &req, &result, print_progress, NULL, err, sizeof(err));
+	rc = reg_index_push(client, &f.req, &result, print_progress, NULL, err, sizeof(err));
 	if (result.copied_manifests)
 		fprintf(stderr, "index: %zu manifests copied from other repositories (%zu blobs mounted, %zu blobs copied)\n",
 			result.copied_manifests, result.mounted_blobs, result.copied_blobs);
@@ -222,7 +254,7 @@ int cmd_index(int argc, char **argv)
 			  result.pushed ? "the index was pushed but could not be verified" : "the tag was not changed");
 		return CLI_EXIT_FAILURE;
 	}
-	if (digest_file && !write_digest_file(digest_file, result.digest))
+	if (f.digest_file && !write_digest_file(f.digest_file, result.digest))
 		return CLI_EXIT_FAILURE;
 	printf("%s\n", result.digest);
 	return CLI_EXIT_OK;
