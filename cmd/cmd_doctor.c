@@ -149,6 +149,115 @@ static bool count_node(void *ctx, const cJSON *node)
 	return true;
 }
 
+/* Prints the server and its version. False when it cannot be reached. */
+static bool check_server(struct kube_client *client, const struct kube_config *cfg)
+{
+	struct kube_response resp;
+	char err[KUBE_ERRBUF_SIZE];
+	cJSON *doc;
+
+	if (kube_request(client, "GET", "/version", NULL, NULL, 0, &resp, err, sizeof(err)) != KUBE_OK) {
+		printf("server:       %s: not reachable: %s\n", cfg->server, err);
+		kube_response_free(&resp);
+		return false;
+	}
+	doc = parse_body(&resp);
+	printf("server:       %s (Kubernetes %s)\n", cfg->server,
+	       json_str(doc, "gitVersion", NULL, NULL) ? json_str(doc, "gitVersion", NULL, NULL) : "?");
+	cJSON_Delete(doc);
+	kube_response_free(&resp);
+	return true;
+}
+
+/* Prints who the credentials authenticate as (a SelfSubjectReview). False when they do not. */
+static bool check_identity(struct kube_client *client)
+{
+	static const char review[] = "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"SelfSubjectReview\"}";
+	struct kube_response resp;
+	char err[KUBE_ERRBUF_SIZE];
+	const cJSON *g;
+	const char *user;
+	cJSON *doc;
+	bool ok = kube_request(client, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", KUBE_CT_JSON, review, strlen(review),
+			       &resp, err, sizeof(err)) == KUBE_OK;
+
+	if (!ok) {
+		printf("identity:     not authenticated: %s\n", err);
+		kube_response_free(&resp);
+		return false;
+	}
+	doc = parse_body(&resp);
+	user = json_str(doc, "status", "userInfo", "username");
+	printf("identity:     %s (groups:", user ? user : "?");
+	cJSON_ArrayForEach(g,
+			   cJSON_GetObjectItemCaseSensitive(
+				   cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "status"), "userInfo"), "groups"))
+		if (cJSON_IsString(g))
+			printf(" %s", g->valuestring);
+	printf(")\n");
+	cJSON_Delete(doc);
+	kube_response_free(&resp);
+	return true;
+}
+
+/* Prints whether the CRD is served (through discovery, which every authenticated user may read) and the nodes per
+ * architecture. False without the CRD. */
+static bool check_crd_and_nodes(struct kube_client *client)
+{
+	struct kube_response resp;
+	struct node_counts nodes;
+	char err[KUBE_ERRBUF_SIZE];
+	bool ok = kube_request(client, "GET", "/apis/multiarch.dev/v1alpha1", NULL, NULL, 0, &resp, err, sizeof(err)) == KUBE_OK &&
+		  strstr(dynbuf_str(&resp.body), "\"multiarchbuilds\"");
+
+	if (ok)
+		printf("crd:          multiarchbuilds.multiarch.dev/v1alpha1 is served\n");
+	else
+		printf("crd:          multiarchbuilds.multiarch.dev/v1alpha1 is NOT installed (kubectl apply -f crds/)\n");
+	kube_response_free(&resp);
+	memset(&nodes, 0, sizeof(nodes));
+	if (kube_list(client, "/api/v1/nodes", 500, count_node, &nodes, NULL, 0, NULL, err, sizeof(err)) == KUBE_OK) {
+		printf("nodes:       ");
+		if (nodes.n == 0)
+			printf(" none (builds will wait for nodes)");
+		for (size_t i = 0; i < nodes.n; i++)
+			printf(" %s: %u ready of %u%s", nodes.arch[i], nodes.ready[i], nodes.total[i], i + 1 < nodes.n ? "," : "");
+		printf("\n");
+	} else {
+		printf("nodes:        cannot list: %s\n", err);
+	}
+	return ok;
+}
+
+/* Prints each permission the controller needs and lacks (in namespace ns for its own), and whether it could read
+ * Secrets, which it never needs. False when one is missing. */
+static bool check_permissions(struct kube_client *client, const char *ns)
+{
+	static const struct permission secrets = {"", "secrets", NULL, "get", false};
+	char err[KUBE_ERRBUF_SIZE];
+	unsigned missing = 0, checked = 0;
+
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+		const struct permission *p = &needed[i];
+		int allowed = can_i(client, p, p->own_namespace ? ns : NULL, err, sizeof(err));
+		checked++;
+		if (allowed == 1)
+			continue;
+		missing++;
+		printf("missing:      %s %s%s%s%s%s in %s%s%s\n", p->verb, p->resource, p->subresource ? "/" : "",
+		       p->subresource ? p->subresource : "", p->group[0] ? "." : "", p->group,
+		       p->own_namespace ? "namespace " : "all namespaces", p->own_namespace ? ns : "",
+		       allowed < 0 ? " (review failed)" : "");
+	}
+	if (missing == 0)
+		printf("permissions:  all %u needed permissions granted\n", checked);
+	else
+		printf("permissions:  %u of %u needed permissions missing\n", missing, checked);
+	if (can_i(client, &secrets, NULL, err, sizeof(err)) == 1)
+		printf("note:         this identity can read Secrets; the controller never needs to\n");
+	return missing == 0;
+}
+
 int cmd_doctor(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -161,135 +270,37 @@ int cmd_doctor(int argc, char **argv)
 	const char *kubeconfig = NULL, *context = NULL, *ns = NULL;
 	struct kube_config cfg;
 	struct kube_client *client = NULL;
-	struct kube_response resp;
-	struct node_counts nodes;
 	char err[KUBE_ERRBUF_SIZE];
-	cJSON *doc;
-	unsigned missing = 0, checked = 0;
-	bool ok = true;
+	bool ok;
 	int c;
 
 	optind = 1;
 	while ((c = cli_getopt("doctor", argc, argv, "h", longopts)) != -1) {
-		switch (c) {
-		case 'k':
-			kubeconfig = optarg;
-			break;
-		case 'c':
-			context = optarg;
-			break;
-		case 'n':
-			ns = optarg;
-			break;
-		case 'h':
+		if (c == 'h') {
 			fputs(doctor_help, stdout);
 			return CLI_EXIT_OK;
-		default:
-			return CLI_EXIT_USAGE;
 		}
+		if (c != 'k' && c != 'c' && c != 'n')
+			return CLI_EXIT_USAGE;
+		*(c == 'k' ? &kubeconfig : c == 'c' ? &context : &ns) = optarg;
 	}
 	if (!cli_no_positional("doctor", argc, argv))
 		return CLI_EXIT_USAGE;
-
 	if (kube_config_load(kubeconfig, context, &cfg, err, sizeof(err)) != KUBE_OK) {
 		cli_error("doctor", "%s", err);
 		return CLI_EXIT_FAILURE;
 	}
-	if (!ns)
-		ns = cfg.namespace;
 	printf("config:       %s\n", cfg.source);
 	if (kube_client_new(&cfg, NULL, &client, err, sizeof(err)) != KUBE_OK) {
 		cli_error("doctor", "%s", err);
 		kube_config_free(&cfg);
 		return CLI_EXIT_FAILURE;
 	}
-
-	/* the server and its version */
-	if (kube_request(client, "GET", "/version", NULL, NULL, 0, &resp, err, sizeof(err)) != KUBE_OK) {
-		printf("server:       %s: not reachable: %s\n", cfg.server, err);
-		kube_response_free(&resp);
-		ok = false;
-		goto out;
+	ok = check_server(client, &cfg) && check_identity(client);
+	if (ok) {
+		ok = check_crd_and_nodes(client);
+		ok = check_permissions(client, ns ? ns : cfg.namespace) && ok;
 	}
-	doc = parse_body(&resp);
-	printf("server:       %s (Kubernetes %s)\n", cfg.server,
-	       json_str(doc, "gitVersion", NULL, NULL) ? json_str(doc, "gitVersion", NULL, NULL) : "?");
-	cJSON_Delete(doc);
-	kube_response_free(&resp);
-
-	/* who we are */
-	{
-		static const char review[] = "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"SelfSubjectReview\"}";
-		if (kube_request(client, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", KUBE_CT_JSON, review, strlen(review),
-				 &resp, err, sizeof(err)) == KUBE_OK) {
-			const cJSON *groups, *g;
-			const char *user;
-			doc = parse_body(&resp);
-			user = json_str(doc, "status", "userInfo", "username");
-			groups = cJSON_GetObjectItemCaseSensitive(
-				cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "status"), "userInfo"), "groups");
-			printf("identity:     %s (groups:", user ? user : "?");
-			cJSON_ArrayForEach(g, groups)
-				if (cJSON_IsString(g))
-					printf(" %s", g->valuestring);
-			printf(")\n");
-			cJSON_Delete(doc);
-		} else {
-			printf("identity:     not authenticated: %s\n", err);
-			ok = false;
-		}
-		kube_response_free(&resp);
-		if (!ok)
-			goto out;
-	}
-
-	/* the CRD, through discovery (every authenticated user may read it) */
-	if (kube_request(client, "GET", "/apis/multiarch.dev/v1alpha1", NULL, NULL, 0, &resp, err, sizeof(err)) == KUBE_OK &&
-	    strstr(dynbuf_str(&resp.body), "\"multiarchbuilds\"")) {
-		printf("crd:          multiarchbuilds.multiarch.dev/v1alpha1 is served\n");
-	} else {
-		printf("crd:          multiarchbuilds.multiarch.dev/v1alpha1 is NOT installed (kubectl apply -f crds/)\n");
-		ok = false;
-	}
-	kube_response_free(&resp);
-
-	/* nodes per architecture */
-	memset(&nodes, 0, sizeof(nodes));
-	if (kube_list(client, "/api/v1/nodes", 500, count_node, &nodes, NULL, 0, NULL, err, sizeof(err)) == KUBE_OK) {
-		printf("nodes:       ");
-		if (nodes.n == 0)
-			printf(" none (builds will wait for nodes)");
-		for (size_t i = 0; i < nodes.n; i++)
-			printf(" %s: %u ready of %u%s", nodes.arch[i], nodes.ready[i], nodes.total[i], i + 1 < nodes.n ? "," : "");
-		printf("\n");
-	} else {
-		printf("nodes:        cannot list: %s\n", err);
-	}
-
-	/* permissions */
-	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
-		const struct permission *p = &needed[i];
-		int allowed = can_i(client, p, p->own_namespace ? ns : NULL, err, sizeof(err));
-		checked++;
-		if (allowed == 1)
-			continue;
-		missing++;
-		ok = false;
-		printf("missing:      %s %s%s%s%s%s in %s%s%s\n", p->verb, p->resource, p->subresource ? "/" : "",
-		       p->subresource ? p->subresource : "", p->group[0] ? "." : "", p->group,
-		       p->own_namespace ? "namespace " : "all namespaces", p->own_namespace ? ns : "",
-		       allowed < 0 ? " (review failed)" : "");
-	}
-	if (missing == 0)
-		printf("permissions:  all %u needed permissions granted\n", checked);
-	else
-		printf("permissions:  %u of %u needed permissions missing\n", missing, checked);
-	{
-		struct permission secrets = {"", "secrets", NULL, "get", false};
-		if (can_i(client, &secrets, NULL, err, sizeof(err)) == 1)
-			printf("note:         this identity can read Secrets; the controller never needs to\n");
-	}
-out:
 	printf("result:       %s\n", ok ? "ok: the controller can run here" : "the controller cannot run here yet (see above)");
 	kube_client_free(client);
 	kube_config_free(&cfg);
