@@ -12,6 +12,7 @@
 
 #include "registry/copy.h"
 #include "registry/reference.h"
+#include "registry/verified.h"
 
 #define SCOPE_LEN 1200
 #define PATH_LEN 1024
@@ -96,134 +97,6 @@ static void build_free(struct build *b)
 		free(b->entries[i].json);
 }
 
-/* The GET of /v2/REPO/KIND/DIGEST with scope pull, written into req with its path and scope buffers. */
-static void verified_request(struct reg_request *req, char *path, char *scope, const char *host, const char *repo, const char *kind,
-			     const char *digest, size_t body_max)
-{
-	snprintf(path, PATH_LEN, "/v2/%s/%s/%s", repo, kind, digest);
-	snprintf(scope, SCOPE_LEN, "repository:%s:pull", repo);
-	memset(req, 0, sizeof(*req));
-	req->method = "GET";
-	req->host = host;
-	req->path = path;
-	req->accept = strcmp(kind, "manifests") == 0 ? REG_MT_ACCEPT_ALL : NULL;
-	req->scope = scope;
-	req->body_max = body_max;
-}
-
-/*
- * Checks the outcome (err, resp) of a verified_request(): answered 200 with
- * content that hashes to digest. Hands the bytes to the caller (*bytes,
- * *len) and frees resp in every case. what names the object in messages;
- * detail is the client's message for err.
- */
-static enum reg_err take_verified(enum reg_err err, const char *detail, struct reg_response *resp, const struct reg_request *req,
-				  const char *repo, const char *kind, const char *digest, const char *what, char **bytes, size_t *len,
-				  char *content_type, size_t ct_len, char *errbuf, size_t errlen)
-{
-	if (err == REG_E_TOO_LONG)
-		err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "%s is larger than %zu bytes", what, req->body_max);
-	else if (err)
-		err = reg_fail(errbuf, errlen, err, "%s", detail);
-	else if (resp->status == 404)
-		err = reg_fail(errbuf, errlen, REG_E_NOT_FOUND, "%s: the registry has no %s %s in %s/%s", what,
-			       strcmp(kind, "manifests") == 0 ? "manifest" : "blob", digest, req->host, repo);
-	else if (resp->status == 403)
-		err = reg_fail(errbuf, errlen, REG_E_AUTH, "%s: the registry denies reading %s/%s", what, req->host, repo);
-	else if (resp->status != 200)
-		err = reg_fail(errbuf, errlen, REG_E_HTTP, "%s: the registry answered HTTP %ld", what, resp->status);
-	else if (!reg_digest_matches(digest, resp->body.data ? resp->body.data : "", resp->body.len)) {
-		char got[REG_DIGEST_STR_MAX];
-		reg_sha256(resp->body.data ? resp->body.data : "", resp->body.len, got);
-		err = reg_fail(errbuf, errlen, REG_E_DIGEST, "%s: the registry sent content whose digest is %s, not %s", what, got, digest);
-	}
-	if (!err) {
-		if (content_type)
-			snprintf(content_type, ct_len, "%s", resp->content_type);
-		*bytes = dynbuf_take(&resp->body, len);
-		if (!*bytes)
-			err = reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory reading %s", what);
-	}
-	reg_response_free(resp);
-	return err;
-}
-
-/* GETs /v2/REPO/KIND/DIGEST from host and checks it as take_verified() does. */
-static enum reg_err get_verified(struct reg_client *c, const char *host, const char *repo, const char *kind, const char *digest,
-				 size_t body_max, const char *what, char **bytes, size_t *len, char *content_type, size_t ct_len,
-				 char *errbuf, size_t errlen)
-{
-	char path[PATH_LEN], scope[SCOPE_LEN], detail[REG_ERRBUF_SIZE] = "";
-	struct reg_request req;
-	struct reg_response resp;
-	enum reg_err err;
-
-	verified_request(&req, path, scope, host, repo, kind, digest, body_max);
-	err = reg_client_do(c, &req, &resp, detail, sizeof(detail));
-	return take_verified(err, detail, &resp, &req, repo, kind, digest, what, bytes, len, content_type, ct_len, errbuf, errlen);
-}
-
-/* Where one verified GET of a batch puts what it read. */
-struct fetch_slot {
-	const struct source *source;
-	const char *kind;   /* "manifests" or "blobs" */
-	const char *digest; /* what the content must hash to */
-	char what[LINE_LEN];
-	char **bytes; /* receives the content */
-	size_t *len;
-	char content_type[256];
-};
-
-/* One batch of verified GETs, one per source at most. */
-struct fetch_batch {
-	struct reg_request reqs[REG_INDEX_SOURCES_MAX];
-	struct reg_response resps[REG_INDEX_SOURCES_MAX];
-	enum reg_err errs[REG_INDEX_SOURCES_MAX];
-	char errbufs[REG_INDEX_SOURCES_MAX][REG_ERRBUF_SIZE];
-	char paths[REG_INDEX_SOURCES_MAX][PATH_LEN];
-	char scopes[REG_INDEX_SOURCES_MAX][SCOPE_LEN];
-	struct fetch_slot slots[REG_INDEX_SOURCES_MAX];
-	size_t count;
-};
-
-/* Adds the GET of s's KIND digest, its content to go to *bytes, to the batch. */
-static struct fetch_slot *add_fetch(struct fetch_batch *fb, const struct source *s, const char *kind, const char *digest, size_t body_max,
-				    char **bytes, size_t *len)
-{
-	struct fetch_slot *slot = &fb->slots[fb->count];
-
-	verified_request(&fb->reqs[fb->count], fb->paths[fb->count], fb->scopes[fb->count], s->ref.api_host, s->ref.repository, kind,
-			 digest, body_max);
-	slot->source = s;
-	slot->kind = kind;
-	slot->digest = digest;
-	slot->bytes = bytes;
-	slot->len = len;
-	slot->content_type[0] = '\0';
-	fb->count++;
-	return slot;
-}
-
-/* Sends the batch and checks every answer in order; the first that fails names the error. Empties the batch. */
-static enum reg_err fetch_all(struct build *b, struct fetch_batch *fb, char *errbuf, size_t errlen)
-{
-	enum reg_err err = REG_OK;
-
-	reg_client_get_batch(b->c, fb->reqs, fb->count, fb->resps, fb->errs, fb->errbufs);
-	for (size_t k = 0; k < fb->count; k++) {
-		struct fetch_slot *slot = &fb->slots[k];
-		if (err) {
-			reg_response_free(&fb->resps[k]);
-			continue;
-		}
-		err = take_verified(fb->errs[k], fb->errbufs[k], &fb->resps[k], &fb->reqs[k], slot->source->ref.repository, slot->kind,
-				    slot->digest, slot->what, slot->bytes, slot->len, slot->content_type, sizeof(slot->content_type),
-				    errbuf, errlen);
-	}
-	fb->count = 0;
-	return err;
-}
-
 /* Parses the manifest f->bytes, served as content_type under digest, into f. */
 static enum reg_err parse_fetched(struct fetched *f, const char *digest, const char *content_type, const char *what, char *errbuf,
 				  size_t errlen)
@@ -245,8 +118,8 @@ static enum reg_err fetch_manifest(struct reg_client *c, const struct reg_ref *r
 	char content_type[256];
 	enum reg_err err;
 
-	err = get_verified(c, ref->api_host, ref->repository, "manifests", digest, REG_MANIFEST_MAX, what, &f->bytes, &f->len, content_type,
-			   sizeof(content_type), errbuf, errlen);
+	err = reg_get_verified(c, ref->api_host, ref->repository, "manifests", digest, REG_MANIFEST_MAX, what, &f->bytes, &f->len,
+			       content_type, sizeof(content_type), errbuf, errlen);
 	if (err)
 		return err;
 	return parse_fetched(f, digest, content_type, what, errbuf, errlen);
@@ -259,31 +132,33 @@ static enum reg_err fetch_manifest(struct reg_client *c, const struct reg_ref *r
  */
 static enum reg_err read_manifests_and_configs(struct build *b, char *errbuf, size_t errlen)
 {
-	struct fetch_batch *fb = calloc(1, sizeof(*fb));
+	struct reg_fetch_batch *fb = calloc(1, sizeof(*fb));
 	enum reg_err err;
 
 	if (!fb)
 		return reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < b->source_count; i++) {
 		struct source *s = &b->sources[i];
-		struct fetch_slot *slot = add_fetch(fb, s, "manifests", s->ref.digest, REG_MANIFEST_MAX, &s->top.bytes, &s->top.len);
+		struct reg_fetch_slot *slot = reg_fetch_add(fb, s->ref.api_host, s->ref.repository, "manifests", s->ref.digest,
+							    REG_MANIFEST_MAX, &s->top.bytes, &s->top.len);
 		snprintf(slot->what, sizeof(slot->what), "source %s", s->text);
 	}
-	err = fetch_all(b, fb, errbuf, errlen);
+	err = reg_fetch_all(b->c, fb, errbuf, errlen);
 	/* the slots still describe the manifests, one per source in order */
 	for (size_t i = 0; !err && i < b->source_count; i++)
 		err = parse_fetched(&b->sources[i].top, b->sources[i].ref.digest, fb->slots[i].content_type, fb->slots[i].what, errbuf,
 				    errlen);
 	for (size_t i = 0; !err && i < b->source_count; i++) {
 		struct source *s = &b->sources[i];
-		struct fetch_slot *slot;
+		struct reg_fetch_slot *slot;
 		if (s->top.manifest.kind != REG_KIND_IMAGE)
 			continue;
-		slot = add_fetch(fb, s, "blobs", s->top.manifest.blobs[0].digest, REG_CONFIG_BLOB_MAX, &s->config, &s->config_len);
+		slot = reg_fetch_add(fb, s->ref.api_host, s->ref.repository, "blobs", s->top.manifest.blobs[0].digest, REG_CONFIG_BLOB_MAX,
+				     &s->config, &s->config_len);
 		snprintf(slot->what, sizeof(slot->what), "source %s: config blob", s->text);
 	}
 	if (!err)
-		err = fetch_all(b, fb, errbuf, errlen);
+		err = reg_fetch_all(b->c, fb, errbuf, errlen);
 	free(fb);
 	return err;
 }
