@@ -227,10 +227,63 @@ static enum kube_err load_file(struct kc_set *set, const char *path, bool missin
 	return err;
 }
 
+/* Whether n is absent or an empty scalar (a list key written without a value). */
+static bool absent_or_empty(yaml_node_t *n)
+{
+	return !n || (n->type == YAML_SCALAR_NODE && !scalar(n)[0]);
+}
+
+/* The exec plugin's args (where names them in messages): a list of strings, at most KUBE_EXEC_ARGS_MAX. */
+static enum kube_err read_exec_args(struct kc_file *f, yaml_node_t *args, const char *where, struct kube_exec_config *exec, char *errbuf,
+				    size_t errlen)
+{
+	if (absent_or_empty(args))
+		return KUBE_OK;
+	if (args->type != YAML_SEQUENCE_NODE)
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.args must be a list", f->path, where);
+	for (yaml_node_item_t *it = args->data.sequence.items.start; it < args->data.sequence.items.top; it++) {
+		const char *a = scalar(yaml_document_get_node(&f->doc, *it));
+		if (!a)
+			return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.args must be strings", f->path, where);
+		if (exec->argc == KUBE_EXEC_ARGS_MAX)
+			return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s has more than %d args", f->path, where,
+					 KUBE_EXEC_ARGS_MAX);
+		exec->args[exec->argc] = strdup(a);
+		if (!exec->args[exec->argc++])
+			return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
+	}
+	return KUBE_OK;
+}
+
+/* The exec plugin's env: a list of name and value, at most KUBE_EXEC_ENV_MAX. */
+static enum kube_err read_exec_env(struct kc_file *f, yaml_node_t *env, const char *where, struct kube_exec_config *exec, char *errbuf,
+				   size_t errlen)
+{
+	if (absent_or_empty(env))
+		return KUBE_OK;
+	if (env->type != YAML_SEQUENCE_NODE)
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.env must be a list", f->path, where);
+	for (yaml_node_item_t *it = env->data.sequence.items.start; it < env->data.sequence.items.top; it++) {
+		yaml_node_t *e = yaml_document_get_node(&f->doc, *it);
+		const char *name = scalar(map_get(&f->doc, e, "name")), *value = scalar(map_get(&f->doc, e, "value"));
+		if (!name || !name[0] || !value)
+			return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.env entries need a name and a value", f->path,
+					 where);
+		if (exec->envc == KUBE_EXEC_ENV_MAX)
+			return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s has more than %d env entries", f->path, where,
+					 KUBE_EXEC_ENV_MAX);
+		exec->env_names[exec->envc] = strdup(name);
+		exec->env_values[exec->envc] = strdup(value);
+		if (!exec->env_names[exec->envc] || !exec->env_values[exec->envc])
+			return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
+		exec->envc++;
+	}
+	return KUBE_OK;
+}
+
 static enum kube_err read_exec(struct kc_file *f, yaml_node_t *exec, const char *user, struct kube_config *out, char *errbuf, size_t errlen)
 {
 	char where[300];
-	yaml_node_t *args, *env;
 	enum kube_err err;
 
 	snprintf(where, sizeof(where), "users[%s].user.exec", user);
@@ -259,43 +312,8 @@ static enum kube_err read_exec(struct kc_file *f, yaml_node_t *exec, const char 
 		free(out->exec.command);
 		out->exec.command = abs;
 	}
-	args = map_get(&f->doc, exec, "args");
-	if (args && args->type == YAML_SEQUENCE_NODE) {
-		for (yaml_node_item_t *it = args->data.sequence.items.start; it < args->data.sequence.items.top; it++) {
-			const char *a = scalar(yaml_document_get_node(&f->doc, *it));
-			if (!a)
-				return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.args must be strings", f->path, where);
-			if (out->exec.argc == KUBE_EXEC_ARGS_MAX)
-				return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s has more than %d args", f->path, where,
-						 KUBE_EXEC_ARGS_MAX);
-			out->exec.args[out->exec.argc] = strdup(a);
-			if (!out->exec.args[out->exec.argc++])
-				return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
-		}
-	} else if (args && !(args->type == YAML_SCALAR_NODE && !scalar(args)[0])) {
-		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.args must be a list", f->path, where);
-	}
-	env = map_get(&f->doc, exec, "env");
-	if (env && env->type == YAML_SEQUENCE_NODE) {
-		for (yaml_node_item_t *it = env->data.sequence.items.start; it < env->data.sequence.items.top; it++) {
-			yaml_node_t *e = yaml_document_get_node(&f->doc, *it);
-			const char *name = scalar(map_get(&f->doc, e, "name")), *value = scalar(map_get(&f->doc, e, "value"));
-			if (!name || !name[0] || !value)
-				return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.env entries need a name and a value",
-						 f->path, where);
-			if (out->exec.envc == KUBE_EXEC_ENV_MAX)
-				return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s has more than %d env entries", f->path,
-						 where, KUBE_EXEC_ENV_MAX);
-			out->exec.env_names[out->exec.envc] = strdup(name);
-			out->exec.env_values[out->exec.envc] = strdup(value);
-			if (!out->exec.env_names[out->exec.envc] || !out->exec.env_values[out->exec.envc])
-				return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
-			out->exec.envc++;
-		}
-	} else if (env && !(env->type == YAML_SCALAR_NODE && !scalar(env)[0])) {
-		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.env must be a list", f->path, where);
-	}
-	return KUBE_OK;
+	err = read_exec_args(f, map_get(&f->doc, exec, "args"), where, &out->exec, errbuf, errlen);
+	return err ? err : read_exec_env(f, map_get(&f->doc, exec, "env"), where, &out->exec, errbuf, errlen);
 }
 
 static enum kube_err read_cluster(struct kc_file *f, yaml_node_t *cluster, const char *name, struct kube_config *out, char *errbuf,
@@ -380,81 +398,99 @@ static enum kube_err read_user(struct kc_file *f, yaml_node_t *user, const char 
 	return KUBE_OK;
 }
 
+/* Loads every file of paths (':'-separated; in a list, missing files are skipped) into set. */
+static enum kube_err load_files(struct kc_set *set, const char *paths, char *errbuf, size_t errlen)
+{
+	char *list = strdup(paths), *save = NULL, *tok;
+	bool single = !strchr(paths, ':');
+	enum kube_err err = KUBE_OK;
+
+	if (!list)
+		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
+	for (tok = strtok_r(list, ":", &save); tok && !err; tok = strtok_r(NULL, ":", &save))
+		err = load_file(set, tok, !single, errbuf, errlen);
+	free(list);
+	if (!err && set->count == 0)
+		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "none of the kubeconfig files %s exists", paths);
+	return err;
+}
+
+/* The context to use (context when given, else the first file's current-context), its map and the file that defines
+ * it. NULL, with a message, when there is none. */
+static yaml_node_t *choose_context(struct kc_set *set, const char *paths, const char *context, const char **current, struct kc_file **file,
+				   char *errbuf, size_t errlen)
+{
+	yaml_node_t *ctx;
+
+	*current = NULL;
+	for (size_t i = 0; i < set->count && !*current; i++) {
+		const char *c = scalar(map_get(&set->files[i].doc, root_map(&set->files[i]), "current-context"));
+		if (c && c[0])
+			*current = c;
+	}
+	if (context && context[0])
+		*current = context;
+	if (!*current) {
+		kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: no current-context is set and no --context was given", paths);
+		return NULL;
+	}
+	ctx = find_first(set, "contexts", "context", *current, file);
+	if (!ctx)
+		kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: context \"%s\" is not defined", paths, *current);
+	return ctx;
+}
+
+/* Reads the cluster and the user that context current (ctx, in ctx_file) names into out. */
+static enum kube_err read_context(struct kc_set *set, const char *paths, const char *current, struct kc_file *ctx_file, yaml_node_t *ctx,
+				  struct kube_config *out, char *errbuf, size_t errlen)
+{
+	const char *cluster_name = scalar(map_get(&ctx_file->doc, ctx, "cluster")),
+		   *user_name = scalar(map_get(&ctx_file->doc, ctx, "user"));
+	struct kc_file *cluster_file = NULL, *user_file = NULL;
+	yaml_node_t *cluster, *user;
+	enum kube_err err;
+
+	if (!cluster_name || !cluster_name[0])
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: contexts[%s].context has no cluster", ctx_file->path,
+				 current);
+	cluster = find_first(set, "clusters", "cluster", cluster_name, &cluster_file);
+	if (!cluster)
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: cluster \"%s\" (of context \"%s\") is not defined", paths,
+				 cluster_name, current);
+	err = read_cluster(cluster_file, cluster, cluster_name, out, errbuf, errlen);
+	if (err || !user_name || !user_name[0])
+		return err;
+	user = find_first(set, "users", "user", user_name, &user_file);
+	if (!user)
+		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: user \"%s\" (of context \"%s\") is not defined", paths,
+				 user_name, current);
+	return read_user(user_file, user, user_name, out, errbuf, errlen);
+}
+
 enum kube_err kube_config_from_kubeconfig(const char *paths, const char *context, struct kube_config *out, char *errbuf, size_t errlen)
 {
 	struct kc_set set = {0};
-	char *list = strdup(paths), *save = NULL, *tok, source[512];
-	const char *current = NULL, *cluster_name = NULL, *user_name = NULL, *ns = NULL;
-	bool single = !strchr(paths, ':');
-	struct kc_file *ctx_file = NULL, *cluster_file = NULL, *user_file = NULL;
-	yaml_node_t *ctx = NULL, *cluster = NULL, *user = NULL;
-	enum kube_err err = KUBE_OK;
+	struct kc_file *ctx_file = NULL;
+	const char *current = NULL, *ns;
+	char source[512];
+	yaml_node_t *ctx = NULL;
+	enum kube_err err;
 
 	memset(out, 0, sizeof(*out));
-	if (!list)
-		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
-	for (tok = strtok_r(list, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
-		err = load_file(&set, tok, !single, errbuf, errlen);
-		if (err)
-			goto out;
+	err = load_files(&set, paths, errbuf, errlen);
+	if (!err && !(ctx = choose_context(&set, paths, context, &current, &ctx_file, errbuf, errlen)))
+		err = KUBE_E_CONFIG;
+	if (!err)
+		err = read_context(&set, paths, current, ctx_file, ctx, out, errbuf, errlen);
+	if (!err) {
+		ns = scalar(map_get(&ctx_file->doc, ctx, "namespace"));
+		out->namespace = strdup(ns && ns[0] ? ns : "default");
+		snprintf(source, sizeof(source), "kubeconfig %s, context %s", ctx_file->path, current);
+		out->source = strdup(source);
+		if (!out->namespace || !out->source)
+			err = kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
 	}
-	if (set.count == 0) {
-		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "none of the kubeconfig files %s exists", paths);
-		goto out;
-	}
-	for (size_t i = 0; i < set.count && !current; i++) {
-		const char *c = scalar(map_get(&set.files[i].doc, root_map(&set.files[i]), "current-context"));
-		if (c && c[0])
-			current = c;
-	}
-	if (context && context[0])
-		current = context;
-	if (!current) {
-		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: no current-context is set and no --context was given",
-				paths);
-		goto out;
-	}
-	ctx = find_first(&set, "contexts", "context", current, &ctx_file);
-	if (!ctx) {
-		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: context \"%s\" is not defined", paths, current);
-		goto out;
-	}
-	cluster_name = scalar(map_get(&ctx_file->doc, ctx, "cluster"));
-	user_name = scalar(map_get(&ctx_file->doc, ctx, "user"));
-	ns = scalar(map_get(&ctx_file->doc, ctx, "namespace"));
-	if (!cluster_name || !cluster_name[0]) {
-		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: contexts[%s].context has no cluster", ctx_file->path,
-				current);
-		goto out;
-	}
-	cluster = find_first(&set, "clusters", "cluster", cluster_name, &cluster_file);
-	if (!cluster) {
-		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: cluster \"%s\" (of context \"%s\") is not defined", paths,
-				cluster_name, current);
-		goto out;
-	}
-	err = read_cluster(cluster_file, cluster, cluster_name, out, errbuf, errlen);
-	if (err)
-		goto out;
-	if (user_name && user_name[0]) {
-		user = find_first(&set, "users", "user", user_name, &user_file);
-		if (!user) {
-			err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: user \"%s\" (of context \"%s\") is not defined",
-					paths, user_name, current);
-			goto out;
-		}
-		err = read_user(user_file, user, user_name, out, errbuf, errlen);
-		if (err)
-			goto out;
-	}
-	out->namespace = strdup(ns && ns[0] ? ns : "default");
-	snprintf(source, sizeof(source), "kubeconfig %s, context %s", ctx_file->path, current);
-	out->source = strdup(source);
-	if (!out->namespace || !out->source)
-		err = kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
-out:
 	kc_set_free(&set);
-	free(list);
 	if (err)
 		kube_config_free(out);
 	return err;
