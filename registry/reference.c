@@ -243,95 +243,103 @@ void reg_ref_free(struct reg_ref *ref)
 	memset(ref, 0, sizeof(*ref));
 }
 
-enum reg_err reg_ref_parse(const char *s, struct reg_ref *out, char *errbuf, size_t errlen)
-{
-	size_t total, name_len, path_len, tag_len = 0, digest_len = 0, domain_len = 0;
-	const char *at, *name_end, *slash, *last_slash, *colon, *path, *tag = NULL, *digest = NULL;
-	const char *domain = NULL;
-	bool hub, official;
-	enum reg_err err;
-	size_t i;
+/* The pieces of a reference, pointing into its text. */
+struct ref_parts {
+	const char *domain, *path, *tag, *digest; /* NULL when absent (path never) */
+	size_t domain_len, path_len, tag_len, digest_len;
+};
 
-	memset(out, 0, sizeof(*out));
-	total = strnlen(s, REG_REF_MAX + 1);
+/* Checks s (total characters) is not empty, not too long, and holds no space or control character. */
+static enum reg_err check_text(const char *s, size_t total, char *errbuf, size_t errlen)
+{
 	if (total == 0)
 		return reg_fail(errbuf, errlen, REG_E_INVALID, "empty image reference");
 	if (total > REG_REF_MAX)
 		return reg_fail(errbuf, errlen, REG_E_TOO_LONG, "image reference is longer than %d characters", REG_REF_MAX);
-	for (i = 0; i < total; i++)
+	for (size_t i = 0; i < total; i++)
 		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
 			return reg_fail(errbuf, errlen, REG_E_INVALID, "image reference has a space or control character at offset %zu", i);
+	return REG_OK;
+}
 
-	at = memchr(s, '@', total);
-	name_end = at ? at : s + total;
+/* Takes the digest (after '@') and the tag (after the last ':' that follows the last '/') off s, checking each;
+ * *name_len receives the length of what is left, the name. */
+static enum reg_err split_tag_and_digest(const char *s, size_t total, struct ref_parts *parts, size_t *name_len, char *errbuf,
+					 size_t errlen)
+{
+	const char *at = memchr(s, '@', total), *name_end = at ? at : s + total, *last_slash = NULL, *colon;
+	enum reg_err err;
+
 	if (at) {
-		digest = at + 1;
-		digest_len = total - (size_t)(digest - s);
-		if (memchr(digest, '@', digest_len))
+		parts->digest = at + 1;
+		parts->digest_len = total - (size_t)(parts->digest - s);
+		if (memchr(parts->digest, '@', parts->digest_len))
 			return reg_fail(errbuf, errlen, REG_E_INVALID, "image reference has more than one '@'");
-		err = check_digest(digest, digest_len, errbuf, errlen);
-		if (err)
+		if ((err = check_digest(parts->digest, parts->digest_len, errbuf, errlen)))
 			return err;
 	}
-
-	/* a tag is the text after the last ':' that follows the last '/' */
-	last_slash = NULL;
 	for (const char *p = s; p < name_end; p++)
 		if (*p == '/')
 			last_slash = p;
 	colon = memchr(last_slash ? last_slash : s, ':', (size_t)(name_end - (last_slash ? last_slash : s)));
 	if (colon) {
-		/* the last ':' in that part */
-		for (const char *p = colon; p < name_end; p++)
+		for (const char *p = colon; p < name_end; p++) /* the last ':' in that part */
 			if (*p == ':')
 				colon = p;
-		tag = colon + 1;
-		tag_len = (size_t)(name_end - tag);
-		err = check_tag(tag, tag_len, errbuf, errlen);
-		if (err)
+		parts->tag = colon + 1;
+		parts->tag_len = (size_t)(name_end - parts->tag);
+		if ((err = check_tag(parts->tag, parts->tag_len, errbuf, errlen)))
 			return err;
 		name_end = colon;
 	}
-	name_len = (size_t)(name_end - s);
-	if (name_len == 0)
+	*name_len = (size_t)(name_end - s);
+	if (*name_len == 0)
 		return reg_fail(errbuf, errlen, REG_E_INVALID, "image reference has no repository name");
-	if (name_len > REG_NAME_MAX)
-		return reg_fail(errbuf, errlen, REG_E_TOO_LONG, "repository name is %zu characters, at most %d are allowed", name_len,
+	if (*name_len > REG_NAME_MAX)
+		return reg_fail(errbuf, errlen, REG_E_TOO_LONG, "repository name is %zu characters, at most %d are allowed", *name_len,
 				REG_NAME_MAX);
+	return REG_OK;
+}
 
-	slash = memchr(s, '/', name_len);
-	path = s;
+/* Splits the name (name_len characters of s) into a domain, when its first part looks like one, and the path. */
+static enum reg_err split_name(const char *s, size_t name_len, struct ref_parts *parts, char *errbuf, size_t errlen)
+{
+	const char *slash = memchr(s, '/', name_len);
+	enum reg_err err;
+
+	parts->path = s;
 	if (slash && looks_like_domain(s, (size_t)(slash - s))) {
-		domain = s;
-		domain_len = (size_t)(slash - s);
-		err = check_domain(domain, domain_len, errbuf, errlen);
-		if (err)
+		parts->domain = s;
+		parts->domain_len = (size_t)(slash - s);
+		if ((err = check_domain(parts->domain, parts->domain_len, errbuf, errlen)))
 			return err;
-		path = slash + 1;
+		parts->path = slash + 1;
 	}
-	path_len = (size_t)(name_end - path);
-	err = check_path(path, path_len, errbuf, errlen);
-	if (err)
-		return err;
+	parts->path_len = (size_t)(s + name_len - parts->path);
+	return check_path(parts->path, parts->path_len, errbuf, errlen);
+}
 
-	hub = !domain || (domain_len == strlen(DOCKER_HUB_DOMAIN) && memcmp(domain, DOCKER_HUB_DOMAIN, domain_len) == 0) ||
-	      (domain_len == strlen(DOCKER_HUB_LEGACY_DOMAIN) && memcmp(domain, DOCKER_HUB_LEGACY_DOMAIN, domain_len) == 0);
-	official = hub && !memchr(path, '/', path_len);
+/* Fills out from parts, normalised as Docker does: no domain is Docker Hub, a one-part Hub path is library/'s. */
+static enum reg_err fill_ref(const struct ref_parts *parts, struct reg_ref *out, char *errbuf, size_t errlen)
+{
+	bool hub = !parts->domain ||
+		   (parts->domain_len == strlen(DOCKER_HUB_DOMAIN) && memcmp(parts->domain, DOCKER_HUB_DOMAIN, parts->domain_len) == 0) ||
+		   (parts->domain_len == strlen(DOCKER_HUB_LEGACY_DOMAIN) &&
+		    memcmp(parts->domain, DOCKER_HUB_LEGACY_DOMAIN, parts->domain_len) == 0);
+	bool official = hub && !memchr(parts->path, '/', parts->path_len);
+	size_t name_len;
 
-	out->domain = hub ? strdup(DOCKER_HUB_DOMAIN) : dup_n(domain, domain_len);
-	out->api_host = hub ? strdup(DOCKER_HUB_API_HOST) : dup_n(domain, domain_len);
-	if (official) {
-		out->repository = malloc(path_len + sizeof("library/"));
-		if (out->repository) {
-			memcpy(out->repository, "library/", 8);
-			memcpy(out->repository + 8, path, path_len);
-			out->repository[8 + path_len] = '\0';
-		}
-	} else {
-		out->repository = dup_n(path, path_len);
+	out->domain = hub ? strdup(DOCKER_HUB_DOMAIN) : dup_n(parts->domain, parts->domain_len);
+	out->api_host = hub ? strdup(DOCKER_HUB_API_HOST) : dup_n(parts->domain, parts->domain_len);
+	if (official && (out->repository = malloc(parts->path_len + sizeof("library/")))) {
+		memcpy(out->repository, "library/", 8);
+		memcpy(out->repository + 8, parts->path, parts->path_len);
+		out->repository[8 + parts->path_len] = '\0';
+	} else if (!official) {
+		out->repository = dup_n(parts->path, parts->path_len);
 	}
-	out->tag = tag ? dup_n(tag, tag_len) : strdup("");
-	out->digest = digest ? dup_n(digest, digest_len) : strdup("");
+	out->tag = parts->tag ? dup_n(parts->tag, parts->tag_len) : strdup("");
+	out->digest = parts->digest ? dup_n(parts->digest, parts->digest_len) : strdup("");
 	if (!out->domain || !out->api_host || !out->repository || !out->tag || !out->digest) {
 		reg_ref_free(out);
 		return reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory parsing an image reference");
@@ -344,6 +352,20 @@ enum reg_err reg_ref_parse(const char *s, struct reg_ref *out, char *errbuf, siz
 				name_len, REG_NAME_MAX);
 	}
 	return REG_OK;
+}
+
+enum reg_err reg_ref_parse(const char *s, struct reg_ref *out, char *errbuf, size_t errlen)
+{
+	size_t total = strnlen(s, REG_REF_MAX + 1), name_len = 0;
+	struct ref_parts parts;
+	enum reg_err err;
+
+	memset(out, 0, sizeof(*out));
+	memset(&parts, 0, sizeof(parts));
+	if ((err = check_text(s, total, errbuf, errlen)) || (err = split_tag_and_digest(s, total, &parts, &name_len, errbuf, errlen)) ||
+	    (err = split_name(s, name_len, &parts, errbuf, errlen)))
+		return err;
+	return fill_ref(&parts, out, errbuf, errlen);
 }
 
 bool reg_ref_format(const struct reg_ref *ref, char *buf, size_t len)
