@@ -7,7 +7,8 @@
 # Usage: bench/scale.sh   BENCH_SCALE_SIZES (default "1000 10000"), BENCH_NODES (default 1000),
 #                         BENCH_SCALE_DEADLINE seconds per run (default 2400), BENCH_CONTROLLERS (default both),
 #                         BENCH_CREATE_RATE objects per second (default: all at once; a steady rate measures what the
-#                         controller adds to each object's latency when it is not queueing a burst)
+#                         controller adds to each object's latency when it is not queueing a burst),
+#                         BENCH_WORKERS our --workers (default 2, sample-controller's fixed number), BENCH_RUN a run label
 # Output: build/bench/scale-IMPL-SIZE[-rateR].json (one per run), build/bench/scale.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,7 +78,9 @@ done_count() {
 }
 
 run() {
-	local impl=$1 n=$2 report=$out/scale-$1-$2${BENCH_CREATE_RATE:+-rate$BENCH_CREATE_RATE}.json log=$work/$1-$2.log
+	local impl=$1 n=$2 report log=$work/$1-$2.log workers=2
+	[ "$impl" != multiarch-controller ] || workers=${BENCH_WORKERS:-2}
+	report=$out/scale-$1-$2${BENCH_CREATE_RATE:+-rate$BENCH_CREATE_RATE}-w$workers${BENCH_RUN:+-$BENCH_RUN}.json
 	echo "bench: $impl with $n objects on $NODES nodes: starting a fresh cluster" >&2
 	tests/env/cluster-down.sh >/dev/null 2>&1 || true
 	MAC_REAL_NODE=0 tests/env/cluster-up.sh >&2 # kwok nodes only: the scale benchmark measures the controller
@@ -89,7 +92,7 @@ run() {
 		kubectl wait --for condition=established crd/multiarchbuilds.multiarch.dev --timeout=60s >/dev/null
 		metrics_port=$(free_port)
 		bin/multiarch-controller run --kubeconfig "$KUBECONFIG" --config tests/env/policy-open.yaml --leader-elect false --resync-period "${RESYNC_S}s" \
-			--metrics-addr "127.0.0.1:$metrics_port" >"$log" 2>&1 &
+			--workers "$workers" --metrics-addr "127.0.0.1:$metrics_port" >"$log" 2>&1 &
 		ctl_pid=$!
 		synced() { grep -q "caches synced" "$log"; }
 	else
@@ -175,11 +178,11 @@ run() {
 	stop_all
 	python3 bench/scale-audit.py "$MAC_CLUSTER_DIR/logs/audit.log" "$impl" "$idle_from" "$idle_to" >"$work/audit.json"
 	jq --arg impl "$impl" --argjson n "$n" --argjson nodes "$NODES" --argjson "done" "$count" --argjson done_s "$done_at" \
-		--argjson rate "${BENCH_CREATE_RATE:-0}" \
+		--argjson rate "${BENCH_CREATE_RATE:-0}" --argjson workers "$workers" --arg run "${BENCH_RUN:-}" \
 		--argjson created_s "$created_in" --argjson rss_empty "$rss_empty" --argjson rss_rest "$rss_rest" --argjson peak "$peak" \
 		--argjson cpu "$cpu" --argjson cached "$cached" --argjson events_dropped "${events_dropped:-null}" \
 		--argjson events_done_s "$events_done_s" \
-		'{controller: $impl, objects: $n, nodes: $nodes, create_rate: $rate, done: $done, all_done_s: $done_s, created_s: $created_s,
+		'{controller: $impl, workers: $workers, run: $run, objects: $n, nodes: $nodes, create_rate: $rate, done: $done, all_done_s: $done_s, created_s: $created_s,
 		  rss_synced_empty_kib: $rss_empty, rss_at_rest_kib: $rss_rest, rss_peak_kib: $peak, cpu_s: $cpu,
 		  cached_objects: $cached, events_dropped: $events_dropped, events_written_s: $events_done_s, kib_per_cached_object: ((($rss_rest - $rss_empty) / $cached) * 100 | round / 100),
 		  audit: .}' "$work/audit.json" >"$report"

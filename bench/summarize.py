@@ -86,9 +86,15 @@ def created(run):
     return "%d a second" % rate if rate else "at once"
 
 
+def label(run):
+    """The controller, its workers and the run's label."""
+    text = "%s, %d workers" % (run["controller"], run.get("workers", 2))
+    return text + (" (run %s)" % run["run"] if run.get("run") else "")
+
+
 def scale(paths):
     runs = sorted((json.load(open(p, encoding="utf-8")) for p in paths),
-                  key=lambda r: (r["objects"], r.get("create_rate", 0), r["controller"]))
+                  key=lambda r: (r["objects"], r.get("create_rate", 0), r["controller"], r.get("workers", 2), r.get("run", "")))
     print("| objects | created | controller | done | all done s | RSS synced, empty MiB | RSS at rest MiB | RSS peak MiB "
           "| KiB per cached object | CPU s | writes per object | writes while idle | create to children p50 / p99 ms |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -96,7 +102,7 @@ def scale(paths):
         a = r["audit"]
         c = a["create_to_children"]
         print("| %d | %s | %s | %d | %.0f | %.1f | %.1f | %.1f | %.2f | %.1f | %.2f | %d in %.0f s | %s / %s |" % (
-            r["objects"], created(r), r["controller"], r["done"], r["all_done_s"], r["rss_synced_empty_kib"] / 1024,
+            r["objects"], created(r), label(r), r["done"], r["all_done_s"], r["rss_synced_empty_kib"] / 1024,
             r["rss_at_rest_kib"] / 1024, r["rss_peak_kib"] / 1024, r["kib_per_cached_object"], r["cpu_s"],
             a["writes_per_object"], a["idle_writes"], a["idle_window_s"], ms(c, "p50_ms"), ms(c, "p99_ms")))
     print()
@@ -108,7 +114,7 @@ def scale(paths):
             kinds += "; Events dropped (queue full) %d" % r["events_dropped"]
         if r.get("events_written_s") is not None:
             kinds += "; the last Event written at %.0f s" % r["events_written_s"]
-        print("| %d | %s | %s | %s |" % (r["objects"], created(r), r["controller"], kinds))
+        print("| %d | %s | %s | %s |" % (r["objects"], created(r), label(r), kinds))
     print()
     ours = [r for r in runs if r["controller"] == "multiarch-controller"]
     if ours:
