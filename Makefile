@@ -60,6 +60,8 @@ UNIT_DBG := $(patsubst tests/unit/%.c,build/debug/tests/unit/%,$(UNIT_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/tests/fuzz/%,$(FUZZ_SRCS))
 # the integration tests' driver of kube/, built with the sanitizers
 KUBE_PROBE := build/asan/tests/integration/kube-probe
+# the benchmark's raw multiplexed writer (bench/capacity.sh), built like the controller
+WRITE_CAPACITY := build/release/bench/write-capacity
 # the controller for the integration tests: AddressSanitizer + UBSan, and ThreadSanitizer
 ASAN_BIN := build/asan/bin/multiarch-controller
 TSAN_BIN := build/tsan/bin/multiarch-controller
@@ -119,6 +121,9 @@ build/asan/tests/unit/%: build/asan/tests/unit/%.o $(ASAN_LIB_OBJS)
 $(KUBE_PROBE): build/asan/tests/integration/kube_probe.o $(ASAN_LIB_OBJS)
 	$(CC) $(SAN_FLAGS) $^ $(PKG_LIBS) $(SYS_LIBS) -o $@
 
+$(WRITE_CAPACITY): build/release/bench/write_capacity.o $(REL_LIB_OBJS)
+	$(CC) $(CFLAGS) $^ $(PKG_LIBS) $(SYS_LIBS) -o $@
+
 build/debug/tests/unit/%: build/debug/tests/unit/%.o $(DBG_LIB_OBJS)
 	$(CC) $^ $(PKG_LIBS) $(SYS_LIBS) -lcmocka -o $@
 
@@ -154,7 +159,7 @@ integration: $(BIN) $(ASAN_BIN) $(TSAN_BIN) $(KUBE_PROBE) tools
 	@tests/integration/run.sh
 
 # The benchmarks against peer tools (not part of make test); results in build/bench/.
-bench: deps tools $(BIN)
+bench: deps tools $(BIN) $(WRITE_CAPACITY)
 	@bench/index.sh
 	@gnuplot -e "dir='build/bench'" bench/index.gp
 	@bench/scale.sh

@@ -3,6 +3,7 @@
 
 Usage: bench/summarize.py index TIMES_CSV REQUESTS_CSV   prints markdown; writes TIMES_CSV's folder/index-PLATFORMS.dat
        bench/summarize.py scale REPORT_JSON...             prints markdown for the scale runs
+       bench/summarize.py capacity CAPACITY_JSONL          prints markdown for the write capacity runs
 """
 import collections
 import csv
@@ -128,11 +129,29 @@ def scale(paths):
         print()
 
 
+def capacity(path):
+    """Median and spread of the write rate per kind and concurrency, from capacity.sh's lines."""
+    runs = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+    groups = {}
+    for r in runs:
+        groups.setdefault((r["kind"], r["threads"]), []).append(r)
+    print("| writes | concurrent writers | runs | writes a second: median (min to max) | errors | connections |")
+    print("|---|---|---|---|---|---|")
+    for (kind, threads), rs in sorted(groups.items()):
+        rates = sorted(r["rate"] for r in rs)
+        print("| %s | %d | %d | %.0f (%.0f to %.0f) | %d | %d |" % (
+            kind, threads, len(rs), quantile(rates, 0.5), rates[0], rates[-1], sum(r["errors"] for r in rs),
+            max(r["connections"] for r in rs)))
+    print()
+
+
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "index":
         index(sys.argv[2], sys.argv[3])
     elif len(sys.argv) >= 3 and sys.argv[1] == "scale":
         scale(sys.argv[2:])
+    elif len(sys.argv) == 3 and sys.argv[1] == "capacity":
+        capacity(sys.argv[2])
     else:
         sys.exit(__doc__)
 
