@@ -41,6 +41,17 @@ def summary_ms(values):
             "max_ms": round(max(values) * 1000, 1) if values else None}
 
 
+def writer_of(user, agent, controller):
+    """Who made a write, in short: the benchmarked controller, a controller-manager loop, the scheduler, kwok."""
+    if agent.startswith(controller):
+        return controller
+    if user.startswith("system:serviceaccount:kube-system:"):
+        return user.rsplit(":", 1)[1]
+    if agent.startswith("kube-controller-manager") and "/" in agent:
+        return "controller-manager " + agent.rsplit("/", 1)[1]
+    return user or "unknown"
+
+
 def main():
     if len(sys.argv) != 5:
         sys.exit(__doc__)
@@ -55,6 +66,7 @@ def main():
     index_pod_done = {}                  # parent -> index pod status write by the node
     status_writes = collections.defaultdict(list)  # parent -> status writes by the controller (received)
     writes = collections.Counter()
+    cluster_writes = []                  # (received, writer) of every write by anyone
     idle_writes = 0
     first, last = None, None
     with open(path, encoding="utf-8") as f:
@@ -72,6 +84,7 @@ def main():
             received, done = when(ev["requestReceivedTimestamp"]), when(ev["stageTimestamp"])
             ok = 200 <= (ev.get("responseStatus") or {}).get("code", 0) < 300
             by_controller = agent.startswith(controller)
+            cluster_writes.append((received, writer_of(user, agent, controller)))
             if by_controller:
                 writes["%s %s%s" % (verb, resource, "/" + sub if sub else "")] += 1
                 if idle_from <= received <= idle_to:
@@ -98,6 +111,9 @@ def main():
                 if m:
                     index_pod_done[m.group(1)] = done
 
+    # every write of the cluster from the first object's create until all were done (the idle window excluded)
+    start = min(parent_created.values()) if parent_created else 0
+    by_writer = collections.Counter(w for t, w in cluster_writes if start <= t < idle_from)
     to_children = [max(children_created[p]) - t for p, t in parent_created.items() if children_created.get(p)]
     to_done = [max(status_writes[p]) - t for p, t in parent_created.items() if status_writes.get(p)]
     result = {
@@ -110,8 +126,13 @@ def main():
         "create_to_children": summary_ms(to_children),
         "create_to_last_status_write": summary_ms(to_done),
         "controller_busy_s": round(last - first, 1) if first is not None else None,
+        "cluster_writes_per_object": round(sum(by_writer.values()) / max(1, len(parent_created)), 2),
+        "cluster_writes_by_writer": dict(by_writer.most_common()),
     }
     if controller == "multiarch-controller":
+        jobs = max(1, len(job_created))
+        result["job_controller_writes_per_job"] = round(
+            sum(n for w, n in by_writer.items() if "job-controller" in w) / jobs, 2)
         result["last_platform_to_index_job"] = summary_ms(
             [job_created[p] - t for p, t in last_build_pod_done.items() if p in job_created and job_created[p] >= t])
         result["index_pod_to_ready_write"] = summary_ms(

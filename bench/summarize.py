@@ -115,6 +115,11 @@ def scale(paths):
             kinds += "; Events dropped (queue full) %d" % r["events_dropped"]
         if r.get("events_written_s") is not None:
             kinds += "; the last Event written at %.0f s" % r["events_written_s"]
+        if r["audit"].get("cluster_writes_per_object") is not None:
+            kinds += "; all the cluster's writes: %.2f per object (%s)" % (r["audit"]["cluster_writes_per_object"], ", ".join(
+                "%s %d" % kv for kv in list(r["audit"]["cluster_writes_by_writer"].items())[:6]))
+        if r["audit"].get("job_controller_writes_per_job") is not None:
+            kinds += "; the Job controller's writes per index Job: %.2f" % r["audit"]["job_controller_writes_per_job"]
         print("| %d | %s | %s | %s |" % (r["objects"], created(r), label(r), kinds))
     print()
     ours = [r for r in runs if r["controller"] == "multiarch-controller"]
