@@ -425,11 +425,11 @@ static int read_run_flags(struct run_flags *f, int argc, char **argv)
 	return -1;
 }
 
-/* Runs the controller over client until SIGTERM or SIGINT. Returns the exit code. */
-static int run_until_signalled(struct run_flags *f, struct kube_client *client, const struct kube_config *cfg)
+/* Runs the controller over client until SIGTERM or SIGINT (blocked in every thread: sw->set), which sw's thread
+ * turns into the stop flag. Returns the exit code. */
+static int run_until_signalled(struct run_flags *f, struct kube_client *client, const struct kube_config *cfg, struct signal_wait *sw)
 {
 	struct ctl_controller *ctl;
-	struct signal_wait sw;
 	pthread_t signal_thread;
 	atomic_int stop = 0;
 	char err[CTL_ERRBUF_SIZE];
@@ -438,13 +438,8 @@ static int run_until_signalled(struct run_flags *f, struct kube_client *client, 
 	f->opts.release_memory = release_memory;
 	lws_set_log_level(0, NULL); /* the HTTP server's failures are reported through errbuf, not libwebsockets' own log */
 	ctl = ctl_controller_new(client, &f->opts);
-	/* the signals go to one thread only, which turns them into the stop flag */
-	sigemptyset(&sw.set);
-	sigaddset(&sw.set, SIGTERM);
-	sigaddset(&sw.set, SIGINT);
-	sw.stop = &stop;
-	pthread_sigmask(SIG_BLOCK, &sw.set, NULL);
-	if (!ctl || pthread_create(&signal_thread, NULL, wait_for_signal, &sw) != 0) {
+	sw->stop = &stop;
+	if (!ctl || pthread_create(&signal_thread, NULL, wait_for_signal, sw) != 0) {
 		cli_error("run", "cannot start: out of memory or threads");
 		ctl_controller_free(ctl);
 		return CLI_EXIT_FAILURE;
@@ -469,6 +464,7 @@ int cmd_run(int argc, char **argv)
 	struct kube_config cfg;
 	struct kube_client *client = NULL;
 	struct kube_client_options client_opts;
+	struct signal_wait sw;
 	char user_agent[320], err[CTL_ERRBUF_SIZE];
 	int rc;
 
@@ -485,6 +481,12 @@ int cmd_run(int argc, char **argv)
 	 * freed memory is reused, not scattered */
 	mallopt(M_ARENA_MAX, 2);
 #endif
+	/* also before any thread starts, which inherits the mask: the signals go to one thread only (see
+	 * run_until_signalled()); a thread that left them open would die of the first SIGTERM */
+	sigemptyset(&sw.set);
+	sigaddset(&sw.set, SIGTERM);
+	sigaddset(&sw.set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sw.set, NULL);
 	if (kube_config_load(f->kubeconfig, f->context, &cfg, err, sizeof(err)) != KUBE_OK) {
 		cli_error("run", "%s", err);
 		goto out;
@@ -500,7 +502,7 @@ int cmd_run(int argc, char **argv)
 	if (kube_client_new(&cfg, &client_opts, &client, err, sizeof(err)) != KUBE_OK)
 		cli_error("run", "%s", err);
 	else
-		rc = run_until_signalled(f, client, &cfg);
+		rc = run_until_signalled(f, client, &cfg, &sw);
 	kube_client_free(client);
 	kube_config_free(&cfg);
 	ctl_metrics_destroy(&metrics);

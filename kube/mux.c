@@ -2,6 +2,7 @@
 #include "kube/mux.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #define DEFAULT_IN_FLIGHT 64
@@ -162,6 +163,8 @@ static void *loop_main(void *arg)
 enum kube_err kube_mux_new(const struct kube_mux_options *opts, struct kube_mux **out, char *errbuf, size_t errlen)
 {
 	struct kube_mux *m = calloc(1, sizeof(*m));
+	sigset_t all, before;
+	bool started;
 
 	*out = NULL;
 	if (!m)
@@ -182,7 +185,12 @@ enum kube_err kube_mux_new(const struct kube_mux_options *opts, struct kube_mux 
 	curl_multi_setopt(m->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	curl_multi_setopt(m->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)m->opts.max_connections);
 	curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, (long)m->opts.max_connections);
-	if (pthread_create(&m->thread, NULL, loop_main, m) != 0) {
+	/* the loop's thread takes no signal: the program's own threads handle them, whatever mask they use */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &before);
+	started = pthread_create(&m->thread, NULL, loop_main, m) == 0;
+	pthread_sigmask(SIG_SETMASK, &before, NULL);
+	if (!started) {
 		kube_mux_free(m);
 		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "cannot start the transfer loop's thread");
 	}

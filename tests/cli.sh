@@ -209,6 +209,27 @@ expect_eq "kubectl-mab completes commands without a cluster" "rebuild :4" "$(tr 
 mab --kubeconfig=/nonexistent __complete logs x --pl
 expect_eq "kubectl-mab completes a command's flags" "--platform= :4" "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
 expect_eq "kubectl_complete-mab is installed beside it, executable" "yes" "$([ -x "$(dirname "$bin")/kubectl_complete-mab" ] && echo yes)"
+# run stops cleanly on SIGTERM, whatever thread the signal would reach (the client's transfer loop runs one of its
+# own from the start): against a server that is not there, so it is still waiting for its caches
+cat >"$work/nowhere.kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+current-context: x
+clusters: [{name: x, cluster: {server: "http://127.0.0.1:1"}}]
+contexts: [{name: x, context: {cluster: x, user: u}}]
+users: [{name: u, user: {token: t}}]
+EOF
+term_codes=""
+for _ in 1 2 3; do
+	"$bin" run --kubeconfig "$work/nowhere.kubeconfig" --leader-elect false >"$work/run-term.log" 2>&1 &
+	pid=$!
+	sleep 1
+	kill -TERM "$pid"
+	wait "$pid"
+	term_codes="$term_codes $?"
+done
+expect_eq "run exits 0 on SIGTERM (three times)" " 0 0 0" "$term_codes"
+expect_match "... and says it stopped" "stopped" "$(tail -n1 "$work/run-term.log")"
 rm -rf "$work" /tmp/mac-cli-err.$$
 
 finish cli
