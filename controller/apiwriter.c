@@ -185,6 +185,25 @@ static enum ctl_write api_create(void *ctx, const char *kind, const cJSON *objec
 	return res;
 }
 
+/* Holds the delete of object (kind) until the run's status write, in flight, is answered: the next run sends it. */
+static enum ctl_write hold_delete(struct ctl_write_run *run, const char *kind, const cJSON *object, char *err, size_t errlen)
+{
+	struct ctl_held_delete *d;
+
+	if (run->held.delete_count == CTL_HELD_DELETES_MAX) {
+		snprintf(err, errlen, "more than %d deletes wait for one status write", CTL_HELD_DELETES_MAX);
+		return CTL_WRITE_FAILED;
+	}
+	d = &run->held.deletes[run->held.delete_count];
+	text_copy(d->kind, sizeof(d->kind), kind);
+	if (!(d->object = cJSON_PrintUnformatted(object))) {
+		snprintf(err, errlen, "out of memory");
+		return CTL_WRITE_FAILED;
+	}
+	run->held.delete_count++;
+	return CTL_WRITE_PENDING;
+}
+
 static enum ctl_write api_remove(void *ctx, const char *kind, const cJSON *object, char *err, size_t errlen)
 {
 	struct ctl_write_run *run = ctx;
@@ -196,6 +215,8 @@ static enum ctl_write api_remove(void *ctx, const char *kind, const cJSON *objec
 
 	if (!writable(run->c, err, errlen))
 		return CTL_WRITE_FAILED;
+	if (run->status_sent) /* a delete after the status write waits for it: the status records why */
+		return hold_delete(run, kind, object, err, errlen);
 	if (!object_path(path, sizeof(path), kind, object, true) || !(options = kube_delete_options("Background", uid, NULL)) ||
 	    !(w = new_write(CTL_WRITE_KIND_DELETE, strcmp(kind, "Pod") == 0 ? INF_PODS : INF_JOBS, "DELETE", path, uid ? uid : ""))) {
 		free(options);
@@ -330,9 +351,9 @@ static void api_event(void *ctx, const cJSON *build, bool warning, const char *r
 		post_event(run->c, ns, name, json_str_at(build, "metadata", "uid"), warning, reason, note);
 		return;
 	}
-	if (run->held_count == CTL_HELD_EVENTS_MAX)
+	if (run->held.event_count == CTL_HELD_EVENTS_MAX)
 		return;
-	held = &run->held[run->held_count++];
+	held = &run->held.events[run->held.event_count++];
 	held->warning = warning;
 	text_copy(held->reason, sizeof(held->reason), reason);
 	text_copy(held->note, sizeof(held->note), note);

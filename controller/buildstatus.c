@@ -345,6 +345,7 @@ void run_write_status(struct run *r, const struct summary *s)
 	if (res == CTL_WRITE_OK || res == CTL_WRITE_PENDING) {
 		r->out->status_written = res == CTL_WRITE_OK;
 		r->out->writes_pending = r->out->writes_pending || res == CTL_WRITE_PENDING;
+		r->out->status_pending = res == CTL_WRITE_PENDING;
 		emit_events(r, s); /* with the write pending, the writer holds them until it is answered */
 	} else if (res != CTL_WRITE_GONE) {
 		text_format(r->out->error, sizeof(r->out->error), "cannot write status: %s", err);

@@ -85,9 +85,8 @@ struct ctl_write_run {
 	struct ctl_controller *c;
 	const char *key;
 	unsigned sent;    /* writes that answered CTL_WRITE_PENDING */
-	bool status_sent; /* one of them is the status write */
-	struct ctl_held_event held[CTL_HELD_EVENTS_MAX];
-	size_t held_count;
+	bool status_sent; /* one of them is the status write: Events and deletes after it are held */
+	struct ctl_held held;
 };
 
 /* The writer a reconcile run gets: creates, deletes and status patches sent to the API server without waiting

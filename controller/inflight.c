@@ -28,9 +28,10 @@ struct session {
 	bool sealed;          /* the run that sent them ended: the last answer resumes the key */
 	struct answer *answers;
 	size_t answer_count, answer_cap;
-	enum status_state status; /* the latest run's status write */
-	struct ctl_held_event held[CTL_HELD_EVENTS_MAX];
-	size_t held_count;
+	enum status_state status;                           /* the latest run's status write */
+	struct ctl_held held;                               /* what that run holds back until the status write is answered */
+	struct ctl_held_delete ready[CTL_HELD_DELETES_MAX]; /* deletes whose status write succeeded: the next run's */
+	size_t ready_count;
 	char uid[128];
 	struct ctl_write_tally tally;
 };
@@ -63,10 +64,21 @@ struct ctl_inflight *ctl_inflight_new(ctl_post_event_fn post, void *ctx)
 	return f;
 }
 
+void ctl_held_free(struct ctl_held *held)
+{
+	for (size_t i = 0; i < held->delete_count; i++)
+		free(held->deletes[i].object);
+	held->delete_count = 0;
+}
+
 static void session_free(struct session *s)
 {
-	if (s)
+	if (s) {
 		free(s->answers);
+		ctl_held_free(&s->held);
+		for (size_t i = 0; i < s->ready_count; i++)
+			free(s->ready[i].object);
+	}
 	free(s);
 }
 
@@ -121,7 +133,8 @@ bool ctl_inflight_sent(struct ctl_inflight *f, const char *key, bool status)
 		f->in_flight++;
 		if (status) {
 			s->status = STATUS_PENDING;
-			s->held_count = 0;
+			s->held.event_count = 0;
+			ctl_held_free(&s->held);
 		}
 	}
 	pthread_mutex_unlock(&f->lock);
@@ -146,17 +159,29 @@ static void remember(struct session *s, const char *what, enum ctl_write res, co
 	text_copy(a->err, sizeof(a->err), err ? err : "");
 }
 
-/* Takes the held Events out of s when its status write is written (into out; *count of them). Called locked. */
-static void take_held(struct session *s, struct ctl_held_event *out, size_t *count, char *uid, size_t uid_len)
+/*
+ * Settles what s holds once its status write is no longer in flight: written, the Events go to out (*count of
+ * them, with the build's uid; none when out is NULL) and the deletes to the next run; failed, both are dropped.
+ * Called locked.
+ */
+static void settle_held(struct session *s, struct ctl_held_event *out, size_t *count, char *uid, size_t uid_len)
 {
 	*count = 0;
+	if (s->status == STATUS_PENDING)
+		return;
 	if (s->status == STATUS_OK) {
-		memcpy(out, s->held, s->held_count * sizeof(*out));
-		*count = s->held_count;
-		text_copy(uid, uid_len, s->uid);
+		if (out && s->held.event_count) { /* no room for them (out of memory): the log has them */
+			memcpy(out, s->held.events, s->held.event_count * sizeof(*out));
+			*count = s->held.event_count;
+			text_copy(uid, uid_len, s->uid);
+		}
+		for (size_t i = 0; i < s->held.delete_count && s->ready_count < CTL_HELD_DELETES_MAX; i++) {
+			s->ready[s->ready_count++] = s->held.deletes[i];
+			s->held.deletes[i].object = NULL;
+		}
 	}
-	if (s->status != STATUS_PENDING)
-		s->held_count = 0;
+	s->held.event_count = 0;
+	ctl_held_free(&s->held);
 }
 
 static void post_all(struct ctl_inflight *f, const char *key, const char *uid, const struct ctl_held_event *events, size_t count)
@@ -168,7 +193,7 @@ static void post_all(struct ctl_inflight *f, const char *key, const char *uid, c
 bool ctl_inflight_answered(struct ctl_inflight *f, const char *key, const char *what, enum ctl_write res, const char *err,
 			   enum ctl_write_kind kind)
 {
-	struct ctl_held_event *posting = calloc(CTL_HELD_EVENTS_MAX, sizeof(*posting));
+	struct ctl_held_event *posting = kind == CTL_WRITE_KIND_STATUS ? calloc(CTL_HELD_EVENTS_MAX, sizeof(*posting)) : NULL;
 	char uid[128] = "";
 	size_t posts = 0;
 	struct session *s;
@@ -185,8 +210,7 @@ bool ctl_inflight_answered(struct ctl_inflight *f, const char *key, const char *
 		if (kind == CTL_WRITE_KIND_STATUS) {
 			s->status = res == CTL_WRITE_OK ? STATUS_OK : STATUS_FAILED;
 			s->tally.status_written = s->tally.status_written || res == CTL_WRITE_OK;
-			if (posting)
-				take_held(s, posting, &posts, uid, sizeof(uid));
+			settle_held(s, posting, &posts, uid, sizeof(uid));
 		}
 		s->outstanding--;
 		f->in_flight--;
@@ -203,9 +227,9 @@ bool ctl_inflight_answered(struct ctl_inflight *f, const char *key, const char *
 	return resume;
 }
 
-bool ctl_inflight_seal(struct ctl_inflight *f, const char *key, const char *uid, const struct ctl_held_event *events, size_t count)
+bool ctl_inflight_seal(struct ctl_inflight *f, const char *key, const char *uid, struct ctl_held *held)
 {
-	struct ctl_held_event *posting = count ? calloc(count, sizeof(*posting)) : NULL;
+	struct ctl_held_event *posting = held->event_count ? calloc(held->event_count, sizeof(*posting)) : NULL;
 	char held_uid[128];
 	size_t posts = 0;
 	struct session *s;
@@ -214,23 +238,42 @@ bool ctl_inflight_seal(struct ctl_inflight *f, const char *key, const char *uid,
 	pthread_mutex_lock(&f->lock);
 	s = strmap_get(&f->sessions, key, NULL);
 	if (s) {
-		if (count > CTL_HELD_EVENTS_MAX)
-			count = CTL_HELD_EVENTS_MAX;
 		if (s->status == STATUS_PENDING || s->status == STATUS_OK) {
-			memcpy(s->held, events, count * sizeof(*events));
-			s->held_count = count;
+			memcpy(s->held.events, held->events, held->event_count * sizeof(*held->events));
+			s->held.event_count = held->event_count;
+			memcpy(s->held.deletes, held->deletes, held->delete_count * sizeof(*held->deletes));
+			s->held.delete_count = held->delete_count;
+			held->delete_count = 0; /* the session's now */
 			text_copy(s->uid, sizeof(s->uid), uid);
 		}
-		if (posting)
-			take_held(s, posting, &posts, held_uid, sizeof(held_uid));
+		settle_held(s, posting, &posts, held_uid, sizeof(held_uid));
 		resume = s->outstanding == 0;
 		s->sealed = !resume;
 	}
 	pthread_mutex_unlock(&f->lock);
+	held->event_count = 0;
+	ctl_held_free(held); /* what no session took */
 	if (posting)
 		post_all(f, key, uid, posting, posts);
 	free(posting);
 	return resume;
+}
+
+size_t ctl_inflight_take_deletes(struct ctl_inflight *f, const char *key, struct ctl_held_delete *out, size_t max)
+{
+	struct session *s;
+	size_t n = 0;
+
+	pthread_mutex_lock(&f->lock);
+	s = strmap_get(&f->sessions, key, NULL);
+	if (s) {
+		for (n = 0; n < s->ready_count && n < max; n++)
+			out[n] = s->ready[n];
+		memmove(s->ready, s->ready + n, (s->ready_count - n) * sizeof(*s->ready));
+		s->ready_count -= n;
+	}
+	pthread_mutex_unlock(&f->lock);
+	return n;
 }
 
 void ctl_inflight_finish(struct ctl_inflight *f, const char *key, struct ctl_write_tally *out)

@@ -20,6 +20,25 @@ struct ctl_held_event {
 	char note[CTL_HELD_NOTE_MAX];
 };
 
+#define CTL_HELD_DELETES_MAX 16 /* children of one run deleted only once its status write is answered */
+
+/* A child a run deletes only after its status is written (a timed-out pod, stopped once its failure is recorded). */
+struct ctl_held_delete {
+	char kind[16];
+	char *object; /* the child as JSON text; owned */
+};
+
+/* What a run holds back while its status write is in flight. */
+struct ctl_held {
+	struct ctl_held_event events[CTL_HELD_EVENTS_MAX];
+	size_t event_count;
+	struct ctl_held_delete deletes[CTL_HELD_DELETES_MAX];
+	size_t delete_count;
+};
+
+/* Frees the deletes of held (the events need nothing). */
+void ctl_held_free(struct ctl_held *held);
+
 /* Posts a held Event of the build key (namespace/name) whose uid is given. */
 typedef void (*ctl_post_event_fn)(void *ctx, const char *key, const char *uid, const struct ctl_held_event *ev);
 
@@ -52,11 +71,16 @@ bool ctl_inflight_answered(struct ctl_inflight *f, const char *key, const char *
 			   enum ctl_write_kind kind);
 
 /*
- * Ends a run of key that sent writes, handing over the Events it made (posted once its status write succeeds;
- * dropped when it fails). Returns true when every write is answered already: the caller hands the key to a
- * worker again; otherwise the last answer does.
+ * Ends a run of key that sent writes, taking over what it held (its Events are posted once its status write
+ * succeeds, its deletes handed to the next run then; both are dropped when the write fails; held is emptied).
+ * Returns true when every write is answered already: the caller hands the key to a worker again; otherwise the
+ * last answer does.
  */
-bool ctl_inflight_seal(struct ctl_inflight *f, const char *key, const char *uid, const struct ctl_held_event *events, size_t count);
+bool ctl_inflight_seal(struct ctl_inflight *f, const char *key, const char *uid, struct ctl_held *held);
+
+/* Moves the deletes whose status write succeeded into out (at most max; the caller's to free with their objects).
+ * Returns how many. */
+size_t ctl_inflight_take_deletes(struct ctl_inflight *f, const char *key, struct ctl_held_delete *out, size_t max);
 
 /* Ends key's session after a run that sent nothing: its answers are forgotten and its tally added to *out. */
 void ctl_inflight_finish(struct ctl_inflight *f, const char *key, struct ctl_write_tally *out);

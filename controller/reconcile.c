@@ -105,7 +105,8 @@ static void run_steps(struct run *r)
 	run_summarise(r, &s, !r->out->retry);
 	r->out->phase = s.phase;
 	run_write_status(r, &s);
-	if (!r->out->writes_pending && (r->out->status_written || (r->old_status && !r->out->retry)))
+	/* after the status that records why (with it in flight, the writer holds them until it is written) */
+	if (r->out->status_written || r->out->status_pending || (r->old_status && !r->out->retry && !r->out->writes_pending))
 		for (size_t i = 0; i < r->delete_after_count; i++)
 			run_delete_child(r, "Pod", r->delete_after_status[i]);
 }

@@ -75,6 +75,7 @@ struct ctl_outcome {
 	bool status_written;
 	bool results_held;   /* a platform's success read from its pod waits to be written (status_batch_s) */
 	bool writes_pending; /* a write answered CTL_WRITE_PENDING: the key runs again once the answers are in */
+	bool status_pending; /* the status write is one of them */
 	unsigned creates;
 	unsigned deletes;
 	enum ctl_phase phase;     /* the build's phase afterwards */

@@ -105,10 +105,31 @@ static void run_reconcile(struct ctl_controller *c, const cJSON *build, const st
 }
 
 /* Ends a run of key that sent writes: the key stays processing; it runs again once they are answered. */
-static void let_go(struct ctl_controller *c, const char *key, const struct ctl_write_run *run, const cJSON *build)
+static void let_go(struct ctl_controller *c, const char *key, struct ctl_write_run *run, const cJSON *build)
 {
-	if (ctl_inflight_seal(c->inflight, key, json_str_at(build, "metadata", "uid"), run->held, run->held_count))
+	if (ctl_inflight_seal(c->inflight, key, json_str_at(build, "metadata", "uid"), &run->held))
 		ctl_queue_resume(c->queue, key);
+}
+
+/* Sends the deletes an earlier run of key held until its status write succeeded (a timed-out pod, once its failure
+ * is recorded). A delete that cannot be sent is logged; the pod's own timeout or the next round deletes it. */
+static void send_held_deletes(struct ctl_controller *c, const char *key, const struct ctl_writer *writer)
+{
+	struct ctl_held_delete deletes[CTL_HELD_DELETES_MAX];
+	size_t n = ctl_inflight_take_deletes(c->inflight, key, deletes, CTL_HELD_DELETES_MAX);
+	char err[CTL_ERRBUF_SIZE];
+
+	for (size_t i = 0; i < n; i++) {
+		cJSON *child = cJSON_Parse(deletes[i].object);
+		enum ctl_write res = child ? writer->remove(writer->ctx, deletes[i].kind, child, err, sizeof(err)) : CTL_WRITE_FAILED;
+		if (res != CTL_WRITE_OK && res != CTL_WRITE_PENDING && res != CTL_WRITE_GONE) {
+			const struct ctl_log_field fields[] = {
+				{"key", key}, {"kind", deletes[i].kind}, {"error", child ? err : "out of memory"}};
+			ctl_log(c, CTL_LOG_WARN, "cannot delete a child after its status was written", fields, CTL_FIELDS(fields));
+		}
+		cJSON_Delete(child);
+		free(deletes[i].object);
+	}
 }
 
 /*
@@ -148,6 +169,7 @@ static bool reconcile_key(struct ctl_controller *c, const char *key)
 		run->c = c;
 		run->key = key;
 		ctl_api_writer(run, &writer);
+		send_held_deletes(c, key, &writer);
 		run_reconcile(c, build, &writer, pod_objs, pod_count, job_objs, job_count, &out);
 	}
 	if (run && run->sent > 0) {

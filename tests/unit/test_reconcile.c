@@ -625,6 +625,14 @@ static void test_timeout_and_new_generation(void **state)
 	assert_int_equal(w.rec.status_writes, 1);
 	assert_non_null(strstr(platform_str(w.rec.status, "linux/arm64", "message"), "timed out after 600s"));
 	assert_int_equal(cJSON_GetArraySize(w.rec.deleted), 2);
+	/* the same with the status write in flight: the deletes are still asked for after it (the writer holds them
+	 * until it is written), though the run writes nothing else */
+	recorder_reset(&w.rec);
+	w.rec.status_answer = CTL_WRITE_PENDING;
+	run(&w);
+	assert_int_equal(w.rec.status_writes, 1);
+	assert_true(w.out.status_pending);
+	assert_int_equal(cJSON_GetArraySize(w.rec.deleted), 2);
 	world_free(&w);
 
 	/* generation 2: the running generation-1 pod is stopped, the finished one kept; new pods start */
