@@ -1,4 +1,5 @@
-/* Where the API server is and who we are, from kubeconfig files (merged, with every auth kind). */
+/* Where the API server is and who we are, from kubeconfig files (merged, with every auth kind); the release of a
+ * configuration. */
 #include "kube/config.h"
 
 #include <errno.h>
@@ -494,4 +495,40 @@ enum kube_err kube_config_from_kubeconfig(const char *paths, const char *context
 	if (err)
 		kube_config_free(out);
 	return err;
+}
+
+static void free_secret(char *s, size_t len)
+{
+	if (s) {
+		OPENSSL_cleanse(s, len ? len : strlen(s));
+		free(s);
+	}
+}
+
+void kube_config_free(struct kube_config *c)
+{
+	if (!c)
+		return;
+	free(c->server);
+	free(c->ca_pem);
+	free(c->tls_server_name);
+	free(c->proxy_url);
+	free_secret(c->token, 0);
+	free(c->token_file);
+	free(c->cert_pem);
+	free_secret(c->key_pem, c->key_len);
+	free(c->username);
+	free_secret(c->password, 0);
+	free(c->exec.api_version);
+	free(c->exec.command);
+	free(c->exec.install_hint);
+	for (size_t i = 0; i < c->exec.argc; i++)
+		free(c->exec.args[i]);
+	for (size_t i = 0; i < c->exec.envc; i++) {
+		free(c->exec.env_names[i]);
+		free(c->exec.env_values[i]);
+	}
+	free(c->namespace);
+	free(c->source);
+	memset(c, 0, sizeof(*c));
 }

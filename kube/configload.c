@@ -1,6 +1,5 @@
-/* Where the configuration comes from (a kubeconfig named or found, or the pod's service account) and its release. */
+/* Where the configuration comes from: a kubeconfig named or found, or the pod's service account. */
 #include <errno.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,40 +75,4 @@ enum kube_err kube_config_load(const char *explicit_path, const char *context, s
 	memset(out, 0, sizeof(*out));
 	return kube_fail(errbuf, errlen, KUBE_E_CONFIG,
 			 "no cluster configuration: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run in a cluster");
-}
-
-static void free_secret(char *s, size_t len)
-{
-	if (s) {
-		OPENSSL_cleanse(s, len ? len : strlen(s));
-		free(s);
-	}
-}
-
-void kube_config_free(struct kube_config *c)
-{
-	if (!c)
-		return;
-	free(c->server);
-	free(c->ca_pem);
-	free(c->tls_server_name);
-	free(c->proxy_url);
-	free_secret(c->token, 0);
-	free(c->token_file);
-	free(c->cert_pem);
-	free_secret(c->key_pem, c->key_len);
-	free(c->username);
-	free_secret(c->password, 0);
-	free(c->exec.api_version);
-	free(c->exec.command);
-	free(c->exec.install_hint);
-	for (size_t i = 0; i < c->exec.argc; i++)
-		free(c->exec.args[i]);
-	for (size_t i = 0; i < c->exec.envc; i++) {
-		free(c->exec.env_names[i]);
-		free(c->exec.env_values[i]);
-	}
-	free(c->namespace);
-	free(c->source);
-	memset(c, 0, sizeof(*c));
 }
