@@ -170,15 +170,19 @@ chaos: $(BIN) $(TSAN_BIN) tools
 	@MAC_CHAOS_BUILDS=200 MAC_CHAOS_KILLS=60 MAC_CHAOS_DEADLINE=1800 MAC_CHAOS_REPORT=build/results/chaos-report.md \
 		tests/integration/run.sh tests/integration/test_chaos.sh
 
+# the compiles of each step run on every core (the steps, and the tests in them, still one after another)
+JOBS ?= $(shell nproc)
+
 test: deps
 	@rm -rf build/results
-	$(MAKE) --no-print-directory WERROR=-Werror all
-	$(MAKE) --no-print-directory WERROR=-Werror unit
-	$(MAKE) --no-print-directory WERROR=-Werror check
+	$(MAKE) --no-print-directory -j$(JOBS) WERROR=-Werror all
+	$(MAKE) --no-print-directory -j$(JOBS) WERROR=-Werror unit
+	$(MAKE) --no-print-directory -j$(JOBS) WERROR=-Werror check
 	$(MAKE) --no-print-directory WERROR=-Werror lint
-	$(MAKE) --no-print-directory WERROR=-Werror $(FUZZ_BINS)
+	$(MAKE) --no-print-directory -j$(JOBS) WERROR=-Werror $(FUZZ_BINS)
 	@tests/fuzz/run.sh runs $(FUZZ_TEST_RUNS) $(FUZZ_BINS)
 	$(MAKE) --no-print-directory cli-test
+	$(MAKE) --no-print-directory -j$(JOBS) WERROR=-Werror $(BIN) $(ASAN_BIN) $(TSAN_BIN) $(KUBE_PROBE)
 	$(MAKE) --no-print-directory integration
 	@tests/summary.sh
 
