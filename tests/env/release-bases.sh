@@ -56,10 +56,13 @@ make_base() {
 	return $rc
 }
 
-# prepare ARCH...: makes the cached archives of both bases for every ARCH that are missing
+# prepare ARCH...: makes the cached archives of both bases for every ARCH that are missing; one prepare at a time
+# (a second waits for the first, then finds what it made)
 prepare() {
 	local kind arch archive
 	mkdir -p "$cache"
+	exec 9>"$cache/prepare.lock"
+	flock 9
 	for kind in build runtime; do
 		for arch in "$@"; do
 			archive=$cache/$kind-$arch.tar
