@@ -88,7 +88,7 @@ static bool parse_seconds(const char *flag, const char *value, bool zero_ok, dou
 
 struct signal_wait {
 	sigset_t set;
-	atomic_int *stop;
+	atomic_int stop; /* set by the signal thread */
 };
 
 static void *wait_for_signal(void *arg)
@@ -97,7 +97,7 @@ static void *wait_for_signal(void *arg)
 	int sig = 0;
 
 	if (sigwait(&sw->set, &sig) == 0)
-		atomic_store(sw->stop, 1);
+		atomic_store(&sw->stop, 1);
 	return NULL;
 }
 
@@ -431,14 +431,12 @@ static int run_until_signalled(struct run_flags *f, struct kube_client *client, 
 {
 	struct ctl_controller *ctl;
 	pthread_t signal_thread;
-	atomic_int stop = 0;
 	char err[CTL_ERRBUF_SIZE];
 	enum ctl_err result;
 
 	f->opts.release_memory = release_memory;
 	lws_set_log_level(0, NULL); /* the HTTP server's failures are reported through errbuf, not libwebsockets' own log */
 	ctl = ctl_controller_new(client, &f->opts);
-	sw->stop = &stop;
 	if (!ctl || pthread_create(&signal_thread, NULL, wait_for_signal, sw) != 0) {
 		cli_error("run", "cannot start: out of memory or threads");
 		ctl_controller_free(ctl);
@@ -447,7 +445,7 @@ static int run_until_signalled(struct run_flags *f, struct kube_client *client, 
 	pthread_detach(signal_thread);
 	log_sink_write(&f->lg, CTL_LOG_INFO, "starting",
 		       (const struct ctl_log_field[]){{"kubeconfig", cfg->source}, {"version", MAC_VERSION}}, 2);
-	result = ctl_controller_run(ctl, &stop, err, sizeof(err));
+	result = ctl_controller_run(ctl, &sw->stop, err, sizeof(err));
 	ctl_controller_free(ctl);
 	if (result != CTL_OK) {
 		cli_error("run", "%s", err);
@@ -483,6 +481,7 @@ int cmd_run(int argc, char **argv)
 #endif
 	/* also before any thread starts, which inherits the mask: the signals go to one thread only (see
 	 * run_until_signalled()); a thread that left them open would die of the first SIGTERM */
+	atomic_init(&sw.stop, 0);
 	sigemptyset(&sw.set);
 	sigaddset(&sw.set, SIGTERM);
 	sigaddset(&sw.set, SIGINT);
