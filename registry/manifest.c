@@ -123,15 +123,58 @@ static enum reg_err read_entries(const cJSON *manifests, struct reg_manifest *ou
 	return REG_OK;
 }
 
+/* Reads an image manifest's config and layers (root's) into out's blobs, the config first. */
+static enum reg_err read_image(const cJSON *root, struct reg_manifest *out, char *errbuf, size_t errlen)
+{
+	const cJSON *config = cJSON_GetObjectItemCaseSensitive(root, "config"), *layers = cJSON_GetObjectItemCaseSensitive(root, "layers");
+	const cJSON *layer;
+	enum reg_err err;
+	size_t i = 0;
+
+	out->kind = REG_KIND_IMAGE;
+	if (!cJSON_IsObject(config) || !cJSON_IsArray(layers))
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "image manifest needs a config object and a layers array");
+	if ((size_t)cJSON_GetArraySize(layers) + 1 > REG_MANIFEST_BLOBS_MAX)
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "image manifest has more than %d layers", REG_MANIFEST_BLOBS_MAX - 1);
+	out->blobs = calloc((size_t)cJSON_GetArraySize(layers) + 1, sizeof(*out->blobs));
+	if (!out->blobs)
+		return reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory reading a manifest");
+	if ((err = read_descriptor(config, "config", 0, &out->blobs[0], errbuf, errlen)))
+		return err;
+	out->blob_count = 1;
+	cJSON_ArrayForEach(layer, layers) {
+		if ((err = read_descriptor(layer, "layer", i++, &out->blobs[out->blob_count], errbuf, errlen)))
+			return err;
+		out->blob_count++;
+	}
+	return REG_OK;
+}
+
+/* The manifest's media type into out: its own, else the Content-Type's, else what its shape says (an index has
+ * manifests, an image a config). Only index and image types are taken. */
+static enum reg_err read_media_type(const cJSON *root, const char *content_type, struct reg_manifest *out, char *errbuf, size_t errlen)
+{
+	const char *mt = json_str_at(root, "mediaType", NULL);
+	char header_mt[REG_MEDIA_TYPE_MAX];
+
+	bare_media_type(content_type, header_mt, sizeof(header_mt));
+	if (!mt || !mt[0])
+		mt = (is_index_type(header_mt) || is_image_type(header_mt))               ? header_mt
+		     : cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "manifests")) ? REG_MT_OCI_INDEX
+		     : cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "config"))   ? REG_MT_OCI_MANIFEST
+											  : "";
+	if (strlen(mt) >= sizeof(out->media_type) || (!is_index_type(mt) && !is_image_type(mt)))
+		return reg_fail(errbuf, errlen, REG_E_UNSUPPORTED, "unsupported manifest media type \"%.100s\"", mt);
+	snprintf(out->media_type, sizeof(out->media_type), "%s", mt);
+	return REG_OK;
+}
+
 enum reg_err reg_manifest_parse(const char *data, size_t len, const char *content_type, struct reg_manifest *out, char *errbuf,
 				size_t errlen)
 {
 	cJSON *root;
-	const cJSON *schema, *manifests, *config, *layers, *layer;
-	const char *mt;
-	char header_mt[REG_MEDIA_TYPE_MAX];
-	enum reg_err err = REG_OK;
-	size_t i;
+	const cJSON *schema, *manifests;
+	enum reg_err err;
 
 	memset(out, 0, sizeof(*out));
 	root = cJSON_ParseWithLength(data, len);
@@ -140,67 +183,19 @@ enum reg_err reg_manifest_parse(const char *data, size_t len, const char *conten
 		return reg_fail(errbuf, errlen, REG_E_INVALID, "manifest is not a JSON object");
 	}
 	schema = cJSON_GetObjectItemCaseSensitive(root, "schemaVersion");
-	if (cJSON_IsNumber(schema) && schema->valueint == 1) {
+	manifests = cJSON_GetObjectItemCaseSensitive(root, "manifests");
+	if (cJSON_IsNumber(schema) && schema->valueint == 1)
 		err = reg_fail(errbuf, errlen, REG_E_UNSUPPORTED,
 			       "Docker schema 1 manifests are not supported; push the image again as OCI or schema 2");
-		goto out;
-	}
-	if (!cJSON_IsNumber(schema) || schema->valueint != 2) {
+	else if (!cJSON_IsNumber(schema) || schema->valueint != 2)
 		err = reg_fail(errbuf, errlen, REG_E_INVALID, "manifest has no schemaVersion 2");
-		goto out;
-	}
-	manifests = cJSON_GetObjectItemCaseSensitive(root, "manifests");
-	config = cJSON_GetObjectItemCaseSensitive(root, "config");
-	layers = cJSON_GetObjectItemCaseSensitive(root, "layers");
-	mt = json_str_at(root, "mediaType", NULL);
-	bare_media_type(content_type, header_mt, sizeof(header_mt));
-	if (!mt || !mt[0])
-		mt = (is_index_type(header_mt) || is_image_type(header_mt)) ? header_mt
-		     : cJSON_IsArray(manifests)                             ? REG_MT_OCI_INDEX
-		     : cJSON_IsObject(config)                               ? REG_MT_OCI_MANIFEST
-									    : "";
-	if (strlen(mt) >= sizeof(out->media_type) || (!is_index_type(mt) && !is_image_type(mt))) {
-		err = reg_fail(errbuf, errlen, REG_E_UNSUPPORTED, "unsupported manifest media type \"%.100s\"", mt);
-		goto out;
-	}
-	snprintf(out->media_type, sizeof(out->media_type), "%s", mt);
-
-	if (is_index_type(mt)) {
+	else if ((err = read_media_type(root, content_type, out, errbuf, errlen)) == REG_OK && is_index_type(out->media_type)) {
 		out->kind = REG_KIND_INDEX;
-		if (!cJSON_IsArray(manifests)) {
-			err = reg_fail(errbuf, errlen, REG_E_INVALID, "index has no manifests array");
-			goto out;
-		}
-		err = read_entries(manifests, out, errbuf, errlen);
-		goto out;
+		err = cJSON_IsArray(manifests) ? read_entries(manifests, out, errbuf, errlen)
+					       : reg_fail(errbuf, errlen, REG_E_INVALID, "index has no manifests array");
+	} else if (err == REG_OK) {
+		err = read_image(root, out, errbuf, errlen);
 	}
-
-	out->kind = REG_KIND_IMAGE;
-	if (!cJSON_IsObject(config) || !cJSON_IsArray(layers)) {
-		err = reg_fail(errbuf, errlen, REG_E_INVALID, "image manifest needs a config object and a layers array");
-		goto out;
-	}
-	if ((size_t)cJSON_GetArraySize(layers) + 1 > REG_MANIFEST_BLOBS_MAX) {
-		err = reg_fail(errbuf, errlen, REG_E_INVALID, "image manifest has more than %d layers", REG_MANIFEST_BLOBS_MAX - 1);
-		goto out;
-	}
-	out->blobs = calloc((size_t)cJSON_GetArraySize(layers) + 1, sizeof(*out->blobs));
-	if (!out->blobs) {
-		err = reg_fail(errbuf, errlen, REG_E_NOMEM, "out of memory reading a manifest");
-		goto out;
-	}
-	err = read_descriptor(config, "config", 0, &out->blobs[0], errbuf, errlen);
-	if (err)
-		goto out;
-	out->blob_count = 1;
-	i = 0;
-	cJSON_ArrayForEach(layer, layers) {
-		err = read_descriptor(layer, "layer", i++, &out->blobs[out->blob_count], errbuf, errlen);
-		if (err)
-			goto out;
-		out->blob_count++;
-	}
-out:
 	cJSON_Delete(root);
 	if (err)
 		reg_manifest_free(out);
