@@ -51,16 +51,61 @@ static bool read_value(const char **p, char *dst, size_t cap)
 	return true;
 }
 
+/* Where a parameter of the chosen challenge goes in out (realm, service, scope, error); NULL for one not kept. */
+static char *param_field(struct reg_challenge *out, const char *param, size_t len)
+{
+	if (len == 5 && strncasecmp(param, "realm", 5) == 0)
+		return out->realm;
+	if (len == 7 && strncasecmp(param, "service", 7) == 0)
+		return out->service;
+	if (len == 5 && strncasecmp(param, "scope", 5) == 0)
+		return out->scope;
+	if (len == 5 && strncasecmp(param, "error", 5) == 0)
+		return out->error;
+	return NULL;
+}
+
+/* Reads the auth-params (name=value, separated by commas) at *p up to the next scheme name or the end, keeping them
+ * in out when keep (the chosen challenge's), dropping them otherwise. */
+static enum reg_err read_params(const char **p, bool keep, struct reg_challenge *out, char *errbuf, size_t errlen)
+{
+	char dropped[REG_CHALLENGE_PARAM_MAX];
+
+	for (;;) {
+		const char *param, *save;
+		size_t param_len;
+		char *dst;
+
+		*p = skip_ws(*p);
+		while (**p == ',')
+			*p = skip_ws(*p + 1);
+		save = param = *p;
+		while (is_tchar(**p))
+			(*p)++;
+		param_len = (size_t)(*p - param);
+		*p = skip_ws(*p);
+		if (param_len == 0 || **p != '=') {
+			*p = save; /* a new challenge (or the end) starts here */
+			return REG_OK;
+		}
+		*p = skip_ws(*p + 1);
+		dst = keep ? param_field(out, param, param_len) : NULL;
+		if (!read_value(p, dst ? dst : dropped, REG_CHALLENGE_PARAM_MAX))
+			return reg_fail(errbuf, errlen, REG_E_INVALID,
+					"malformed or oversized value of \"%.*s\" in WWW-Authenticate header",
+					(int)(param_len > 64 ? 64 : param_len), param);
+	}
+}
+
 enum reg_err reg_challenge_parse(const char *header, struct reg_challenge *out, char *errbuf, size_t errlen)
 {
 	const char *p = header;
-	char value[REG_CHALLENGE_PARAM_MAX] = "";
 	bool chosen = false;
+	enum reg_err err;
 
 	memset(out, 0, sizeof(*out));
 	if (strnlen(header, REG_CHALLENGE_MAX + 1) > REG_CHALLENGE_MAX)
 		return reg_fail(errbuf, errlen, REG_E_INVALID, "WWW-Authenticate header is longer than %d bytes", REG_CHALLENGE_MAX);
-
 	while (*(p = skip_ws(p))) {
 		const char *name = p;
 		size_t name_len;
@@ -76,48 +121,12 @@ enum reg_err reg_challenge_parse(const char *header, struct reg_challenge *out, 
 			scheme = REG_AUTH_BASIC;
 		else if (name_len == 6 && strncasecmp(name, "bearer", 6) == 0)
 			scheme = REG_AUTH_BEARER;
-		if (scheme != REG_AUTH_NONE && !chosen) {
+		if (scheme != REG_AUTH_NONE && !chosen)
 			out->scheme = scheme;
-			chosen = true;
-		} else {
-			scheme = REG_AUTH_NONE; /* parameters of a skipped challenge are read and dropped */
-		}
-
-		/* auth-params: name=value separated by commas, until the next scheme name */
-		for (;;) {
-			const char *param, *save;
-			size_t param_len;
-			char *dst = NULL;
-
-			p = skip_ws(p);
-			while (*p == ',')
-				p = skip_ws(p + 1);
-			save = p;
-			param = p;
-			while (is_tchar(*p))
-				p++;
-			param_len = (size_t)(p - param);
-			p = skip_ws(p);
-			if (param_len == 0 || *p != '=') {
-				p = save; /* a new challenge (or the end) starts here */
-				break;
-			}
-			p = skip_ws(p + 1);
-			if (scheme != REG_AUTH_NONE) {
-				if (param_len == 5 && strncasecmp(param, "realm", 5) == 0)
-					dst = out->realm;
-				else if (param_len == 7 && strncasecmp(param, "service", 7) == 0)
-					dst = out->service;
-				else if (param_len == 5 && strncasecmp(param, "scope", 5) == 0)
-					dst = out->scope;
-				else if (param_len == 5 && strncasecmp(param, "error", 5) == 0)
-					dst = out->error;
-			}
-			if (!read_value(&p, dst ? dst : value, REG_CHALLENGE_PARAM_MAX))
-				return reg_fail(errbuf, errlen, REG_E_INVALID,
-						"malformed or oversized value of \"%.*s\" in WWW-Authenticate header",
-						(int)(param_len > 64 ? 64 : param_len), param);
-		}
+		/* the parameters of a challenge not chosen are read and dropped */
+		if ((err = read_params(&p, scheme != REG_AUTH_NONE && !chosen, out, errbuf, errlen)))
+			return err;
+		chosen = chosen || scheme != REG_AUTH_NONE;
 	}
 	if (!chosen)
 		return reg_fail(errbuf, errlen, REG_E_INVALID, "WWW-Authenticate offers neither Basic nor Bearer authentication");
