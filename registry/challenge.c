@@ -69,7 +69,7 @@ static char *param_field(struct reg_challenge *out, const char *param, size_t le
  * in out when keep (the chosen challenge's), dropping them otherwise. */
 static enum reg_err read_params(const char **p, bool keep, struct reg_challenge *out, char *errbuf, size_t errlen)
 {
-	char dropped[REG_CHALLENGE_PARAM_MAX];
+	char dropped[REG_CHALLENGE_PARAM_MAX] = "";
 
 	for (;;) {
 		const char *param, *save;

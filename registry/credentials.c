@@ -90,6 +90,34 @@ static enum reg_err use_helper(const char *name, const char *field, struct reg_c
 	return REG_OK;
 }
 
+/* The credentials of auths entry (for host) into out: REG_OK when it holds some, REG_E_NOT_FOUND when it holds none
+ * (the next source is asked), another error for a malformed one. */
+static enum reg_err read_auths_entry(const cJSON *entry, const char *host, struct reg_credentials *out, char *errbuf, size_t errlen)
+{
+	const char *auth = json_str_at(entry, "auth", NULL), *user = json_str_at(entry, "username", NULL);
+	const char *pass = json_str_at(entry, "password", NULL), *token = json_str_at(entry, "identitytoken", NULL);
+
+	if (!cJSON_IsObject(entry))
+		return reg_fail(errbuf, errlen, REG_E_INVALID, "docker config: the auths entry for %s is not an object", host);
+	if (auth && auth[0]) {
+		if (!decode_auth(auth, out)) {
+			reg_credentials_clear(out);
+			return reg_fail(errbuf, errlen, REG_E_INVALID,
+					"docker config: the \"auth\" value for %s is not base64 of user:password", host);
+		}
+	} else if (user && pass) {
+		if (!reg_credentials_copy_field(out->username, user) || !reg_credentials_copy_field(out->password, pass)) {
+			reg_credentials_clear(out);
+			return reg_fail(errbuf, errlen, REG_E_TOO_LONG, "docker config: the username or password for %s is too long", host);
+		}
+	}
+	if (token && token[0] && !reg_credentials_copy_field(out->identity_token, token)) {
+		reg_credentials_clear(out);
+		return reg_fail(errbuf, errlen, REG_E_TOO_LONG, "docker config: the identitytoken for %s is too long", host);
+	}
+	return out->username[0] || out->identity_token[0] ? REG_OK : REG_E_NOT_FOUND;
+}
+
 enum reg_err reg_credentials_parse(const char *json, size_t len, const char *host, struct reg_credentials *out, char *errbuf, size_t errlen)
 {
 	cJSON *root;
@@ -122,42 +150,11 @@ enum reg_err reg_credentials_parse(const char *json, size_t len, const char *hos
 		goto out;
 	}
 	cJSON_ArrayForEach(entry, auths) {
-		const char *auth, *user, *pass, *token;
-
 		if (!entry->string || !host_matches(entry->string, host))
 			continue;
-		if (!cJSON_IsObject(entry)) {
-			err = reg_fail(errbuf, errlen, REG_E_INVALID, "docker config: the auths entry for %s is not an object", host);
+		err = read_auths_entry(entry, host, out, errbuf, errlen);
+		if (err != REG_E_NOT_FOUND)
 			goto out;
-		}
-		auth = json_str_at(entry, "auth", NULL);
-		user = json_str_at(entry, "username", NULL);
-		pass = json_str_at(entry, "password", NULL);
-		token = json_str_at(entry, "identitytoken", NULL);
-		if (auth && auth[0]) {
-			if (!decode_auth(auth, out)) {
-				reg_credentials_clear(out);
-				err = reg_fail(errbuf, errlen, REG_E_INVALID,
-					       "docker config: the \"auth\" value for %s is not base64 of user:password", host);
-				goto out;
-			}
-		} else if (user && pass) {
-			if (!reg_credentials_copy_field(out->username, user) || !reg_credentials_copy_field(out->password, pass)) {
-				reg_credentials_clear(out);
-				err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "docker config: the username or password for %s is too long",
-					       host);
-				goto out;
-			}
-		}
-		if (token && token[0] && !reg_credentials_copy_field(out->identity_token, token)) {
-			reg_credentials_clear(out);
-			err = reg_fail(errbuf, errlen, REG_E_TOO_LONG, "docker config: the identitytoken for %s is too long", host);
-			goto out;
-		}
-		if (out->username[0] || out->identity_token[0]) {
-			err = REG_OK;
-			goto out;
-		}
 	}
 
 	store = json_str_at(root, "credsStore", NULL);
