@@ -117,14 +117,15 @@ static void send_held_deletes(struct ctl_controller *c, const char *key, const s
 {
 	struct ctl_held_delete deletes[CTL_HELD_DELETES_MAX];
 	size_t n = ctl_inflight_take_deletes(c->inflight, key, deletes, CTL_HELD_DELETES_MAX);
-	char err[CTL_ERRBUF_SIZE];
+	char err[CTL_ERRBUF_SIZE], ns[CTL_KEY_MAX], name[CTL_KEY_MAX];
 
+	ctl_key_split(key, ns, sizeof(ns), name, sizeof(name));
 	for (size_t i = 0; i < n; i++) {
 		cJSON *child = cJSON_Parse(deletes[i].object);
 		enum ctl_write res = child ? writer->remove(writer->ctx, deletes[i].kind, child, err, sizeof(err)) : CTL_WRITE_FAILED;
 		if (res != CTL_WRITE_OK && res != CTL_WRITE_PENDING && res != CTL_WRITE_GONE) {
 			const struct ctl_log_field fields[] = {
-				{"key", key}, {"kind", deletes[i].kind}, {"error", child ? err : "out of memory"}};
+				{"namespace", ns}, {"build", name}, {"kind", deletes[i].kind}, {"error", child ? err : "out of memory"}};
 			ctl_log(c, CTL_LOG_WARN, "cannot delete a child after its status was written", fields, CTL_FIELDS(fields));
 		}
 		cJSON_Delete(child);
