@@ -39,17 +39,34 @@ install() {
 	ln -sf "$out/$name" "$bin/$name"
 }
 
-# noqps SRC OUT: lifts client-go's client-side limit (5 QPS, burst 10) in sample-controller's main.go, as
+# noqps_workers SRC OUT: lifts client-go's client-side limit (5 QPS, burst 10) in sample-controller's main.go, as
 # multiarch-controller has none, so both meet only the API server's flow control (shipped as is, it could not keep up
-# with its own 30 s resync of 1,000 Foos, each of which writes every Foo's status); keeps its CRD beside the binary
-noqps() {
+# with its own 30 s resync of 1,000 Foos, each of which writes every Foo's status); its two workers (fixed in main.go)
+# become $SAMPLE_CONTROLLER_WORKERS when set, so the benchmark can sweep them as it sweeps ours; keeps its CRD beside
+# the binary
+noqps_workers() {
 	grep -q '^	kubeClient, err := kubernetes.NewForConfig(cfg)$' main.go
 	sed -i 's/^	kubeClient, err := kubernetes.NewForConfig(cfg)$/	cfg.QPS = -1\n&/' main.go
+	grep -q 'controller.Run(ctx, 2)' main.go
+	sed -i 's/controller.Run(ctx, 2)/controller.Run(ctx, benchWorkers())/' main.go
+	cat >>main.go <<'GO'
+
+// benchWorkers is the benchmark's worker count: $SAMPLE_CONTROLLER_WORKERS, else the sample's own 2.
+func benchWorkers() int {
+	if n, err := strconv.Atoi(os.Getenv("SAMPLE_CONTROLLER_WORKERS")); err == nil && n > 0 {
+		return n
+	}
+	return 2
+}
+GO
+	for pkg in os strconv; do
+		grep -q "^	\"$pkg\"$" main.go || sed -i "s/^import (/import (\n\t\"$pkg\"/" main.go
+	done
 	cp "$1/artifacts/examples/crd-status-subresource.yaml" "$2/crd.yaml"
 }
 
 install crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION"
 install regctl github.com/regclient/regclient/cmd/regctl "$REGCTL_VERSION"
-install sample-controller k8s.io/sample-controller "$SAMPLE_CONTROLLER_VERSION" noqps
-ln -sf "$dir/sample-controller-$SAMPLE_CONTROLLER_VERSION-noqps/crd.yaml" "$bin/sample-controller-crd.yaml"
+install sample-controller k8s.io/sample-controller "$SAMPLE_CONTROLLER_VERSION" noqps_workers
+ln -sf "$dir/sample-controller-$SAMPLE_CONTROLLER_VERSION-noqps_workers/crd.yaml" "$bin/sample-controller-crd.yaml"
 echo "$bin"

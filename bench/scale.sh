@@ -3,12 +3,16 @@
 # BENCH_NODES kwok nodes (half amd64, half arm64), the controller started and synced, then SIZE objects created at
 # once (MultiArchBuilds, half single-platform and half two-platform; or Foos), run until every one is done, then left
 # idle across two resyncs. Build and index pods are ended by a kwok stage (bench/scale-stages.yaml): no image is built.
+# Each controller runs as its ServiceAccount (ours under deploy/rbac.yaml, sample-controller under
+# bench/sample-controller-rbac.yaml), so that the API server's priority and fairness treats both as workloads.
 #
 # Usage: bench/scale.sh   BENCH_SCALE_SIZES (default "1000 10000"), BENCH_NODES (default 1000),
 #                         BENCH_SCALE_DEADLINE seconds per run (default 2400), BENCH_CONTROLLERS (default both),
 #                         BENCH_CREATE_RATE objects per second (default: all at once; a steady rate measures what the
 #                         controller adds to each object's latency when it is not queueing a burst),
-#                         BENCH_WORKERS our --workers (default 2, sample-controller's fixed number), BENCH_RUN a run label
+#                         BENCH_WORKERS both controllers' workers (default 2, sample-controller's own number),
+#                         BENCH_IDLE_S how long to stay idle after (default two resyncs and 5 s; 0: not measured),
+#                         BENCH_RUN a run label
 # Output: build/bench/scale-IMPL-SIZE[-rateR].json (one per run), build/bench/scale.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +51,19 @@ cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/p
 # metric NAME: the value of an unlabelled sample of our controller's /metrics
 metric() { curl -sS "http://127.0.0.1:$metrics_port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 now_rfc3339() { date -u +%Y-%m-%dT%H:%M:%S.%6NZ; }
+IDLE_S=${BENCH_IDLE_S:-$((RESYNC_S * 2 + 5))}
+
+# sa_kubeconfig NAMESPACE ACCOUNT FILE: a kubeconfig that authenticates as the ServiceAccount, with a token it asks for
+sa_kubeconfig() {
+	cat >"$3" <<EOF
+apiVersion: v1
+kind: Config
+clusters: [{name: local, cluster: {server: "$MAC_APISERVER", certificate-authority: "$MAC_CLUSTER_CA"}}]
+users: [{name: sa, user: {token: "$(kubectl create token "$2" -n "$1" --duration=4h)"}}]
+contexts: [{name: sa, context: {cluster: local, user: sa}}]
+current-context: sa
+EOF
+}
 
 # write_objects IMPL N DIR: the N objects as YAML files of 500 each
 write_objects() {
@@ -78,8 +95,7 @@ done_count() {
 }
 
 run() {
-	local impl=$1 n=$2 report log=$work/$1-$2.log workers=2
-	[ "$impl" != multiarch-controller ] || workers=${BENCH_WORKERS:-2}
+	local impl=$1 n=$2 report log=$work/$1-$2.log workers=${BENCH_WORKERS:-2} sa_config=$work/$1.kubeconfig
 	report=$out/scale-$1-$2${BENCH_CREATE_RATE:+-rate$BENCH_CREATE_RATE}-w$workers${BENCH_RUN:+-$BENCH_RUN}.json
 	echo "bench: $impl with $n objects on $NODES nodes: starting a fresh cluster" >&2
 	tests/env/cluster-down.sh >/dev/null 2>&1 || true
@@ -90,15 +106,19 @@ run() {
 	if [ "$impl" = multiarch-controller ]; then
 		kubectl apply -f crds/multiarch.dev_multiarchbuilds.yaml >/dev/null
 		kubectl wait --for condition=established crd/multiarchbuilds.multiarch.dev --timeout=60s >/dev/null
+		kubectl apply -f deploy/namespace.yaml -f deploy/serviceaccount.yaml -f deploy/rbac.yaml >/dev/null
+		sa_kubeconfig multiarch-system multiarch-controller "$sa_config"
 		metrics_port=$(free_port)
-		bin/multiarch-controller run --kubeconfig "$KUBECONFIG" --config tests/env/policy-open.yaml --leader-elect false --resync-period "${RESYNC_S}s" \
+		bin/multiarch-controller run --kubeconfig "$sa_config" --config tests/env/policy-open.yaml --leader-elect false --resync-period "${RESYNC_S}s" \
 			--workers "$workers" --metrics-addr "127.0.0.1:$metrics_port" >"$log" 2>&1 &
 		ctl_pid=$!
 		synced() { grep -q "caches synced" "$log"; }
 	else
 		kubectl apply -f "$peers/sample-controller-crd.yaml" >/dev/null
 		kubectl wait --for condition=established crd/foos.samplecontroller.k8s.io --timeout=60s >/dev/null
-		"$peers/sample-controller" --kubeconfig "$KUBECONFIG" >"$log" 2>&1 &
+		kubectl apply -f bench/sample-controller-rbac.yaml >/dev/null
+		sa_kubeconfig sample-system sample-controller "$sa_config"
+		SAMPLE_CONTROLLER_WORKERS=$workers "$peers/sample-controller" --kubeconfig "$sa_config" >"$log" 2>&1 &
 		ctl_pid=$!
 		synced() { grep -q "Started workers" "$log"; }
 	fi
@@ -162,7 +182,7 @@ run() {
 	sleep 3
 	local idle_from idle_to rss_rest peak cpu cached events_dropped=null
 	idle_from=$(now_rfc3339)
-	sleep $((RESYNC_S * 2 + 5))
+	sleep "$IDLE_S"
 	idle_to=$(now_rfc3339)
 	rss_rest=$(rss_kb "$ctl_pid")
 	peak=$(hwm_kb "$ctl_pid")
@@ -181,10 +201,10 @@ run() {
 		--argjson rate "${BENCH_CREATE_RATE:-0}" --argjson workers "$workers" --arg run "${BENCH_RUN:-}" \
 		--argjson created_s "$created_in" --argjson rss_empty "$rss_empty" --argjson rss_rest "$rss_rest" --argjson peak "$peak" \
 		--argjson cpu "$cpu" --argjson cached "$cached" --argjson events_dropped "${events_dropped:-null}" \
-		--argjson events_done_s "$events_done_s" \
+		--argjson events_done_s "$events_done_s" --argjson idle_s "$IDLE_S" \
 		'{controller: $impl, workers: $workers, run: $run, objects: $n, nodes: $nodes, create_rate: $rate, done: $done, all_done_s: $done_s, created_s: $created_s,
 		  rss_synced_empty_kib: $rss_empty, rss_at_rest_kib: $rss_rest, rss_peak_kib: $peak, cpu_s: $cpu,
-		  cached_objects: $cached, events_dropped: $events_dropped, events_written_s: $events_done_s, kib_per_cached_object: ((($rss_rest - $rss_empty) / $cached) * 100 | round / 100),
+		  cached_objects: $cached, events_dropped: $events_dropped, events_written_s: $events_done_s, idle_s: $idle_s, kib_per_cached_object: ((($rss_rest - $rss_empty) / $cached) * 100 | round / 100),
 		  audit: .}' "$work/audit.json" >"$report"
 	cp "$log" "${report%.json}.log"
 	echo "bench: $impl, $n objects: $(jq -c '{done, all_done_s, rss_at_rest_kib, rss_peak_kib, cpu_s, kib_per_cached_object}' "$report")" >&2

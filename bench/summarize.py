@@ -102,11 +102,13 @@ def scale(paths):
     for r in runs:
         a = r["audit"]
         c = a["create_to_children"]
-        print("| %d | %s | %s | %d | %.0f | %.1f | %.1f | %.1f | %.2f | %.1f | %.2f | %d in %.0f s | %s / %s |" % (
+        idle = "%d in %.0f s" % (a["idle_writes"], a["idle_window_s"]) if r.get("idle_s", 1) > 0 else "not measured"
+        print("| %d | %s | %s | %d | %.0f | %.1f | %.1f | %.1f | %.2f | %.1f | %.2f | %s | %s / %s |" % (
             r["objects"], created(r), label(r), r["done"], r["all_done_s"], r["rss_synced_empty_kib"] / 1024,
             r["rss_at_rest_kib"] / 1024, r["rss_peak_kib"] / 1024, r["kib_per_cached_object"], r["cpu_s"],
-            a["writes_per_object"], a["idle_writes"], a["idle_window_s"], ms(c, "p50_ms"), ms(c, "p99_ms")))
+            a["writes_per_object"], idle, ms(c, "p50_ms"), ms(c, "p99_ms")))
     print()
+    sweep(runs)
     print("| objects | created | controller | writes by kind |")
     print("|---|---|---|---|")
     for r in runs:
@@ -132,6 +134,39 @@ def scale(paths):
             print("| %d | %s | %s / %s / %s | %s / %s / %s |" % (r["objects"], created(r), ms(j, "p50_ms"), ms(j, "p99_ms"), ms(j, "max_ms"),
                                                       ms(d, "p50_ms"), ms(d, "p99_ms"), ms(d, "max_ms")))
         print()
+
+
+def sweep(runs):
+    """All done, by size, controller and workers: the median of the runs and their spread, each controller at equal
+    workers beside the other, as a ratio, and each at its best."""
+    groups = {}
+    for r in runs:
+        if not r.get("create_rate") and r["done"] == r["objects"]:
+            groups.setdefault((r["objects"], r["controller"], r.get("workers", 2)), []).append(r["all_done_s"])
+    sizes = sorted({k[0] for k in groups})
+    if not sizes:
+        return
+
+    def cell(key):
+        v = sorted(groups.get(key, []))
+        return "-" if not v else "%.0f (%.0f to %.0f, %d runs)" % (quantile(v, 0.5), v[0], v[-1], len(v))
+
+    print("| objects | workers | multiarch-controller all done s: median (min to max) | sample-controller | ours / sample |")
+    print("|---|---|---|---|---|")
+    for n in sizes:
+        for w in sorted({k[2] for k in groups if k[0] == n}):
+            ours, sample = groups.get((n, "multiarch-controller", w)), groups.get((n, "sample-controller", w))
+            ratio = "%.2f" % (quantile(sorted(ours), 0.5) / quantile(sorted(sample), 0.5)) if ours and sample else "-"
+            print("| %d | %d | %s | %s | %s |" % (n, w, cell((n, "multiarch-controller", w)), cell((n, "sample-controller", w)), ratio))
+        best = {}
+        for c in ("multiarch-controller", "sample-controller"):
+            found = [(quantile(sorted(v), 0.5), k[2]) for k, v in groups.items() if k[0] == n and k[1] == c]
+            if found:
+                best[c] = min(found)
+        if len(best) == 2:
+            (o, ow), (sm, sw) = best["multiarch-controller"], best["sample-controller"]
+            print("| %d | best | %.0f s at %d workers | %.0f s at %d workers | %.2f |" % (n, o, ow, sm, sw, o / sm))
+    print()
 
 
 def capacity(path):

@@ -106,28 +106,53 @@ static int render(cJSON *build, const struct ctl_child_options *opts)
 	return CLI_EXIT_OK;
 }
 
+/* The build in file ("-": standard input), parsed from YAML or JSON; NULL, with a message, when it cannot be read or
+ * is no object with metadata.name. The caller's. */
+static cJSON *read_build(const char *file)
+{
+	struct dynbuf buf;
+	char err[512];
+	cJSON *build;
+
+	dynbuf_init(&buf, RENDER_INPUT_MAX);
+	if (file_read_all(strcmp(file, "-") == 0 ? "/dev/stdin" : file, &buf) != 0) {
+		cli_error("render", "cannot read %s (or it is over %zu bytes)", file, RENDER_INPUT_MAX);
+		dynbuf_free(&buf);
+		return NULL;
+	}
+	build = yaml_to_json(dynbuf_str(&buf), dynbuf_len(&buf), err, sizeof(err));
+	dynbuf_free(&buf);
+	if (!build || !cJSON_IsObject(build) ||
+	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(build, "metadata"), "name"))) {
+		cli_error("render", "%s: %s", file, build ? "not a MultiArchBuild with metadata.name" : err);
+		cJSON_Delete(build);
+		return NULL;
+	}
+	return build;
+}
+
+enum { OPT_NAMESPACE = 256, OPT_CONFIG, OPT_INDEX_IMAGE, OPT_INSECURE };
+
+static const struct option render_options[] = {
+	{"file", required_argument, NULL, 'f'},
+	{"namespace", required_argument, NULL, OPT_NAMESPACE},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"index-image", required_argument, NULL, OPT_INDEX_IMAGE},
+	{"insecure-registry", required_argument, NULL, OPT_INSECURE},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
 int cmd_render(int argc, char **argv)
 {
-	enum { OPT_NAMESPACE = 256, OPT_CONFIG, OPT_INDEX_IMAGE, OPT_INSECURE };
-	static const struct option longopts[] = {
-		{"file", required_argument, NULL, 'f'},
-		{"namespace", required_argument, NULL, OPT_NAMESPACE},
-		{"config", required_argument, NULL, OPT_CONFIG},
-		{"index-image", required_argument, NULL, OPT_INDEX_IMAGE},
-		{"insecure-registry", required_argument, NULL, OPT_INSECURE},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *file = NULL, *ns = "default";
 	struct childopts co = {0};
 	struct ctl_child_options opts;
-	struct dynbuf buf;
-	char err[512];
 	cJSON *build;
 	int c, rc;
 
 	optind = 1;
-	while ((c = cli_getopt("render", argc, argv, "hf:", longopts)) != -1) {
+	while ((c = cli_getopt("render", argc, argv, "hf:", render_options)) != -1) {
 		switch (c) {
 		case 'f':
 			file = optarg;
@@ -143,42 +168,31 @@ int cmd_render(int argc, char **argv)
 					    : c == OPT_INDEX_IMAGE ? "index-image"
 								   : "insecure-registry",
 					    optarg))
-				return CLI_EXIT_USAGE;
+				goto usage;
 			break;
 		case 'h':
 			fputs(render_help, stdout);
+			childopts_free(&co);
 			return CLI_EXIT_OK;
 		default:
-			return CLI_EXIT_USAGE;
+			goto usage;
 		}
 	}
 	if (!cli_no_positional("render", argc, argv))
-		return CLI_EXIT_USAGE;
-	if (!file) {
+		goto usage;
+	build = file ? read_build(file) : NULL;
+	if (!file)
 		cli_error("render", "-f FILE is required (see 'multiarch-controller render --help')");
-		return CLI_EXIT_USAGE;
-	}
-	dynbuf_init(&buf, RENDER_INPUT_MAX);
-	if (file_read_all(strcmp(file, "-") == 0 ? "/dev/stdin" : file, &buf) != 0) {
-		cli_error("render", "cannot read %s (or it is over %zu bytes)", file, RENDER_INPUT_MAX);
-		dynbuf_free(&buf);
-		return CLI_EXIT_USAGE;
-	}
-	build = yaml_to_json(dynbuf_str(&buf), dynbuf_len(&buf), err, sizeof(err));
-	dynbuf_free(&buf);
-	if (!build || !cJSON_IsObject(build) ||
-	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(build, "metadata"), "name"))) {
-		cli_error("render", "%s: %s", file, build ? "not a MultiArchBuild with metadata.name" : err);
+	if (!build || !childopts_apply(&co, "render", &opts)) {
 		cJSON_Delete(build);
-		return CLI_EXIT_USAGE;
-	}
-	if (!childopts_apply(&co, "render", &opts)) {
-		cJSON_Delete(build);
-		return CLI_EXIT_USAGE;
+		goto usage;
 	}
 	complete_metadata(build, ns);
 	rc = render(build, &opts);
 	cJSON_Delete(build);
 	childopts_free(&co);
 	return rc;
+usage:
+	childopts_free(&co);
+	return CLI_EXIT_USAGE;
 }

@@ -167,6 +167,34 @@ static enum ctl_err read_policy(const cJSON *policy, struct ctl_build_spec *out,
 	return CTL_OK;
 }
 
+/* Reads spec.platforms (borrowed) into out: at least one, at most CTL_PLATFORMS_MAX, each a platform, no two the
+ * same. CTL_E_INVALID with the reason in errbuf otherwise. */
+static enum ctl_err read_platforms(const cJSON *platforms, struct ctl_build_spec *out, char *errbuf, size_t errlen)
+{
+	char err[REG_ERRBUF_SIZE];
+	const cJSON *p;
+
+	if (!cJSON_IsArray(platforms) || cJSON_GetArraySize(platforms) == 0)
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.platforms lists no platform");
+	if (cJSON_GetArraySize(platforms) > CTL_PLATFORMS_MAX)
+		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.platforms lists more than %d platforms", CTL_PLATFORMS_MAX);
+	cJSON_ArrayForEach(p, platforms) {
+		struct ctl_platform *cp = &out->platforms[out->platform_count];
+		if (!cJSON_IsString(p) || !copy(cp->text, sizeof(cp->text), p->valuestring))
+			return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.platforms holds something that is not a platform");
+		if (reg_platform_parse(p->valuestring, &cp->platform, err, sizeof(err)) != REG_OK)
+			return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.platforms: %s", err);
+		for (size_t i = 0; i < out->platform_count; i++)
+			if (reg_platform_equal(&out->platforms[i].platform, &cp->platform))
+				return ctl_fail(errbuf, errlen, CTL_E_INVALID,
+						"spec.platforms names %s and %s, which are the same platform", out->platforms[i].text,
+						cp->text);
+		reg_platform_label(&cp->platform, cp->label, sizeof(cp->label));
+		out->platform_count++;
+	}
+	return CTL_OK;
+}
+
 enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, char *errbuf, size_t errlen)
 {
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(mab, "metadata");
@@ -174,7 +202,6 @@ enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, c
 	const cJSON *platforms = cJSON_GetObjectItemCaseSensitive(spec, "platforms");
 	const cJSON *policy = cJSON_GetObjectItemCaseSensitive(spec, "policy");
 	const cJSON *gen = cJSON_GetObjectItemCaseSensitive(meta, "generation");
-	const cJSON *p;
 	const char *type;
 	char err[REG_ERRBUF_SIZE];
 	struct reg_ref ref;
@@ -199,24 +226,8 @@ enum ctl_err ctl_build_spec_read(const cJSON *mab, struct ctl_build_spec *out, c
 	if (has_digest)
 		return ctl_fail(errbuf, errlen, CTL_E_INVALID,
 				"spec.image must name a tag, not a digest: the index gets its digest when pushed");
-	if (!cJSON_IsArray(platforms) || cJSON_GetArraySize(platforms) == 0)
-		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.platforms lists no platform");
-	if (cJSON_GetArraySize(platforms) > CTL_PLATFORMS_MAX)
-		return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.platforms lists more than %d platforms", CTL_PLATFORMS_MAX);
-	cJSON_ArrayForEach(p, platforms) {
-		struct ctl_platform *cp = &out->platforms[out->platform_count];
-		if (!cJSON_IsString(p) || !copy(cp->text, sizeof(cp->text), p->valuestring))
-			return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.platforms holds something that is not a platform");
-		if (reg_platform_parse(p->valuestring, &cp->platform, err, sizeof(err)) != REG_OK)
-			return ctl_fail(errbuf, errlen, CTL_E_INVALID, "spec.platforms: %s", err);
-		for (size_t i = 0; i < out->platform_count; i++)
-			if (reg_platform_equal(&out->platforms[i].platform, &cp->platform))
-				return ctl_fail(errbuf, errlen, CTL_E_INVALID,
-						"spec.platforms names %s and %s, which are the same platform", out->platforms[i].text,
-						cp->text);
-		reg_platform_label(&cp->platform, cp->label, sizeof(cp->label));
-		out->platform_count++;
-	}
+	if (read_platforms(platforms, out, errbuf, errlen) != CTL_OK)
+		return CTL_E_INVALID;
 	if (read_policy(policy, out, errbuf, errlen) != CTL_OK)
 		return CTL_E_INVALID;
 	if (ctl_retention_parse(cJSON_GetObjectItemCaseSensitive(spec, "retention"), "spec.retention", &out->retention, errbuf, errlen) !=

@@ -28,7 +28,7 @@ static void build_failed(const struct run *r, struct summary *s, enum ctl_reason
 void run_summarise(struct run *r, struct summary *s, bool run_index)
 {
 	bool settled = true, building = false;
-	const struct platform_state *failed = NULL;
+	const struct platform_state *failed = NULL, *queued_by = NULL;
 	size_t len = 0, optional_len = 0;
 
 	memset(s, 0, sizeof(*s));
@@ -42,6 +42,10 @@ void run_summarise(struct run *r, struct summary *s, bool run_index)
 			settled = false;
 		if (ps->phase == CTL_PHASE_BUILDING)
 			building = true;
+		if (ps->reason == CTL_REASON_QUEUED) {
+			s->queued = true;
+			queued_by = ps;
+		}
 		if (ps->reason == CTL_REASON_NO_MATCHING_NODES)
 			append_platform(s->nodes_missing, sizeof(s->nodes_missing), &len, ps->platform->text);
 		if (ps->phase == CTL_PHASE_FAILED && ps->platform->optional)
@@ -62,6 +66,8 @@ void run_summarise(struct run *r, struct summary *s, bool run_index)
 		if (s->nodes_missing[0])
 			text_format(s->message, sizeof(s->message), "waiting for nodes: no Ready, schedulable node for %s",
 				    s->nodes_missing);
+		else if (queued_by && s->phase == CTL_PHASE_PENDING)
+			text_copy(s->message, sizeof(s->message), queued_by->message);
 		else
 			text_format(s->message, sizeof(s->message), "%u of %zu platforms built", s->succeeded, r->spec.platform_count);
 	}
@@ -97,6 +103,15 @@ static cJSON *carried_conditions(const cJSON *old_conditions)
 	return list;
 }
 
+/* The reason a condition gives while the build is not finished: Queued while it waits to start, else as its
+ * phase says. */
+static enum ctl_reason progress_reason(const struct summary *s)
+{
+	if (s->queued && s->phase == CTL_PHASE_PENDING && !s->nodes_missing[0])
+		return CTL_REASON_QUEUED;
+	return ctl_reason_of_progress(s->phase, s->nodes_missing[0] != '\0');
+}
+
 /* Sets Degraded: True only for an index pushed without the optional platforms that failed (Ready stays True, as
  * kstatus and the Argo CD health check count it healthy); False otherwise, with Ready's reason until there is an
  * index. */
@@ -115,8 +130,7 @@ static void set_degraded(const struct run *r, const struct summary *s, cJSON *co
 		ctl_condition_set(conditions, "Degraded", "False", ctl_reason_name(s->reason), "the build failed: no index was pushed", gen,
 				  r->now);
 	} else {
-		ctl_condition_set(conditions, "Degraded", "False",
-				  ctl_reason_name(ctl_reason_of_progress(s->phase, s->nodes_missing[0] != '\0')),
+		ctl_condition_set(conditions, "Degraded", "False", ctl_reason_name(progress_reason(s)),
 				  "no index is pushed for this generation yet", gen, r->now);
 	}
 }
@@ -126,7 +140,7 @@ static void set_conditions(const struct run *r, const struct summary *s, cJSON *
 {
 	long gen = r->spec.generation;
 	const char *reason = ctl_reason_name(s->reason);
-	const char *progress = ctl_reason_name(ctl_reason_of_progress(s->phase, s->nodes_missing[0] != '\0'));
+	const char *progress = ctl_reason_name(progress_reason(s));
 	char message[700];
 
 	if (s->phase == CTL_PHASE_SUCCEEDED) {

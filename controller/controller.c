@@ -28,6 +28,7 @@ void ctl_controller_options_init(struct ctl_controller_options *o)
 	memset(o, 0, sizeof(*o));
 	ctl_reconcile_options_init(&o->reconcile);
 	o->workers = 2;
+	o->max_builds_in_flight = 1000;
 	o->resync_s = 600;
 	o->leader_elect = true;
 	o->lease_namespace = "default";
@@ -48,6 +49,8 @@ static void on_build(void *ctx, const struct ctl_obj *o, bool deleted)
 
 	if (!deleted)
 		ctl_queue_add(c->queue, o->key);
+	else
+		ctl_slot_release(c, o->key);
 }
 
 static void on_child(void *ctx, const struct ctl_obj *o, bool deleted)
@@ -94,10 +97,12 @@ struct ctl_controller *ctl_controller_new(struct kube_client *client, const stru
 	c->queue = ctl_queue_new(0.5, 60);
 	c->tombstones = ctl_tombstones_new(TOMBSTONES_MAX);
 	c->inflight = ctl_inflight_new(ctl_api_post_held, c);
-	if (!c->queue || !c->tombstones || !c->inflight) {
+	c->admission = ctl_admission_new(c->opts.max_builds_in_flight);
+	if (!c->queue || !c->tombstones || !c->inflight || !c->admission) {
 		ctl_queue_free(c->queue);
 		ctl_tombstones_free(c->tombstones);
 		ctl_inflight_free(c->inflight);
+		ctl_admission_free(c->admission);
 		free(c);
 		return NULL;
 	}
@@ -340,6 +345,7 @@ void ctl_controller_free(struct ctl_controller *c)
 	ctl_queue_free(c->queue);
 	ctl_tombstones_free(c->tombstones);
 	ctl_inflight_free(c->inflight);
+	ctl_admission_free(c->admission);
 	strmap_free(&c->node_usable);
 	strmap_each(&c->waiting, free_value, NULL);
 	strmap_free(&c->waiting);

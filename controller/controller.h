@@ -28,6 +28,7 @@ typedef void (*ctl_log_fn)(void *ctx, enum ctl_log_level level, const char *mess
 struct ctl_controller_options {
 	struct ctl_reconcile_options reconcile;
 	int workers;                                      /* 2 */
+	size_t max_builds_in_flight;                      /* builds started and not finished, at most (1000; 0: no bound) */
 	double resync_s;                                  /* every build is looked at again this often; 0 for never (default 600) */
 	const char *namespaces[CTL_INFORMER_SOURCES_MAX]; /* only these namespaces (borrowed); none: all */
 	size_t namespace_count;

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "controller/admission.h"
 #include "controller/controller.h"
 #include "controller/eventsink.h"
 #include "controller/httpd.h"
@@ -42,6 +43,7 @@ struct ctl_controller {
 	struct ctl_event_sink *events;     /* from the start of ctl_controller_run() to stop_all() */
 	struct ctl_tombstones *tombstones; /* finished pods deleted before a reconcile read them */
 	struct ctl_inflight *inflight;     /* the writes of keys that wait for their answers */
+	struct ctl_admission *admission;   /* the builds in flight, and those waiting to start */
 	atomic_bool all_synced;
 };
 
@@ -76,6 +78,17 @@ void ctl_note_waiting(struct ctl_controller *c, const char *key, const char *arc
 /* The node informer's handler: a node matters only when it becomes usable or stops being so, and then only the
  * builds waiting for nodes of its architecture look again. */
 void ctl_on_node(void *ctx, const struct ctl_obj *o, bool deleted);
+
+/* buildslots.c: the bound on builds in flight, as the queue sees it */
+
+/* Whether key's build may make its first pods now; a key let start is served before keys that are not. */
+bool ctl_slot_try(struct ctl_controller *c, const char *key);
+
+/* Counts key's build in flight whatever the bound (found under way). */
+void ctl_slot_hold(struct ctl_controller *c, const char *key);
+
+/* Key's build finished or is gone: its slot goes to the oldest build waiting for one, which is queued. */
+void ctl_slot_release(struct ctl_controller *c, const char *key);
 
 /* apiwriter.c */
 

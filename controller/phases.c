@@ -34,6 +34,7 @@ static const char *const reason_names[] = {
 	[CTL_REASON_BUILDING] = "Building",
 	[CTL_REASON_PARTIAL_INDEX] = "PartialIndex",
 	[CTL_REASON_COMPLETE_INDEX] = "CompleteIndex",
+	[CTL_REASON_QUEUED] = "Queued",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

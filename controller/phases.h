@@ -38,6 +38,7 @@ enum ctl_reason {
 	CTL_REASON_BUILDING,
 	CTL_REASON_PARTIAL_INDEX,  /* the index lacks optional platforms that failed */
 	CTL_REASON_COMPLETE_INDEX, /* the index holds every platform */
+	CTL_REASON_QUEUED,         /* the build waits for one of the builds in flight to finish (the controller's bound) */
 };
 
 /* The API spelling of p ("Building"); "" for CTL_PHASE_NONE or a value outside the enum. Static storage. */

@@ -114,6 +114,25 @@ static void pod_created(struct run *r, struct platform_state *ps, int attempt, e
 	}
 }
 
+/* Whether the build may make its first pods: asks the view once a reconcile. */
+static bool may_start(struct run *r)
+{
+	if (r->start == START_UNASKED)
+		r->start = !r->view->may_start || r->view->may_start(r->view->start_ctx) ? START_GRANTED : START_QUEUED;
+	return r->start == START_GRANTED;
+}
+
+/* Platform ps waits with its build for one of the builds in flight to finish. The message holds no count that
+ * changes while it waits, so that a look meanwhile writes nothing. */
+static void queued(const struct run *r, struct platform_state *ps)
+{
+	set_state(ps, CTL_PHASE_PENDING, CTL_REASON_QUEUED);
+	text_format(ps->message, sizeof(ps->message),
+		    "queued: the controller runs at most %zu build%s at once (--max-builds-in-flight) and that many are in "
+		    "flight; it starts when one of them finishes",
+		    r->view->in_flight_max, r->view->in_flight_max == 1 ? "" : "s");
+}
+
 /* Starts attempt for platform i: nodes first, then the pod (create-if-missing). */
 static void start_attempt(struct run *r, size_t i, int attempt, const char *after_failure)
 {
@@ -374,7 +393,10 @@ void run_platform_step(struct run *r, size_t i)
 		return;
 	n = latest_attempt(r, i, &recorded);
 	if (n == 0) {
-		start_attempt(r, i, 1, NULL);
+		if (may_start(r))
+			start_attempt(r, i, 1, NULL);
+		else
+			queued(r, ps);
 		return;
 	}
 	ps->attempts = n;

@@ -65,6 +65,11 @@ struct ctl_view {
 	size_t job_count;
 	size_t (*nodes_fitting)(void *ctx, const cJSON *selector, const cJSON *tolerations);
 	void *nodes_ctx;
+	/* whether the build may make its first pods now, under the bound on builds in flight (at most in_flight_max);
+	   asked at most once a reconcile; NULL: always */
+	bool (*may_start)(void *ctx);
+	void *start_ctx;
+	size_t in_flight_max;
 	time_t now;
 };
 

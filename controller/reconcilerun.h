@@ -36,6 +36,13 @@ struct platform_state {
 	time_t succeeded_at;
 };
 
+/* Whether the build may make its first pods, as the view's may_start answered. */
+enum start_permission {
+	START_UNASKED,
+	START_GRANTED,
+	START_QUEUED,
+};
+
 /* The work of one reconcile. */
 struct run {
 	const struct ctl_reconcile_options *opts;
@@ -54,6 +61,7 @@ struct run {
 	bool config_map_ready;      /* the generation's builder ConfigMap exists (or none is needed) */
 	bool config_map_foreign;    /* a ConfigMap of that name exists and is not this build's: nothing may mount it */
 	char config_map_owner[128]; /* what owns it, for the message */
+	enum start_permission start;
 };
 
 /* The build-wide state the platforms add up to. */
@@ -68,6 +76,7 @@ struct summary {
 	char nodes_missing[512];   /* platforms without nodes, "" when none */
 	char optional_failed[512]; /* optional platforms that failed, so the index lacks them; "" when none */
 	unsigned succeeded;
+	bool queued; /* a platform waits for the build to be let start */
 };
 
 /* runwrites.c: the helpers every step writes through */

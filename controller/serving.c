@@ -97,6 +97,26 @@ static void emit_conventional(struct ctl_controller *c, struct dynbuf *out, bool
 		*ok = false;
 }
 
+/* The bound on builds in flight: the builds holding a slot, those waiting for one, and the bound itself. */
+static void emit_admission(struct ctl_controller *c, struct dynbuf *out, bool *ok)
+{
+	size_t max, in_flight, waiting;
+
+	ctl_admission_counts(c->admission, &max, &in_flight, &waiting);
+	emit(out, ok, "%s",
+	     "# HELP multiarch_builds_in_flight Builds started and not finished (the bound counts them).\n"
+	     "# TYPE multiarch_builds_in_flight gauge\n");
+	emit(out, ok, "multiarch_builds_in_flight %zu\n", in_flight);
+	emit(out, ok, "%s",
+	     "# HELP multiarch_builds_queued Builds waiting for one in flight to finish before they start.\n"
+	     "# TYPE multiarch_builds_queued gauge\n");
+	emit(out, ok, "multiarch_builds_queued %zu\n", waiting);
+	emit(out, ok, "%s",
+	     "# HELP multiarch_builds_in_flight_limit The bound on builds in flight (--max-builds-in-flight; 0: none).\n"
+	     "# TYPE multiarch_builds_in_flight_limit gauge\n");
+	emit(out, ok, "multiarch_builds_in_flight_limit %zu\n", max);
+}
+
 bool ctl_serve_metrics(void *ctx, struct dynbuf *out)
 {
 	static const char *const kinds[INF_COUNT] = {"multiarchbuilds", "pods", "jobs", "nodes"};
@@ -112,6 +132,7 @@ bool ctl_serve_metrics(void *ctx, struct dynbuf *out)
 		ok = ctl_metrics_render(c->opts.metrics, out);
 	emit(out, &ok, "%s", "# HELP multiarch_workqueue_depth Keys waiting for a worker.\n# TYPE multiarch_workqueue_depth gauge\n");
 	emit(out, &ok, "multiarch_workqueue_depth %zu\n", ctl_queue_len(c->queue));
+	emit_admission(c, out, &ok);
 	emit(out, &ok, "%s", "# HELP multiarch_builds MultiArchBuilds in the cache by phase.\n# TYPE multiarch_builds gauge\n");
 	ctl_each_build(c, count_phase, &pc);
 	for (size_t i = 0; i < 6; i++)

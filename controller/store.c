@@ -39,41 +39,6 @@ struct group {
 	size_t cap;
 };
 
-struct ctl_obj *ctl_obj_ref(struct ctl_obj *o)
-{
-	atomic_fetch_add(&o->refs, 1);
-	return o;
-}
-
-void ctl_obj_release(struct ctl_obj *o)
-{
-	if (o && atomic_fetch_sub(&o->refs, 1) == 1) {
-		cJSON_Delete(o->json);
-		free(o);
-	}
-}
-
-cJSON *ctl_obj_parse(const struct ctl_obj *o)
-{
-	return o->text ? cJSON_ParseWithLength(o->text, o->text_len) : cJSON_Duplicate(o->json, true);
-}
-
-bool ctl_obj_key(const cJSON *json, char *key, size_t len)
-{
-	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(json, "metadata");
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(meta, "name");
-	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(meta, "namespace");
-	int n;
-
-	if (!cJSON_IsString(name) || !name->valuestring[0])
-		return false;
-	if (cJSON_IsString(ns) && ns->valuestring[0])
-		n = snprintf(key, len, "%s/%s", ns->valuestring, name->valuestring);
-	else
-		n = snprintf(key, len, "%s", name->valuestring);
-	return n > 0 && (size_t)n < len;
-}
-
 /* Records key in every replace under way whose scope holds it. Under the lock. */
 static void mark_seen(struct ctl_store *s, const char *key)
 {
@@ -360,13 +325,6 @@ size_t ctl_store_list(struct ctl_store *s, struct ctl_obj ***out)
 	pthread_mutex_unlock(&s->lock);
 	*out = c.list;
 	return c.count;
-}
-
-void ctl_obj_release_all(struct ctl_obj **objs, size_t count)
-{
-	for (size_t i = 0; i < count; i++)
-		ctl_obj_release(objs[i]);
-	free(objs);
 }
 
 struct ctl_obj *ctl_store_delete(struct ctl_store *s, const char *key)

@@ -16,6 +16,19 @@ static size_t nodes_fitting(void *ctx, const cJSON *selector, const cJSON *toler
 	return ctl_nodes_fitting(c->informers[INF_NODES].store, selector, tolerations);
 }
 
+/* Who asks whether a build may start: the controller and the build's key. */
+struct start_ask {
+	struct ctl_controller *c;
+	const char *key;
+};
+
+static bool may_start(void *ctx)
+{
+	const struct start_ask *ask = ctx;
+
+	return ctl_slot_try(ask->c, ask->key);
+}
+
 /* Parses count cached objects into a new array of trees (*out, the caller's to give to delete_trees()); false when out of memory. */
 static bool parse_all(struct ctl_obj *const *objs, size_t count, cJSON ***out)
 {
@@ -60,6 +73,10 @@ static void reconciled(struct ctl_controller *c, const char *key, const struct c
 			ctl_queue_add_after(c->queue, key, out->requeue_after_s);
 	}
 	ctl_note_waiting(c, key, out->waiting_arches);
+	if (ctl_phase_final(out->phase))
+		ctl_slot_release(c, key);
+	else if (out->phase == CTL_PHASE_BUILDING || out->phase == CTL_PHASE_MERGING)
+		ctl_slot_hold(c, key);
 	if (out->status_written || out->creates || out->deletes) {
 		const struct ctl_log_field done[] = {{"namespace", ns},      {"build", name},        {"phase", ctl_phase_name(out->phase)},
 						     {"creates", counts[0]}, {"deletes", counts[1]}, {"statusWritten", counts[2]}};
@@ -70,11 +87,12 @@ static void reconciled(struct ctl_controller *c, const char *key, const struct c
 	}
 }
 
-/* Runs the reconcile of build (parsed) over its cached children, with writer; counts and times it. */
-static void run_reconcile(struct ctl_controller *c, const cJSON *build, const struct ctl_writer *writer, struct ctl_obj **pod_objs,
-			  size_t pod_count, struct ctl_obj **job_objs, size_t job_count, struct ctl_outcome *out)
+/* Runs the reconcile of key's build (parsed) over its cached children, with writer; counts and times it. */
+static void run_reconcile(struct ctl_controller *c, const char *key, const cJSON *build, const struct ctl_writer *writer,
+			  struct ctl_obj **pod_objs, size_t pod_count, struct ctl_obj **job_objs, size_t job_count, struct ctl_outcome *out)
 {
 	cJSON **pods = NULL, **jobs = NULL;
+	struct start_ask ask = {c, key};
 	struct ctl_view view;
 	struct timespec started, ended;
 
@@ -90,6 +108,9 @@ static void run_reconcile(struct ctl_controller *c, const cJSON *build, const st
 		view.job_count = job_count;
 		view.nodes_fitting = nodes_fitting;
 		view.nodes_ctx = c;
+		view.may_start = may_start;
+		view.start_ctx = &ask;
+		view.in_flight_max = c->opts.max_builds_in_flight;
 		view.now = time(NULL);
 		clock_gettime(CLOCK_MONOTONIC, &started);
 		ctl_reconcile(&c->opts.reconcile, &view, writer, out);
@@ -154,6 +175,7 @@ static bool reconcile_key(struct ctl_controller *c, const char *key)
 		ctl_queue_forget(c->queue, key);
 		ctl_note_waiting(c, key, "");
 		ctl_tombstones_forget(c->tombstones, key, NULL, 0);
+		ctl_slot_release(c, key);
 		return true;
 	}
 	run = calloc(1, sizeof(*run));
@@ -171,7 +193,7 @@ static bool reconcile_key(struct ctl_controller *c, const char *key)
 		run->key = key;
 		ctl_api_writer(run, &writer);
 		send_held_deletes(c, key, &writer);
-		run_reconcile(c, build, &writer, pod_objs, pod_count, job_objs, job_count, &out);
+		run_reconcile(c, key, build, &writer, pod_objs, pod_count, job_objs, job_count, &out);
 	}
 	if (run && run->sent > 0) {
 		let_go(c, key, run, build);

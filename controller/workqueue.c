@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/keyfifo.h"
 #include "util/strmap.h"
 #include "util/timefmt.h"
 
@@ -19,26 +20,33 @@ struct delayed {
 	char *key;
 };
 
+/* The queued keys' lanes, served in this order (after the resumed keys). */
+enum lane {
+	LANE_PREFERRED, /* keys marked by ctl_queue_prefer(): builds under way */
+	LANE_OTHERS,
+	LANE_COUNT,
+};
+
 /*
- * Invariants (under lock): every key in fifo is in dirty and not in
- * processing; a key is in at most one of fifo and processing; waiting holds
+ * Invariants (under lock): every key in a lane is in dirty and not in
+ * processing; a key is in at most one lane or processing; waiting holds
  * each key's earliest pending due time (boxed double) and heap orders
- * entries by due; failures holds per-key counts (boxed unsigned).
+ * entries by due; failures holds per-key counts (boxed unsigned); preferred
+ * holds the keys that go to LANE_PREFERRED (no values).
  */
 struct ctl_queue {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	double base_s, max_s;
-	char **fifo;
-	size_t head, len, cap;
+	struct key_fifo lanes[LANE_COUNT];
 	struct strmap dirty;
 	struct strmap processing;
 	struct strmap waiting;
 	struct strmap failures;
+	struct strmap preferred;
 	struct delayed *heap;
 	size_t heap_len, heap_cap;
-	char **resumed; /* processing keys handed back by ctl_queue_resume(), oldest first */
-	size_t resumed_len, resumed_cap;
+	struct key_fifo resumed; /* processing keys handed back by ctl_queue_resume() */
 	bool shutting_down;
 	bool drain;
 	unsigned long long adds;    /* keys that became dirty (a key already waiting is not added again) */
@@ -63,6 +71,7 @@ struct ctl_queue *ctl_queue_new(double base_s, double max_s)
 	strmap_init(&q->processing);
 	strmap_init(&q->waiting);
 	strmap_init(&q->failures);
+	strmap_init(&q->preferred);
 	return q;
 }
 
@@ -77,12 +86,9 @@ void ctl_queue_free(struct ctl_queue *q)
 {
 	if (!q)
 		return;
-	for (size_t i = 0; i < q->len; i++)
-		free(q->fifo[(q->head + i) % q->cap]);
-	free(q->fifo);
-	for (size_t i = 0; i < q->resumed_len; i++)
-		free(q->resumed[i]);
-	free(q->resumed);
+	for (int i = 0; i < LANE_COUNT; i++)
+		key_fifo_free(&q->lanes[i]);
+	key_fifo_free(&q->resumed);
 	for (size_t i = 0; i < q->heap_len; i++)
 		free(q->heap[i].key);
 	free(q->heap);
@@ -93,34 +99,25 @@ void ctl_queue_free(struct ctl_queue *q)
 	strmap_free(&q->processing);
 	strmap_free(&q->waiting);
 	strmap_free(&q->failures);
+	strmap_free(&q->preferred);
 	pthread_cond_destroy(&q->cond);
 	pthread_mutex_destroy(&q->lock);
 	free(q);
 }
 
-/* Appends key (copied) to the fifo. Called locked. */
+/* Appends key (copied) to its lane. Called locked. */
 static bool fifo_push(struct ctl_queue *q, const char *key)
 {
-	char *copy;
+	bool preferred;
 
-	if (q->len == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 64;
-		char **fifo = malloc(cap * sizeof(*fifo));
-		if (!fifo)
-			return false;
-		for (size_t i = 0; i < q->len; i++)
-			fifo[i] = q->fifo[(q->head + i) % q->cap];
-		free(q->fifo);
-		q->fifo = fifo;
-		q->cap = cap;
-		q->head = 0;
-	}
-	copy = strdup(key);
-	if (!copy)
-		return false;
-	q->fifo[(q->head + q->len) % q->cap] = copy;
-	q->len++;
-	return true;
+	strmap_get(&q->preferred, key, &preferred);
+	return key_fifo_push(&q->lanes[preferred ? LANE_PREFERRED : LANE_OTHERS], key);
+}
+
+/* Keys queued in every lane. Called locked. */
+static size_t queued_locked(const struct ctl_queue *q)
+{
+	return q->lanes[LANE_PREFERRED].len + q->lanes[LANE_OTHERS].len;
 }
 
 /* Removes key from the dirty set, freeing the time it was added; returns that time (0 when it was not there). */
@@ -330,39 +327,35 @@ bool ctl_queue_get(struct ctl_queue *q, char **key)
 
 void ctl_queue_resume(struct ctl_queue *q, const char *key)
 {
-	char *copy = strdup(key);
 	bool processing = false;
 
 	pthread_mutex_lock(&q->lock);
-	if (copy && q->resumed_len == q->resumed_cap) {
-		size_t cap = q->resumed_cap ? q->resumed_cap * 2 : 16;
-		char **grown = realloc(q->resumed, cap * sizeof(*grown));
-		if (grown) {
-			q->resumed = grown;
-			q->resumed_cap = cap;
-		}
-	}
 	strmap_get(&q->processing, key, &processing);
-	if (copy && processing && q->resumed_len < q->resumed_cap) {
-		q->resumed[q->resumed_len++] = copy;
-		copy = NULL;
+	if (processing && key_fifo_push(&q->resumed, key))
 		pthread_cond_signal(&q->cond);
-	}
 	pthread_mutex_unlock(&q->lock);
-	free(copy);
 }
 
-/* The oldest resumed key, taken out of the list (still processing); NULL when none. Called locked. */
-static char *pop_resumed(struct ctl_queue *q)
+void ctl_queue_prefer(struct ctl_queue *q, const char *key, bool preferred)
 {
-	char *k;
+	pthread_mutex_lock(&q->lock);
+	if (!preferred || !strmap_put(&q->preferred, key, NULL))
+		strmap_remove(&q->preferred, key);
+	pthread_mutex_unlock(&q->lock);
+}
 
-	if (!q->resumed_len || (q->shutting_down && !q->drain))
-		return NULL;
-	k = q->resumed[0];
-	memmove(q->resumed, q->resumed + 1, (q->resumed_len - 1) * sizeof(*q->resumed));
-	q->resumed_len--;
-	return k;
+/* The oldest queued key of the first lane that has one, taken out (its dirty entry too); *added receives when it
+ * was added. NULL when none. Called locked. */
+static char *pop_queued(struct ctl_queue *q, double *added)
+{
+	for (int i = 0; i < LANE_COUNT; i++) {
+		char *k = key_fifo_pop(&q->lanes[i]);
+		if (k) {
+			*added = dirty_remove(q, k);
+			return k;
+		}
+	}
+	return NULL;
 }
 
 bool ctl_queue_get_waited(struct ctl_queue *q, char **key, double *waited_s)
@@ -371,7 +364,7 @@ bool ctl_queue_get_waited(struct ctl_queue *q, char **key, double *waited_s)
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
 		double next = q->shutting_down ? 0 : promote_due(q);
-		char *resumed = pop_resumed(q);
+		char *resumed = q->shutting_down && !q->drain ? NULL : key_fifo_pop(&q->resumed);
 		if (resumed) {
 			if (waited_s)
 				*waited_s = 0;
@@ -379,12 +372,9 @@ bool ctl_queue_get_waited(struct ctl_queue *q, char **key, double *waited_s)
 			pthread_mutex_unlock(&q->lock);
 			return true;
 		}
-		if (q->len && (!q->shutting_down || q->drain)) {
-			char *k = q->fifo[q->head];
-			double added;
-			q->head = (q->head + 1) % q->cap;
-			q->len--;
-			added = dirty_remove(q, k);
+		if (queued_locked(q) && (!q->shutting_down || q->drain)) {
+			double added = 0;
+			char *k = pop_queued(q, &added);
 			if (waited_s)
 				*waited_s = added > 0 ? monotonic_seconds() - added : 0;
 			if (!strmap_put(&q->processing, k, NULL)) {
@@ -436,7 +426,7 @@ void ctl_queue_shutdown(struct ctl_queue *q, bool drain)
 	q->shutting_down = true;
 	q->drain = drain;
 	pthread_cond_broadcast(&q->cond);
-	while (drain && (q->processing.count > 0 || q->len > 0))
+	while (drain && (q->processing.count > 0 || queued_locked(q) > 0))
 		pthread_cond_wait(&q->cond, &q->lock);
 	pthread_mutex_unlock(&q->lock);
 }
@@ -454,7 +444,7 @@ size_t ctl_queue_len(struct ctl_queue *q)
 	size_t n;
 
 	pthread_mutex_lock(&q->lock);
-	n = q->len;
+	n = queued_locked(q);
 	pthread_mutex_unlock(&q->lock);
 	return n;
 }

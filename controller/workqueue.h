@@ -47,6 +47,13 @@ bool ctl_queue_get_waited(struct ctl_queue *q, char **key, double *waited_s);
  */
 void ctl_queue_resume(struct ctl_queue *q, const char *key);
 
+/*
+ * Marks key preferred (or no longer): whenever it is queued from now on, it is handed out before every key that is
+ * not, after the resumed ones, so that builds under way finish before new ones start. A key queued already keeps
+ * its place. Out of memory, the key is served in its turn.
+ */
+void ctl_queue_prefer(struct ctl_queue *q, const char *key, bool preferred);
+
 /* Ends the processing of key; if it was added meanwhile, it is queued again. */
 void ctl_queue_done(struct ctl_queue *q, const char *key);
 

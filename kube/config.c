@@ -2,236 +2,18 @@
  * configuration. */
 #include "kube/config.h"
 
-#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <yaml.h>
 
-#include "util/dynbuf.h"
-#include "util/fileio.h"
-
-#define KUBE_CONFIG_FILES_MAX 16
-#define PEM_FILE_MAX ((size_t)4 * 1024 * 1024)
-
-/* One kubeconfig file of a merged list. */
-struct kc_file {
-	char *path;
-	char *dir;
-	yaml_document_t doc;
-	bool has_doc;
-};
-
-struct kc_set {
-	struct kc_file files[KUBE_CONFIG_FILES_MAX];
-	size_t count;
-};
-
-static void kc_set_free(struct kc_set *set)
-{
-	for (size_t i = 0; i < set->count; i++) {
-		if (set->files[i].has_doc)
-			yaml_document_delete(&set->files[i].doc);
-		free(set->files[i].path);
-		free(set->files[i].dir);
-	}
-	set->count = 0;
-}
-
-static yaml_node_t *root_map(struct kc_file *f)
-{
-	yaml_node_t *root = f->has_doc ? yaml_document_get_root_node(&f->doc) : NULL;
-
-	return root && root->type == YAML_MAPPING_NODE ? root : NULL;
-}
-
-/* The value of key in a mapping node, or NULL. */
-static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map, const char *key)
-{
-	if (!map || map->type != YAML_MAPPING_NODE)
-		return NULL;
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(doc, p->key);
-		if (k && k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, key) == 0)
-			return yaml_document_get_node(doc, p->value);
-	}
-	return NULL;
-}
-
-static const char *scalar(yaml_node_t *n)
-{
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-/*
- * Reads a string field of map into *out (a copy, or NULL when absent or
- * empty). A present field that is not a string is an error naming where.
- */
-static enum kube_err get_string(struct kc_file *f, yaml_node_t *map, const char *key, const char *where, char **out, char *errbuf,
-				size_t errlen)
-{
-	yaml_node_t *n = map_get(&f->doc, map, key);
-	const char *s = scalar(n);
-
-	*out = NULL;
-	if (n && !s)
-		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.%s must be a string", f->path, where, key);
-	if (s && s[0]) {
-		*out = strdup(s);
-		if (!*out)
-			return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory reading kubeconfig %s", f->path);
-	}
-	return KUBE_OK;
-}
-
-/* Finds the entry named name in the list key ("clusters") of f, and returns its inner map (e.g. "cluster"). */
-static yaml_node_t *find_named(struct kc_file *f, const char *list_key, const char *inner_key, const char *name)
-{
-	yaml_node_t *list = map_get(&f->doc, root_map(f), list_key);
-
-	if (!list || list->type != YAML_SEQUENCE_NODE)
-		return NULL;
-	for (yaml_node_item_t *it = list->data.sequence.items.start; it < list->data.sequence.items.top; it++) {
-		yaml_node_t *entry = yaml_document_get_node(&f->doc, *it);
-		const char *n = scalar(map_get(&f->doc, entry, "name"));
-		if (n && strcmp(n, name) == 0) {
-			yaml_node_t *inner = map_get(&f->doc, entry, inner_key);
-			return inner ? inner : entry; /* an entry without its inner map still "exists" (and fails later) */
-		}
-	}
-	return NULL;
-}
-
-/* Looks name up in every file in order: the first file that defines it wins. Sets *file to that file. */
-static yaml_node_t *find_first(struct kc_set *set, const char *list_key, const char *inner_key, const char *name, struct kc_file **file)
-{
-	for (size_t i = 0; i < set->count; i++) {
-		yaml_node_t *n = find_named(&set->files[i], list_key, inner_key, name);
-		if (n) {
-			*file = &set->files[i];
-			return n;
-		}
-	}
-	return NULL;
-}
-
-/* Path relative to the folder of f, or path itself when absolute. Caller frees. */
-static char *resolve(const struct kc_file *f, const char *path)
-{
-	char *out;
-	size_t n;
-
-	if (path[0] == '/' || !f->dir)
-		return strdup(path);
-	n = strlen(f->dir) + strlen(path) + 2;
-	out = malloc(n);
-	if (out)
-		snprintf(out, n, "%s/%s", f->dir, path);
-	return out;
-}
-
-/* Loads PEM data from a base64 -data field or a file field of map into *pem. */
-static enum kube_err get_pem(struct kc_file *f, yaml_node_t *map, const char *data_key, const char *file_key, const char *where, char **pem,
-			     size_t *len, char *errbuf, size_t errlen)
-{
-	char *data = NULL, *file = NULL, *path = NULL;
-	struct dynbuf buf;
-	enum kube_err err;
-	int rc;
-
-	*pem = NULL;
-	*len = 0;
-	err = get_string(f, map, data_key, where, &data, errbuf, errlen);
-	if (!err)
-		err = get_string(f, map, file_key, where, &file, errbuf, errlen);
-	if (err)
-		goto out;
-	if (data) {
-		if (!base64_decode(data, strlen(data), (unsigned char **)pem, len))
-			err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.%s is not valid base64", f->path, where,
-					data_key);
-	} else if (file) {
-		path = resolve(f, file);
-		dynbuf_init(&buf, PEM_FILE_MAX);
-		rc = path ? file_read_all(path, &buf) : ENOMEM;
-		if (rc) {
-			dynbuf_free(&buf);
-			err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.%s: cannot read %s: %s", f->path, where, file_key,
-					path ? path : file, strerror(rc));
-		} else {
-			*pem = dynbuf_take(&buf, len);
-		}
-	}
-out:
-	if (data)
-		OPENSSL_cleanse(data, strlen(data));
-	free(data);
-	free(file);
-	free(path);
-	return err;
-}
-
-/* Loads one kubeconfig file. missing_ok: a file that does not exist is skipped (returns KUBE_OK, nothing added). */
-static enum kube_err load_file(struct kc_set *set, const char *path, bool missing_ok, char *errbuf, size_t errlen)
-{
-	struct kc_file *f;
-	struct dynbuf buf;
-	yaml_parser_t parser;
-	const char *slash;
-	enum kube_err err = KUBE_OK;
-	int rc;
-
-	if (set->count == KUBE_CONFIG_FILES_MAX)
-		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "too many kubeconfig files (at most %d)", KUBE_CONFIG_FILES_MAX);
-	dynbuf_init(&buf, KUBE_CONFIG_FILE_MAX);
-	rc = file_read_all(path, &buf);
-	if (rc == ENOENT && missing_ok) {
-		dynbuf_free(&buf);
-		return KUBE_OK;
-	}
-	if (rc) {
-		dynbuf_free(&buf);
-		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "cannot read kubeconfig %s: %s", path,
-				 rc == EFBIG ? "larger than 4 MiB" : strerror(rc));
-	}
-	f = &set->files[set->count];
-	memset(f, 0, sizeof(*f));
-	f->path = strdup(path);
-	slash = strrchr(path, '/');
-	f->dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
-	if (!f->path || !f->dir) {
-		free(f->path);
-		free(f->dir);
-		dynbuf_free(&buf);
-		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory reading kubeconfig %s", path);
-	}
-	set->count++;
-	if (!yaml_parser_initialize(&parser)) {
-		dynbuf_free(&buf);
-		kube_fail(errbuf, errlen, KUBE_E_NOMEM, "cannot initialise the YAML parser");
-		return KUBE_E_NOMEM;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)dynbuf_str(&buf), dynbuf_len(&buf));
-	if (!yaml_parser_load(&parser, &f->doc)) {
-		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: invalid YAML at line %zu: %s", path,
-				parser.problem_mark.line + 1, parser.problem ? parser.problem : "unknown problem");
-	} else {
-		yaml_node_t *root = yaml_document_get_root_node(&f->doc);
-		f->has_doc = true;
-		if (root && root->type != YAML_MAPPING_NODE)
-			err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: the top level is not a mapping", path);
-	}
-	yaml_parser_delete(&parser);
-	dynbuf_free(&buf);
-	return err;
-}
+#include "kube/kubeconfigfile.h"
 
 /* Whether n is absent or an empty scalar (a list key written without a value). */
 static bool absent_or_empty(yaml_node_t *n)
 {
-	return !n || (n->type == YAML_SCALAR_NODE && !scalar(n)[0]);
+	return !n || (n->type == YAML_SCALAR_NODE && !kc_scalar(n)[0]);
 }
 
 /* The exec plugin's args (where names them in messages): a list of strings, at most KUBE_EXEC_ARGS_MAX. */
@@ -243,7 +25,7 @@ static enum kube_err read_exec_args(struct kc_file *f, yaml_node_t *args, const 
 	if (args->type != YAML_SEQUENCE_NODE)
 		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.args must be a list", f->path, where);
 	for (yaml_node_item_t *it = args->data.sequence.items.start; it < args->data.sequence.items.top; it++) {
-		const char *a = scalar(yaml_document_get_node(&f->doc, *it));
+		const char *a = kc_scalar(yaml_document_get_node(&f->doc, *it));
 		if (!a)
 			return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.args must be strings", f->path, where);
 		if (exec->argc == KUBE_EXEC_ARGS_MAX)
@@ -266,7 +48,7 @@ static enum kube_err read_exec_env(struct kc_file *f, yaml_node_t *env, const ch
 		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.env must be a list", f->path, where);
 	for (yaml_node_item_t *it = env->data.sequence.items.start; it < env->data.sequence.items.top; it++) {
 		yaml_node_t *e = yaml_document_get_node(&f->doc, *it);
-		const char *name = scalar(map_get(&f->doc, e, "name")), *value = scalar(map_get(&f->doc, e, "value"));
+		const char *name = kc_scalar(kc_map_get(&f->doc, e, "name")), *value = kc_scalar(kc_map_get(&f->doc, e, "value"));
 		if (!name || !name[0] || !value)
 			return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s.env entries need a name and a value", f->path,
 					 where);
@@ -291,11 +73,11 @@ static enum kube_err read_exec(struct kc_file *f, yaml_node_t *exec, const char 
 	if (exec->type != YAML_MAPPING_NODE)
 		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s must be a mapping", f->path, where);
 	out->has_exec = true;
-	err = get_string(f, exec, "apiVersion", where, &out->exec.api_version, errbuf, errlen);
+	err = kc_get_string(f, exec, "apiVersion", where, &out->exec.api_version, errbuf, errlen);
 	if (!err)
-		err = get_string(f, exec, "command", where, &out->exec.command, errbuf, errlen);
+		err = kc_get_string(f, exec, "command", where, &out->exec.command, errbuf, errlen);
 	if (!err)
-		err = get_string(f, exec, "installHint", where, &out->exec.install_hint, errbuf, errlen);
+		err = kc_get_string(f, exec, "installHint", where, &out->exec.install_hint, errbuf, errlen);
 	if (err)
 		return err;
 	if (!out->exec.api_version || (strcmp(out->exec.api_version, "client.authentication.k8s.io/v1") != 0 &&
@@ -307,14 +89,14 @@ static enum kube_err read_exec(struct kc_file *f, yaml_node_t *exec, const char 
 		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s has no command", f->path, where);
 	if (strchr(out->exec.command, '/') && out->exec.command[0] != '/') {
 		/* a relative command with a folder is relative to the kubeconfig, as kubectl does */
-		char *abs = resolve(f, out->exec.command);
+		char *abs = kc_resolve(f, out->exec.command);
 		if (!abs)
 			return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
 		free(out->exec.command);
 		out->exec.command = abs;
 	}
-	err = read_exec_args(f, map_get(&f->doc, exec, "args"), where, &out->exec, errbuf, errlen);
-	return err ? err : read_exec_env(f, map_get(&f->doc, exec, "env"), where, &out->exec, errbuf, errlen);
+	err = read_exec_args(f, kc_map_get(&f->doc, exec, "args"), where, &out->exec, errbuf, errlen);
+	return err ? err : read_exec_env(f, kc_map_get(&f->doc, exec, "env"), where, &out->exec, errbuf, errlen);
 }
 
 static enum kube_err read_cluster(struct kc_file *f, yaml_node_t *cluster, const char *name, struct kube_config *out, char *errbuf,
@@ -327,16 +109,16 @@ static enum kube_err read_cluster(struct kc_file *f, yaml_node_t *cluster, const
 	snprintf(where, sizeof(where), "clusters[%s].cluster", name);
 	if (cluster->type != YAML_MAPPING_NODE)
 		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s must be a mapping", f->path, where);
-	err = get_string(f, cluster, "server", where, &out->server, errbuf, errlen);
+	err = kc_get_string(f, cluster, "server", where, &out->server, errbuf, errlen);
 	if (!err)
-		err = get_string(f, cluster, "tls-server-name", where, &out->tls_server_name, errbuf, errlen);
+		err = kc_get_string(f, cluster, "tls-server-name", where, &out->tls_server_name, errbuf, errlen);
 	if (!err)
-		err = get_string(f, cluster, "proxy-url", where, &out->proxy_url, errbuf, errlen);
+		err = kc_get_string(f, cluster, "proxy-url", where, &out->proxy_url, errbuf, errlen);
 	if (!err)
-		err = get_string(f, cluster, "insecure-skip-tls-verify", where, &insecure, errbuf, errlen);
+		err = kc_get_string(f, cluster, "insecure-skip-tls-verify", where, &insecure, errbuf, errlen);
 	if (!err)
-		err = get_pem(f, cluster, "certificate-authority-data", "certificate-authority", where, &out->ca_pem, &out->ca_len, errbuf,
-			      errlen);
+		err = kc_get_pem(f, cluster, "certificate-authority-data", "certificate-authority", where, &out->ca_pem, &out->ca_len,
+				 errbuf, errlen);
 	if (err) {
 		free(insecure);
 		return err;
@@ -363,25 +145,25 @@ static enum kube_err read_user(struct kc_file *f, yaml_node_t *user, const char 
 	snprintf(where, sizeof(where), "users[%s].user", name);
 	if (user->type != YAML_MAPPING_NODE)
 		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s must be a mapping", f->path, where);
-	if (map_get(&f->doc, user, "auth-provider"))
+	if (kc_map_get(&f->doc, user, "auth-provider"))
 		return kube_fail(errbuf, errlen, KUBE_E_CONFIG,
 				 "kubeconfig %s: %s.auth-provider is not supported; use an exec plugin (gke-gcloud-auth-plugin, kubelogin, "
 				 "aws eks get-token)",
 				 f->path, where);
-	err = get_string(f, user, "token", where, &out->token, errbuf, errlen);
+	err = kc_get_string(f, user, "token", where, &out->token, errbuf, errlen);
 	if (!err)
-		err = get_string(f, user, "tokenFile", where, &token_file, errbuf, errlen);
+		err = kc_get_string(f, user, "tokenFile", where, &token_file, errbuf, errlen);
 	if (!err)
-		err = get_string(f, user, "username", where, &out->username, errbuf, errlen);
+		err = kc_get_string(f, user, "username", where, &out->username, errbuf, errlen);
 	if (!err)
-		err = get_string(f, user, "password", where, &out->password, errbuf, errlen);
+		err = kc_get_string(f, user, "password", where, &out->password, errbuf, errlen);
 	if (!err)
-		err = get_pem(f, user, "client-certificate-data", "client-certificate", where, &out->cert_pem, &out->cert_len, errbuf,
-			      errlen);
+		err = kc_get_pem(f, user, "client-certificate-data", "client-certificate", where, &out->cert_pem, &out->cert_len, errbuf,
+				 errlen);
 	if (!err)
-		err = get_pem(f, user, "client-key-data", "client-key", where, &out->key_pem, &out->key_len, errbuf, errlen);
+		err = kc_get_pem(f, user, "client-key-data", "client-key", where, &out->key_pem, &out->key_len, errbuf, errlen);
 	if (!err && token_file) {
-		out->token_file = resolve(f, token_file);
+		out->token_file = kc_resolve(f, token_file);
 		if (!out->token_file)
 			err = kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
 	}
@@ -393,7 +175,7 @@ static enum kube_err read_user(struct kc_file *f, yaml_node_t *user, const char 
 				 out->cert_pem ? "certificate" : "key", out->cert_pem ? "key" : "certificate");
 	if (!out->username != !out->password)
 		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: %s needs both username and password", f->path, where);
-	exec = map_get(&f->doc, user, "exec");
+	exec = kc_map_get(&f->doc, user, "exec");
 	if (exec)
 		return read_exec(f, exec, name, out, errbuf, errlen);
 	return KUBE_OK;
@@ -409,7 +191,7 @@ static enum kube_err load_files(struct kc_set *set, const char *paths, char *err
 	if (!list)
 		return kube_fail(errbuf, errlen, KUBE_E_NOMEM, "out of memory");
 	for (tok = strtok_r(list, ":", &save); tok && !err; tok = strtok_r(NULL, ":", &save))
-		err = load_file(set, tok, !single, errbuf, errlen);
+		err = kc_load_file(set, tok, !single, errbuf, errlen);
 	free(list);
 	if (!err && set->count == 0)
 		err = kube_fail(errbuf, errlen, KUBE_E_CONFIG, "none of the kubeconfig files %s exists", paths);
@@ -425,7 +207,7 @@ static yaml_node_t *choose_context(struct kc_set *set, const char *paths, const 
 
 	*current = NULL;
 	for (size_t i = 0; i < set->count && !*current; i++) {
-		const char *c = scalar(map_get(&set->files[i].doc, root_map(&set->files[i]), "current-context"));
+		const char *c = kc_scalar(kc_map_get(&set->files[i].doc, kc_root_map(&set->files[i]), "current-context"));
 		if (c && c[0])
 			*current = c;
 	}
@@ -435,7 +217,7 @@ static yaml_node_t *choose_context(struct kc_set *set, const char *paths, const 
 		kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: no current-context is set and no --context was given", paths);
 		return NULL;
 	}
-	ctx = find_first(set, "contexts", "context", *current, file);
+	ctx = kc_find_first(set, "contexts", "context", *current, file);
 	if (!ctx)
 		kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: context \"%s\" is not defined", paths, *current);
 	return ctx;
@@ -445,8 +227,8 @@ static yaml_node_t *choose_context(struct kc_set *set, const char *paths, const 
 static enum kube_err read_context(struct kc_set *set, const char *paths, const char *current, struct kc_file *ctx_file, yaml_node_t *ctx,
 				  struct kube_config *out, char *errbuf, size_t errlen)
 {
-	const char *cluster_name = scalar(map_get(&ctx_file->doc, ctx, "cluster")),
-		   *user_name = scalar(map_get(&ctx_file->doc, ctx, "user"));
+	const char *cluster_name = kc_scalar(kc_map_get(&ctx_file->doc, ctx, "cluster")),
+		   *user_name = kc_scalar(kc_map_get(&ctx_file->doc, ctx, "user"));
 	struct kc_file *cluster_file = NULL, *user_file = NULL;
 	yaml_node_t *cluster, *user;
 	enum kube_err err;
@@ -454,14 +236,14 @@ static enum kube_err read_context(struct kc_set *set, const char *paths, const c
 	if (!cluster_name || !cluster_name[0])
 		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: contexts[%s].context has no cluster", ctx_file->path,
 				 current);
-	cluster = find_first(set, "clusters", "cluster", cluster_name, &cluster_file);
+	cluster = kc_find_first(set, "clusters", "cluster", cluster_name, &cluster_file);
 	if (!cluster)
 		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: cluster \"%s\" (of context \"%s\") is not defined", paths,
 				 cluster_name, current);
 	err = read_cluster(cluster_file, cluster, cluster_name, out, errbuf, errlen);
 	if (err || !user_name || !user_name[0])
 		return err;
-	user = find_first(set, "users", "user", user_name, &user_file);
+	user = kc_find_first(set, "users", "user", user_name, &user_file);
 	if (!user)
 		return kube_fail(errbuf, errlen, KUBE_E_CONFIG, "kubeconfig %s: user \"%s\" (of context \"%s\") is not defined", paths,
 				 user_name, current);
@@ -484,7 +266,7 @@ enum kube_err kube_config_from_kubeconfig(const char *paths, const char *context
 	if (!err)
 		err = read_context(&set, paths, current, ctx_file, ctx, out, errbuf, errlen);
 	if (!err) {
-		ns = scalar(map_get(&ctx_file->doc, ctx, "namespace"));
+		ns = kc_scalar(kc_map_get(&ctx_file->doc, ctx, "namespace"));
 		out->namespace = strdup(ns && ns[0] ? ns : "default");
 		snprintf(source, sizeof(source), "kubeconfig %s, context %s", ctx_file->path, current);
 		out->source = strdup(source);

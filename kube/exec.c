@@ -31,11 +31,48 @@ void kube_exec_credential_free(struct kube_exec_credential *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* Reads an ExecCredential's status (borrowed) into out: a token, or a client certificate and key, and when it expires.
+ * out's strings are the caller's to free with kube_exec_credential_free(), also on failure. */
+static enum kube_err read_status(const cJSON *status, struct kube_exec_credential *out, char *errbuf, size_t errlen)
+{
+	const cJSON *token = cJSON_GetObjectItemCaseSensitive(status, "token");
+	const cJSON *cert = cJSON_GetObjectItemCaseSensitive(status, "clientCertificateData");
+	const cJSON *key = cJSON_GetObjectItemCaseSensitive(status, "clientKeyData");
+	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(status, "expirationTimestamp");
+
+	if (cJSON_IsString(token) && token->valuestring[0])
+		out->token = strdup(token->valuestring);
+	if (cJSON_IsString(cert) && cert->valuestring[0])
+		out->cert_pem = strdup(cert->valuestring);
+	if (cJSON_IsString(key) && key->valuestring[0])
+		out->key_pem = strdup(key->valuestring);
+	if (!out->token && !(out->cert_pem && out->key_pem))
+		return kube_fail(errbuf, errlen, KUBE_E_EXEC,
+				 "the credential plugin returned neither a token nor a client certificate and key");
+	if (cJSON_IsString(exp) && exp->valuestring[0] && !rfc3339_parse(exp->valuestring, &out->expires))
+		return kube_fail(errbuf, errlen, KUBE_E_EXEC, "the credential plugin's expirationTimestamp \"%.40s\" is not RFC 3339",
+				 exp->valuestring);
+	return KUBE_OK;
+}
+
+/* Wipes the token and the key in the parse tree root (may be NULL) before it is freed. */
+static void wipe_secrets(const cJSON *root)
+{
+	const cJSON *status = cJSON_GetObjectItemCaseSensitive(root, "status");
+	const cJSON *token = cJSON_GetObjectItemCaseSensitive(status, "token");
+	const cJSON *key = cJSON_GetObjectItemCaseSensitive(status, "clientKeyData");
+
+	if (cJSON_IsString(token))
+		OPENSSL_cleanse(token->valuestring, strlen(token->valuestring));
+	if (cJSON_IsString(key))
+		OPENSSL_cleanse(key->valuestring, strlen(key->valuestring));
+}
+
 enum kube_err kube_exec_parse(const char *json, size_t len, const char *api_version, struct kube_exec_credential *out, char *errbuf,
 			      size_t errlen)
 {
 	cJSON *root = cJSON_ParseWithLength(json, len);
-	const cJSON *av, *kind, *status, *token, *cert, *key, *exp;
+	const cJSON *av, *kind, *status;
 	enum kube_err err = KUBE_OK;
 
 	memset(out, 0, sizeof(*out));
@@ -46,50 +83,17 @@ enum kube_err kube_exec_parse(const char *json, size_t len, const char *api_vers
 	av = cJSON_GetObjectItemCaseSensitive(root, "apiVersion");
 	kind = cJSON_GetObjectItemCaseSensitive(root, "kind");
 	status = cJSON_GetObjectItemCaseSensitive(root, "status");
-	if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "ExecCredential") != 0) {
+	if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "ExecCredential") != 0)
 		err = kube_fail(errbuf, errlen, KUBE_E_EXEC, "the credential plugin printed something other than an ExecCredential");
-		goto out;
-	}
-	if (!cJSON_IsString(av) || strcmp(av->valuestring, api_version) != 0) {
+	else if (!cJSON_IsString(av) || strcmp(av->valuestring, api_version) != 0)
 		err = kube_fail(errbuf, errlen, KUBE_E_EXEC, "the credential plugin answered apiVersion %s, not %s as asked",
 				cJSON_IsString(av) ? av->valuestring : "(none)", api_version);
-		goto out;
-	}
-	if (!cJSON_IsObject(status)) {
+	else if (!cJSON_IsObject(status))
 		err = kube_fail(errbuf, errlen, KUBE_E_EXEC, "the credential plugin's ExecCredential has no status");
-		goto out;
-	}
-	token = cJSON_GetObjectItemCaseSensitive(status, "token");
-	cert = cJSON_GetObjectItemCaseSensitive(status, "clientCertificateData");
-	key = cJSON_GetObjectItemCaseSensitive(status, "clientKeyData");
-	exp = cJSON_GetObjectItemCaseSensitive(status, "expirationTimestamp");
-	if (cJSON_IsString(token) && token->valuestring[0])
-		out->token = strdup(token->valuestring);
-	if (cJSON_IsString(cert) && cert->valuestring[0])
-		out->cert_pem = strdup(cert->valuestring);
-	if (cJSON_IsString(key) && key->valuestring[0])
-		out->key_pem = strdup(key->valuestring);
-	if (!out->token && !(out->cert_pem && out->key_pem)) {
-		err = kube_fail(errbuf, errlen, KUBE_E_EXEC,
-				"the credential plugin returned neither a token nor a client certificate and key");
-		goto out;
-	}
-	if (cJSON_IsString(exp) && exp->valuestring[0] && !rfc3339_parse(exp->valuestring, &out->expires)) {
-		err = kube_fail(errbuf, errlen, KUBE_E_EXEC, "the credential plugin's expirationTimestamp \"%.40s\" is not RFC 3339",
-				exp->valuestring);
-		goto out;
-	}
+	else
+		err = read_status(status, out, errbuf, errlen);
 out:
-	if (root) {
-		/* wipe the token in the parse tree before it is freed */
-		const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "status");
-		const cJSON *t = cJSON_GetObjectItemCaseSensitive(st, "token");
-		const cJSON *k = cJSON_GetObjectItemCaseSensitive(st, "clientKeyData");
-		if (cJSON_IsString(t))
-			OPENSSL_cleanse(t->valuestring, strlen(t->valuestring));
-		if (cJSON_IsString(k))
-			OPENSSL_cleanse(k->valuestring, strlen(k->valuestring));
-	}
+	wipe_secrets(root);
 	cJSON_Delete(root);
 	if (err)
 		kube_exec_credential_free(out);

@@ -147,12 +147,60 @@ static bool request_url(const struct reg_client *c, const struct reg_request *re
  * given Authorization header value, and counts it. On CURLE_OK the caller
  * performs it and then frees *headers; on error nothing is left to free.
  */
+/* Sets req's method on h, and what it sends: the upload file, or the body (empty for a PUT, POST or PATCH without
+ * one). GET and HEAD follow redirects: blob downloads are redirected to storage, and curl drops our Authorization
+ * on a host change. */
+static void set_method(CURL *h, const struct reg_request *req)
+{
+	bool is_head = strcmp(req->method, "HEAD") == 0;
+
+	if (strcmp(req->method, "GET") == 0 || is_head) {
+		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+	}
+	if (is_head)
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	else if (strcmp(req->method, "GET") != 0)
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+	if (req->upload) {
+		rewind(req->upload);
+		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h, CURLOPT_READDATA, req->upload);
+		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->upload_len);
+	} else if (req->body || strcmp(req->method, "PUT") == 0 || strcmp(req->method, "POST") == 0 || strcmp(req->method, "PATCH") == 0) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+	}
+}
+
+/* The request headers of req: Accept, Content-Type, Authorization (when given) and no Expect; the caller frees the
+ * list with curl_slist_free_all(). The text of the Authorization header is wiped from the stack here. */
+static struct curl_slist *request_headers(const struct reg_request *req, const char *authorization)
+{
+	char header[REG_AUTH_HEADER_MAX + 32];
+	struct curl_slist *headers = NULL;
+
+	if (req->accept) {
+		snprintf(header, sizeof(header), "Accept: %s", req->accept);
+		headers = curl_slist_append(headers, header);
+	}
+	snprintf(header, sizeof(header), "Content-Type: %s", req->content_type ? req->content_type : "");
+	if (req->content_type || req->body || req->upload)
+		headers = curl_slist_append(headers, req->content_type ? header : "Content-Type: application/octet-stream");
+	if (authorization) {
+		snprintf(header, sizeof(header), "Authorization: %s", authorization);
+		headers = curl_slist_append(headers, header);
+	}
+	headers = curl_slist_append(headers, "Expect:");
+	OPENSSL_cleanse(header, sizeof(header));
+	return headers;
+}
+
 static CURLcode prepare_transfer(struct reg_client *c, CURL *h, const struct reg_request *req, const char *authorization,
 				 struct reg_transfer *t, char *curl_error, struct curl_slist **headers_out)
 {
-	char url[4096], header[REG_AUTH_HEADER_MAX + 32];
-	struct curl_slist *headers = NULL;
-	bool is_head = strcmp(req->method, "HEAD") == 0;
+	struct curl_slist *headers;
+	char url[4096];
 
 	*headers_out = NULL;
 	if (!request_url(c, req, url, sizeof(url))) {
@@ -178,36 +226,8 @@ static CURLcode prepare_transfer(struct reg_client *c, CURL *h, const struct reg
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, reg_transfer_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
 	reg_client_set_trust(c, h);
-	/* blob downloads are redirected to storage; curl drops our Authorization on a host change */
-	if (strcmp(req->method, "GET") == 0 || is_head) {
-		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
-	}
-	if (is_head)
-		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-	else if (strcmp(req->method, "GET") != 0)
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
-	if (req->upload) {
-		rewind(req->upload);
-		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(h, CURLOPT_READDATA, req->upload);
-		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->upload_len);
-	} else if (req->body || strcmp(req->method, "PUT") == 0 || strcmp(req->method, "POST") == 0 || strcmp(req->method, "PATCH") == 0) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-	}
-	if (req->accept) {
-		snprintf(header, sizeof(header), "Accept: %s", req->accept);
-		headers = curl_slist_append(headers, header);
-	}
-	snprintf(header, sizeof(header), "Content-Type: %s", req->content_type ? req->content_type : "");
-	if (req->content_type || req->body || req->upload)
-		headers = curl_slist_append(headers, req->content_type ? header : "Content-Type: application/octet-stream");
-	if (authorization) {
-		snprintf(header, sizeof(header), "Authorization: %s", authorization);
-		headers = curl_slist_append(headers, header);
-	}
-	headers = curl_slist_append(headers, "Expect:");
+	set_method(h, req);
+	headers = request_headers(req, authorization);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 
 	if (t->download) {
@@ -225,7 +245,6 @@ static CURLcode prepare_transfer(struct reg_client *c, CURL *h, const struct reg
 	t->challenge[0] = '\0';
 	t->retry_after_s = -1;
 	c->requests++;
-	OPENSSL_cleanse(header, sizeof(header));
 	*headers_out = headers;
 	return CURLE_OK;
 }

@@ -48,6 +48,9 @@ expect_eq "an out-of-range number exits 2" 2 "$rc"
 expect_match "an out-of-range number says the range" "from 1 to 64" "$err"
 run run --workers=12x
 expect_eq "a malformed number exits 2" 2 "$rc"
+run run --max-builds-in-flight -1
+expect_eq "a negative bound on builds in flight exits 2" 2 "$rc"
+expect_match "... and says the range (0: no bound)" "'--max-builds-in-flight' wants a whole number from 0 to 1000000" "$err"
 run version extra
 expect_eq "a stray argument exits 2" 2 "$rc"
 expect_match "a stray argument is named" "unexpected argument 'extra'" "$err"

@@ -93,6 +93,52 @@ static bool prescan(const char *text, size_t len, unsigned long *nodes, char *er
 	return ok;
 }
 
+static cJSON *convert(yaml_document_t *doc, yaml_node_t *node, int depth, struct budget *b, char *errbuf, size_t errlen);
+
+/* A sequence node as a JSON array; NULL on failure (errbuf says why, or nothing when out of memory). */
+/* NOLINTNEXTLINE(misc-no-recursion) */
+static cJSON *convert_sequence(yaml_document_t *doc, yaml_node_t *node, int depth, struct budget *b, char *errbuf, size_t errlen)
+{
+	cJSON *out = cJSON_CreateArray();
+
+	for (yaml_node_item_t *it = node->data.sequence.items.start; out && it < node->data.sequence.items.top; it++) {
+		cJSON *item = convert(doc, yaml_document_get_node(doc, *it), depth + 1, b, errbuf, errlen);
+		if (!item || !cJSON_AddItemToArray(out, item)) {
+			cJSON_Delete(item);
+			cJSON_Delete(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+/* A mapping node as a JSON object, its keys plain values (a repeated key: the last one wins, as in Kubernetes'
+ * decoder); NULL on failure (errbuf says why, or nothing when out of memory). */
+/* NOLINTNEXTLINE(misc-no-recursion) */
+static cJSON *convert_mapping(yaml_document_t *doc, yaml_node_t *node, int depth, struct budget *b, char *errbuf, size_t errlen)
+{
+	cJSON *out = cJSON_CreateObject();
+
+	for (yaml_node_pair_t *p = node->data.mapping.pairs.start; out && p < node->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = yaml_document_get_node(doc, p->key);
+		cJSON *value;
+		if (!key || key->type != YAML_SCALAR_NODE) {
+			errbuf_set(errbuf, errlen, "line %lu: a mapping key must be a plain value",
+				   (unsigned long)(key ? key->start_mark.line : node->start_mark.line) + 1);
+			cJSON_Delete(out);
+			return NULL;
+		}
+		value = convert(doc, yaml_document_get_node(doc, p->value), depth + 1, b, errbuf, errlen);
+		cJSON_DeleteItemFromObjectCaseSensitive(out, (const char *)key->data.scalar.value);
+		if (!value || !cJSON_AddItemToObject(out, (const char *)key->data.scalar.value, value)) {
+			cJSON_Delete(value);
+			cJSON_Delete(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
 /* Recursive over the document's nesting, which is capped at YAMLJSON_DEPTH_MAX; spends one of b per node made. */
 /* NOLINTNEXTLINE(misc-no-recursion) */
 static cJSON *convert(yaml_document_t *doc, yaml_node_t *node, int depth, struct budget *b, char *errbuf, size_t errlen)
@@ -112,53 +158,16 @@ static cJSON *convert(yaml_document_t *doc, yaml_node_t *node, int depth, struct
 			   YAMLJSON_DEPTH_MAX);
 		return NULL;
 	}
-	switch (node->type) {
-	case YAML_SCALAR_NODE:
-		if (node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
-			out = plain_scalar((const char *)node->data.scalar.value);
-		else
-			out = cJSON_CreateString((const char *)node->data.scalar.value);
-		break;
-	case YAML_SEQUENCE_NODE:
-		out = cJSON_CreateArray();
-		for (yaml_node_item_t *it = node->data.sequence.items.start; out && it < node->data.sequence.items.top; it++) {
-			cJSON *item = convert(doc, yaml_document_get_node(doc, *it), depth + 1, b, errbuf, errlen);
-			if (!item || !cJSON_AddItemToArray(out, item)) {
-				cJSON_Delete(item);
-				cJSON_Delete(out);
-				return NULL;
-			}
-		}
-		break;
-	case YAML_MAPPING_NODE:
-		out = cJSON_CreateObject();
-		for (yaml_node_pair_t *p = node->data.mapping.pairs.start; out && p < node->data.mapping.pairs.top; p++) {
-			yaml_node_t *key = yaml_document_get_node(doc, p->key);
-			cJSON *value;
-			if (!key || key->type != YAML_SCALAR_NODE) {
-				errbuf_set(errbuf, errlen, "line %lu: a mapping key must be a plain value",
-					   (unsigned long)(key ? key->start_mark.line : node->start_mark.line) + 1);
-				cJSON_Delete(out);
-				return NULL;
-			}
-			value = convert(doc, yaml_document_get_node(doc, p->value), depth + 1, b, errbuf, errlen);
-			if (!value) {
-				cJSON_Delete(out);
-				return NULL;
-			}
-			/* a repeated key: the last one wins, as in Kubernetes' decoder */
-			cJSON_DeleteItemFromObjectCaseSensitive(out, (const char *)key->data.scalar.value);
-			if (!cJSON_AddItemToObject(out, (const char *)key->data.scalar.value, value)) {
-				cJSON_Delete(value);
-				cJSON_Delete(out);
-				return NULL;
-			}
-		}
-		break;
-	default:
+	if (node->type == YAML_SCALAR_NODE && node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+		out = plain_scalar((const char *)node->data.scalar.value);
+	else if (node->type == YAML_SCALAR_NODE)
+		out = cJSON_CreateString((const char *)node->data.scalar.value);
+	else if (node->type == YAML_SEQUENCE_NODE)
+		out = convert_sequence(doc, node, depth, b, errbuf, errlen);
+	else if (node->type == YAML_MAPPING_NODE)
+		out = convert_mapping(doc, node, depth, b, errbuf, errlen);
+	else
 		out = cJSON_CreateNull();
-		break;
-	}
 	if (!out && errbuf && errlen && !errbuf[0])
 		errbuf_set(errbuf, errlen, "out of memory");
 	return out;

@@ -117,7 +117,7 @@ audit_lines() { wc -l <"$audit"; }
 kubectl apply -f crds/multiarch.dev_multiarchbuilds.yaml >/dev/null
 kubectl wait --for condition=established crd/multiarchbuilds.multiarch.dev --timeout=30s >/dev/null
 # a run before this one on the same cluster leaves its builds: each test starts from none
-kubectl delete namespace ctl-two ctl-three ctl-guard ctl-gone ctl-retry ctl-timeout ctl-nodes ctl-change ctl-ha ctl-identity --ignore-not-found --wait=true \
+kubectl delete namespace ctl-two ctl-three ctl-guard ctl-gone ctl-retry ctl-timeout ctl-nodes ctl-change ctl-ha ctl-identity ctl-bound --ignore-not-found --wait=true \
 	--timeout=120s >/dev/null 2>&1
 tests/env/fake-kubelet.py --binary "$BIN" --plan "$plan" --log "$work/kubelet.log" --stop-file "$work/kubelet.stop" --max-seconds 1800 \
 	>"$work/kubelet.out" 2>&1 &
@@ -271,6 +271,37 @@ expect_eq "no build pod was made again" "" "$(kubectl get pods -n ctl-gone -l mu
 stop_controller gone
 expect_eq "the held controller exits cleanly (no sanitizer report)" "0" "$(cat "$work/gone.exit")"
 set_plan '{}'
+
+echo "-- the bound on builds in flight"
+# one build at a time: the first's pod hangs, so the second waits, says why and makes no pod; once the first is
+# done (its pod deleted, the attempt made again, as the plan lets it succeed), the second starts
+set_plan '{"ctl-bound/first/linux-riscv64/1": "hang"}'
+bound_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+start_controller bound --leader-elect=false --max-builds-in-flight 1 --metrics-addr "127.0.0.1:$bound_port"
+apply_mab ctl-bound first '"linux/riscv64"'
+wait_for 30 pod_phase_is ctl-bound first-g1-linux-riscv64-a1 Running
+apply_mab ctl-bound second '"linux/riscv64"'
+if wait_for 30 condition_is ctl-bound second Ready False/Queued; then pass "bound 1: the second build is Queued"; else
+	fail "bound 1: the second build is Queued" "$(kubectl get mab -n ctl-bound -o yaml | tail -40)"; fi
+expect_eq "bound 1: its platform Pending, reason Queued, no pod" "Pending/Queued/" \
+	"$(field ctl-bound second '{.status.platforms[0].phase}/{.status.platforms[0].reason}')/$(kubectl get pods -n ctl-bound -l multiarch.dev/build=second -o name)"
+expect_match "bound 1: the message names the bound" "runs at most 1 build at once \\(--max-builds-in-flight\\)" \
+	"$(field ctl-bound second '{.status.conditions[?(@.type=="Ready")].message}')"
+expect_eq "bound 1: the metrics count one in flight, one queued, the bound" "1 1 1" \
+	"$(curl -s "http://127.0.0.1:$bound_port/metrics" | awk '$1 == "multiarch_builds_in_flight" || $1 == "multiarch_builds_queued" ||
+		$1 == "multiarch_builds_in_flight_limit" { v[$1] = $2 } END { print v["multiarch_builds_in_flight"], v["multiarch_builds_queued"], v["multiarch_builds_in_flight_limit"] }')"
+set_plan '{}'
+kubectl delete pod -n ctl-bound first-g1-linux-riscv64-a1 --wait=false >/dev/null
+if ready ctl-bound first && ready ctl-bound second; then pass "bound 1: both Ready, one after the other"; else
+	fail "bound 1: both Ready" "$(kubectl get mab,pods -n ctl-bound -o wide; tail -20 "$work/bound.log")"; fi
+expect_eq "bound 1: the second's pod was made after the first build finished" "true" \
+	"$(jq -rn --arg finished "$(field ctl-bound first '{.status.completionTime}')" \
+		--arg made "$(kubectl get pod -n ctl-bound second-g1-linux-riscv64-a1 -o jsonpath='{.metadata.creationTimestamp}')" '$made >= $finished')"
+expect_eq "bound 1: nothing in flight or queued afterwards" "0 0" \
+	"$(curl -s "http://127.0.0.1:$bound_port/metrics" | awk '$1 == "multiarch_builds_in_flight" || $1 == "multiarch_builds_queued" { v[$1] = $2 }
+		END { print v["multiarch_builds_in_flight"], v["multiarch_builds_queued"] }')"
+stop_controller bound
+expect_eq "the bounded controller exits cleanly" "0" "$(cat "$work/bound.exit")"
 start_controller main --resync-period 2s
 
 echo "-- retries"

@@ -125,8 +125,18 @@ struct world {
 	struct recorder rec;
 	struct ctl_outcome out;
 	struct ctl_reconcile_options opts;
-	struct ctl_builder_config config; /* a policy that lets namespace apps run buildkit */
+	struct ctl_builder_config config;                               /* a policy that lets namespace apps run buildkit */
+	enum { START_ASKS_NOBODY, START_ALLOWED, START_REFUSED } start; /* what the view's may_start answers */
+	unsigned start_asks;
 };
+
+static bool fake_may_start(void *ctx)
+{
+	struct world *w = ctx;
+
+	w->start_asks++;
+	return w->start == START_ALLOWED;
+}
 
 static size_t fake_nodes(void *ctx, const cJSON *selector, const cJSON *tolerations)
 {
@@ -248,6 +258,11 @@ static void run(struct world *w)
 	view.jobs = jobs;
 	view.nodes_fitting = fake_nodes;
 	view.nodes_ctx = w;
+	if (w->start != START_ASKS_NOBODY) {
+		view.may_start = fake_may_start;
+		view.start_ctx = w;
+		view.in_flight_max = 3;
+	}
 	view.now = w->now;
 	ctl_reconcile(&w->opts, &view, &writer, &w->out);
 }
@@ -1265,6 +1280,48 @@ static void test_writes_in_flight(void **state)
 	ctl_builder_config_free(&config);
 }
 
+/* Under the bound on builds in flight: a build that may not start makes no pod and says Queued, once; let start, it
+ * makes both pods; under way, it is not asked again. */
+static void test_queued_until_let_start(void **state)
+{
+	const char *message;
+	struct world w;
+	(void)state;
+
+	world_init(&w, NULL, 1);
+	w.start = START_REFUSED;
+	run(&w);
+	assert_int_equal(w.start_asks, 1); /* once for both platforms */
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 0);
+	assert_false(w.out.retry);
+	assert_int_equal(w.rec.status_writes, 1);
+	assert_string_equal(status_str(&w, "phase"), "Pending");
+	assert_string_equal(platform_str(w.rec.status, "linux/arm64", "reason"), "Queued");
+	assert_string_equal(condition(w.rec.status, "Ready", "reason"), "Queued");
+	message = condition(w.rec.status, "Ready", "message");
+	assert_non_null(strstr(message, "at most 3 builds at once"));
+	assert_non_null(strstr(message, "--max-builds-in-flight"));
+	accept_status(&w);
+	w.now += 30; /* still queued: nothing new to write */
+	run(&w);
+	assert_int_equal(w.rec.status_writes, 0);
+	w.start = START_ALLOWED;
+	run(&w);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 2);
+	assert_string_equal(platform_str(w.rec.status, "linux/amd64", "phase"), "Building");
+	assert_string_equal(condition(w.rec.status, "Ready", "reason"), "Building");
+	accept_status(&w);
+	add_pod(&w, 1, "linux-amd64", 1, "Running", NULL, w.now);
+	add_pod(&w, 1, "linux-arm64", 1, "Running", NULL, w.now);
+	w.start = START_REFUSED; /* a build under way goes on whatever the bound says */
+	w.start_asks = 0;
+	run(&w);
+	assert_int_equal(w.start_asks, 0);
+	assert_int_equal(cJSON_GetArraySize(w.rec.created), 0);
+	assert_int_equal(w.out.phase, CTL_PHASE_BUILDING);
+	world_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1286,6 +1343,7 @@ int main(void)
 		cmocka_unit_test(test_batched_success_and_bad_digest),
 		cmocka_unit_test(test_refused_and_invalid),
 		cmocka_unit_test(test_writes_in_flight),
+		cmocka_unit_test(test_queued_until_let_start),
 		cmocka_unit_test(test_malformed_old_conditions),
 		cmocka_unit_test(test_only_own_children),
 	};

@@ -234,6 +234,70 @@ static void test_resume_hands_a_processing_key_back_first(void **state)
 	ctl_queue_free(q);
 }
 
+/* Takes the next key, checks it is want, and ends its processing. */
+static void take(struct ctl_queue *q, const char *want)
+{
+	char *k;
+
+	assert_true(ctl_queue_get(q, &k));
+	assert_string_equal(k, want);
+	ctl_queue_done(q, k);
+	free(k);
+}
+
+/* Keys of builds under way (preferred) are handed out before the others, after resumed ones, each lane oldest
+ * first; a key no longer preferred, or queued before it was, takes its turn; a delayed preferred key, once due,
+ * goes ahead too. Many keys: the lanes grow past their first ring. */
+static void test_preferred_keys_go_first(void **state)
+{
+	struct ctl_queue *q = ctl_queue_new(0.01, 1);
+	char name[32], *k;
+	(void)state;
+
+	ctl_queue_add(q, "ns/early"); /* queued before it is preferred: keeps its place */
+	ctl_queue_prefer(q, "ns/early", true);
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "ns/new-%03d", i);
+		ctl_queue_add(q, name);
+	}
+	ctl_queue_prefer(q, "ns/going", true);
+	ctl_queue_prefer(q, "ns/finished", true);
+	ctl_queue_prefer(q, "ns/finished", false);
+	ctl_queue_add(q, "ns/finished");
+	ctl_queue_add(q, "ns/going");
+	ctl_queue_add(q, "ns/early");
+	ctl_queue_add_after(q, "ns/early-too", 0.05);
+	ctl_queue_prefer(q, "ns/early-too", true);
+	for (int i = 0; i < 70; i++) {
+		snprintf(name, sizeof(name), "ns/going-%03d", i);
+		ctl_queue_prefer(q, name, true);
+		ctl_queue_add(q, name);
+	}
+	take(q, "ns/going");
+	for (int i = 0; i < 70; i++) {
+		snprintf(name, sizeof(name), "ns/going-%03d", i);
+		take(q, name);
+	}
+	usleep(80 * 1000);
+	take(q, "ns/early-too"); /* due now, and preferred */
+	take(q, "ns/early");
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "ns/new-%03d", i);
+		take(q, name);
+	}
+	take(q, "ns/finished");
+	assert_int_equal(ctl_queue_len(q), 0);
+	/* a resumed key goes before a preferred one */
+	ctl_queue_add(q, "ns/a");
+	assert_true(ctl_queue_get(q, &k));
+	ctl_queue_add(q, "ns/going");
+	ctl_queue_resume(q, k);
+	take(q, "ns/a");
+	free(k);
+	take(q, "ns/going");
+	ctl_queue_free(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_shutdown_wakes_waiting_workers),
 		cmocka_unit_test(test_never_two_workers_on_one_key),
 		cmocka_unit_test(test_resume_hands_a_processing_key_back_first),
+		cmocka_unit_test(test_preferred_keys_go_first),
 	};
 	return cmocka_run_group_tests_name("workqueue", tests, NULL, NULL);
 }
