@@ -98,7 +98,7 @@ static void build_pod_placement(struct json_builder *d, cJSON *pod_spec, const c
 
 	jb_put_str(d, pod_spec, "restartPolicy", "Never");
 	child_identity(d, pod_spec, spec, config);
-	ctl_pod_network_apply(d, pod_spec, build, config);
+	ctl_pod_network_apply(d, pod_spec, build, config ? config->host_aliases : NULL, config ? config->dns_config : NULL);
 	jb_need(d, cJSON_AddFalseToObject(pod_spec, "enableServiceLinks"));
 	jb_need(d, cJSON_AddNumberToObject(pod_spec, "activeDeadlineSeconds", (double)spec->timeout_s));
 	jb_attach(d, pod_spec, "nodeSelector", jb_need(d, ctl_platform_node_selector(build, p)));
@@ -265,7 +265,8 @@ static cJSON *index_pod_spec(struct json_builder *d, cJSON *job_spec, const cJSO
 	pod_spec = jb_object_in(d, tmpl, "spec");
 	jb_put_str(d, pod_spec, "restartPolicy", "Never");
 	child_identity(d, pod_spec, spec, opts->config);
-	ctl_pod_network_apply(d, pod_spec, build, opts->config);
+	ctl_pod_network_apply(d, pod_spec, build, opts->config ? opts->config->host_aliases : NULL,
+			      opts->config ? opts->config->dns_config : NULL);
 	jb_need(d, cJSON_AddFalseToObject(pod_spec, "enableServiceLinks"));
 	index_placement(d, pod_spec, build, opts->config);
 	sc = jb_object_in(d, pod_spec, "securityContext");

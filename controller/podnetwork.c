@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "controller/builderconfig.h"
 #include "controller/error.h"
 #include "util/jsonget.h"
 
@@ -124,10 +123,10 @@ bool ctl_pod_network_check(const cJSON *host_aliases, const cJSON *dns_config, c
 	       (!dns_config || dns_config_check(dns_config, where, errbuf, errlen));
 }
 
-void ctl_pod_network_apply(struct json_builder *d, cJSON *pod_spec, const cJSON *build, const struct ctl_builder_config *config)
+void ctl_pod_network_apply(struct json_builder *d, cJSON *pod_spec, const cJSON *build, const cJSON *host_aliases, const cJSON *dns_config)
 {
 	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(build, "spec"), *entry;
-	const cJSON *lists[] = {config ? config->host_aliases : NULL, cJSON_GetObjectItemCaseSensitive(spec, "hostAliases")};
+	const cJSON *lists[] = {host_aliases, cJSON_GetObjectItemCaseSensitive(spec, "hostAliases")};
 	const cJSON *dns = cJSON_GetObjectItemCaseSensitive(spec, "dnsConfig");
 	cJSON *aliases = NULL;
 
@@ -138,5 +137,5 @@ void ctl_pod_network_apply(struct json_builder *d, cJSON *pod_spec, const cJSON 
 			jb_append(d, aliases, cJSON_Duplicate(entry, true));
 		}
 	}
-	jb_put_copy(d, pod_spec, "dnsConfig", dns ? dns : config ? config->dns_config : NULL);
+	jb_put_copy(d, pod_spec, "dnsConfig", dns ? dns : dns_config);
 }

@@ -12,8 +12,6 @@
 #define CTL_HOST_ALIASES_MAX 32    /* entries of hostAliases */
 #define CTL_ALIAS_HOSTNAMES_MAX 16 /* hostnames of one entry */
 
-struct ctl_builder_config;
-
 /*
  * Checks a hostAliases list and a dnsConfig object (either may be NULL) in
  * the shape of a pod spec's: entries {ip, hostnames}, the ip an IPv4 or IPv6
@@ -26,10 +24,10 @@ bool ctl_pod_network_check(const cJSON *host_aliases, const cJSON *dns_config, c
 
 /*
  * Sets hostAliases and dnsConfig of pod_spec: the configuration's
- * hostAliases followed by the build's spec.hostAliases, and the build's
- * spec.dnsConfig, else the configuration's. build and config are borrowed
- * (config may be NULL).
+ * host_aliases followed by the build's spec.hostAliases, and the build's
+ * spec.dnsConfig, else the configuration's dns_config. Everything is
+ * borrowed; the configuration's may be NULL.
  */
-void ctl_pod_network_apply(struct json_builder *d, cJSON *pod_spec, const cJSON *build, const struct ctl_builder_config *config);
+void ctl_pod_network_apply(struct json_builder *d, cJSON *pod_spec, const cJSON *build, const cJSON *host_aliases, const cJSON *dns_config);
 
 #endif

@@ -9,9 +9,6 @@
 
 #include "controller/error.h"
 
-struct ctl_build_spec;
-struct ctl_child_options;
-
 /*
  * The policy section of the builder configuration. Every member is NULL
  * when the section does not set it, and then means the default: nothing
@@ -32,14 +29,6 @@ struct ctl_policy {
 /* Reads the policy section (borrowed; NULL for none) into out. Unknown keys and wrong types are refused with
  * CTL_E_INVALID and a message naming the key. */
 enum ctl_err ctl_policy_parse(const cJSON *section, struct ctl_policy *out, char *errbuf, size_t errlen);
-
-/*
- * Whether build (borrowed, with its spec read into spec) stays inside the
- * policy of opts->config (the defaults when NULL). When it does not, false
- * with a message naming the first field outside it in why.
- */
-bool ctl_policy_allows(const struct ctl_child_options *opts, const cJSON *build, const struct ctl_build_spec *spec, char *why,
-		       size_t why_len);
 
 /* Whether backend runs in pods that only the Pod Security level "privileged" admits (buildkit, buildah). */
 bool ctl_policy_backend_privileged(int backend);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "controller/labels.h"
-#include "controller/policy.h"
+#include "controller/policycheck.h"
 #include "controller/reconcilerun.h"
 #include "util/jsonget.h"
 #include "util/jsonnum.h"

@@ -12,7 +12,7 @@
 #include "controller/naming.h"
 #include "controller/phases.h"
 #include "controller/podresult.h"
-#include "controller/reconcile.h"
+#include "controller/reconciletypes.h"
 #include "util/timefmt.h"
 
 #define ATTEMPTS_MAX 11 /* 1 + policy.retries (at most 10) */

@@ -12,7 +12,7 @@
 #include "controller/builderconfig.h"
 #include "controller/buildspec.h"
 #include "controller/children.h"
-#include "controller/policy.h"
+#include "controller/policycheck.h"
 #include "util/yamljson.h"
 
 #define OPEN_PRIVILEGED "policy: {privilegedNamespaces: ['team-*']}\n"
