@@ -7,7 +7,6 @@
 
 #include "kube/error.h"
 
-#define KUBE_CONFIG_FILE_MAX ((size_t)4 * 1024 * 1024) /* largest kubeconfig read */
 #define KUBE_EXEC_ARGS_MAX 32
 #define KUBE_EXEC_ENV_MAX 32
 #define KUBE_DEFAULT_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"

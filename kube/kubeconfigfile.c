@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kube/config.h"
 #include "util/dynbuf.h"
 #include "util/fileio.h"
 

@@ -10,6 +10,7 @@
 #include "kube/error.h"
 
 #define KUBE_CONFIG_FILES_MAX 16
+#define KUBE_CONFIG_FILE_MAX ((size_t)4 * 1024 * 1024) /* largest kubeconfig read */
 #define PEM_FILE_MAX ((size_t)4 * 1024 * 1024)
 
 /* One kubeconfig file of a merged list. */
