@@ -46,6 +46,14 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userp)
 	return len;
 }
 
+/* The largest answer body c takes: its option, else KUBE_BODY_MAX. */
+static size_t body_max_of(const struct kube_client *c)
+{
+	size_t max = kube_client_options_of(c)->body_max;
+
+	return max ? max : KUBE_BODY_MAX;
+}
+
 static bool is_read(const char *method)
 {
 	return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
@@ -119,7 +127,7 @@ static enum kube_err attempt_error(const struct kube_client *c, const char *meth
 	*retry = false;
 	if (sink->too_big)
 		return kube_fail(errbuf, errlen, KUBE_E_TOO_LONG, "%s %s: the answer is larger than %zu bytes", method, path,
-				 kube_client_options_of(c)->body_max ? kube_client_options_of(c)->body_max : KUBE_BODY_MAX);
+				 body_max_of(c));
 	if (rc != CURLE_OK) {
 		/* a refused connection never reached the server, so any verb may be sent again */
 		*retry = rc == CURLE_COULDNT_CONNECT ||
@@ -163,7 +171,7 @@ enum kube_err kube_request(struct kube_client *c, const char *method, const char
 	unsigned attempt = 0;
 
 	memset(resp, 0, sizeof(*resp));
-	dynbuf_init(&resp->body, kube_client_options_of(c)->body_max ? kube_client_options_of(c)->body_max : KUBE_BODY_MAX);
+	dynbuf_init(&resp->body, body_max_of(c));
 	for (;;) {
 		struct body_sink sink = {.body = &resp->body, .retry_after_s = -1};
 		void *p;
@@ -243,7 +251,7 @@ enum kube_err kube_request_start(struct kube_client *c, const char *method, cons
 	s->ctx = ctx;
 	s->sink.body = &s->resp.body;
 	s->sink.retry_after_s = -1;
-	dynbuf_init(&s->resp.body, kube_client_options_of(c)->body_max ? kube_client_options_of(c)->body_max : KUBE_BODY_MAX);
+	dynbuf_init(&s->resp.body, body_max_of(c));
 	kube_client_rate_wait(c);
 	s->p = kube_client_acquire(c, path, errbuf, errlen);
 	if (!s->p) {
