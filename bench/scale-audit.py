@@ -5,7 +5,8 @@ Usage: bench/scale-audit.py AUDIT_LOG CONTROLLER IDLE_FROM IDLE_TO
   CONTROLLER  multiarch-controller or sample-controller (matched against the user agent)
   IDLE_FROM, IDLE_TO  RFC 3339 times bounding the window in which every object was done (writes there are counted)
 
-Every write the audit policy records carries a microsecond timestamp; children are matched to their parent by name
+Every write the audit policy records carries a microsecond timestamp, so "all done" is read here, from the first
+object's create to the status write that finished the last one, not from the benchmark's polling list; children are matched to their parent by name
 (multiarch-controller: NAME-gGEN-PLATFORM-aN pods, NAME-gGEN-index Job and its pods; sample-controller: the
 Deployment named as its Foo).
 """
@@ -116,6 +117,10 @@ def main():
     by_writer = collections.Counter(w for t, w in cluster_writes if start <= t < idle_from)
     to_children = [max(children_created[p]) - t for p, t in parent_created.items() if children_created.get(p)]
     to_done = [max(status_writes[p]) - t for p, t in parent_created.items() if status_writes.get(p)]
+    # when each object was done, from its status writes before the idle window: a Foo at its first (sample-controller
+    # rewrites every status at each resync), a build at its last (the one that made it Ready; none follows at rest)
+    pick = min if controller == "sample-controller" else max
+    done_at = [pick(w) for w in ([t for t in status_writes.get(p, []) if t < idle_from] for p in parent_created) if w]
     result = {
         "objects": len(parent_created),
         "controller_writes": sum(writes.values()),
@@ -126,6 +131,8 @@ def main():
         "create_to_children": summary_ms(to_children),
         "create_to_last_status_write": summary_ms(to_done),
         "controller_busy_s": round(last - first, 1) if first is not None else None,
+        "done_objects": len(done_at),
+        "all_done_s": round(max(done_at) - start, 1) if done_at else None,
         "cluster_writes_per_object": round(sum(by_writer.values()) / max(1, len(parent_created)), 2),
         "cluster_writes_by_writer": dict(by_writer.most_common()),
     }

@@ -77,6 +77,13 @@ def index(times_csv, requests_csv):
         print()
 
 
+def all_done_s(run):
+    """All done, from the audit log when it says (the status write that finished the last object), else from the
+    benchmark's polling list."""
+    audited = run["audit"].get("all_done_s")
+    return audited if audited is not None and run["audit"].get("done_objects") == run["objects"] else run["all_done_s"]
+
+
 def ms(d, key):
     v = (d or {}).get(key)
     return "-" if v is None else "%.0f" % v
@@ -96,15 +103,16 @@ def label(run):
 def scale(paths):
     runs = sorted((json.load(open(p, encoding="utf-8")) for p in paths),
                   key=lambda r: (r["objects"], r.get("create_rate", 0), r["controller"], r.get("workers", 2), r.get("run", "")))
-    print("| objects | created | controller | done | all done s | RSS synced, empty MiB | RSS at rest MiB | RSS peak MiB "
-          "| KiB per cached object | CPU s | writes per object | writes while idle | create to children p50 / p99 ms |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| objects | created | controller | done | creates took s | all done s (audit log) | RSS synced, empty MiB "
+          "| RSS at rest MiB | RSS peak MiB | KiB per cached object | CPU s | writes per object | writes while idle "
+          "| create to children p50 / p99 ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         a = r["audit"]
         c = a["create_to_children"]
         idle = "%d in %.0f s" % (a["idle_writes"], a["idle_window_s"]) if r.get("idle_s", 1) > 0 else "not measured"
-        print("| %d | %s | %s | %d | %.0f | %.1f | %.1f | %.1f | %.2f | %.1f | %.2f | %s | %s / %s |" % (
-            r["objects"], created(r), label(r), r["done"], r["all_done_s"], r["rss_synced_empty_kib"] / 1024,
+        print("| %d | %s | %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.1f | %.2f | %s | %s / %s |" % (
+            r["objects"], created(r), label(r), r["done"], r.get("created_s", 0), all_done_s(r), r["rss_synced_empty_kib"] / 1024,
             r["rss_at_rest_kib"] / 1024, r["rss_peak_kib"] / 1024, r["kib_per_cached_object"], r["cpu_s"],
             a["writes_per_object"], idle, ms(c, "p50_ms"), ms(c, "p99_ms")))
     print()
@@ -142,7 +150,7 @@ def sweep(runs):
     groups = {}
     for r in runs:
         if not r.get("create_rate") and r["done"] == r["objects"]:
-            groups.setdefault((r["objects"], r["controller"], r.get("workers", 2)), []).append(r["all_done_s"])
+            groups.setdefault((r["objects"], r["controller"], r.get("workers", 2)), []).append(all_done_s(r))
     sizes = sorted({k[0] for k in groups})
     if not sizes:
         return
