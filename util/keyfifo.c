@@ -1,4 +1,5 @@
-/* A first-in first-out list of owned string keys on a growing ring, for the work queue's lanes. */
+/* A first-in first-out list of owned string keys on a growing ring: the work queue's lanes, and the line of builds
+ * waiting for a slot. */
 #include "util/keyfifo.h"
 
 #include <stdlib.h>
