@@ -85,8 +85,11 @@ mkdir -p "$scratch" "$work/home"
 for entry in "$repo"/*; do ln -s "$entry" "$scratch/"; done
 kubectl config view --raw >"$work/kubeconfig"
 KUBECONFIG=$work/kubeconfig kubectl config set-context --current --namespace=docs >/dev/null
-# an earlier run's namespaces, still going
-kubectl wait --for=delete namespace/docs namespace/builds namespace/multiarch-system --timeout=120s >/dev/null 2>&1
+# an earlier run's namespaces, still going (only those being deleted: a test before may have left one in use)
+for named in docs builds multiarch-system; do
+	[ "$(kubectl get namespace "$named" -o jsonpath='{.status.phase}' 2>/dev/null)" != Terminating ] ||
+		kubectl wait --for=delete "namespace/$named" --timeout=120s >/dev/null 2>&1
+done
 kubectl create namespace docs >/dev/null 2>&1
 sed 's/^  name: two-arch$/  name: hello/' examples/two-arch.yaml >"$scratch/build.yaml"
 cp "$BUILDER_CONFIG" "$scratch/builder-config.yaml"
