@@ -6,6 +6,7 @@
 
 #include "util/keyfifo.h"
 #include "util/strmap.h"
+#include "util/banned.h"
 
 /*
  * Invariants (under lock): held and waiting share no key; every key of waiting is in line (which may also hold

@@ -12,6 +12,7 @@
 #include "util/jsonget.h"
 #include "util/strmap.h"
 #include "util/text.h"
+#include "util/banned.h"
 
 static bool writable(struct ctl_controller *c, char *err, size_t errlen)
 {

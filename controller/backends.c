@@ -7,6 +7,7 @@
 #include "controller/childparts.h"
 #include "registry/platform.h"
 #include "util/jsonget.h"
+#include "util/banned.h"
 
 /* The container's command: script run by /bin/sh with name as its $0 (the container's arguments are its "$@"). */
 static void shell_command(struct json_builder *d, cJSON *command, const char *script, const char *name)

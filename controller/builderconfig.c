@@ -11,6 +11,7 @@
 #include "util/dynbuf.h"
 #include "util/fileio.h"
 #include "util/yamljson.h"
+#include "util/banned.h"
 
 /* The keys a section may hold: anything else is a typo the user should hear about. */
 static bool only_keys(const cJSON *obj, const char *const *allowed, const char *where, char *errbuf, size_t errlen)

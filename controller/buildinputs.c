@@ -7,6 +7,7 @@
 #include "controller/childparts.h"
 #include "util/dynbuf.h"
 #include "util/jsonget.h"
+#include "util/banned.h"
 
 /* The push secret's volume and mount, as a docker config directory (config.json). */
 void child_add_docker_config(struct json_builder *d, cJSON *pod_spec, cJSON *container, const char *secret)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "controller/controllerstate.h"
+#include "util/banned.h"
 
 bool ctl_slot_try(struct ctl_controller *c, const char *key)
 {

@@ -13,6 +13,7 @@
 #include "util/strmap.h"
 #include "util/jsonnum.h"
 #include "util/jsonget.h"
+#include "util/banned.h"
 
 bool ctl_parse_duration(const char *s, long *seconds)
 {

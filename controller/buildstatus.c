@@ -8,6 +8,7 @@
 #include "controller/reconcilerun.h"
 #include "util/jsonget.h"
 #include "util/text.h"
+#include "util/banned.h"
 
 /* Appends platform text to the list buf of size bytes, *len long ("linux/arm64, linux/s390x"), as far as it fits. */
 static void append_platform(char *buf, size_t size, size_t *len, const char *platform)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "controller/cachedobj.h"
+#include "util/banned.h"
 
 struct ctl_obj *ctl_obj_ref(struct ctl_obj *o)
 {

@@ -9,7 +9,7 @@
 
 #include "controller/builderconfig.h"
 #include "controller/buildspec.h"
-#include "controller/children.h"
+#include "controller/childsettings.h"
 #include "util/jsonbuild.h"
 
 #define DOCKER_CONFIG_DIR "/var/run/multiarch/docker"

@@ -16,6 +16,7 @@
 #include "registry/platform.h"
 #include "util/dynbuf.h"
 #include "util/jsonget.h"
+#include "util/banned.h"
 
 void ctl_child_options_init(struct ctl_child_options *o)
 {

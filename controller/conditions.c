@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util/jsonnum.h"
+#include "util/banned.h"
 
 static cJSON *find(const cJSON *conditions, const char *type)
 {

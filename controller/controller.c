@@ -16,6 +16,7 @@
 #include "controller/slim.h"
 #include "util/backoff.h"
 #include "util/jsonget.h"
+#include "util/banned.h"
 
 #define HOUSEKEEPING_PERIOD_S 10 /* how often opts.release_memory runs */
 #define EVENT_DRAIN_S 5          /* how long a stop waits for queued Events to be written */

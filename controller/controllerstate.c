@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "controller/controllerstate.h"
+#include "util/banned.h"
 
 void ctl_log(struct ctl_controller *c, enum ctl_log_level level, const char *message, const struct ctl_log_field *fields, size_t count)
 {

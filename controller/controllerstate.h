@@ -8,7 +8,7 @@
 #include <stdbool.h>
 
 #include "controller/admission.h"
-#include "controller/controller.h"
+#include "controller/controlleroptions.h"
 #include "controller/eventsink.h"
 #include "controller/httpd.h"
 #include "controller/inflight.h"

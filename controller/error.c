@@ -4,6 +4,7 @@
 #include <stdarg.h>
 
 #include "util/errbuf.h"
+#include "util/banned.h"
 
 enum ctl_err ctl_fail(char *errbuf, size_t errlen, enum ctl_err err, const char *fmt, ...)
 {

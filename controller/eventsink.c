@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "kube/error.h"
+#include "util/banned.h"
 
 /* A queued Event: the strings live in text, after the entry. */
 struct entry {

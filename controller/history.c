@@ -5,6 +5,7 @@
 
 #include "controller/reconcilerun.h"
 #include "util/jsonget.h"
+#include "util/banned.h"
 
 /* What the build was made from, as the spec names it: a Git revision, an archive's sha256, a ConfigMap. */
 static void source_revision(const cJSON *build, char *buf, size_t len)

@@ -17,6 +17,7 @@
 #include "controller/statusauth.h"
 #include "controller/statuspage.h"
 #include "util/strmap.h"
+#include "util/banned.h"
 
 #define WS_PROTOCOL "multiarch-status"
 #define CHUNK 16384

@@ -7,6 +7,7 @@
 #include "controller/reconcilerun.h"
 #include "util/jsonget.h"
 #include "util/text.h"
+#include "util/banned.h"
 
 #define INDEX_POD_GRACE_S 10 /* a finished index Job whose pod is not cached this long after is run again */
 

@@ -11,6 +11,7 @@
 #include "util/strmap.h"
 #include "util/text.h"
 #include "util/timefmt.h"
+#include "util/banned.h"
 
 #define ANSWERS_MAX 256 /* answers kept per session; a run makes a few dozen writes at most */
 

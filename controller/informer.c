@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "util/backoff.h"
+#include "util/banned.h"
 
 static void notify_gone(void *ctx, struct ctl_obj *o)
 {

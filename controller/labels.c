@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "util/jsonget.h"
+#include "util/banned.h"
 
 const char *ctl_label(const cJSON *obj, const char *key)
 {

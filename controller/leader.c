@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "util/backoff.h"
+#include "util/banned.h"
 
 static long long monotonic_ms(void)
 {

@@ -8,6 +8,7 @@
 
 #include "util/jsonget.h"
 #include "util/timefmt.h"
+#include "util/banned.h"
 
 static const double reconcile_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
 static const double wait_bounds[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60};

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/strmap.h"
+#include "util/banned.h"
 
 static void to_label(char *s)
 {

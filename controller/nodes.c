@@ -3,6 +3,7 @@
 #include "util/jsonget.h"
 
 #include <string.h>
+#include "util/banned.h"
 
 bool ctl_node_usable(const cJSON *node)
 {

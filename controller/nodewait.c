@@ -8,6 +8,7 @@
 #include "controller/controllerstate.h"
 #include "controller/nodes.h"
 #include "util/jsonget.h"
+#include "util/banned.h"
 
 void ctl_note_waiting(struct ctl_controller *c, const char *key, const char *arches)
 {

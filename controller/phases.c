@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <string.h>
+#include "util/banned.h"
 
 static const char *const phase_names[] = {
 	[CTL_PHASE_NONE] = "",           [CTL_PHASE_PENDING] = "Pending",

@@ -10,6 +10,7 @@
 #include "util/jsonget.h"
 #include "util/text.h"
 #include "util/timefmt.h"
+#include "util/banned.h"
 
 /* The first words of these failures' messages; a status written before status.platforms[].reason existed is read
  * back by them. */

@@ -7,6 +7,7 @@
 
 #include "controller/error.h"
 #include "util/jsonget.h"
+#include "util/banned.h"
 
 #define DNS_NAME_MAX 253
 #define NAMESERVERS_MAX 3

@@ -7,6 +7,7 @@
 #include "controller/labels.h"
 #include "registry/platform.h"
 #include "util/jsonget.h"
+#include "util/banned.h"
 
 void child_add_env(struct json_builder *d, cJSON *container, const char *name, const char *value)
 {

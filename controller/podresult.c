@@ -7,6 +7,7 @@
 #include "util/jsonget.h"
 #include "util/text.h"
 #include "util/timefmt.h"
+#include "util/banned.h"
 
 bool ctl_pod_finished(const cJSON *pod)
 {

@@ -7,6 +7,7 @@
 #include "controller/buildspec.h"
 #include "util/jsonget.h"
 #include "util/text.h"
+#include "util/banned.h"
 
 static const char *const known_entitlements[] = {"security.insecure", "network.host", NULL};
 

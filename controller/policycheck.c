@@ -8,6 +8,7 @@
 #include "controller/children.h"
 #include "util/jsonget.h"
 #include "util/text.h"
+#include "util/banned.h"
 
 #define POLICY_FIELD_MAX 160 /* a field path named in a refusal */
 

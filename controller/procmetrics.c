@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "controller/metrics.h"
+#include "util/banned.h"
 
 #define PROC_TEXT_MAX 4096 /* /proc/self/stat is one line of a few hundred bytes; /proc/stat's btime line is early */
 

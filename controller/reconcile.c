@@ -12,6 +12,7 @@
 #include "util/jsonget.h"
 #include "util/jsonnum.h"
 #include "util/text.h"
+#include "util/banned.h"
 
 void ctl_reconcile_options_init(struct ctl_reconcile_options *o)
 {

@@ -9,6 +9,7 @@
 #include "util/jsonget.h"
 #include "util/jsonnum.h"
 #include "util/text.h"
+#include "util/banned.h"
 
 /* An earlier round among the children: its name ("g3", "g3r1f2e3d4c"), its newest child, and whether it succeeded. */
 struct round_seen {

@@ -7,6 +7,7 @@
 #include "controller/reconcilerun.h"
 #include "util/jsonget.h"
 #include "util/text.h"
+#include "util/banned.h"
 
 void run_requeue_within(struct run *r, double seconds)
 {

@@ -8,6 +8,7 @@
 #include "controller/controllerstate.h"
 #include "controller/procmetrics.h"
 #include "util/jsonget.h"
+#include "util/banned.h"
 
 /* Appends to out; clears *ok when it does not fit (the handler then answers 500). */
 static void emit(struct dynbuf *out, bool *ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "controller/labels.h"
+#include "util/banned.h"
 
 /* Adds a copy of item to object under name, or to the array object when name is NULL. Returns false when out of memory. */
 static bool keep_item_as(cJSON *object, const char *name, const cJSON *item)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "util/banned.h"
 
 #define VERDICTS_MAX 128
 #define QUEUE_MAX 16

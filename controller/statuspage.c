@@ -1,5 +1,6 @@
 /* The live status page served at / : one HTML document whose script follows the builds over a websocket. */
 #include "controller/statuspage.h"
+#include "util/banned.h"
 
 const char ctl_status_page_html[] = "<!doctype html>\n"
 				    "<html lang=\"en\"><head><meta charset=\"utf-8\"><title>multiarch-controller</title>\n"

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "util/strmap.h"
+#include "util/banned.h"
 
 /*
  * Invariants: objects maps every key to a ctl_obj holding one reference for

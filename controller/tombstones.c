@@ -7,6 +7,7 @@
 
 #include "controller/podresult.h"
 #include "util/strmap.h"
+#include "util/banned.h"
 
 /* One build's kept pods, in the order they were deleted. */
 struct build_tombstones {

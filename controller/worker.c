@@ -8,6 +8,7 @@
 #include "controller/controllerstate.h"
 #include "controller/nodes.h"
 #include "util/jsonget.h"
+#include "util/banned.h"
 
 static size_t nodes_fitting(void *ctx, const cJSON *selector, const cJSON *tolerations)
 {

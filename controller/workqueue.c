@@ -13,6 +13,7 @@
 #include "util/keyfifo.h"
 #include "util/strmap.h"
 #include "util/timefmt.h"
+#include "util/banned.h"
 
 /* A delayed key; the heap may hold stale entries, recognised by a due time that differs from the delayed map's. */
 struct delayed {

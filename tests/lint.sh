@@ -24,8 +24,10 @@ step() {
 }
 
 banned() {
-	# calls with no bound on their output or no error reporting
-	! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|atof|strtok|tmpnam|rand)[[:space:]]*\(' "${srcs[@]}" "${tests[@]}"
+	# calls with no bound on their output or no error reporting; util/banned.h makes the compiler refuse them too, so
+	# every source file includes it (after its system headers)
+	! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|atof|strtok|tmpnam|rand)[[:space:]]*\(' "${srcs[@]}" "${tests[@]}" &&
+		! grep -L '^#include "util/banned.h"$' "${srcs[@]}" "${tests[@]}" | sed 's/$/: does not include util\/banned.h/' | grep .
 }
 
 tidy() {

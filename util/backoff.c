@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <time.h>
 #include <unistd.h>
+#include "util/banned.h"
 
 uint64_t rng_next(uint64_t *state)
 {

@@ -13,6 +13,7 @@
 
 #include "util/errbuf.h"
 #include "util/fileio.h"
+#include "util/banned.h"
 
 #define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 #define CA_PEM_MAX ((size_t)4 * 1024 * 1024)

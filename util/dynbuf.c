@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/banned.h"
 
 #define DYNBUF_MIN_ALLOC 64
 

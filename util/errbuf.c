@@ -2,6 +2,7 @@
 #include "util/errbuf.h"
 
 #include <stdio.h>
+#include "util/banned.h"
 
 void errbuf_vset(char *errbuf, size_t errlen, const char *fmt, va_list ap)
 {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "util/banned.h"
 
 int file_read_all(const char *path, struct dynbuf *out)
 {

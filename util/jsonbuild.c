@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "util/banned.h"
 
 cJSON *jb_need(struct json_builder *b, cJSON *v)
 {

@@ -2,6 +2,7 @@
 #include "util/jsonget.h"
 
 #include <string.h>
+#include "util/banned.h"
 
 const cJSON *json_at(const cJSON *obj, const char *a, const char *b)
 {

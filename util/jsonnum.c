@@ -1,5 +1,6 @@
 /* Whole numbers read from JSON without undefined behaviour: range-checked before any conversion. */
 #include "util/jsonnum.h"
+#include "util/banned.h"
 
 bool json_whole_number(const cJSON *v, long lo, long hi, long *out)
 {

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "util/banned.h"
 
 void key_fifo_free(struct key_fifo *f)
 {

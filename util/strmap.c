@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/banned.h"
 
 struct strmap_slot {
 	char *key; /* NULL: empty; TOMBSTONE: deleted */

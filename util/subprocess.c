@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "util/timefmt.h"
+#include "util/banned.h"
 
 extern char **environ;
 

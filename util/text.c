@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include "util/banned.h"
 
 void text_copy(char *dst, size_t len, const char *src)
 {

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include "util/banned.h"
 
 /* Reads exactly n digits at s into *v. */
 static bool digits(const char *s, int n, int *v)

@@ -7,6 +7,7 @@
 #include <yaml.h>
 
 #include "util/errbuf.h"
+#include "util/banned.h"
 
 /* The plain scalars kubectl's YAML decoder (YAML 1.1) reads as booleans; NULL-terminated. */
 static const char *const yaml_true_words[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y", NULL};

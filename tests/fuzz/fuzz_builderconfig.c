@@ -6,6 +6,7 @@
 
 #include "controller/builderconfig.h"
 #include "controller/children.h"
+#include "util/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

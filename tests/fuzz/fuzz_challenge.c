@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "registry/challenge.h"
+#include "util/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,6 +5,7 @@
 
 #include "registry/credhelper.h"
 #include "registry/credentials.h"
+#include "util/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

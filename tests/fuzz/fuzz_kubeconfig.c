@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "kube/config.h"
+#include "util/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "registry/manifest.h"
+#include "util/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,6 +8,7 @@
 #include "controller/nodes.h"
 #include "controller/reconcile.h"
 #include "controller/slim.h"
+#include "util/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -18,6 +18,7 @@
 #include "kube/lease.h"
 #include "kube/mux.h"
 #include "kube/watch.h"
+#include "util/banned.h"
 
 static atomic_int stop_flag;
 

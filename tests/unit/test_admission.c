@@ -12,6 +12,7 @@
 
 #include "controller/admission.h"
 #include "util/keyfifo.h"
+#include "util/banned.h"
 
 static void assert_counts(struct ctl_admission *a, size_t in_flight, size_t waiting)
 {

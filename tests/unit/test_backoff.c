@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "util/backoff.h"
+#include "util/banned.h"
 
 static void test_growth_cap_and_jitter_bounds(void **state)
 {

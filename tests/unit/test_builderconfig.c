@@ -12,6 +12,7 @@
 #include "controller/builderconfig.h"
 #include "controller/children.h"
 #include "util/yamljson.h"
+#include "util/banned.h"
 
 static const char full[] = "images: {buildkit: r/bk:1, index: r/mc:2}\n"
 			   "proxy: {httpProxy: 'http://proxy:3128', noProxy: .corp}\n"

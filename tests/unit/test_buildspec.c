@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "controller/buildspec.h"
+#include "util/banned.h"
 
 static enum ctl_err read_spec(const char *json, struct ctl_build_spec *out, char *err)
 {

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "registry/challenge.h"
+#include "util/banned.h"
 
 static void test_bearer_with_quoted_params(void **state)
 {

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "controller/conditions.h"
+#include "util/banned.h"
 
 static const char *field(const cJSON *conditions, const char *type, const char *key)
 {

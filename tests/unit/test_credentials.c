@@ -9,6 +9,7 @@
 
 #include "registry/credhelper.h"
 #include "registry/credentials.h"
+#include "util/banned.h"
 
 /* base64("ci:p4ss:word") */
 #define AUTH_CI "Y2k6cDRzczp3b3Jk"

@@ -14,6 +14,7 @@
 #include "registry/credhelper.h"
 #include "registry/credentials.h"
 #include "util/timefmt.h"
+#include "util/banned.h"
 
 static int put_fixture_in_path(void **state)
 {

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "util/dynbuf.h"
+#include "util/banned.h"
 
 static void test_empty_buffer_reads_as_empty_string(void **state)
 {

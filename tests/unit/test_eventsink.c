@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "controller/eventsink.h"
+#include "util/banned.h"
 
 /* A writer that records what it writes and, while gated, waits for each write to be allowed. */
 struct fake_api {

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "controller/inflight.h"
+#include "util/banned.h"
 
 struct posted {
 	char reasons[256];

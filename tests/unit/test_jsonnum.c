@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "util/jsonnum.h"
+#include "util/banned.h"
 
 /* Reads the JSON text as one value and applies json_whole_number with [lo, hi]. */
 static bool read_whole(const char *text, long lo, long hi, long *out)

@@ -13,6 +13,7 @@
 #include "kube/lease.h"
 #include "kube/ratelimit.h"
 #include "util/timefmt.h"
+#include "util/banned.h"
 
 static void test_status_bodies(void **state)
 {

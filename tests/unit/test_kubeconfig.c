@@ -11,6 +11,7 @@
 
 #include "kube/config.h"
 #include "kube/exec.h"
+#include "util/banned.h"
 
 #define DIR "tests/fixtures/kubeconfig/"
 

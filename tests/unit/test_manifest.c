@@ -11,6 +11,7 @@
 
 #include "registry/index.h"
 #include "registry/manifest.h"
+#include "util/banned.h"
 
 #define D1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 

@@ -11,6 +11,7 @@
 
 #include "controller/metrics.h"
 #include "controller/procmetrics.h"
+#include "util/banned.h"
 
 static void test_overflow_is_counted_as_other(void **state)
 {

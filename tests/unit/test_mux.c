@@ -22,6 +22,7 @@
 #include "kube/config.h"
 #include "kube/mux.h"
 #include "util/backoff.h"
+#include "util/banned.h"
 
 #define CONNECTIONS_MAX 32
 #define REQUEST_MAX 8192

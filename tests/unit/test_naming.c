@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "controller/naming.h"
+#include "util/banned.h"
 
 static void assert_dns_label(const char *s)
 {

@@ -11,6 +11,7 @@
 #include "controller/labels.h"
 #include "controller/phases.h"
 #include "util/text.h"
+#include "util/banned.h"
 
 static void test_every_phase_reads_back(void **state)
 {

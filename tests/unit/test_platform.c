@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "registry/platform.h"
+#include "util/banned.h"
 
 static void expect_platform(const char *in, const char *want, const char *label)
 {

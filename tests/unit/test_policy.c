@@ -14,6 +14,7 @@
 #include "controller/children.h"
 #include "controller/policycheck.h"
 #include "util/yamljson.h"
+#include "util/banned.h"
 
 #define OPEN_PRIVILEGED "policy: {privilegedNamespaces: ['team-*']}\n"
 

@@ -13,6 +13,7 @@
 #include "controller/reconcile.h"
 #include "util/strmap.h"
 #include "util/timefmt.h"
+#include "util/banned.h"
 
 #define NOW 1790000000 /* 2026-09-21T14:13:20Z */
 #define DIGEST_A "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "registry/reference.h"
+#include "util/banned.h"
 
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "controller/slim.h"
+#include "util/banned.h"
 
 /* A finished build pod as the API server returns it, with what the kubelet, the scheduler and admission add. */
 static const char pod_json[] =

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "controller/store.h"
+#include "util/banned.h"
 
 static cJSON *object(const char *ns, const char *name, const char *rv)
 {

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "util/strmap.h"
+#include "util/banned.h"
 
 static void count_entry(void *ctx, const char *key, void *value)
 {

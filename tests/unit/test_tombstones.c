@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "controller/tombstones.h"
+#include "util/banned.h"
 
 static bool group_of(const cJSON *json, char *buf, size_t len)
 {

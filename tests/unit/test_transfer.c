@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "registry/transfer.h"
+#include "util/banned.h"
 
 /* Feeds one header line (not terminated, as curl hands it over) and checks it is taken whole. */
 static void header(struct reg_transfer *t, const char *line)

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "kube/watch.h"
+#include "util/banned.h"
 
 struct seen {
 	char log[8192];

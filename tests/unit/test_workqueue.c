@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "controller/workqueue.h"
+#include "util/banned.h"
 
 static double now_s(void)
 {

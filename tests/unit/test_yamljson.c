@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "util/yamljson.h"
+#include "util/banned.h"
 
 /* text nested n levels deep as flow sequences: "x: [[[...]]]" */
 static char *nested(int n)

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "util/banned.h"
 
 static volatile sig_atomic_t stopping;
 
