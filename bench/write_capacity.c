@@ -14,6 +14,7 @@
 #include "kube/events.h"
 #include "kube/mux.h"
 #include "util/timefmt.h"
+#include "util/banned.h"
 
 #define THREADS_MAX 256
 

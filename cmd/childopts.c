@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd/cli.h"
+#include "util/banned.h"
 
 bool childopts_flag(struct childopts *co, const char *cmd, const char *flag, const char *value)
 {

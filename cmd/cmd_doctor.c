@@ -8,6 +8,7 @@
 #include "cmd/commands.h"
 #include "kube/client.h"
 #include "kube/config.h"
+#include "util/banned.h"
 
 static const char doctor_help[] = "usage: multiarch-controller doctor [flags]\n"
 				  "\n"

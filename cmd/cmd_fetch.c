@@ -10,6 +10,7 @@
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "util/download.h"
+#include "util/banned.h"
 
 extern char **environ;
 

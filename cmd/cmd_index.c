@@ -10,6 +10,7 @@
 #include "registry/client.h"
 #include "registry/index.h"
 #include "registry/reference.h"
+#include "util/banned.h"
 
 static const char index_help[] = "usage: multiarch-controller index --image REF --source REF@sha256:HEX [--source ...] [flags]\n"
 				 "\n"

@@ -13,6 +13,7 @@
 #include "util/dynbuf.h"
 #include "util/fileio.h"
 #include "util/yamljson.h"
+#include "util/banned.h"
 
 #define RENDER_INPUT_MAX ((size_t)1024 * 1024)
 #define PLACEHOLDER_DIGEST "sha256:0000000000000000000000000000000000000000000000000000000000000000"

@@ -17,6 +17,7 @@
 #include "controller/metrics.h"
 #include "kube/client.h"
 #include "kube/config.h"
+#include "util/banned.h"
 
 struct signal_wait {
 	sigset_t set;

@@ -8,6 +8,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "util/banned.h"
 
 #ifndef MAC_VERSION
 #define MAC_VERSION "0.0.0-unknown"

@@ -7,6 +7,7 @@
 
 #include "util/dynbuf.h"
 #include "util/timefmt.h"
+#include "util/banned.h"
 
 #define LINE_MAX_BYTES ((size_t)16 * 1024)
 

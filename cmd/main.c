@@ -5,6 +5,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "util/banned.h"
 
 static const struct cli_command commands[] = {
 	{"run", "run the controller against a cluster", cmd_run},

@@ -12,6 +12,7 @@
 #include "controller/buildspec.h"
 #include "controller/httpd.h"
 #include "util/backoff.h"
+#include "util/banned.h"
 
 static const char run_help[] = "usage: multiarch-controller run [flags]\n"
 			       "\n"

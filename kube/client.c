@@ -19,6 +19,7 @@
 #include "kube/ratelimit.h"
 #include "util/backoff.h"
 #include "util/fileio.h"
+#include "util/banned.h"
 
 #define POOL_MAX 128 /* handles, not connections: the requests share the mux's; each watch holds one */
 #define TOKEN_FILE_MAX ((size_t)64 * 1024)

@@ -9,6 +9,7 @@
 #include <yaml.h>
 
 #include "kube/kubeconfigfile.h"
+#include "util/banned.h"
 
 /* Whether n is absent or an empty scalar (a list key written without a value). */
 static bool absent_or_empty(yaml_node_t *n)

@@ -8,6 +8,7 @@
 #include "kube/config.h"
 #include "util/dynbuf.h"
 #include "util/fileio.h"
+#include "util/banned.h"
 
 #define PEM_FILE_MAX ((size_t)4 * 1024 * 1024)
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/errbuf.h"
+#include "util/banned.h"
 
 const char *kube_strerror(enum kube_err err)
 {

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "util/timefmt.h"
+#include "util/banned.h"
 
 #define EVENT_NOTE_MAX 1024
 

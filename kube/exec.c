@@ -12,6 +12,7 @@
 #include "util/dynbuf.h"
 #include "util/subprocess.h"
 #include "util/timefmt.h"
+#include "util/banned.h"
 
 extern char **environ;
 

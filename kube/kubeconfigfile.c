@@ -10,6 +10,7 @@
 
 #include "util/dynbuf.h"
 #include "util/fileio.h"
+#include "util/banned.h"
 
 void kc_set_free(struct kc_set *set)
 {

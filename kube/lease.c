@@ -9,6 +9,7 @@
 
 #include "util/jsonnum.h"
 #include "util/timefmt.h"
+#include "util/banned.h"
 
 double kube_lease_now(void)
 {

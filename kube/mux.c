@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include "util/banned.h"
 
 #define DEFAULT_IN_FLIGHT 64
 #define DEFAULT_CONNECTIONS 16 /* HTTP/2 needs one; HTTP/1.1 servers get as many as the old handle pool had */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kube/client.h"
+#include "util/banned.h"
 
 /* Percent-escapes s into out (at most out_len bytes); returns false when it does not fit. */
 static bool escape(const char *s, char *out, size_t out_len)

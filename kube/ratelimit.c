@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "util/backoff.h"
+#include "util/banned.h"
 
 void kube_ratelimit_init(struct kube_ratelimit *rl, double qps, int burst)
 {

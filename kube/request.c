@@ -11,6 +11,7 @@
 #include "kube/clientpool.h"
 #include "kube/mux.h"
 #include "util/backoff.h"
+#include "util/banned.h"
 
 #define RETRY_AFTER_CAP_S 30
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/banned.h"
 
 #define ERROR_BODY_MAX ((size_t)64 * 1024)
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kube/client.h"
+#include "util/banned.h"
 
 char *kube_delete_options(const char *propagation, const char *uid, const char *resource_version)
 {

@@ -8,6 +8,7 @@
 
 #include "kube/stream.h"
 #include "util/backoff.h"
+#include "util/banned.h"
 
 enum kube_err kube_event_parse(const char *line, size_t len, enum kube_event_type *type, cJSON **root, const cJSON **object)
 {

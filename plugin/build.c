@@ -6,6 +6,7 @@
 #include "plugin/mab.h"
 #include "util/jsonget.h"
 #include "util/jsonnum.h"
+#include "util/banned.h"
 
 bool mab_path(char *buf, size_t len, const char *namespace, const char *name)
 {

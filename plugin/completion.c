@@ -5,6 +5,7 @@
 
 #include "plugin/mab.h"
 #include "util/jsonget.h"
+#include "util/banned.h"
 
 #define NAMES_LIMIT "500"
 #define NO_FILE_COMPLETION ":4" /* the directive ending the candidates: no file names */

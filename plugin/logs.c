@@ -10,6 +10,7 @@
 #include "kube/stream.h"
 #include "plugin/mab.h"
 #include "util/jsonget.h"
+#include "util/banned.h"
 
 #define LOG_LINE_MAX ((size_t)1024 * 1024)
 #define BUILDER_CONTAINER "builder"

@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 
 #include "plugin/mab.h"
+#include "util/banned.h"
 
 static const char usage[] = "kubectl mab: wait for, follow, re-run and show MultiArchBuilds.\n"
 			    "\n"

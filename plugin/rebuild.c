@@ -6,6 +6,7 @@
 #include "controller/labels.h"
 #include "plugin/mab.h"
 #include "util/timefmt.h"
+#include "util/banned.h"
 
 int mab_rebuild(struct mab_context *ctx)
 {

@@ -4,6 +4,7 @@
 
 #include "plugin/mab.h"
 #include "util/jsonget.h"
+#include "util/banned.h"
 
 /* The text of member key of obj, or "-". */
 static const char *text_or_dash(const cJSON *obj, const char *key)

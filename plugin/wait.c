@@ -12,6 +12,7 @@
 #include "plugin/mab.h"
 #include "util/jsonget.h"
 #include "util/timefmt.h"
+#include "util/banned.h"
 
 #define WAIT_DEFAULT_S (30L * 60)
 

@@ -14,6 +14,7 @@
 #include "registry/transfer.h"
 #include "util/backoff.h"
 #include "util/timefmt.h"
+#include "util/banned.h"
 
 #define TOKEN_RESPONSE_MAX ((size_t)64 * 1024)
 

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "util/errbuf.h"
+#include "util/banned.h"
 
 static bool is_tchar(char c)
 {

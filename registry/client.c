@@ -14,6 +14,7 @@
 #include "registry/transfer.h"
 #include "util/backoff.h"
 #include "util/fileio.h"
+#include "util/banned.h"
 
 #define CA_BUNDLE_MAX ((size_t)4 * 1024 * 1024)
 #define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"

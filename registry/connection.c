@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <stdbool.h>
 #include <string.h>
+#include "util/banned.h"
 
 bool reg_client_insecure(const struct reg_client *c, const char *host)
 {

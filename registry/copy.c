@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
+#include "util/banned.h"
 
 #define SCOPE_LEN 1200
 #define PATH_LEN 1024

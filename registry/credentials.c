@@ -12,6 +12,7 @@
 #include "util/dynbuf.h"
 #include "util/fileio.h"
 #include "util/jsonget.h"
+#include "util/banned.h"
 
 /* Reduces a config key ("https://host/v1/", "http://host") to its host part, into buf. */
 static void key_host(const char *key, char *buf, size_t len)

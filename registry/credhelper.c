@@ -13,6 +13,7 @@
 #include "util/fileio.h"
 #include "util/jsonget.h"
 #include "util/subprocess.h"
+#include "util/banned.h"
 
 #define HELPER_PREFIX "docker-credential-"
 

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 
 #include "util/errbuf.h"
+#include "util/banned.h"
 
 const char *reg_strerror(enum reg_err err)
 {

@@ -13,6 +13,7 @@
 #include "registry/copy.h"
 #include "registry/reference.h"
 #include "registry/verified.h"
+#include "util/banned.h"
 
 #define SCOPE_LEN 1200
 #define PATH_LEN 1024

@@ -9,6 +9,7 @@
 
 #include "registry/reference.h"
 #include "util/jsonget.h"
+#include "util/banned.h"
 
 static void hex_digest(const char *algorithm, const EVP_MD *md, const void *data, size_t len, char *out, size_t out_len)
 {

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include "util/banned.h"
 
 struct arch_alias {
 	const char *name;

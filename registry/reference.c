@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/banned.h"
 
 #define DOCKER_HUB_DOMAIN "docker.io"
 #define DOCKER_HUB_LEGACY_DOMAIN "index.docker.io"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "util/banned.h"
 
 /* Copies a header value (trimmed) into dst when the line's name matches name. */
 static bool header_value(const char *line, size_t len, const char *name, char *dst, size_t cap)

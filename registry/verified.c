@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "registry/manifest.h"
+#include "util/banned.h"
 
 /* The GET of /v2/REPO/KIND/DIGEST with scope pull, written into req with its path and scope buffers. */
 static void verified_request(struct reg_request *req, char *path, char *scope, const char *host, const char *repo, const char *kind,
