@@ -7,9 +7,10 @@
 #
 # Usage: bench/capacity.sh   BENCH_NODES (default 1000), BENCH_CAPACITY_KINDS (default "pods events status mix"),
 #                            BENCH_CAPACITY_THREADS (default "8 32 64"), BENCH_CAPACITY_SECONDS per run (default 20),
-#                            BENCH_RUNS (default 3)
+#                            BENCH_RUNS (default 3), BENCH_PROFILE_S (a CPU profile of the API server over that many
+#                            seconds of each run, bench/apiserver-profile.sh; default none)
 # Output: build/bench/capacity.jsonl (one line a run), build/bench/capacity.md (median and spread per kind and
-#         concurrency)
+#         concurrency), with BENCH_PROFILE_S build/bench/profile-capacity-RUN-KIND-THREADS.{pb.gz,txt}
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NODES=${BENCH_NODES:-1000}
@@ -25,7 +26,7 @@ export MAC_NODES_AMD64=$((NODES / 2)) MAC_NODES_ARM64=$((NODES - NODES / 2))
 export MAC_KWOK_EXTRA_CONFIG=$PWD/bench/scale-stages.yaml MAC_CONTROL_PLANE_QPS=1000 MAC_AUDIT_MAXSIZE=8000
 trap 'tests/env/cluster-down.sh >/dev/null 2>&1 || true' EXIT
 tests/env/cluster-down.sh >/dev/null 2>&1 || true
-MAC_REAL_NODE=0 tests/env/cluster-up.sh >&2
+MAC_APISERVER_PROFILING=${BENCH_PROFILE_S:+true} MAC_REAL_NODE=0 tests/env/cluster-up.sh >&2
 # shellcheck disable=SC1090
 . "$MAC_CLUSTER_ENV"
 kubectl apply -f crds/multiarch.dev_multiarchbuilds.yaml >/dev/null
@@ -37,7 +38,13 @@ for run in $(seq 1 "$RUNS"); do
 			ns=cap-$run-$kind-$threads
 			kubectl create namespace "$ns" >/dev/null
 			for _ in $(seq 1 100); do kubectl get serviceaccount default -n "$ns" >/dev/null 2>&1 && break; sleep 0.2; done
+			profiler=
+			if [ -n "${BENCH_PROFILE_S:-}" ]; then
+				bench/apiserver-profile.sh "$BENCH_PROFILE_S" "$out/profile-capacity-$run-$kind-$threads" &
+				profiler=$!
+			fi
 			line=$(build/release/bench/write-capacity "$ns" "$kind" "$threads" "$SECONDS_PER_RUN")
+			[ -z "$profiler" ] || wait "$profiler"
 			echo "bench: capacity run $run, $kind, $threads threads: $line" >&2
 			python3 -c 'import json, shlex, sys
 fields = dict(kv.split("=", 1) for kv in shlex.split(sys.argv[4]))

@@ -12,8 +12,10 @@
 #                         controller adds to each object's latency when it is not queueing a burst),
 #                         BENCH_WORKERS both controllers' workers (default 2, sample-controller's own number),
 #                         BENCH_IDLE_S how long to stay idle after (default two resyncs and 5 s; 0: not measured),
-#                         BENCH_RUN a run label
-# Output: build/bench/scale-IMPL-SIZE[-rateR].json (one per run), build/bench/scale.md
+#                         BENCH_RUN a run label, BENCH_PROFILE_S (a CPU profile of the API server over that many
+#                         seconds from the first create, bench/apiserver-profile.sh; default none)
+# Output: build/bench/scale-IMPL-SIZE[-rateR].json (one per run), build/bench/scale.md; with BENCH_PROFILE_S
+#         build/bench/profile-scale-IMPL-SIZE-wW[-RUN].{pb.gz,txt}
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=${BENCH_SCALE_SIZES:-"1000 10000"}
@@ -99,7 +101,7 @@ run() {
 	report=$out/scale-$1-$2${BENCH_CREATE_RATE:+-rate$BENCH_CREATE_RATE}-w$workers${BENCH_RUN:+-$BENCH_RUN}.json
 	echo "bench: $impl with $n objects on $NODES nodes: starting a fresh cluster" >&2
 	tests/env/cluster-down.sh >/dev/null 2>&1 || true
-	MAC_REAL_NODE=0 tests/env/cluster-up.sh >&2 # kwok nodes only: the scale benchmark measures the controller
+	MAC_APISERVER_PROFILING=${BENCH_PROFILE_S:+true} MAC_REAL_NODE=0 tests/env/cluster-up.sh >&2 # kwok nodes only: the scale benchmark measures the controller
 	# shellcheck disable=SC1090
 	. "$MAC_CLUSTER_ENV"
 	kubectl create namespace bench >/dev/null
@@ -133,7 +135,12 @@ run() {
 	rm -rf "$work/objects" && write_objects "$impl" "$n" "$work/objects"
 	local started done_at count=0
 	started=$(date +%s.%N)
-	local k
+	python3 bench/cpu-shares.py snapshot $$ >"$work/cpu-start.json"
+	local k profiler=
+	if [ -n "${BENCH_PROFILE_S:-}" ]; then
+		bench/apiserver-profile.sh "$BENCH_PROFILE_S" "$out/profile-scale-$impl-$n-w$workers${BENCH_RUN:+-$BENCH_RUN}" &
+		profiler=$!
+	fi
 	if [ -n "${BENCH_CREATE_RATE:-}" ]; then
 		# one file of BENCH_CREATE_RATE objects a second
 		for ((k = 0; k * BENCH_CREATE_RATE < n; k++)); do
@@ -153,7 +160,10 @@ run() {
 			) &
 		done
 	fi
-	wait_creators() { local j; for j in $(jobs -p); do [ "$j" = "$ctl_pid" ] || [ "$j" = "$sampler_pid" ] || wait "$j"; done; }
+	wait_creators() {
+		local j
+		for j in $(jobs -p); do [ "$j" = "$ctl_pid" ] || [ "$j" = "$sampler_pid" ] || [ "$j" = "$profiler" ] || wait "$j"; done
+	}
 	wait_creators
 	local created_in
 	created_in=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
@@ -169,6 +179,7 @@ run() {
 		if [ "$n" -gt 2000 ]; then sleep 30; else sleep 5; fi
 	done
 	done_at=$elapsed
+	python3 bench/cpu-shares.py snapshot $$ >"$work/cpu-done.json"
 	local events_done_s=null
 	if [ "$impl" = multiarch-controller ]; then
 		# the Events of the last builds may still be queued: the controller is not idle until they are written
@@ -195,6 +206,7 @@ run() {
 	if [ "$impl" = multiarch-controller ]; then
 		events_dropped=$(metric multiarch_events_dropped_total)
 	fi
+	[ -z "$profiler" ] || wait "$profiler"
 	stop_all
 	python3 bench/scale-audit.py "$MAC_CLUSTER_DIR/logs/audit.log" "$impl" "$idle_from" "$idle_to" >"$work/audit.json"
 	jq --arg impl "$impl" --argjson n "$n" --argjson nodes "$NODES" --argjson "done" "$count" --argjson done_s "$done_at" \
@@ -202,9 +214,10 @@ run() {
 		--argjson created_s "$created_in" --argjson rss_empty "$rss_empty" --argjson rss_rest "$rss_rest" --argjson peak "$peak" \
 		--argjson cpu "$cpu" --argjson cached "$cached" --argjson events_dropped "${events_dropped:-null}" \
 		--argjson events_done_s "$events_done_s" --argjson idle_s "$IDLE_S" \
+		--argjson cpu_shares "$(python3 bench/cpu-shares.py diff "$work/cpu-start.json" "$work/cpu-done.json")" \
 		'{controller: $impl, workers: $workers, run: $run, objects: $n, nodes: $nodes, create_rate: $rate, done: $done, all_done_s: $done_s, created_s: $created_s,
 		  rss_synced_empty_kib: $rss_empty, rss_at_rest_kib: $rss_rest, rss_peak_kib: $peak, cpu_s: $cpu,
-		  cached_objects: $cached, events_dropped: $events_dropped, events_written_s: $events_done_s, idle_s: $idle_s, kib_per_cached_object: ((($rss_rest - $rss_empty) / $cached) * 100 | round / 100),
+		  cached_objects: $cached, events_dropped: $events_dropped, events_written_s: $events_done_s, idle_s: $idle_s, cpu_until_done: $cpu_shares, kib_per_cached_object: ((($rss_rest - $rss_empty) / $cached) * 100 | round / 100),
 		  audit: .}' "$work/audit.json" >"$report"
 	cp "$log" "${report%.json}.log"
 	echo "bench: $impl, $n objects: $(jq -c '{done, all_done_s, rss_at_rest_kib, rss_peak_kib, cpu_s, kib_per_cached_object}' "$report")" >&2

@@ -142,6 +142,28 @@ def scale(paths):
             print("| %d | %s | %s / %s / %s | %s / %s / %s |" % (r["objects"], created(r), ms(j, "p50_ms"), ms(j, "p99_ms"), ms(j, "max_ms"),
                                                       ms(d, "p50_ms"), ms(d, "p99_ms"), ms(d, "max_ms")))
         print()
+    cpu_table(runs)
+
+
+CPU_COLUMNS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "multiarch-controller",
+               "sample-controller", "kubectl", "other"]
+
+
+def cpu_table(runs):
+    """Where the machine's two cores went from the first create until all were done (bench/cpu-shares.py)."""
+    runs = [r for r in runs if r.get("cpu_until_done")]
+    if not runs:
+        return
+    print("| objects | created | controller | wall s | cores busy | %s |" % " | ".join(CPU_COLUMNS))
+    print("|---|---|---|---|---|" + "---|" * len(CPU_COLUMNS))
+    for r in runs:
+        c = r["cpu_until_done"]
+        by = c["by_component_core_s"]
+        cores = c["busy_core_s"] / c["wall_s"] if c["wall_s"] else 0
+        print("| %d | %s | %s | %.1f | %.2f of %.0f | %s |" % (
+            r["objects"], created(r), label(r), c["wall_s"], cores, (c["busy_core_s"] + c["idle_core_s"]) / max(c["wall_s"], 1),
+            " | ".join("%.1f" % by.get(k, 0) for k in CPU_COLUMNS)))
+    print()
 
 
 def sweep(runs):

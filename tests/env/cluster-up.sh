@@ -15,7 +15,8 @@
 # that tolerate it (BUILDER_CONFIG's) go there;
 # for the scale benchmark:
 # MAC_KWOK_EXTRA_CONFIG (more kwok stages), MAC_CONTROL_PLANE_QPS (the controller-manager's and scheduler's
-# client-side QPS, burst twice that; default their own), MAC_AUDIT_MAXSIZE (MB before the audit log rotates, default 200).
+# client-side QPS, burst twice that; default their own), MAC_AUDIT_MAXSIZE (MB before the audit log rotates, default 200),
+# MAC_APISERVER_PROFILING (true: the API server serves /debug/pprof to the admin, for bench/profile.sh; default false).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/env/common.sh
@@ -139,7 +140,7 @@ start_bg kube-apiserver "$dir" kube-apiserver \
 	--authorization-mode=Node,RBAC \
 	--service-account-issuer=https://kubernetes.default.svc.cluster.local \
 	--service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
-	--service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true --profiling=false "${node_flags[@]}" \
+	--service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true --profiling="${MAC_APISERVER_PROFILING:-false}" "${node_flags[@]}" \
 	--audit-policy-file="$here/audit-policy.yaml" --audit-log-path="$dir/logs/audit.log" \
 	--audit-log-maxsize="${MAC_AUDIT_MAXSIZE:-200}" --audit-log-maxbackup=1
 wait_until 120 kube-apiserver curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" "$server/readyz"
