@@ -1,4 +1,4 @@
-/* Node preflight: how many Ready, schedulable nodes a build pod with a given nodeSelector and tolerations could run on. */
+/* Node preflight: whether a Ready, schedulable node exists that a build pod with a given nodeSelector and tolerations could run on. */
 #include "controller/nodes.h"
 #include "util/jsonget.h"
 
@@ -61,24 +61,21 @@ bool ctl_node_fits(const cJSON *node, const cJSON *selector, const cJSON *tolera
 	return true;
 }
 
-struct fit_count {
+struct fit_ask {
 	const cJSON *selector;
 	const cJSON *tolerations;
-	size_t count;
 };
 
-static void count_fit(void *ctx, struct ctl_obj *o)
+static bool node_fits(void *ctx, const struct ctl_obj *o)
 {
-	struct fit_count *fc = ctx;
+	const struct fit_ask *ask = ctx;
 
-	if (ctl_node_fits(o->json, fc->selector, fc->tolerations))
-		fc->count++;
+	return ctl_node_fits(o->json, ask->selector, ask->tolerations);
 }
 
-size_t ctl_nodes_fitting(struct ctl_store *nodes, const cJSON *selector, const cJSON *tolerations)
+bool ctl_nodes_any_fit(struct ctl_store *nodes, const cJSON *selector, const cJSON *tolerations)
 {
-	struct fit_count fc = {selector, tolerations, 0};
+	struct fit_ask ask = {selector, tolerations};
 
-	ctl_store_each(nodes, count_fit, &fc);
-	return fc.count;
+	return ctl_store_any(nodes, node_fits, &ask);
 }

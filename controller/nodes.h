@@ -1,4 +1,4 @@
-/* Node preflight: how many Ready, schedulable nodes a build pod with a given nodeSelector and tolerations could run on. */
+/* Node preflight: whether a Ready, schedulable node exists that a build pod with a given nodeSelector and tolerations could run on. */
 #ifndef MAC_CONTROLLER_NODES_H
 #define MAC_CONTROLLER_NODES_H
 
@@ -16,8 +16,9 @@
  */
 bool ctl_node_fits(const cJSON *node, const cJSON *selector, const cJSON *tolerations);
 
-/* How many nodes of the store fit (see ctl_node_fits()). */
-size_t ctl_nodes_fitting(struct ctl_store *nodes, const cJSON *selector, const cJSON *tolerations);
+/* Whether some node of the store fits (see ctl_node_fits()): the nodes are looked at until one does, so that a
+ * reconcile on a cluster of thousands of nodes reads a few of them, not every one. */
+bool ctl_nodes_any_fit(struct ctl_store *nodes, const cJSON *selector, const cJSON *tolerations);
 
 /* True when node is Ready and not cordoned: the node state whose changes can unblock a waiting build. */
 bool ctl_node_usable(const cJSON *node);

@@ -33,15 +33,15 @@ static void no_nodes(struct run *r, struct platform_state *ps, const cJSON *sele
 		  CTL_REASON_NO_MATCHING_NODES);
 }
 
-/* The usable nodes that carry selector (borrowed; platform ps's, may be NULL) and admit ps's tolerations;
+/* Whether a usable node carries selector (borrowed; platform ps's, may be NULL) and admits ps's tolerations;
  * unknown (out of memory) when either cannot be made. */
-static size_t fitting_nodes(const struct run *r, const struct platform_state *ps, const cJSON *selector, size_t unknown)
+static bool some_node_fits(const struct run *r, const struct platform_state *ps, const cJSON *selector, bool unknown)
 {
 	cJSON *tolerations = ctl_platform_tolerations(r->view->build, ps->platform, r->opts->children.config);
-	size_t nodes = selector && tolerations ? r->view->nodes_fitting(r->view->nodes_ctx, selector, tolerations) : unknown;
+	bool fits = selector && tolerations ? r->view->any_node_fits(r->view->nodes_ctx, selector, tolerations) : unknown;
 
 	cJSON_Delete(tolerations);
-	return nodes;
+	return fits;
 }
 
 /* How long a build pod may wait for a node: the build's policy.nodeWaitTimeout, else the configuration's. */
@@ -139,16 +139,16 @@ static void start_attempt(struct run *r, size_t i, int attempt, const char *afte
 {
 	struct platform_state *ps = &r->platforms[i];
 	cJSON *selector = ctl_platform_node_selector(r->view->build, ps->platform);
-	size_t nodes = fitting_nodes(r, ps, selector, 0);
+	bool fits = some_node_fits(r, ps, selector, false);
 	cJSON *pod = NULL;
 	char err[CTL_ERRBUF_SIZE];
 	enum ctl_write res;
 
-	if (nodes == 0)
+	if (!fits)
 		no_nodes(r, ps, selector, after_failure);
 	cJSON_Delete(selector);
 	/* policy Wait: the pod is made all the same, pinned as usual, so that a cluster autoscaler sees it */
-	if ((nodes == 0 && ps->phase == CTL_PHASE_FAILED) || !run_ensure_config_map(r)) {
+	if ((!fits && ps->phase == CTL_PHASE_FAILED) || !run_ensure_config_map(r)) {
 		if (r->config_map_foreign)
 			config_map_taken(r, ps);
 		return;
@@ -162,7 +162,7 @@ static void start_attempt(struct run *r, size_t i, int attempt, const char *afte
 	text_copy(ps->pod, sizeof(ps->pod), json_str_at(pod, "metadata", "name"));
 	cJSON_Delete(pod);
 	pod_created(r, ps, attempt, res, err);
-	if (nodes == 0 && ps->phase == CTL_PHASE_BUILDING)
+	if (!fits && ps->phase == CTL_PHASE_BUILDING)
 		waiting_for_node(r, ps, r->view->now, "");
 }
 
@@ -289,7 +289,7 @@ static bool unplaced(const struct run *r, size_t i, const cJSON *pod)
 	const struct platform_state *ps = &r->platforms[i];
 	cJSON *selector;
 	char scheduler[64];
-	size_t nodes;
+	bool fits;
 
 	if (json_str_at(pod, "spec", "nodeName"))
 		return false;
@@ -297,9 +297,9 @@ static bool unplaced(const struct run *r, size_t i, const cJSON *pod)
 	if (scheduler[0])
 		return true;
 	selector = ctl_platform_node_selector(r->view->build, ps->platform);
-	nodes = fitting_nodes(r, ps, selector, 1);
+	fits = some_node_fits(r, ps, selector, true);
 	cJSON_Delete(selector);
-	return nodes == 0;
+	return !fits;
 }
 
 /* Attempt n's pod, made at created, waits for a node: Waiting, or past policy.nodeWaitTimeout the platform fails

@@ -60,7 +60,8 @@ struct ctl_view {
 	size_t pod_count;
 	const cJSON *const *jobs; /* the build's Jobs */
 	size_t job_count;
-	size_t (*nodes_fitting)(void *ctx, const cJSON *selector, const cJSON *tolerations);
+	/* whether a usable node carries every label of selector and admits tolerations (controller/nodes.h) */
+	bool (*any_node_fits)(void *ctx, const cJSON *selector, const cJSON *tolerations);
 	void *nodes_ctx;
 	/* whether the build may make its first pods now, under the bound on builds in flight (at most in_flight_max);
 	   asked at most once a reconcile; NULL: always */

@@ -459,6 +459,29 @@ void ctl_store_each(struct ctl_store *s, void (*fn)(void *ctx, struct ctl_obj *o
 	pthread_mutex_unlock(&s->lock);
 }
 
+struct any_ctx {
+	bool (*match)(void *ctx, const struct ctl_obj *o);
+	void *ctx;
+};
+
+static bool value_matches(void *ctx, const char *key, void *value)
+{
+	const struct any_ctx *a = ctx;
+	(void)key;
+	return a->match(a->ctx, value);
+}
+
+bool ctl_store_any(struct ctl_store *s, bool (*match)(void *ctx, const struct ctl_obj *o), void *ctx)
+{
+	struct any_ctx a = {match, ctx};
+	bool found;
+
+	pthread_mutex_lock(&s->lock);
+	found = strmap_any(&s->objects, value_matches, &a);
+	pthread_mutex_unlock(&s->lock);
+	return found;
+}
+
 size_t ctl_store_len(struct ctl_store *s)
 {
 	size_t n;

@@ -87,6 +87,10 @@ void ctl_store_replace_end(struct ctl_store *s, const char *scope, void (*gone)(
 /* Calls fn for every object, under the store's lock: fn must be quick and must not call back into the store. */
 void ctl_store_each(struct ctl_store *s, void (*fn)(void *ctx, struct ctl_obj *o), void *ctx);
 
+/* Whether match holds for some object: asked of the objects in turn, under the store's lock, until it does; match must
+ * be quick and must not call back into the store. */
+bool ctl_store_any(struct ctl_store *s, bool (*match)(void *ctx, const struct ctl_obj *o), void *ctx);
+
 size_t ctl_store_len(struct ctl_store *s);
 
 #endif

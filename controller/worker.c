@@ -10,11 +10,11 @@
 #include "util/jsonget.h"
 #include "util/banned.h"
 
-static size_t nodes_fitting(void *ctx, const cJSON *selector, const cJSON *tolerations)
+static bool any_node_fits(void *ctx, const cJSON *selector, const cJSON *tolerations)
 {
 	struct ctl_controller *c = ctx;
 
-	return ctl_nodes_fitting(c->informers[INF_NODES].store, selector, tolerations);
+	return ctl_nodes_any_fit(c->informers[INF_NODES].store, selector, tolerations);
 }
 
 /* Who asks whether a build may start: the controller and the build's key. */
@@ -107,7 +107,7 @@ static void run_reconcile(struct ctl_controller *c, const char *key, const cJSON
 		view.pod_count = pod_count;
 		view.jobs = (const cJSON *const *)jobs;
 		view.job_count = job_count;
-		view.nodes_fitting = nodes_fitting;
+		view.any_node_fits = any_node_fits;
 		view.nodes_ctx = c;
 		view.may_start = may_start;
 		view.start_ctx = &ask;
@@ -155,13 +155,26 @@ static void send_held_deletes(struct ctl_controller *c, const char *key, const s
 	}
 }
 
-/*
- * Reconciles key once. Returns true when the key is done with (the caller ends its processing), false when the run
- * sent writes that are not answered yet: the key stays processing and is handed to a worker again once they are.
- */
-static bool reconcile_key(struct ctl_controller *c, const char *key)
+/* Makes run (the worker's own, NULL when it could not be had) ready for a run of key: nothing sent, nothing held. */
+static void run_reset(struct ctl_write_run *run, struct ctl_controller *c, const char *key)
 {
-	struct ctl_write_run *run;
+	if (!run)
+		return;
+	run->c = c;
+	run->key = key;
+	run->sent = 0;
+	run->status_sent = false;
+	run->held.event_count = 0;
+	run->held.delete_count = 0;
+}
+
+/*
+ * Reconciles key once, with run (the worker's, reused from key to key; NULL when out of memory). Returns true when
+ * the key is done with (the caller ends its processing), false when the run sent writes that are not answered yet:
+ * the key stays processing and is handed to a worker again once they are.
+ */
+static bool reconcile_key(struct ctl_controller *c, const char *key, struct ctl_write_run *run)
+{
 	struct ctl_writer writer;
 	struct ctl_obj *cached = ctl_store_get(c->informers[INF_BUILDS].store, key);
 	struct ctl_obj **pod_objs = NULL, **job_objs = NULL;
@@ -169,7 +182,6 @@ static bool reconcile_key(struct ctl_controller *c, const char *key)
 	size_t pod_count, job_count;
 	struct ctl_outcome out;
 	cJSON *build;
-	bool done;
 
 	if (!cached) {
 		ctl_inflight_finish(c->inflight, key, &tally);
@@ -179,7 +191,7 @@ static bool reconcile_key(struct ctl_controller *c, const char *key)
 		ctl_slot_release(c, key);
 		return true;
 	}
-	run = calloc(1, sizeof(*run));
+	run_reset(run, c, key);
 	build = ctl_obj_parse(cached);
 	ctl_obj_release(cached);
 	pod_count = ctl_store_group(c->informers[INF_PODS].store, key, &pod_objs);
@@ -190,8 +202,6 @@ static bool reconcile_key(struct ctl_controller *c, const char *key)
 		out.retry = true;
 		snprintf(out.error, sizeof(out.error), "out of memory reading the caches");
 	} else {
-		run->c = c;
-		run->key = key;
 		ctl_api_writer(run, &writer);
 		send_held_deletes(c, key, &writer);
 		run_reconcile(c, key, build, &writer, pod_objs, pod_count, job_objs, job_count, &out);
@@ -210,23 +220,24 @@ static bool reconcile_key(struct ctl_controller *c, const char *key)
 	ctl_obj_release_all(pod_objs, pod_count);
 	ctl_obj_release_all(job_objs, job_count);
 	cJSON_Delete(build);
-	done = !run || run->sent == 0;
-	free(run);
-	return done;
+	return !run || run->sent == 0;
 }
 
 void *ctl_worker_main(void *arg)
 {
 	struct ctl_controller *c = arg;
+	/* the run's record (some 35 KiB, most of it room for held Events) is the worker's, not allocated per key */
+	struct ctl_write_run *run = malloc(sizeof(*run));
 	char *key;
 	double waited = 0;
 
 	while (ctl_queue_get_waited(c->queue, &key, &waited)) {
 		if (c->opts.metrics)
 			ctl_histogram_observe(&c->opts.metrics->queue_wait_seconds, waited);
-		if (reconcile_key(c, key))
+		if (reconcile_key(c, key, run))
 			ctl_queue_done(c->queue, key);
 		free(key);
 	}
+	free(run);
 	return NULL;
 }

@@ -143,3 +143,11 @@ void strmap_each(const struct strmap *m, void (*fn)(void *ctx, const char *key, 
 		if (m->slots[i].key && m->slots[i].key != TOMBSTONE)
 			fn(ctx, m->slots[i].key, m->slots[i].value);
 }
+
+bool strmap_any(const struct strmap *m, bool (*match)(void *ctx, const char *key, void *value), void *ctx)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].key && m->slots[i].key != TOMBSTONE && match(ctx, m->slots[i].key, m->slots[i].value))
+			return true;
+	return false;
+}

@@ -38,4 +38,8 @@ void *strmap_remove(struct strmap *m, const char *key);
 /* Calls fn for every entry (in no particular order); fn must not change the map. */
 void strmap_each(const struct strmap *m, void (*fn)(void *ctx, const char *key, void *value), void *ctx);
 
+/* Calls match for the entries (in no particular order) until one matches; returns whether one did. match must not
+ * change the map. */
+bool strmap_any(const struct strmap *m, bool (*match)(void *ctx, const char *key, void *value), void *ctx);
+
 #endif

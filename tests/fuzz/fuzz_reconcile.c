@@ -45,15 +45,15 @@ static enum ctl_write check_status(void *ctx, const cJSON *build, const cJSON *s
 	return CTL_WRITE_OK;
 }
 
-static size_t any_nodes(void *ctx, const cJSON *selector, const cJSON *tolerations)
+static bool any_nodes(void *ctx, const cJSON *selector, const cJSON *tolerations)
 {
 	const cJSON *nodes = ctx, *n;
-	size_t count = 0;
 
 	cJSON_ArrayForEach(n, nodes) {
-		count += ctl_node_fits(n, selector, tolerations);
+		if (ctl_node_fits(n, selector, tolerations))
+			return true;
 	}
-	return count;
+	return false;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -98,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	view.pod_count = count;
 	view.jobs = children;
 	view.job_count = count;
-	view.nodes_fitting = any_nodes;
+	view.any_node_fits = any_nodes;
 	view.nodes_ctx = nodes;
 	view.now = 1790000000;
 	ctl_reconcile(&opts, &view, &writer, &out);

@@ -139,13 +139,13 @@ static bool fake_may_start(void *ctx)
 	return w->start == START_ALLOWED;
 }
 
-static size_t fake_nodes(void *ctx, const cJSON *selector, const cJSON *tolerations)
+static bool fake_nodes(void *ctx, const cJSON *selector, const cJSON *tolerations)
 {
 	struct world *w = ctx;
 	const char *arch = cJSON_GetObjectItem(selector, "kubernetes.io/arch")->valuestring;
 	(void)tolerations;
 
-	return strcmp(arch, "amd64") == 0 ? w->nodes_amd64 : strcmp(arch, "arm64") == 0 ? w->nodes_arm64 : 0;
+	return strcmp(arch, "amd64") == 0 ? w->nodes_amd64 > 0 : strcmp(arch, "arm64") == 0 && w->nodes_arm64 > 0;
 }
 
 static void world_init(struct world *w, const char *spec_extra, long generation)
@@ -257,7 +257,7 @@ static void run(struct world *w)
 	view.build = w->build;
 	view.pods = pods;
 	view.jobs = jobs;
-	view.nodes_fitting = fake_nodes;
+	view.any_node_fits = fake_nodes;
 	view.nodes_ctx = w;
 	if (w->start != START_ASKS_NOBODY) {
 		view.may_start = fake_may_start;

@@ -43,6 +43,47 @@ static void test_basic_operations(void **state)
 	strmap_free(NULL);
 }
 
+/* Counts the calls in ctx[0] and matches the value equal to ctx[1]. */
+static bool count_until(void *ctx, const char *key, void *value)
+{
+	int *c = ctx;
+	(void)key;
+	c[0]++;
+	return *(int *)value == c[1];
+}
+
+/* strmap_any stops at the first match and asks every entry when none matches. */
+static void test_any_stops_at_a_match(void **state)
+{
+	static int numbers[100];
+	struct strmap m;
+	char key[32];
+	int ask[2] = {0, -1};
+	(void)state;
+
+	strmap_init(&m);
+	assert_false(strmap_any(&m, count_until, ask));
+	for (int i = 0; i < 100; i++) {
+		numbers[i] = i;
+		snprintf(key, sizeof(key), "nodes/%d", i);
+		assert_true(strmap_put(&m, key, &numbers[i]));
+	}
+	assert_false(strmap_any(&m, count_until, ask));
+	assert_int_equal(ask[0], 100);
+	ask[0] = 0;
+	ask[1] = 42;
+	assert_true(strmap_any(&m, count_until, ask));
+	assert_in_range(ask[0], 1, 100);
+	/* with every value matching, the first entry asked answers */
+	for (int i = 0; i < 100; i++)
+		numbers[i] = 0;
+	ask[0] = 0;
+	ask[1] = 0;
+	assert_true(strmap_any(&m, count_until, ask));
+	assert_int_equal(ask[0], 1);
+	strmap_free(&m);
+}
+
 static int values[20000];
 
 static void test_many_keys_and_churn(void **state)
@@ -85,6 +126,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_basic_operations),
 		cmocka_unit_test(test_many_keys_and_churn),
+		cmocka_unit_test(test_any_stops_at_a_match),
 	};
 	return cmocka_run_group_tests_name("strmap", tests, NULL, NULL);
 }
