@@ -22,7 +22,7 @@ endif
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 export PATH := /usr/local/go/bin:$(PATH)
 
-PKGS := libcurl yaml-0.1 libcjson libwebsockets libcrypto
+PKGS := libcurl yaml-0.1 libcjson libwebsockets libcrypto libssl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 SYS_LIBS := -lpthread -lm

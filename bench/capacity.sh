@@ -30,7 +30,10 @@ MAC_APISERVER_PROFILING=${BENCH_PROFILE_S:+true} MAC_REAL_NODE=0 tests/env/clust
 # shellcheck disable=SC1090
 . "$MAC_CLUSTER_ENV"
 kubectl apply -f crds/multiarch.dev_multiarchbuilds.yaml >/dev/null
-kubectl wait --for condition=established crd/multiarchbuilds.multiarch.dev --timeout=60s >/dev/null
+for _ in $(seq 1 60); do # kubectl wait fails at once while the CRD has no conditions yet
+	kubectl wait --for condition=established crd/multiarchbuilds.multiarch.dev --timeout=30s >/dev/null 2>&1 && break
+	sleep 0.5
+done
 : >"$out/capacity.jsonl"
 for run in $(seq 1 "$RUNS"); do
 	for kind in $KINDS; do

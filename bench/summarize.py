@@ -89,6 +89,15 @@ def ms(d, key):
     return "-" if v is None else "%.0f" % v
 
 
+def bucket_bounds(h):
+    """A histogram's median and p99 as the bounds of the buckets holding them (bench/histograms.py)."""
+    if not h or not h.get("count"):
+        return "not measured"
+    def le(v):
+        return "> last bucket" if v is None else "<= %g ms" % (v * 1000)
+    return "%s / %s" % (le(h["p50_le_s"]), le(h["p99_le_s"]))
+
+
 def created(run):
     rate = run.get("create_rate", 0)
     return "%d a second" % rate if rate else "at once"
@@ -134,13 +143,17 @@ def scale(paths):
     print()
     ours = [r for r in runs if r["controller"] == "multiarch-controller"]
     if ours:
-        print("| builds | created | last platform done to index Job created p50 / p99 / max ms "
-              "| index pod done to Ready written p50 / p99 / max ms |")
-        print("|---|---|---|---|")
+        print("| builds | created | controller | last platform done to index Job created p50 / p99 / max ms "
+              "| index pod done to Ready written p50 / p99 / max ms | the controller's part: queue wait p50 / p99 "
+              "| reconcile p50 / p99 |")
+        print("|---|---|---|---|---|---|---|")
         for r in ours:
             j, d = r["audit"].get("last_platform_to_index_job"), r["audit"].get("index_pod_to_ready_write")
-            print("| %d | %s | %s / %s / %s | %s / %s / %s |" % (r["objects"], created(r), ms(j, "p50_ms"), ms(j, "p99_ms"), ms(j, "max_ms"),
-                                                      ms(d, "p50_ms"), ms(d, "p99_ms"), ms(d, "max_ms")))
+            h = r.get("controller_histograms") or {}
+            print("| %d | %s | %s | %s / %s / %s | %s / %s / %s | %s | %s |" % (
+                r["objects"], created(r), label(r), ms(j, "p50_ms"), ms(j, "p99_ms"), ms(j, "max_ms"),
+                ms(d, "p50_ms"), ms(d, "p99_ms"), ms(d, "max_ms"), bucket_bounds(h.get("multiarch_workqueue_wait_seconds")),
+                bucket_bounds(h.get("multiarch_reconcile_duration_seconds"))))
         print()
     cpu_table(runs)
 
