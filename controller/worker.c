@@ -165,7 +165,7 @@ static void run_reset(struct ctl_write_run *run, struct ctl_controller *c, const
 	run->sent = 0;
 	run->status_sent = false;
 	run->held.event_count = 0;
-	run->held.delete_count = 0;
+	ctl_held_free(&run->held); /* none left by the key before (a status write sent hands them on); none kept */
 }
 
 /*
@@ -227,7 +227,7 @@ void *ctl_worker_main(void *arg)
 {
 	struct ctl_controller *c = arg;
 	/* the run's record (some 35 KiB, most of it room for held Events) is the worker's, not allocated per key */
-	struct ctl_write_run *run = malloc(sizeof(*run));
+	struct ctl_write_run *run = calloc(1, sizeof(*run));
 	char *key;
 	double waited = 0;
 
@@ -238,6 +238,8 @@ void *ctl_worker_main(void *arg)
 			ctl_queue_done(c->queue, key);
 		free(key);
 	}
+	if (run)
+		ctl_held_free(&run->held);
 	free(run);
 	return NULL;
 }
