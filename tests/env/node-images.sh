@@ -56,7 +56,7 @@ stage() {
 	tools=$("$here/build-tools.sh" --print)
 	cp "$here/images/$name/Dockerfile" "$ctx/"
 	case $name in
-	pause) cc -static -O2 -Wall -Wextra -Werror -o "$ctx/pause" "$here/images/pause/pause.c" ;;
+	pause) cc -static -O2 -Wall -Wextra -Werror -I "$repo" -o "$ctx/pause" "$here/images/pause/pause.c" ;;
 	busybox)
 		if ldd /bin/busybox >/dev/null 2>&1; then
 			log "/bin/busybox is linked dynamically; the base image needs Debian's busybox-static"
@@ -101,7 +101,7 @@ arm64_image() {
 	mkdir -p "$work/root"
 	case $name in
 	pause)
-		aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -o "$work/root/pause" "$here/images/pause/pause.c" || return 1
+		aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -I "$repo" -o "$work/root/pause" "$here/images/pause/pause.c" || return 1
 		entry=/pause
 		;;
 	busybox)
