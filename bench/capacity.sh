@@ -24,16 +24,16 @@ make -s build/release/bench/write-capacity
 export MAC_CLUSTER_DIR=$PWD/.local/bench-scale MAC_CLUSTER_ENV=$PWD/.local/bench-scale.env
 export MAC_NODES_AMD64=$((NODES / 2)) MAC_NODES_ARM64=$((NODES - NODES / 2))
 export MAC_KWOK_EXTRA_CONFIG=$PWD/bench/scale-stages.yaml MAC_CONTROL_PLANE_QPS=1000 MAC_AUDIT_MAXSIZE=8000
+# shellcheck source=tests/env/common.sh
+. tests/env/common.sh
 trap 'tests/env/cluster-down.sh >/dev/null 2>&1 || true' EXIT
 tests/env/cluster-down.sh >/dev/null 2>&1 || true
 MAC_APISERVER_PROFILING=${BENCH_PROFILE_S:+true} MAC_REAL_NODE=0 tests/env/cluster-up.sh >&2
 # shellcheck disable=SC1090
 . "$MAC_CLUSTER_ENV"
 kubectl apply -f crds/multiarch.dev_multiarchbuilds.yaml >/dev/null
-for _ in $(seq 1 60); do # kubectl wait fails at once while the CRD has no conditions yet
-	kubectl wait --for condition=established crd/multiarchbuilds.multiarch.dev --timeout=30s >/dev/null 2>&1 && break
-	sleep 0.5
-done
+# kubectl wait fails at once while the CRD has no conditions yet: asked again until it is served
+wait_until 60 "the MultiArchBuild CRD" kubectl wait --for condition=established crd/multiarchbuilds.multiarch.dev --timeout=10s
 : >"$out/capacity.jsonl"
 for run in $(seq 1 "$RUNS"); do
 	for kind in $KINDS; do

@@ -55,17 +55,6 @@ metric() { curl -sS "http://127.0.0.1:$metrics_port/metrics" | awk -v m="$1" '$1
 now_rfc3339() { date -u +%Y-%m-%dT%H:%M:%S.%6NZ; }
 IDLE_S=${BENCH_IDLE_S:-$((RESYNC_S * 2 + 5))}
 
-# wait_established CRD: until the CRD is served (kubectl wait fails at once while the CRD has no conditions yet)
-wait_established() {
-	local _
-	for _ in $(seq 1 60); do
-		kubectl wait --for condition=established "$1" --timeout=30s >/dev/null 2>&1 && return 0
-		sleep 0.5
-	done
-	echo "bench: $1 was not established" >&2
-	return 1
-}
-
 # sa_kubeconfig NAMESPACE ACCOUNT FILE: a kubeconfig that authenticates as the ServiceAccount, with a token it asks for
 sa_kubeconfig() {
 	cat >"$3" <<EOF
@@ -121,7 +110,8 @@ run() {
 	kubectl create namespace bench >/dev/null
 	if [ "$impl" = multiarch-controller ]; then
 		kubectl apply -f crds/multiarch.dev_multiarchbuilds.yaml >/dev/null
-		wait_established crd/multiarchbuilds.multiarch.dev
+		# kubectl wait fails at once while the CRD has no conditions yet: asked again until it is served
+		wait_until 60 "the MultiArchBuild CRD" kubectl wait --for condition=established crd/multiarchbuilds.multiarch.dev --timeout=10s
 		kubectl apply -f deploy/namespace.yaml -f deploy/serviceaccount.yaml -f deploy/rbac.yaml >/dev/null
 		sa_kubeconfig multiarch-system multiarch-controller "$sa_config"
 		metrics_port=$(free_port)
@@ -131,7 +121,7 @@ run() {
 		synced() { grep -q "caches synced" "$log"; }
 	else
 		kubectl apply -f "$peers/sample-controller-crd.yaml" >/dev/null
-		wait_established crd/foos.samplecontroller.k8s.io
+		wait_until 60 "the Foo CRD" kubectl wait --for condition=established crd/foos.samplecontroller.k8s.io --timeout=10s
 		kubectl apply -f bench/sample-controller-rbac.yaml >/dev/null
 		sa_kubeconfig sample-system sample-controller "$sa_config"
 		SAMPLE_CONTROLLER_WORKERS=$workers "$peers/sample-controller" --kubeconfig "$sa_config" >"$log" 2>&1 &

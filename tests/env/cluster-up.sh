@@ -16,7 +16,7 @@
 # for the scale benchmark:
 # MAC_KWOK_EXTRA_CONFIG (more kwok stages), MAC_CONTROL_PLANE_QPS (the controller-manager's and scheduler's
 # client-side QPS, burst twice that; default their own), MAC_AUDIT_MAXSIZE (MB before the audit log rotates, default 200),
-# MAC_APISERVER_PROFILING (true: the API server serves /debug/pprof to the admin, for bench/profile.sh; default false).
+# MAC_APISERVER_PROFILING (true: the API server serves /debug/pprof to the admin, for bench/apiserver-profile.sh; default false).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/env/common.sh
